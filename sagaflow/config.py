@@ -1,0 +1,150 @@
+"""Settings: the home's ``config.yaml`` overlaid with environment variables.
+
+Example ``config.yaml`` (every key optional)::
+
+    temporal:
+      address: localhost:7233      # TEMPORAL_ADDRESS
+      namespace: default           # TEMPORAL_NAMESPACE
+      profile: null                # TEMPORAL_PROFILE (Temporal envconfig profile)
+      task_queue: sagaflow         # SAGAFLOW_TASK_QUEUE
+    transport: auto                # SAGAFLOW_TRANSPORT: auto|anthropic|claude|scripted
+    models:                        # SAGAFLOW_MODEL_HAIKU / _SONNET / _OPUS
+      HAIKU: claude-haiku-4-5
+      SONNET: claude-sonnet-4-5
+      OPUS: claude-opus-4-5
+    timeouts:
+      heartbeat_seconds: 5         # cap on heartbeat timeouts of model calls
+      worker_shutdown_seconds: 15  # graceful drain on SIGTERM
+      server_start_seconds: 30
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sagaflow.errors import ConfigError
+from sagaflow.paths import Home
+
+TIERS = ("HAIKU", "SONNET", "OPUS")
+TRANSPORTS = ("auto", "anthropic", "claude", "scripted")
+DEFAULT_MODELS = {
+    "HAIKU": "claude-haiku-4-5",
+    "SONNET": "claude-sonnet-4-5",
+    "OPUS": "claude-opus-4-5",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, already merged from file and environment."""
+
+    address: str = "localhost:7233"
+    namespace: str = "default"
+    profile: str | None = None
+    task_queue: str = "sagaflow"
+    transport: str = "auto"
+    models: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_MODELS))
+    heartbeat_seconds: float = 5.0
+    worker_shutdown_seconds: float = 15.0
+    server_start_seconds: float = 30.0
+    address_from_user: bool = False
+
+    def model_for(self, tier: str) -> str:
+        """Model id for a tier; an unknown tier is an error, never an upgrade."""
+        key = tier.upper()
+        if key not in self.models:
+            raise ConfigError(
+                f"Unknown model tier {tier!r}; use one of {', '.join(sorted(self.models))} "
+                "(or add it under 'models:' in config.yaml)."
+            )
+        return self.models[key]
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """Copy with CLI-level overrides applied (None values are ignored)."""
+        clean = {k: v for k, v in changes.items() if v is not None}
+        if "address" in clean:
+            clean["address_from_user"] = True
+        return replace(self, **clean)
+
+
+def _read_file(home: Home) -> dict[str, Any]:
+    path = home.config_file
+    if not path.exists():
+        return {}
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(f"Cannot read {path}: {first}. Fix or delete the file.") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold a mapping of settings; fix or delete the file.")
+    return data
+
+
+def _section(data: dict[str, Any], name: str, path: str) -> dict[str, Any]:
+    value = data.get(name) or {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"'{name}' in {path} must be a mapping; fix the file.")
+    return value
+
+
+def _number(value: Any, key: str, path: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"'{key}' in {path} must be a number, not {value!r}.") from None
+    if number <= 0:
+        raise ConfigError(f"'{key}' in {path} must be positive, not {value!r}.")
+    return number
+
+
+def load_settings(home: Home | None = None) -> Settings:
+    """Load settings for ``home`` (default: the current home)."""
+    home = home or Home.current()
+    data = _read_file(home)
+    path = str(home.config_file)
+    temporal = _section(data, "temporal", path)
+    timeouts = _section(data, "timeouts", path)
+    models = dict(DEFAULT_MODELS)
+    for tier, model in _section(data, "models", path).items():
+        models[str(tier).upper()] = str(model)
+    env = os.environ
+    for tier in list(models):
+        if env.get(f"SAGAFLOW_MODEL_{tier}"):
+            models[tier] = env[f"SAGAFLOW_MODEL_{tier}"]
+
+    address_env = env.get("TEMPORAL_ADDRESS")
+    address = address_env or temporal.get("address") or "localhost:7233"
+    transport = str(env.get("SAGAFLOW_TRANSPORT") or data.get("transport") or "auto").lower()
+    if transport not in TRANSPORTS:
+        raise ConfigError(
+            f"Unknown transport {transport!r}; use one of {', '.join(TRANSPORTS)}."
+        )
+    defaults = Settings()
+    return Settings(
+        address=str(address),
+        namespace=str(env.get("TEMPORAL_NAMESPACE") or temporal.get("namespace") or "default"),
+        profile=env.get("TEMPORAL_PROFILE") or temporal.get("profile"),
+        task_queue=str(env.get("SAGAFLOW_TASK_QUEUE") or temporal.get("task_queue") or "sagaflow"),
+        transport=transport,
+        models=models,
+        heartbeat_seconds=_number(
+            timeouts.get("heartbeat_seconds", defaults.heartbeat_seconds),
+            "timeouts.heartbeat_seconds", path,
+        ),
+        worker_shutdown_seconds=_number(
+            timeouts.get("worker_shutdown_seconds", defaults.worker_shutdown_seconds),
+            "timeouts.worker_shutdown_seconds", path,
+        ),
+        server_start_seconds=_number(
+            timeouts.get("server_start_seconds", defaults.server_start_seconds),
+            "timeouts.server_start_seconds", path,
+        ),
+        address_from_user=bool(address_env or temporal.get("address")),
+    )

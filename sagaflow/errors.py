@@ -1,0 +1,129 @@
+"""The one exception tree of sagaflow.
+
+Every error is a complete, user-facing sentence that says what is wrong and
+how to fix it, plus a flag telling Temporal whether retrying could help::
+
+    SagaflowError
+    ├── UsageError            bad command-line input (exit 2)
+    │   ├── UnknownSkillError
+    │   └── SkillArgumentError
+    ├── ConfigError           unreadable config file or setting
+    ├── HomeError             the sagaflow home is not usable
+    ├── SkillLoadError        a skill failed to import or register
+    ├── PromptError           a prompt is missing or has an undefined $variable
+    ├── TransportError        no way to call a model is configured
+    ├── ModelError            a model call failed (retryable or not)
+    ├── TemporalError         Temporal is unreachable or refused a request
+    │   └── RunNotFoundError
+    ├── ServerError           the embedded Temporal server would not start/stop
+    ├── WorkerError           the worker daemon would not start/stop
+    ├── InboxError            INBOX.md could not be read or written
+    └── HookError             Claude Code settings could not be changed safely
+"""
+
+from __future__ import annotations
+
+
+class SagaflowError(Exception):
+    """Root of every error sagaflow raises on purpose.
+
+    Attributes:
+        message: One line saying what is wrong and how to fix it.
+        retryable: Whether Temporal should retry the activity that raised it.
+        exit_code: The process exit code the CLI uses for it.
+    """
+
+    exit_code = 1
+    retryable = False
+
+    def __init__(self, message: str, *, retryable: bool | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if retryable is not None:
+            self.retryable = retryable
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(SagaflowError):
+    """The command line asked for something invalid."""
+
+    exit_code = 2
+
+
+class UnknownSkillError(UsageError):
+    """No skill by that name is discoverable."""
+
+
+class SkillArgumentError(UsageError):
+    """A skill argument is missing, unknown or malformed."""
+
+
+class ConfigError(SagaflowError):
+    """The config file or an environment setting is invalid."""
+
+
+class HomeError(SagaflowError):
+    """The sagaflow home directory cannot be created or written."""
+
+
+class SkillLoadError(SagaflowError):
+    """A skill failed to import or to register itself."""
+
+
+class PromptError(SagaflowError):
+    """A prompt file is missing or refers to an undefined variable."""
+
+
+class TransportError(SagaflowError):
+    """No model transport is usable."""
+
+
+class ModelError(SagaflowError):
+    """A model call failed.
+
+    Attributes:
+        status: The HTTP status code, when there was one.
+        retry_after: Seconds the provider asked us to wait, when it said.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, retryable=retryable)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class TemporalError(SagaflowError):
+    """Temporal could not be reached or refused a request."""
+
+    retryable = True
+
+
+class RunNotFoundError(TemporalError):
+    """No run with that id exists."""
+
+    retryable = False
+
+
+class ServerError(SagaflowError):
+    """The embedded Temporal dev server could not be managed."""
+
+
+class WorkerError(SagaflowError):
+    """The worker daemon could not be started or stopped."""
+
+
+class InboxError(SagaflowError):
+    """INBOX.md could not be read or written."""
+
+
+class HookError(SagaflowError):
+    """Claude Code's settings could not be changed safely."""
