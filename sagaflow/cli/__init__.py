@@ -1,1 +1,114 @@
-"""CLI."""
+"""The ``sagaflow`` command line.
+
+Commands are thin: parse, call one library function, render. Heavy modules
+(temporalio, anthropic, skill code) are imported inside the commands that need
+them, so ``--help``, ``inbox``, ``dismiss``, ``path``, ``skills``-free paths and the
+hook stay fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+import typer
+
+from sagaflow.cli import _state
+from sagaflow.cli._render import err
+from sagaflow.errors import SagaflowError
+
+app = typer.Typer(
+    name="sagaflow",
+    help="Durable execution for long-running agent skills, on Temporal.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from sagaflow import __version__
+
+        print(f"sagaflow {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show tracebacks on errors."),
+    address: str | None = typer.Option(
+        None, "--address", help="Temporal address host:port [env: TEMPORAL_ADDRESS]."
+    ),
+    namespace: str | None = typer.Option(
+        None, "--namespace", help="Temporal namespace [env: TEMPORAL_NAMESPACE]."
+    ),
+    profile: str | None = typer.Option(
+        None, "--profile", help="Temporal envconfig profile (TLS, API key) [env: TEMPORAL_PROFILE]."
+    ),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """Durable execution for long-running agent skills, on Temporal."""
+    _state.configure(verbose=verbose, address=address, namespace=namespace, profile=profile)
+
+
+def _register() -> None:
+    from sagaflow.cli import doctor, hook, inbox, launch, path, runs, server, skills, worker
+
+    for module in (launch, inbox, runs, skills, path, doctor):
+        module.register(app)
+    app.add_typer(server.app, name="server", help="Manage the embedded Temporal dev server.")
+    app.add_typer(worker.app, name="worker", help="Manage the worker daemon.")
+    app.add_typer(hook.app, name="hook", help="Manage the Claude Code SessionStart hook.")
+
+
+_register()
+
+
+def run(argv: list[str]) -> int:
+    """Run the CLI and return the exit code (never raises)."""
+    try:  # recent typer vendors click; older ones depend on it
+        from typer import _click as click  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:  # pragma: no cover
+        import click  # type: ignore[no-redef,unused-ignore]
+
+    verbose = "--verbose" in argv or "-v" in argv or bool(os.environ.get("SAGAFLOW_VERBOSE"))
+    try:
+        rv = app(args=argv, prog_name="sagaflow", standalone_mode=False)
+        return rv if isinstance(rv, int) else 0
+    except SagaflowError as exc:
+        if verbose:
+            traceback.print_exc()
+        err(f"sagaflow: {exc.message}")
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        err("sagaflow: interrupted")
+        return 130
+    except Exception as exc:
+        if verbose:
+            traceback.print_exc()
+        err(
+            f"sagaflow: unexpected error {type(exc).__name__}: {exc} "
+            "(run with --verbose for the traceback)"
+        )
+        return 1
+
+
+def main() -> None:
+    """Console-script entry point."""
+    code = run(sys.argv[1:])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if "temporalio" in sys.modules:
+        # The temporalio runtime can abort at interpreter exit; leave directly.
+        os._exit(code)
+    sys.exit(code)

@@ -1,0 +1,1 @@
+"""Durable building blocks skills import: activities, inputs and retry policies."""

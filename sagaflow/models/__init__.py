@@ -1,0 +1,103 @@
+"""Model transports: the only place that talks to a model.
+
+Three transports answer a (system, user) prompt pair:
+
+* ``anthropic`` — the Anthropic SDK, streaming, ``max_retries=0`` (Temporal retries);
+* ``claude`` — the ``claude -p`` CLI as a subprocess;
+* ``scripted`` — a skill's ``replies.yaml`` (regex → reply), no model at all.
+
+This package's ``__init__`` is light: the SDK is imported only on first use.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sagaflow.config import TRANSPORTS, Settings
+from sagaflow.errors import TransportError
+
+REPLIES_FILE = "replies.yaml"
+KEY_VARS = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
+
+
+@dataclass
+class ModelReply:
+    """A model's answer and what it cost."""
+
+    text: str
+    model: str
+    transport: str
+    usage: dict[str, int] = field(default_factory=dict)
+
+
+def has_api_key() -> bool:
+    return any(os.environ.get(v) for v in KEY_VARS)
+
+
+def choose_transport(settings: Settings, requested: str | None = None) -> str:
+    """Pick the transport: the requested one, the configured one, or auto.
+
+    Raises:
+        TransportError: when auto finds no key and no ``claude`` CLI.
+    """
+    name = (requested or settings.transport or "auto").lower()
+    if name not in TRANSPORTS:
+        raise TransportError(f"Unknown transport {name!r}; use one of {', '.join(TRANSPORTS)}.")
+    if name != "auto":
+        return name
+    if has_api_key():
+        return "anthropic"
+    if shutil.which("claude"):
+        return "claude"
+    raise TransportError(
+        "No model transport is configured: set ANTHROPIC_API_KEY, install the claude CLI, "
+        "or pass --transport scripted to use the skill's scripted replies."
+    )
+
+
+def preflight(transport: str, skill_dir: Path | None) -> None:
+    """Check, without a billable call, that ``transport`` can work."""
+    if transport == "anthropic" and not has_api_key():
+        raise TransportError(
+            "The anthropic transport needs ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN); "
+            "export it, or pass --transport scripted."
+        )
+    if transport == "claude" and not shutil.which("claude"):
+        raise TransportError(
+            "The claude transport needs the claude CLI on PATH; install Claude Code "
+            "or set ANTHROPIC_API_KEY and use --transport anthropic."
+        )
+    if transport == "scripted" and (skill_dir is None or not (skill_dir / REPLIES_FILE).is_file()):
+        where = skill_dir or "the skill directory"
+        raise TransportError(
+            f"The scripted transport needs {where}/{REPLIES_FILE}; this skill ships none, "
+            "so use a real model (set ANTHROPIC_API_KEY)."
+        )
+
+
+async def complete(
+    transport: str,
+    *,
+    model: str,
+    system: str,
+    user: str,
+    max_tokens: int,
+    skill_dir: Path | None = None,
+) -> ModelReply:
+    """Ask ``transport`` for one reply."""
+    if transport == "anthropic":
+        from sagaflow.models import anthropic_api
+
+        return await anthropic_api.call(model=model, system=system, user=user, max_tokens=max_tokens)
+    if transport == "claude":
+        from sagaflow.models import claude_cli
+
+        return await claude_cli.call(model=model, system=system, user=user, max_tokens=max_tokens)
+    if transport == "scripted":
+        from sagaflow.models import scripted
+
+        return scripted.call(skill_dir=skill_dir, model=model, system=system, user=user)
+    raise TransportError(f"Unknown transport {transport!r}; use one of {', '.join(TRANSPORTS)}.")

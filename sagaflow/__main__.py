@@ -1,0 +1,5 @@
+"""``python -m sagaflow``."""
+
+from sagaflow.cli import main
+
+main()

@@ -1,0 +1,25 @@
+"""``sagaflow doctor``."""
+
+from __future__ import annotations
+
+import typer
+
+from sagaflow.cli import _state
+from sagaflow.cli._render import emit_json, out
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+        """Check Temporal, worker, model transport, skills, hook and home (no billable call)."""
+        from sagaflow.doctor import run_checks
+
+        checks = run_checks(_state.home(), None)
+        if as_json:
+            emit_json([c.to_dict() for c in checks])
+        else:
+            for check in checks:
+                fix = f"  → {check.fix}" if check.fix and check.level != "OK" else ""
+                out(f"{check.level:<4}  {check.name:<12} {check.detail}{fix}")
+        if any(c.level == "FAIL" for c in checks):
+            raise typer.Exit(1)

@@ -1,0 +1,50 @@
+"""``sagaflow hook install|uninstall|status``."""
+
+from __future__ import annotations
+
+import typer
+
+from sagaflow.cli import _state
+from sagaflow.cli._render import emit_json, out
+
+app = typer.Typer(no_args_is_help=True)
+
+
+def _render(change: object, as_json: bool) -> None:
+    from dataclasses import asdict
+
+    if as_json:
+        emit_json(asdict(change))  # type: ignore[call-overload]
+    else:
+        out(change.message)  # type: ignore[attr-defined]
+
+
+@app.command()
+def install(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Add sagaflow's SessionStart hook to Claude Code's settings.json."""
+    from sagaflow import hook
+
+    _render(hook.install(_state.home()), as_json)
+
+
+@app.command()
+def uninstall(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Remove sagaflow's hook (and nothing else) from settings.json."""
+    from sagaflow import hook
+
+    _render(hook.uninstall(), as_json)
+
+
+@app.command()
+def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Show whether the hook is installed and current."""
+    from sagaflow import hook
+
+    info = hook.status(_state.home())
+    if as_json:
+        emit_json(info)
+        return
+    for key, value in info.items():
+        out(f"{key:<10} {value}")
+    if not info.get("installed"):
+        raise typer.Exit(1)

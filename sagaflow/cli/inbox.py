@@ -1,0 +1,59 @@
+"""``sagaflow inbox`` and ``sagaflow dismiss``."""
+
+from __future__ import annotations
+
+import typer
+
+from sagaflow.cli import _state
+from sagaflow.cli._render import emit_json, err, out
+from sagaflow.errors import UsageError
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def inbox(
+        show_all: bool = typer.Option(False, "--all", help="Include dismissed entries."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """List unread results (newest first)."""
+        from sagaflow import inbox as lib
+
+        path = _state.home().inbox
+        entries, problems = lib.read(path)
+        shown = [e for e in reversed(entries) if show_all or e.unread]
+        if as_json:
+            emit_json([e.to_dict() for e in shown])
+        elif not shown:
+            err("inbox empty" if show_all else "no unread results ('sagaflow inbox --all' shows all)")
+        for entry in shown if not as_json else []:
+            mark = "●" if entry.unread else " "
+            note = f"  ({entry.note})" if entry.note else ""
+            out(f"{mark} {entry.status:<8} {entry.skill}  {entry.run_id}  {entry.timestamp}{note}")
+            for line in entry.summary.splitlines() or [""]:
+                out(f"    {line}")
+        for problem in problems[:5]:
+            err(f"sagaflow: {path} line {problem.line} is not a sagaflow entry and was skipped; "
+                "fix or delete that line.")
+        if problems:
+            raise typer.Exit(1)
+
+    @app.command()
+    def dismiss(
+        run_ids: list[str] = typer.Argument(None, help="Run ids to mark read."),
+        dismiss_all: bool = typer.Option(False, "--all", help="Mark every entry read."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Mark inbox entries read."""
+        from sagaflow import inbox as lib
+
+        if not run_ids and not dismiss_all:
+            raise UsageError("Name the run ids to dismiss, or pass --all.")
+        if run_ids and dismiss_all:
+            raise UsageError("Pass either run ids or --all, not both.")
+        changed = lib.dismiss(_state.home().inbox, None if dismiss_all else list(run_ids))
+        if as_json:
+            emit_json({"dismissed": changed})
+            return
+        for rid in changed:
+            out(rid)
+        err(f"dismissed {len(changed)} entr{'y' if len(changed) == 1 else 'ies'}")

@@ -1,0 +1,80 @@
+"""``sagaflow worker start|stop|status|run``."""
+
+from __future__ import annotations
+
+import typer
+
+from sagaflow.cli import _state
+from sagaflow.cli._render import emit_json, err, out
+
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.command()
+def run() -> None:
+    """Run the worker in the foreground (what the daemon runs)."""
+    import asyncio
+    import logging
+
+    from sagaflow.runtime.worker import run_worker
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    home = _state.home()
+    home.ensure(home.worker, home.logs)
+    asyncio.run(run_worker(home, _state.settings()))
+
+
+@app.command()
+def start(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Start the worker daemon (or replace it if skills changed)."""
+    import asyncio
+
+    from sagaflow.discovery import discover, fingerprint
+    from sagaflow.runtime import daemon
+    from sagaflow.runtime.client import ensure_temporal
+
+    home, settings = _state.home(), _state.settings()
+    home.ensure(home.worker, home.logs)
+    asyncio.run(ensure_temporal(settings))
+    active, _ = discover()
+    pid, action = daemon.ensure_worker(home, settings, fingerprint(active))
+    if as_json:
+        emit_json({"pid": pid, "action": action, "log": str(home.worker_log)})
+    else:
+        out(f"worker {action} (pid {pid}); log: {home.worker_log}")
+
+
+@app.command()
+def stop(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Stop the worker daemon gracefully (in-flight steps drain first)."""
+    from sagaflow.runtime import daemon
+
+    home, settings = _state.home(), _state.settings()
+    pid = daemon.stop(home, timeout=settings.worker_shutdown_seconds + 10)
+    if as_json:
+        emit_json({"stopped": pid is not None, "pid": pid})
+    elif pid is None:
+        err("no worker was running")
+    else:
+        out(f"stopped worker pid {pid}")
+
+
+@app.command()
+def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Show whether the worker daemon is alive and what it loaded."""
+    from sagaflow.runtime import daemon
+
+    info = daemon.status(_state.home())
+    if as_json:
+        emit_json(info)
+        return
+    if not info["alive"]:
+        out("worker not running")
+        raise typer.Exit(1)
+    out(f"worker pid {info['pid']} on {info['task_queue']} @ {info['address']} "
+        f"since {info['started_at']}")
+    for skill in info["skills"]:
+        flag = "ok" if skill.get("status") == "ok" else skill.get("status")
+        out(f"  {skill.get('name')}: {flag}")

@@ -1,0 +1,50 @@
+"""The ``claude -p`` transport: Claude Code as a subprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import shutil
+
+from sagaflow.errors import ModelError
+from sagaflow.models import ModelReply
+
+
+async def call(*, model: str, system: str, user: str, max_tokens: int) -> ModelReply:
+    """Run ``claude -p --output-format json`` with the prompt on stdin."""
+    binary = shutil.which("claude")
+    if binary is None:
+        raise ModelError("The claude CLI is not on PATH; install Claude Code.", retryable=False)
+    proc = await asyncio.create_subprocess_exec(
+        binary, "-p", "--output-format", "json", "--model", model,
+        "--system-prompt", system,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await proc.communicate(user.encode("utf-8"))
+    except asyncio.CancelledError:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        raise
+    try:
+        data = json.loads(out.decode("utf-8") or "{}")
+    except ValueError:
+        data = {}
+    if proc.returncode != 0 or data.get("is_error"):
+        detail = str(data.get("result") or err.decode("utf-8", "replace").strip())[:300]
+        raise ModelError(
+            f"claude -p exited with {proc.returncode}: {detail or 'no output'}; will retry.",
+            retryable=True,
+        )
+    usage = data.get("usage") or {}
+    counts = {
+        k: int(usage.get(k) or 0)
+        for k in (
+            "input_tokens", "output_tokens",
+            "cache_creation_input_tokens", "cache_read_input_tokens",
+        )
+    }
+    return ModelReply(text=str(data.get("result", "")), model=model, transport="claude", usage=counts)

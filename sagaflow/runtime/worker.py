@@ -1,0 +1,136 @@
+"""The Temporal worker that runs every loadable skill.
+
+Built once from the skill registry (a Worker's workflows and activities are
+fixed at construction); a changed skill means a new worker, which the daemon
+layer arranges. SIGTERM/SIGINT stop polling at once, release the liveness lock
+so a replacement can start, then drain in-flight activities.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import os
+import signal
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from sagaflow.config import Settings
+from sagaflow.models import has_api_key
+from sagaflow.discovery import LoadedSkills, SkillInfo, fingerprint, load_skills
+from sagaflow.paths import Home
+from sagaflow.runtime import daemon
+from sagaflow.runtime.client import connect
+from sagaflow.runtime.interceptors import SagaflowInterceptor, finalize_run
+
+log = logging.getLogger("sagaflow.worker")
+
+
+def _activity_name(fn: Callable[..., Any]) -> str | None:
+    defn = getattr(fn, "__temporal_activity_definition", None)
+    name = getattr(defn, "name", None)
+    return str(name) if name else None
+
+
+def collect(loaded: LoadedSkills) -> tuple[list[type], list[Callable[..., Any]], dict[str, str]]:
+    """Workflows, de-duplicated activities and workflow→skill names to register.
+
+    A skill whose workflow or activity name clashes with an earlier skill's is
+    marked as an error and left out; the others still run.
+    """
+    workflows: dict[str, type] = {}
+    activities: dict[str, Callable[..., Any]] = {"sagaflow_finalize_run": finalize_run}
+    names: dict[str, str] = {}
+    for spec in loaded.registry:
+        info = next((i for i in loaded.infos if i.name == spec.name and i.status == "ok"), None)
+        problem = None
+        wf_name = spec.workflow_name
+        if wf_name in workflows and workflows[wf_name] is not spec.workflow_cls:
+            problem = f"its workflow name {wf_name!r} is already used by skill {names[wf_name]!r}"
+        own: dict[str, Callable[..., Any]] = {}
+        for fn in spec.activities:
+            act = _activity_name(fn)
+            if act is None:
+                problem = f"{getattr(fn, '__name__', fn)!r} is not an @activity.defn function"
+            elif act in activities and activities[act] is not fn:
+                problem = f"its activity name {act!r} is already registered by another skill"
+            else:
+                own[act] = fn
+        if problem:
+            if info is not None:
+                info.status, info.error = "error", f"Skill {spec.name} cannot run: {problem}."
+            log.error("skill %s not loaded: %s", spec.name, problem)
+            continue
+        workflows[wf_name] = spec.workflow_cls
+        activities.update(own)
+        names[wf_name] = spec.name
+    return list(workflows.values()), list(activities.values()), names
+
+
+def build_worker(client: Client, settings: Settings, loaded: LoadedSkills) -> Worker:
+    """A Worker for every skill that loaded, with sagaflow's interceptors."""
+    workflows, activities, names = collect(loaded)
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=workflows,
+        activities=activities,
+        interceptors=[SagaflowInterceptor(names, settings.heartbeat_seconds)],
+        workflow_runner=SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules("sagaflow")
+        ),
+        workflow_failure_exception_types=[Exception],
+        graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
+        sticky_queue_schedule_to_start_timeout=timedelta(seconds=2),
+    )
+
+
+def _report(infos: list[SkillInfo]) -> None:
+    for info in infos:
+        if info.status == "error":
+            log.error("%s", info.error)
+        elif info.status == "ok":
+            log.info("loaded skill %s from %s (%s)", info.name, info.dir, info.origin)
+
+
+async def run_worker(home: Home, settings: Settings) -> None:
+    """Run until SIGTERM/SIGINT; hold the home's liveness lock meanwhile."""
+    loaded = load_skills()
+    _report(loaded.infos)
+    client = await connect(settings)
+    worker = build_worker(client, settings, loaded)
+    lock = daemon.acquire_lock(home)
+    daemon.write_state(
+        home,
+        daemon.expected_fingerprint(settings, fingerprint(loaded.sources)),
+        settings,
+        [i.__dict__ | {"dir": str(i.dir)} for i in loaded.infos],
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    log.info(
+        "worker pid %s polling %s on %s/%s",
+        os.getpid(), settings.task_queue, settings.address, settings.namespace,
+    )
+    running = asyncio.create_task(worker.run())
+    if has_api_key():  # warm the SDK off the event loop before the first call needs it
+        loop.run_in_executor(None, importlib.import_module, "sagaflow.models.anthropic_api")
+    stopper = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait({running, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    daemon.release_lock(lock)
+    if running in done:
+        stopper.cancel()
+        running.result()
+        return
+    log.info("stopping: draining in-flight activities (up to %ss)", settings.worker_shutdown_seconds)
+    await worker.shutdown()
+    await running
+    log.info("worker stopped")
