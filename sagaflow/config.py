@@ -7,13 +7,14 @@ Example ``config.yaml`` (every key optional)::
       namespace: default           # TEMPORAL_NAMESPACE
       profile: null                # TEMPORAL_PROFILE (Temporal envconfig profile)
       task_queue: sagaflow         # SAGAFLOW_TASK_QUEUE
+      embedded: true               # SAGAFLOW_EMBEDDED=0: never start a local dev server
     transport: auto                # SAGAFLOW_TRANSPORT: auto|anthropic|claude|scripted
     models:                        # SAGAFLOW_MODEL_HAIKU / _SONNET / _OPUS
       HAIKU: claude-haiku-4-5
       SONNET: claude-sonnet-4-5
       OPUS: claude-opus-4-5
     timeouts:
-      heartbeat_seconds: 5         # cap on heartbeat timeouts of model calls
+      heartbeat_seconds: 3         # cap on heartbeat timeouts of model calls
       worker_shutdown_seconds: 15  # graceful drain on SIGTERM
       server_start_seconds: 30
 """
@@ -46,10 +47,11 @@ class Settings:
     task_queue: str = "sagaflow"
     transport: str = "auto"
     models: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_MODELS))
-    heartbeat_seconds: float = 5.0
+    heartbeat_seconds: float = 3.0
     worker_shutdown_seconds: float = 15.0
     server_start_seconds: float = 30.0
     address_from_user: bool = False
+    embedded: bool = True
 
     def model_for(self, tier: str) -> str:
         """Model id for a tier; an unknown tier is an error, never an upgrade."""
@@ -104,6 +106,12 @@ def _number(value: Any, key: str, path: str) -> float:
     return number
 
 
+def _flag(env_value: str | None, file_value: Any) -> bool:
+    if env_value is not None and env_value != "":
+        return env_value.strip().lower() not in ("0", "false", "no", "off")
+    return bool(file_value)
+
+
 def load_settings(home: Home | None = None) -> Settings:
     """Load settings for ``home`` (default: the current home)."""
     home = home or Home.current()
@@ -147,4 +155,5 @@ def load_settings(home: Home | None = None) -> Settings:
             "timeouts.server_start_seconds", path,
         ),
         address_from_user=bool(address_env or temporal.get("address")),
+        embedded=_flag(env.get("SAGAFLOW_EMBEDDED"), temporal.get("embedded", True)),
     )

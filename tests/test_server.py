@@ -121,6 +121,9 @@ def test_start_with_ui_and_namespace(home: Home, settings: Settings) -> None:
     assert server.status(home, settings)["ui_url"] == f"http://127.0.0.1:{state.ui_port}"
     cmdline = Path(f"/proc/{state.pid}/cmdline").read_bytes().split(b"\0")
     assert b"--headless" not in cmdline and b"sagaflow-test" in cmdline
+    # timeout=0: SIGTERM is not waited for, so the SIGKILL path runs.
+    assert server.stop(home, timeout=0.0) == state
+    assert _gone(state.pid) and not server.answers(settings.address)
 
 
 async def _start_workflow(address: str) -> None:

@@ -64,6 +64,6 @@ async def ensure_temporal(settings: Settings) -> Client:
     from sagaflow.runtime import server
 
     target = target_of(settings)
-    if server.is_loopback(target) and not server.answers(target):
+    if settings.embedded and server.is_loopback(target) and not server.answers(target):
         server.ensure_running(Home.current(), settings)
     return await connect(settings)

@@ -87,7 +87,7 @@ def build_worker(client: Client, settings: Settings, loaded: LoadedSkills) -> Wo
         ),
         workflow_failure_exception_types=[Exception],
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
-        sticky_queue_schedule_to_start_timeout=timedelta(seconds=2),
+        sticky_queue_schedule_to_start_timeout=timedelta(seconds=1),
     )
 
 

