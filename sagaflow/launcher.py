@@ -72,7 +72,7 @@ class TrackingArgs(dict[str, str]):
         self.asked: set[str] = set()
         self.took_all = False
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override,unused-ignore]
         self.asked.add(key)
         return super().get(key, default)
 
@@ -89,11 +89,11 @@ class TrackingArgs(dict[str, str]):
         self.took_all = True
         return super().__iter__()
 
-    def items(self):  # type: ignore[no-untyped-def,override]
+    def items(self) -> Any:
         self.took_all = True
         return super().items()
 
-    def keys(self):  # type: ignore[no-untyped-def,override]
+    def keys(self) -> Any:
         self.took_all = True
         return super().keys()
 

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -25,9 +26,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from fake_anthropic import FakeAnthropic  # noqa: E402
+from fake_anthropic import FakeAnthropic
 
-from sagaflow.runtime.server import temporal_binary  # noqa: E402
+from sagaflow.runtime.server import temporal_binary
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_SKILLS = Path(__file__).parent / "skills"
@@ -65,10 +66,8 @@ def start_dev_server(db: Path, port: int) -> subprocess.Popen[bytes]:
 
 
 def kill_pid(pid: int, sig: int = signal.SIGKILL) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,8 @@ def test_launch_await_prints_greeting(sf: Sandbox, fake_model: FakeAnthropic) ->
     steps = list((sf.home / "runs" / run_id / "steps").glob("*.json"))
     meta = json.loads(steps[0].read_text())
     assert meta["usage"]["output_tokens"] > 0
-    assert "GREETING|hello, alice" in open(meta["response_path"]).read()
+    with open(meta["response_path"]) as fh:
+        assert "GREETING|hello, alice" in fh.read()
     for path in (sf.home / "runs" / run_id).rglob("*"):
         if path.is_file():
             assert "sk-test-not-a-real-key" not in path.read_text(errors="ignore")

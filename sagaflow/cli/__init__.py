@@ -72,9 +72,9 @@ _register()
 def run(argv: list[str]) -> int:
     """Run the CLI and return the exit code (never raises)."""
     try:  # recent typer vendors click; older ones depend on it
-        from typer import _click as click  # type: ignore[attr-defined,unused-ignore]
+        from typer._click.exceptions import ClickException  # type: ignore[import-not-found,unused-ignore]
     except ImportError:  # pragma: no cover
-        import click  # type: ignore[no-redef,unused-ignore]
+        from click import ClickException  # type: ignore[no-redef,import-not-found,unused-ignore]
 
     verbose = "--verbose" in argv or "-v" in argv or bool(os.environ.get("SAGAFLOW_VERBOSE"))
     try:
@@ -85,12 +85,12 @@ def run(argv: list[str]) -> int:
             traceback.print_exc()
         err(f"sagaflow: {exc.message}")
         return exc.exit_code
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.ClickException as exc:
+    except typer.Exit as exc:
+        return int(getattr(exc, "exit_code", 0) or 0)
+    except ClickException as exc:
         exc.show()
-        return exc.exit_code
-    except (click.exceptions.Abort, KeyboardInterrupt):
+        return int(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
         err("sagaflow: interrupted")
         return 130
     except Exception as exc:

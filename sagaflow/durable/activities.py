@@ -102,7 +102,9 @@ async def spawn_subagent(inp: SpawnSubagentInput) -> dict[str, str]:
     interval = max(0.2, min(1.0, timeout / 4))
     beat = asyncio.create_task(_heartbeat_forever(interval))
     try:
-        return await calls.run_model_step(inp, info.workflow_id, info.activity_id, info.attempt)
+        return await calls.run_model_step(
+            inp, info.workflow_id or "", info.activity_id, info.attempt
+        )
     except SagaflowError as exc:
         raise to_application_error(exc) from None
     finally:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
@@ -28,7 +29,9 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone().isoformat(timespec="seconds") if value else None
 
 
-async def start(client: Client, settings: Settings, prepared: Prepared) -> tuple[WorkflowHandle[Any, Any], bool]:
+async def start(
+    client: Client, settings: Settings, prepared: Prepared
+) -> tuple[WorkflowHandle[Any, Any], bool]:
     """Start the run, or attach to the open run with the same id.
 
     Returns:
@@ -94,10 +97,8 @@ async def await_result(
             if done:
                 break
             if on_progress is not None:
-                try:
+                with contextlib.suppress(RPCError):
                     on_progress(_progress_line(await handle.describe()))
-                except RPCError:
-                    pass
         return result_task.result()
     except WorkflowFailureError as exc:
         raise RunFailedError(f"Run {handle.id} failed: {failure_reason(exc.cause)}") from None
@@ -155,21 +156,21 @@ async def show_run(client: Client, run_id: str) -> dict[str, Any]:
             attrs = event.activity_task_scheduled_event_attributes
             steps[event.event_id] = {
                 "step": attrs.activity_type.name, "status": "scheduled",
-                "scheduled": _iso(event.event_time.ToDatetime(tzinfo=timezone.utc)),
+                "scheduled": _iso(event.event_time.ToDatetime(tzinfo=UTC)),
                 "attempts": 0, "error": None,
             }
         elif kind == "activity_task_started_event_attributes":
-            attrs = event.activity_task_started_event_attributes
-            step = steps.get(attrs.scheduled_event_id)
+            started = event.activity_task_started_event_attributes
+            step = steps.get(started.scheduled_event_id)
             if step:
-                step["status"], step["attempts"] = "running", attrs.attempt
+                step["status"], step["attempts"] = "running", started.attempt
         elif kind and kind.startswith("activity_task_") and kind.endswith("_event_attributes"):
-            attrs = getattr(event, kind)
-            step = steps.get(getattr(attrs, "scheduled_event_id", -1))
+            closing = getattr(event, kind)
+            step = steps.get(getattr(closing, "scheduled_event_id", -1))
             if step:
                 step["status"] = kind[len("activity_task_"):-len("_event_attributes")]
-                if attrs.HasField("failure") if hasattr(attrs, "failure") else False:
-                    step["error"] = attrs.failure.message
+                if hasattr(closing, "failure") and closing.HasField("failure"):
+                    step["error"] = closing.failure.message
         elif kind == "workflow_execution_failed_event_attributes":
             failure = event.workflow_execution_failed_event_attributes.failure.message
     for act in desc.raw_description.pending_activities:

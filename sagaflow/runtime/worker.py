@@ -22,8 +22,8 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from sagaflow.config import Settings
-from sagaflow.models import has_api_key
 from sagaflow.discovery import LoadedSkills, SkillInfo, fingerprint, load_skills
+from sagaflow.models import has_api_key
 from sagaflow.paths import Home
 from sagaflow.runtime import daemon
 from sagaflow.runtime.client import connect
