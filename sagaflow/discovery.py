@@ -206,7 +206,8 @@ def load_skills(cwd: Path | None = None) -> LoadedSkills:
                 raise SkillLoadError("its __init__.py defines no register(registry) function")
             register(loaded.registry)
         except Exception as exc:
-            for name in [m for m in sys.modules if m.startswith(source.module)]:
+            loaded.registry.discard(set(loaded.registry.names()) - before)
+            for name in [m for m in sys.modules if m == source.module or m.startswith(source.module + ".")]:
                 del sys.modules[name]
             loaded.infos.append(
                 SkillInfo(

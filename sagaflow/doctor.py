@@ -45,10 +45,10 @@ def _temporal(settings: Settings) -> Check:
                      "the next launch starts the embedded server, or run 'sagaflow server start'")
 
     async def probe() -> str:
+        from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+
         client = await connect(settings)
-        info = await client.workflow_service.get_system_info(
-            __import__("temporalio.api.workflowservice.v1", fromlist=["x"]).GetSystemInfoRequest()
-        )
+        info = await client.workflow_service.get_system_info(GetSystemInfoRequest())
         return str(info.server_version or "unknown version")
 
     try:

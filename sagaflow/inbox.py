@@ -192,7 +192,8 @@ def append(path: Path, entry: Entry) -> bool:
     entry = replace(entry, timestamp=normalize_timestamp(entry.timestamp))
     with _locked(path):
         existing, _ = parse(_read(path))
-        if any(e.run_id == entry.run_id and e.status == entry.status for e in existing):
+        run_token, status_token = _clean_token(entry.run_id), _clean_token(entry.status)
+        if any(e.run_id == run_token and e.status == status_token for e in existing):
             return False
         try:
             with open(path, "a", encoding="utf-8") as fh:
@@ -226,7 +227,7 @@ def dismiss(path: Path, run_ids: list[str] | None) -> list[str]:
     """
     with _locked(path):
         text = _read(path)
-        entries, problems = parse(text)
+        entries, _ = parse(text)
         known = {e.run_id for e in entries}
         if run_ids is not None:
             missing = [r for r in run_ids if r not in known]
@@ -251,5 +252,4 @@ def dismiss(path: Path, run_ids: list[str] | None) -> list[str]:
             os.replace(tmp, path)
         except OSError as exc:
             raise InboxError(f"Cannot rewrite {path}: {exc.strerror}.") from exc
-        del problems
         return changed

@@ -18,6 +18,7 @@ from typing import Any
 from sagaflow.config import Settings
 from sagaflow.discovery import LoadedSkills
 from sagaflow.errors import (
+    HomeError,
     PromptError,
     SagaflowError,
     SkillArgumentError,
@@ -174,12 +175,10 @@ def prepare(
             raise SkillArgumentError(_unknown_message(skill, unknown, names))
         if missing:
             raise SkillArgumentError(f"Skill {skill} needs {_flags(missing)}.")
-    run_id = run_id or new_run_id(skill)
+    run_id, created = _claim_run_dir(home, skill, run_id)
     run_dir = home.run_dir(run_id)
-    created = not run_dir.exists()
     tracked = TrackingArgs(args)
     try:
-        run_dir.mkdir(parents=True, exist_ok=True)
         workflow_input = _build(spec, tracked, run_id, run_dir, home)
         if declared is None and not tracked.took_all:
             unknown = set(args) - tracked.asked
@@ -198,6 +197,24 @@ def prepare(
             shutil.rmtree(run_dir, ignore_errors=True)
         raise
     return Prepared(spec, run_id, record, workflow_input)
+
+
+def _claim_run_dir(home: Home, skill: str, run_id: str | None) -> tuple[str, bool]:
+    """Create the run directory; a generated id is retried until it is new."""
+    home.ensure(home.runs)
+    if run_id is not None:
+        path = home.run_dir(run_id)
+        created = not path.exists()
+        path.mkdir(parents=True, exist_ok=True)
+        return run_id, created
+    for _ in range(20):
+        candidate = new_run_id(skill)
+        try:
+            home.run_dir(candidate).mkdir(parents=True, exist_ok=False)
+        except FileExistsError:
+            continue
+        return candidate, True
+    raise HomeError(f"Could not allocate a new run id under {home.runs}; check that directory.")
 
 
 def _unknown_message(skill: str, unknown: set[str], known: set[str]) -> str:

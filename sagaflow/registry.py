@@ -71,6 +71,11 @@ class SkillRegistry:
             )
         self._specs[spec.name] = spec
 
+    def discard(self, names: set[str]) -> None:
+        """Forget skills (used when a skill's register() fails halfway)."""
+        for name in names:
+            self._specs.pop(name, None)
+
     def get(self, name: str) -> SkillSpec | None:
         return self._specs.get(name)
 

@@ -22,10 +22,14 @@ _ID_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 
 
 def new_run_id(skill: str, now: datetime | None = None) -> str:
-    """``<skill>-<YYYYMMDD-HHMMSS>-<4 random chars>``: readable and unique."""
+    """``<skill>-<YYYYMMDD-HHMMSS>-<6 random chars>``: readable, and unique in practice.
+
+    ``prepare`` additionally claims the run directory exclusively, so two
+    launches in one home can never share an id.
+    """
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
     alphabet = "abcdefghijkmnpqrstuvwxyz23456789"
-    suffix = "".join(secrets.choice(alphabet) for _ in range(4))
+    suffix = "".join(secrets.choice(alphabet) for _ in range(6))
     return f"{skill}-{stamp}-{suffix}"
 
 
@@ -75,6 +79,8 @@ def read_record(home: Home, run_id: str) -> RunRecord | None:
     """The run's record, or None if this home did not launch it."""
     try:
         data = json.loads(record_path(home, run_id).read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            return None
         known = RunRecord.__dataclass_fields__
         return RunRecord(**{k: v for k, v in data.items() if k in known})
     except (OSError, ValueError, TypeError):

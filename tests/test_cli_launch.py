@@ -146,3 +146,37 @@ def test_json_output_of_launch(sf: Sandbox) -> None:
     )
     assert data["result"] == "hello, ivy" and data["status"] == "completed"
     assert data["transport"] == "anthropic" and data["run_id"].startswith("hello-world-")
+
+
+def test_first_launch_installs_hook_once(sf: Sandbox) -> None:
+    first = sf.run("launch", "hello-world", "--name", "jo", "--await", check=True)
+    assert "SessionStart hook" in first.stderr
+    settings = json.loads((sf.user_skills.parent / "settings.json").read_text())
+    commands = [h["command"] for g in settings["hooks"]["SessionStart"] for h in g["hooks"]]
+    assert any("session_start.py" in c for c in commands)
+    second = sf.run("launch", "hello-world", "--name", "jo", "--await", check=True)
+    assert "SessionStart hook" not in second.stderr
+    status = json.loads(sf.run("hook", "status", "--json", check=True).stdout)
+    assert status["installed"] and status["current"]
+
+
+def test_no_hook_env_skips_install(sf: Sandbox) -> None:
+    sf.run("launch", "hello-world", "--name", "kim", "--await", check=True, SAGAFLOW_NO_HOOK="1")
+    assert not (sf.user_skills.parent / "settings.json").exists()
+
+
+def test_ctrl_c_while_awaiting_detaches(sf: Sandbox, fake_model: FakeAnthropic) -> None:
+    import signal
+
+    fake_model.latency(4)
+    proc = sf.popen("launch", "hello-world", "--name", "lee", "--await", "--id", "detach-1")
+    assert fake_model.wait_for_requests(1, timeout=60)
+    proc.send_signal(signal.SIGINT)  # the launch process this test started
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert "detached" in stderr and "detach-1" in stderr and "Traceback" not in stderr
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not inbox.has_entry(sf.home / "INBOX.md", "detach-1"):
+        time.sleep(0.2)
+    entries, _ = inbox.read(sf.home / "INBOX.md")
+    assert [(e.run_id, e.summary) for e in entries] == [("detach-1", "hello, lee")]

@@ -239,18 +239,14 @@ def test_append_is_idempotent_even_after_dismiss(path: Path) -> None:
     assert only.unread is False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="inbox.append compares the given status with the parsed marker status, which "
-    "render_entry rewrote via _clean_token ('NEEDS REVIEW' -> 'NEEDS_REVIEW'), so a "
-    "retried append of a status containing whitespace is written twice",
-)
 def test_append_idempotent_for_status_with_space(path: Path) -> None:
+    # The marker stores "NEEDS_REVIEW"; a retried append must still be recognised.
     assert inbox.append(path, entry("r-1", "NEEDS REVIEW")) is True
     assert inbox.append(path, entry("r-1", "NEEDS REVIEW")) is False
-    entries, _ = inbox.read(path)
-    assert len(entries) == 1
+    assert inbox.append(path, entry("r-1", "NEEDS  REVIEW ")) is False
+    entries, problems = inbox.read(path)
+    assert problems == []
+    assert [(e.run_id, e.status) for e in entries] == [("r-1", "NEEDS_REVIEW")]
 
 
 def test_append_to_unwritable_location_raises_inbox_error(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ import pytest
 from sagaflow.config import Settings
 from sagaflow.discovery import LoadedSkills, SkillInfo
 from sagaflow.errors import (
+    HomeError,
     PromptError,
     SkillArgumentError,
     SkillLoadError,
@@ -218,7 +219,7 @@ def test_find_skill_reports_load_error(skill_dir: Path, tmp_path: Path) -> None:
         error="Skill /x/broken-skill has a syntax error at __init__.py:3 (invalid syntax); fix it.",
     )
     loaded = make_loaded(skill_dir, greet_spec(), infos=[broken])
-    with pytest.raises(SkillLoadError, match="syntax error at __init__.py:3"):
+    with pytest.raises(SkillLoadError, match=r"syntax error at __init__\.py:3"):
         find_skill(loaded, "broken-skill")
 
 
@@ -462,7 +463,7 @@ def test_anthropic_with_key_succeeds(
 def test_scripted_without_replies_is_transport_error(home: Home, skill_dir: Path) -> None:
     (skill_dir / "replies.yaml").unlink()
     loaded = make_loaded(skill_dir, greet_spec())
-    with pytest.raises(TransportError, match="replies.yaml"):
+    with pytest.raises(TransportError, match=r"replies\.yaml"):
         prepare(home, SCRIPTED, loaded, "greet", {"topic": "t"})
     assert run_dirs(home) == []
 
@@ -487,3 +488,31 @@ def test_failure_with_preexisting_run_dir_keeps_it(home: Home, skill_dir: Path) 
     with pytest.raises(SkillArgumentError):
         prepare(home, SCRIPTED, loaded, "greet", {}, run_id="kept")
     assert (run_dir / "notes.txt").read_text(encoding="utf-8") == "user data"
+
+
+def test_generated_id_collision_picks_a_fresh_one(
+    home: Home, skill_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken = home.run_dir("greet-taken")
+    taken.mkdir(parents=True)
+    write_record(home, RunRecord("greet-taken", "greet", str(skill_dir), {"topic": "old"}))
+    before = (taken / "run.json").read_bytes()
+    candidates = iter(["greet-taken", "greet-taken", "greet-fresh"])
+    monkeypatch.setattr("sagaflow.launcher.new_run_id", lambda skill: next(candidates))
+    loaded = make_loaded(skill_dir, greet_spec())
+    prepared = prepare(home, SCRIPTED, loaded, "greet", {"topic": "new"})
+    assert prepared.run_id == "greet-fresh"
+    assert (taken / "run.json").read_bytes() == before  # the other run is untouched
+    assert read_record(home, "greet-fresh").args == {"topic": "new"}  # type: ignore[union-attr]
+
+
+def test_endless_id_collisions_give_up_cleanly(
+    home: Home, skill_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home.run_dir("greet-same").mkdir(parents=True)
+    monkeypatch.setattr("sagaflow.launcher.new_run_id", lambda skill: "greet-same")
+    loaded = make_loaded(skill_dir, greet_spec())
+    with pytest.raises(HomeError):
+        prepare(home, SCRIPTED, loaded, "greet", {"topic": "t"})
+    assert [p.name for p in run_dirs(home)] == ["greet-same"]
+    assert list(home.run_dir("greet-same").iterdir()) == []

@@ -87,7 +87,7 @@ def test_missing_file_is_prompt_error(skill: Path) -> None:
 
 
 def test_missing_file_without_substitutions(skill: Path) -> None:
-    with pytest.raises(PromptError, match="nope.md"):
+    with pytest.raises(PromptError, match=r"nope\.md"):
         load_prompt(str(skill), "nope")
 
 

@@ -17,7 +17,6 @@ from typing import Any
 
 from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 from temporalio.worker import (
     ExecuteWorkflowInput,
     Interceptor,
@@ -26,6 +25,8 @@ from temporalio.worker import (
     WorkflowInterceptorClassInput,
     WorkflowOutboundInterceptor,
 )
+
+from sagaflow.runtime.failures import failure_reason
 
 FINALIZE_ACTIVITY = "sagaflow_finalize_run"
 MODEL_ACTIVITIES = frozenset({"spawn_subagent"})
@@ -61,21 +62,6 @@ async def finalize_run(inp: FinalizeInput) -> bool:
     if written:
         notify(f"sagaflow: {inp.skill} {inp.status}", inp.summary)
     return written
-
-
-def failure_reason(exc: BaseException) -> str:
-    """The innermost human-readable message of a failure chain."""
-    messages: list[str] = []
-    current: BaseException | None = exc
-    while current is not None:
-        if isinstance(current, ActivityError):
-            messages.append(f"step {current.activity_type} failed")
-        elif isinstance(current, ApplicationError | FailureError):
-            messages.append(current.message)
-        else:
-            messages.append(f"{type(current).__name__}: {current}")
-        current = current.__cause__
-    return ": ".join(m for m in messages if m) or type(exc).__name__
 
 
 def _summarize(result: Any) -> str:

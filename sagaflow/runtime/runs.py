@@ -16,7 +16,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from sagaflow.config import Settings
 from sagaflow.errors import RunNotFoundError, SagaflowError, UsageError
 from sagaflow.launcher import Prepared
-from sagaflow.runtime.interceptors import failure_reason
+from sagaflow.runtime.failures import failure_reason
 
 STATUSES = {s.name.lower(): s for s in WorkflowExecutionStatus}
 

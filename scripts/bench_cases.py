@@ -1,0 +1,199 @@
+"""The benchmarks that compare fresh processes or run counts: latency, throughput,
+help and clean_exit. Each returns result rows; nothing here asserts."""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench_env import PY, SAGAFLOW, SCRIPTS, Env, Sandbox, Timed, log, timed
+
+Row = dict[str, Any]
+
+
+def p90(values: list[float]) -> float:
+    """Nearest-rank 90th percentile."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)]
+
+
+def row(bench: str, metric: str, sagaflow: float | None, raw: float | None, *,
+        target: str = "", passed: bool | None = None, unit: str = "s", note: str = "",
+        ratio: float | None = None) -> Row:
+    if ratio is None and sagaflow is not None and raw:
+        ratio = sagaflow / raw
+    return {"bench": bench, "metric": metric, "unit": unit, "sagaflow": sagaflow, "raw": raw,
+            "ratio": ratio, "target": target, "pass": passed, "note": note}
+
+
+@dataclass
+class Series:
+    """Fresh-process timings of one command, with failures kept apart."""
+
+    label: str
+    expect: str
+    ok: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    signals: int = 0
+    nonzero: int = 0
+
+    def add(self, result: Timed) -> None:
+        last = result.out.strip().splitlines()[-1] if result.out.strip() else ""
+        if result.code < 0:
+            self.signals += 1
+        elif result.code != 0:
+            self.nonzero += 1
+        if result.abnormal or (self.expect and last != self.expect):
+            tail = (result.err.strip().splitlines() or ["no stderr"])[-1]
+            self.failures.append(f"exit {result.code}{' timeout' if result.timed_out else ''}: "
+                                 f"{last[:60]!r} {tail[:160]}")
+            if result.code == 0 and not result.timed_out:
+                return  # wrong output: not a timing we trust
+            if result.code < 0 and self.expect and self.expect in result.out:
+                self.ok.append(result.seconds)  # work done, died at exit: still a latency
+            return
+        self.ok.append(result.seconds)
+
+    @property
+    def abnormal(self) -> int:
+        return self.signals + self.nonzero
+
+    def summary(self) -> str:
+        return (f"{self.label}: {len(self.ok)} ok, {self.nonzero} non-zero exits, "
+                f"{self.signals} killed by a signal")
+
+
+def _launch_cmd(name: str) -> list[str]:
+    return [*SAGAFLOW, "launch", "hello-world", "--name", name, "--await"]
+
+
+def _raw_cmd(env: Env, name: str, plain_exit: bool = False) -> list[str]:
+    cmd = [PY, str(SCRIPTS / "raw_floor.py"), "run", *env.raw_args(), "--name", name]
+    return [*cmd, "--plain-exit"] if plain_exit else cmd
+
+
+def latency(env: Env, box: Sandbox, n: int) -> list[Row]:
+    """Fresh `launch --await` vs a fresh raw client process, alternated, both warm."""
+    log("latency: warm-up (starts the sagaflow worker daemon)")
+    warm = timed(_launch_cmd("warm"), box.env, box.work)
+    log(f"latency: warm-up sagaflow {warm.seconds:.2f}s exit {warm.code} "
+        f"{warm.err.strip()[-200:]!r}")
+    raw_warm = timed(_raw_cmd(env, "warm"), env.raw_env(), env.root)
+    log(f"latency: warm-up raw {raw_warm.seconds:.2f}s exit {raw_warm.code}")
+    sf, raw = Series("sagaflow", "hello, bench"), Series("raw", "hello, bench")
+    for i in range(n):
+        order = ("sf", "raw") if i % 2 == 0 else ("raw", "sf")
+        took: dict[str, float] = {}
+        for which in order:
+            if which == "sf":
+                result = timed(_launch_cmd("bench"), box.env, box.work)
+                sf.add(result)
+            else:
+                result = timed(_raw_cmd(env, "bench"), env.raw_env(), env.root)
+                raw.add(result)
+            took[which] = result.seconds
+        log(f"latency {i + 1}/{n}: sagaflow {took['sf']:.3f}s raw {took['raw']:.3f}s")
+    for series in (sf, raw):
+        log(f"latency: {series.summary()}" + (f"; first: {series.failures[0]}"
+                                              if series.failures else ""))
+    if not sf.ok or not raw.ok:
+        return [row("latency", "median launch→result", None, None, target="ratio ≤ 1.2",
+                    note=f"{sf.summary()}; {raw.summary()}")]
+    med = statistics.median(sf.ok) / statistics.median(raw.ok)
+    note = f"N={n} each, alternated; {sf.summary()}; {raw.summary()} (raw uses os._exit)"
+    return [
+        row("latency", "median launch→result", statistics.median(sf.ok),
+            statistics.median(raw.ok), target="ratio ≤ 1.2", passed=med <= 1.2, note=note),
+        row("latency", "p90 launch→result", p90(sf.ok), p90(raw.ok), note="informative"),
+    ]
+
+
+def _json_tail(result: Timed) -> dict[str, Any]:
+    for line in reversed(result.out.strip().splitlines()):
+        if line.startswith("{"):
+            data: dict[str, Any] = json.loads(line)
+            return data
+    raise RuntimeError(f"driver exit {result.code}, no JSON: {result.err.strip()[-400:]}")
+
+
+def throughput(env: Env, box: Sandbox, count: int, concurrency: int = 20) -> list[Row]:
+    """Runs/sec through one warm worker, first start to last completion."""
+    timeout = 60.0 + count  # bounded: a stuck run cannot hang the benchmark
+    sf_cmd = [PY, str(SCRIPTS / "sf_throughput.py"), "--count", str(count),
+              "--concurrency", str(concurrency)]
+    raw_cmd = [PY, str(SCRIPTS / "raw_floor.py"), "many", *env.raw_args(),
+               "--count", str(count), "--concurrency", str(concurrency)]
+    log("throughput: warm-up (10 runs each)")
+    timed([*sf_cmd[:2], "--count", "10"], box.env, box.work, timeout=120)
+    timed([*raw_cmd[:-4], "--count", "10"], env.raw_env(), env.root, timeout=120)
+    results: dict[str, dict[str, Any]] = {}
+    for label, cmd, run_env, cwd in (
+        ("raw", raw_cmd, env.raw_env(), env.root),
+        ("sagaflow", sf_cmd, box.env, box.work),
+        ("sagaflow-launch", [*sf_cmd[:2], "--mode", "launch", "--count",
+                             str(max(20, count // 5)), "--concurrency", str(concurrency)],
+         box.env, box.work),
+    ):
+        log(f"throughput: {label} …")
+        try:
+            results[label] = _json_tail(timed(cmd, run_env, cwd, timeout=timeout))
+        except (RuntimeError, ValueError) as exc:
+            results[label] = {"per_sec": None, "error_count": -1, "errors": [str(exc)[:300]]}
+        log(f"throughput: {label}: {json.dumps(results[label])[:300]}")
+    sf, raw, via = results["sagaflow"], results["raw"], results["sagaflow-launch"]
+    ratio = sf["per_sec"] / raw["per_sec"] if sf["per_sec"] and raw["per_sec"] else None
+    errs = f"errors sagaflow {sf['error_count']}, raw {raw['error_count']}"
+    rows = [row("throughput", f"runs/s ({count} runs, {concurrency} in flight)", sf["per_sec"],
+                raw["per_sec"], unit="runs/s", target="ratio ≥ 0.85",
+                passed=None if ratio is None else ratio >= 0.85 and sf["error_count"] == 0,
+                note=f"prepare+runs.start on one client; {errs}")]
+    rows.append(row("throughput", f"runs/s via launch_flow.launch() ({via.get('count', '?')} runs)",
+                    via["per_sec"], raw["per_sec"], unit="runs/s",
+                    note=f"informative; errors {via['error_count']}"))
+    return rows
+
+
+def help_time(env: Env, box: Sandbox, n: int) -> list[Row]:
+    """`sagaflow --help` vs a minimal two-command Typer app, fresh processes."""
+    sf_cmd = [*SAGAFLOW, "--help"]
+    ty_cmd = [PY, str(SCRIPTS / "typer_minimal.py"), "--help"]
+    timed(sf_cmd, box.env, box.work)
+    timed(ty_cmd, box.env, box.work)
+    sf, ty = Series("sagaflow", ""), Series("typer", "")
+    for i in range(n):
+        pair = (sf_cmd, sf), (ty_cmd, ty)
+        for cmd, series in pair if i % 2 == 0 else reversed(pair):
+            series.add(timed(cmd, box.env, box.work))
+    log(f"help: sagaflow {sorted(round(s, 3) for s in sf.ok)}")
+    log(f"help: typer    {sorted(round(s, 3) for s in ty.ok)}")
+    if not sf.ok or not ty.ok:
+        return [row("help", "median --help", None, None, note=f"{sf.summary()}; {ty.summary()}")]
+    ratio = statistics.median(sf.ok) / statistics.median(ty.ok)
+    return [row("help", "median --help wall", statistics.median(sf.ok),
+                statistics.median(ty.ok), target="ratio ≤ 1.25", passed=ratio <= 1.25,
+                note=f"N={n} each, alternated; raw = minimal 2-command Typer app")]
+
+
+def clean_exit(env: Env, box: Sandbox, n: int) -> list[Row]:
+    """Consecutive `launch --await` runs: any non-zero exit or signal is abnormal."""
+    sf, raw = Series("sagaflow", "hello, x"), Series("raw (plain exit)", "hello, x")
+    for i in range(n):
+        sf.add(timed(_launch_cmd("x"), box.env, box.work))
+        if (i + 1) % 10 == 0 or i + 1 == n:
+            log(f"clean_exit sagaflow {i + 1}/{n}: {sf.abnormal} abnormal")
+    for i in range(n):
+        raw.add(timed(_raw_cmd(env, "x", plain_exit=True), env.raw_env(), env.root))
+        if (i + 1) % 10 == 0 or i + 1 == n:
+            log(f"clean_exit raw {i + 1}/{n}: {raw.abnormal} abnormal")
+    for series in (sf, raw):
+        for failure in series.failures[:3]:
+            log(f"clean_exit {series.label}: {failure}")
+    wrong = len(sf.failures) - sf.abnormal
+    return [row("clean_exit", f"abnormal exits of {n} runs", sf.abnormal, raw.abnormal,
+                unit="count", target="sagaflow = 0", passed=sf.abnormal == 0 and wrong == 0,
+                ratio=None,
+                note=f"{sf.summary()}, {wrong} wrong outputs; {raw.summary()} "
+                     "(raw = temporalio client exiting normally, no os._exit)")]
