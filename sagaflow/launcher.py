@@ -53,6 +53,8 @@ def parse_skill_args(pairs: list[str], extra: list[str]) -> dict[str, str]:
                 "or --arg key=value."
             )
         key, sep, value = token[2:].partition("=")
+        if not key:
+            raise SkillArgumentError(f"Malformed option {token!r}; write --key value.")
         if not sep:
             nxt = extra[i + 1] if i + 1 < len(extra) else None
             if nxt is not None and not nxt.startswith("--"):
@@ -71,6 +73,7 @@ class TrackingArgs(dict[str, str]):
     def __init__(self, data: Mapping[str, str]) -> None:
         super().__init__(data)
         self.asked: set[str] = set()
+        self.missing: set[str] = set()
         self.took_all = False
 
     def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override,unused-ignore]
@@ -79,6 +82,8 @@ class TrackingArgs(dict[str, str]):
 
     def __getitem__(self, key: str) -> str:
         self.asked.add(key)
+        if not super().__contains__(key):
+            self.missing.add(key)
         return super().__getitem__(key)
 
     def __contains__(self, key: object) -> bool:
@@ -236,7 +241,7 @@ def _build(spec: SkillSpec, args: TrackingArgs, run_id: str, run_dir: Path, home
         )
     except KeyError as exc:
         key = str(exc.args[0]) if exc.args else "?"
-        if key not in args:
+        if key in args.missing:
             raise SkillArgumentError(
                 f"Skill {spec.name} needs --{key.replace('_', '-')}; "
                 f"pass it as --{key.replace('_', '-')} VALUE."

@@ -132,3 +132,8 @@ def test_marker_lines_with_surrounding_text() -> None:
 def test_last_block_returns_body() -> None:
     assert last_block(f"x{START}BODY{END}y") == "BODY"
     assert last_block(f"{START}a{END}{START}b{END}") == "b"
+
+
+def test_blank_lines_inside_a_value_are_kept() -> None:
+    text = "STRUCTURED_OUTPUT_START\nBODY|para one\n\npara two\n\nNEXT|x\nSTRUCTURED_OUTPUT_END"
+    assert parse_structured(text) == {"BODY": "para one\n\npara two", "NEXT": "x"}

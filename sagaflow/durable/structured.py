@@ -4,7 +4,8 @@ Rules:
 
 * Only the **last** block in the text counts (models often echo the format first).
 * Inside it, ``KEY|value`` starts a field; keys are letters, digits, ``_`` and ``-``.
-* Any other line continues the previous field's value (joined with a newline).
+* Any other line (blank ones too) continues the previous field's value; leading and
+  trailing blank lines of a value are dropped.
 * Lines before the first key are ignored.
 * With no complete block, the result is an empty dict; the full response text
   is still saved in the run directory.
@@ -42,6 +43,6 @@ def parse_structured(text: str) -> dict[str, str]:
         if match:
             current = match.group(1)
             result[current] = match.group(2).strip()
-        elif current is not None and raw.strip():
-            result[current] = (result[current] + "\n" + raw.rstrip()).strip("\n")
-    return result
+        elif current is not None:
+            result[current] = result[current] + "\n" + raw.rstrip()
+    return {key: value.strip("\n") for key, value in result.items()}
