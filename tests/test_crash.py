@@ -79,3 +79,17 @@ def test_server_stop_and_start_mid_run(sf: Sandbox, fake_model: FakeAnthropic) -
     assert proc.stdout.strip() == "hello, zoe"
     listed = json.loads(sf.run("list", "--json", check=True).stdout)
     assert [r["run_id"] for r in listed] == [run_id]
+
+
+def test_worker_stop_drains_the_in_flight_call(sf: Sandbox, fake_model: FakeAnthropic) -> None:
+    fake_model.latency(2)
+    run_id = "drain-1"
+    sf.run("launch", "hello-world", "--name", "max", "--id", run_id, check=True)
+    assert fake_model.wait_for_requests(1, timeout=60)
+    stopped = sf.run("worker", "stop", check=True)  # SIGTERM to this home's worker only
+    assert "stopped worker" in stopped.stdout
+    assert sf.run("worker", "status").returncode == 1
+    fake_model.latency(0)
+    proc = sf.run("launch", "hello-world", "--id", run_id, "--await", check=True)
+    assert proc.stdout.strip() == "hello, max"
+    assert fake_model.calls() == 1  # the drained call finished; nothing was redone
