@@ -81,7 +81,7 @@ def _trial(box: Sandbox, fake: Any, slow: set[str], k: int) -> dict[str, float] 
 
 def resume(env: Env, trials: int) -> list[Row]:
     sys.path.insert(0, str(REPO / "tests"))
-    from fake_anthropic import FakeAnthropic, last_user_text
+    from fake_anthropic import FakeAnthropic, last_user_text  # type: ignore[import-not-found,unused-ignore]
 
     release = threading.Event()
     slow: set[str] = set()

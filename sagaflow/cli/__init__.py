@@ -40,13 +40,13 @@ def _version(value: bool) -> None:
 def root(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show tracebacks on errors."),
     address: str | None = typer.Option(
-        None, "--address", help="Temporal address host:port [env: TEMPORAL_ADDRESS]."
+        None, "--address", help="Temporal address host:port (env TEMPORAL_ADDRESS)."
     ),
     namespace: str | None = typer.Option(
-        None, "--namespace", help="Temporal namespace [env: TEMPORAL_NAMESPACE]."
+        None, "--namespace", help="Temporal namespace (env TEMPORAL_NAMESPACE)."
     ),
     profile: str | None = typer.Option(
-        None, "--profile", help="Temporal envconfig profile (TLS, API key) [env: TEMPORAL_PROFILE]."
+        None, "--profile", help="Temporal envconfig profile (TLS, API key) (env TEMPORAL_PROFILE)."
     ),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version."
