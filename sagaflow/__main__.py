@@ -1,5 +1,5 @@
 """``python -m sagaflow``."""
 
-from sagaflow.cli import main
+from sagaflow.entry import main
 
 main()

@@ -8,15 +8,9 @@ hook stay fast.
 
 from __future__ import annotations
 
-import os
-import sys
-import traceback
-
 import typer
 
 from sagaflow.cli import _state
-from sagaflow.cli._render import err
-from sagaflow.errors import SagaflowError
 
 app = typer.Typer(
     name="sagaflow",
@@ -70,45 +64,31 @@ _register()
 
 
 def run(argv: list[str]) -> int:
-    """Run the CLI and return the exit code (never raises)."""
+    """Run the Typer CLI and return the exit code (never raises)."""
+    from sagaflow.entry import guarded, verbose_requested
+
     try:  # recent typer vendors click; older ones depend on it
         from typer._click.exceptions import ClickException  # type: ignore[import-not-found,unused-ignore]
     except ImportError:  # pragma: no cover
         from click import ClickException  # type: ignore[no-redef,import-not-found,unused-ignore]
 
-    verbose = "--verbose" in argv or "-v" in argv or bool(os.environ.get("SAGAFLOW_VERBOSE"))
-    try:
-        rv = app(args=argv, prog_name="sagaflow", standalone_mode=False)
+    def call() -> int:
+        try:
+            rv = app(args=argv, prog_name="sagaflow", standalone_mode=False)
+        except typer.Exit as exc:
+            return int(getattr(exc, "exit_code", 0) or 0)
+        except ClickException as exc:
+            exc.show()
+            return int(exc.exit_code)
+        except typer.Abort:
+            raise KeyboardInterrupt from None
         return rv if isinstance(rv, int) else 0
-    except SagaflowError as exc:
-        if verbose:
-            traceback.print_exc()
-        err(f"sagaflow: {exc.message}")
-        return exc.exit_code
-    except typer.Exit as exc:
-        return int(getattr(exc, "exit_code", 0) or 0)
-    except ClickException as exc:
-        exc.show()
-        return int(exc.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
-        err("sagaflow: interrupted")
-        return 130
-    except Exception as exc:
-        if verbose:
-            traceback.print_exc()
-        err(
-            f"sagaflow: unexpected error {type(exc).__name__}: {exc} "
-            "(run with --verbose for the traceback)"
-        )
-        return 1
+
+    return guarded(call, verbose_requested(argv))
 
 
 def main() -> None:
-    """Console-script entry point."""
-    code = run(sys.argv[1:])
-    sys.stdout.flush()
-    sys.stderr.flush()
-    if "temporalio" in sys.modules:
-        # The temporalio runtime can abort at interpreter exit; leave directly.
-        os._exit(code)
-    sys.exit(code)
+    """Console-script entry point (see :func:`sagaflow.entry.main`)."""
+    from sagaflow.entry import main as entry_main
+
+    entry_main()

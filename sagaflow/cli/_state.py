@@ -23,6 +23,11 @@ def home() -> Home:
     return Home.current()
 
 
+def overrides() -> dict[str, Any]:
+    """The root command's Temporal overrides (address, namespace, profile)."""
+    return {k: _options.get(k) for k in ("address", "namespace", "profile")}
+
+
 def settings() -> Settings:
     """Settings from file and env, with the root command's overrides."""
     return load_settings(home()).with_overrides(

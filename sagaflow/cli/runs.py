@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 from sagaflow.cli import _state
-from sagaflow.cli._render import emit_json, err, out, table
+from sagaflow.render import emit_json, err, out, table
 
 
 async def _list(status: str | None, skill: str | None, limit: int) -> list[dict[str, Any]]:

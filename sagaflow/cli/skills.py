@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from sagaflow.cli._render import emit_json, err, table
+from sagaflow.render import emit_json, err, table
 
 
 def register(app: typer.Typer) -> None:

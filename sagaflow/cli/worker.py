@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from sagaflow.cli import _state
-from sagaflow.cli._render import emit_json, err, out
+from sagaflow.render import emit_json, err, out
 
 app = typer.Typer(no_args_is_help=True)
 
