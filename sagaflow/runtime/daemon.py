@@ -79,11 +79,22 @@ def live_pid(home: Home) -> int | None:
     return None
 
 
+def _code_stamp() -> str:
+    """Size and mtime of sagaflow's own modules, so an upgraded install replaces the worker."""
+    root = Path(sagaflow.__file__).parent
+    stamps = []
+    for path in sorted(root.rglob("*.py")):
+        with contextlib.suppress(OSError):
+            st = path.stat()
+            stamps.append(f"{path.relative_to(root)}:{st.st_size}:{st.st_mtime_ns}")
+    return "|".join(stamps)
+
+
 def expected_fingerprint(settings: Settings, skills_fingerprint: str) -> str:
-    """What a worker serving ``settings`` with these skills would record."""
+    """What a worker serving ``settings`` with these skills (and this sagaflow) would record."""
     digest = hashlib.sha256()
     parts = [
-        sagaflow.__version__, skills_fingerprint, settings.address, settings.namespace,
+        sagaflow.__version__, _code_stamp(), skills_fingerprint, settings.address, settings.namespace,
         settings.task_queue, settings.profile or "",
         *(os.environ.get(name, "") for name in FINGERPRINT_ENV),
     ]
