@@ -2,8 +2,8 @@
 
 Commands are thin: parse, call one library function, render. Heavy modules
 (temporalio, anthropic, skill code) are imported inside the commands that need
-them, so ``--help``, ``inbox``, ``dismiss``, ``path``, ``skills``-free paths and the
-hook stay fast.
+them, so ``--help``, ``inbox``, ``dismiss``, ``path`` and the hook stay fast.
+``launch`` usually bypasses this module entirely (see :mod:`sagaflow.entry`).
 """
 
 from __future__ import annotations
