@@ -18,7 +18,6 @@ dismissals rewrite the file atomically.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import re
 from collections.abc import Iterator
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from sagaflow.errors import InboxError
+from sagaflow.locks import exclusive
 
 HEADER = "# sagaflow inbox\n\n"
 _START = re.compile(
@@ -154,19 +154,16 @@ def parse(text: str) -> tuple[list[Entry], list[Problem]]:
 
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(str(path) + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise InboxError(
-            f"Cannot open the inbox lock next to {path}: {exc.strerror}. "
-            "Check that the sagaflow home is writable."
-        ) from exc
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with contextlib.ExitStack() as stack:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            stack.enter_context(exclusive(path.with_name(path.name + ".lock")))
+        except OSError as exc:
+            raise InboxError(
+                f"Cannot open the inbox lock next to {path}: {exc.strerror}. "
+                "Check that the sagaflow home is writable."
+            ) from exc
         yield
-    finally:
-        os.close(fd)
 
 
 def _read(path: Path) -> str:

@@ -19,7 +19,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from typing import Any
 import sagaflow
 from sagaflow.config import Settings
 from sagaflow.errors import WorkerError
+from sagaflow.locks import exclusive
 from sagaflow.paths import Home
 
 FINGERPRINT_ENV = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL")
@@ -125,15 +125,9 @@ def read_state(home: Home) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-@contextlib.contextmanager
-def _spawn_lock(home: Home) -> Iterator[None]:
+def _spawn_lock(home: Home) -> contextlib.AbstractContextManager[None]:
     home.ensure(home.worker, home.logs)
-    fd = os.open(home.worker / "spawn.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
+    return exclusive(home.worker / "spawn.lock")
 
 
 def _log_tail(home: Home) -> str:

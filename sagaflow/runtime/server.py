@@ -10,7 +10,6 @@ measured, namespaces and workflow starts work as soon as the port accepts.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import ipaddress
 import json
 import os
@@ -21,7 +20,6 @@ import subprocess
 import sys
 import sysconfig
 import time
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +27,7 @@ from typing import Any
 
 from sagaflow.config import Settings
 from sagaflow.errors import ConfigError, ServerError, TemporalError
+from sagaflow.locks import exclusive
 from sagaflow.paths import Home
 
 DEFAULT_PORT = 7233
@@ -327,9 +326,6 @@ def _wait_gone(pid: int, timeout: float) -> bool:
     return not _running(pid)
 
 
-@contextlib.contextmanager
-def _locked(home: Home) -> Iterator[None]:
+def _locked(home: Home) -> contextlib.AbstractContextManager[None]:
     """Hold the exclusive start lock of ``home`` (the kernel drops it if we die)."""
-    with open(home.server / "start.lock", "a+b") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        yield
+    return exclusive(home.server / "start.lock")
