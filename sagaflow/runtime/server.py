@@ -234,7 +234,7 @@ def _start_locked(home: Home, settings: Settings, ui: bool) -> ServerState:
                         str(db), str(log), started_at)
     _write_state(home, state)
     deadline = time.monotonic() + settings.server_start_seconds
-    while not answers(settings.address, timeout=0.2):
+    while not _ready(settings.address, bind, http_port, settings.namespace):
         code = proc.poll()
         if code is not None or time.monotonic() > deadline:
             if code is None:
@@ -249,6 +249,26 @@ def _start_locked(home: Home, settings: Settings, ui: bool) -> ServerState:
                               f"({_last_log_line(log, offset)}); see {log}, fix it and retry.")
         time.sleep(POLL_SECONDS)
     return state
+
+
+def _ready(address: str, host: str, http_port: int, namespace: str) -> bool:
+    """The frontend serves requests: gRPC port open and the HTTP API describes the namespace.
+
+    The gRPC port accepts connections a moment before the frontend is healthy
+    ("Frontend is not healthy yet"), so the port alone is not enough.
+    """
+    if not answers(address, timeout=0.2):
+        return False
+    import urllib.error
+    import urllib.request
+
+    url = f"http://{'[' + host + ']' if ':' in host else host}:{http_port}/api/v1/namespaces/{namespace}"
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: no proxy
+    try:
+        with opener.open(url, timeout=1.0) as response:
+            return int(response.status) == 200
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
 
 
 def _is_localhost(host: str) -> bool:
