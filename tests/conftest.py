@@ -28,7 +28,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_anthropic import FakeAnthropic
 
-from sagaflow.runtime.server import temporal_binary
+from sagaflow.runtime.server import ready, temporal_binary
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_SKILLS = Path(__file__).parent / "skills"
@@ -40,29 +40,26 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_port(port: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            sock.settimeout(0.2)
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"port {port} did not open")
-
-
-def start_dev_server(db: Path, port: int) -> subprocess.Popen[bytes]:
-    """A temporal dev server we own (by pid)."""
+def start_dev_server(db: Path, port: int, timeout: float = 30.0) -> subprocess.Popen[bytes]:
+    """A temporal dev server we own (by pid), returned once its frontend serves requests."""
+    http_port = free_port()
     log = open(db.with_suffix(".log"), "ab")  # noqa: SIM115
-    return subprocess.Popen(
+    proc = subprocess.Popen(
         [
             str(temporal_binary()), "server", "start-dev", "--headless",
             "--ip", "127.0.0.1", "--port", str(port),
-            "--http-port", str(free_port()), "--metrics-port", str(free_port()),
+            "--http-port", str(http_port), "--metrics-port", str(free_port()),
             "--db-filename", str(db),
         ],
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
+    deadline = time.monotonic() + timeout
+    while not ready(f"127.0.0.1:{port}", "127.0.0.1", http_port):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"temporal dev server did not start; see {db.with_suffix('.log')}")
+        time.sleep(0.05)
+    return proc
 
 
 def kill_pid(pid: int, sig: int = signal.SIGKILL) -> None:
@@ -76,8 +73,6 @@ def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     proc = start_dev_server(db, port)
     try:
-        wait_port(port)
-        time.sleep(0.3)
         yield f"127.0.0.1:{port}"
     finally:
         proc.terminate()

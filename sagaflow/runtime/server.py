@@ -234,7 +234,7 @@ def _start_locked(home: Home, settings: Settings, ui: bool) -> ServerState:
                         str(db), str(log), started_at)
     _write_state(home, state)
     deadline = time.monotonic() + settings.server_start_seconds
-    while not _ready(settings.address, bind, http_port, settings.namespace):
+    while not ready(settings.address, bind, http_port, settings.namespace):
         code = proc.poll()
         if code is not None or time.monotonic() > deadline:
             if code is None:
@@ -251,7 +251,7 @@ def _start_locked(home: Home, settings: Settings, ui: bool) -> ServerState:
     return state
 
 
-def _ready(address: str, host: str, http_port: int, namespace: str) -> bool:
+def ready(address: str, host: str, http_port: int, namespace: str = "default") -> bool:
     """The frontend serves requests: gRPC port open and the HTTP API describes the namespace.
 
     The gRPC port accepts connections a moment before the frontend is healthy
