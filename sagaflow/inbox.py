@@ -31,7 +31,8 @@ from sagaflow.locks import exclusive
 
 HEADER = "# sagaflow inbox\n\n"
 _START = re.compile(
-    r"^<!-- sagaflow:entry run=(?P<run>\S+) status=(?P<status>\S+) state=(?P<state>unread|read) -->$"
+    r"^<!-- sagaflow:entry run=(?P<run>\S+) status=(?P<status>\S+)(?: key=(?P<key>\S+))? "
+    r"state=(?P<state>unread|read) -->$"
 )
 _TITLE = re.compile(r"^### (?P<status>.+?) · (?P<skill>.+?) · (?P<ts>\S+)$")
 _END = "<!-- sagaflow:end -->"
@@ -48,6 +49,7 @@ class Entry:
     timestamp: str
     unread: bool = True
     note: str = ""
+    key: str = ""  # tells apart entries of one run and status (gates, retried attempts)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -81,9 +83,10 @@ def _clean_token(value: str) -> str:
 def render_entry(entry: Entry) -> str:
     """The markdown block for one entry."""
     state = "unread" if entry.unread else "read"
+    key = f" key={_clean_token(entry.key)}" if entry.key else ""
     lines = [
         f"<!-- sagaflow:entry run={_clean_token(entry.run_id)} "
-        f"status={_clean_token(entry.status)} state={state} -->",
+        f"status={_clean_token(entry.status)}{key} state={state} -->",
         f"### {entry.status.strip() or '-'} · {entry.skill.strip() or '-'} · {entry.timestamp}",
         f"run `{entry.run_id}`" + (f" · {entry.note}" if entry.note else ""),
         "",
@@ -143,6 +146,7 @@ def parse(text: str) -> tuple[list[Entry], list[Problem]]:
                     timestamp=title["ts"],
                     unread=match["state"] == "unread",
                     note=note,
+                    key=match["key"] or "",
                 )
             )
             i = j + 1
@@ -181,7 +185,7 @@ def read(path: Path) -> tuple[list[Entry], list[Problem]]:
 
 
 def append(path: Path, entry: Entry) -> bool:
-    """Append ``entry`` unless one with the same run and status exists.
+    """Append ``entry`` unless one with the same run, status and key exists.
 
     Returns:
         True if written, False if it was already there (an activity retry).
@@ -190,7 +194,11 @@ def append(path: Path, entry: Entry) -> bool:
     with _locked(path):
         existing, _ = parse(_read(path))
         run_token, status_token = _clean_token(entry.run_id), _clean_token(entry.status)
-        if any(e.run_id == run_token and e.status == status_token for e in existing):
+        key_token = _clean_token(entry.key) if entry.key else ""
+        if any(
+            e.run_id == run_token and e.status == status_token and e.key == key_token
+            for e in existing
+        ):
             return False
         try:
             with open(path, "a", encoding="utf-8") as fh:
@@ -243,10 +251,39 @@ def dismiss(path: Path, run_ids: list[str] | None) -> list[str]:
             if m and m["run"] in targets and m["state"] == "unread":
                 line = line.replace("state=unread -->", "state=read -->")
             out_lines.append(line)
-        tmp = path.with_name(path.name + ".tmp")
-        try:
-            tmp.write_text("\n".join(out_lines), encoding="utf-8")
-            os.replace(tmp, path)
-        except OSError as exc:
-            raise InboxError(f"Cannot rewrite {path}: {exc.strerror}.") from exc
+        _rewrite(path, out_lines)
         return changed
+
+
+def retire(path: Path, run_id: str, status: str, key: str) -> bool:
+    """Mark the one entry (run, status, key) read, e.g. an answered approval.
+
+    Returns:
+        True if an unread entry was marked read.
+    """
+    run_token, status_token, key_token = _clean_token(run_id), _clean_token(status), _clean_token(key)
+    with _locked(path):
+        text = _read(path)
+        out_lines = []
+        changed = False
+        for line in text.split("\n"):
+            m = _START.match(line)
+            if (
+                m and m["run"] == run_token and m["status"] == status_token
+                and (m["key"] or "") == key_token and m["state"] == "unread"
+            ):
+                line = line.replace("state=unread -->", "state=read -->")
+                changed = True
+            out_lines.append(line)
+        if changed:
+            _rewrite(path, out_lines)
+        return changed
+
+
+def _rewrite(path: Path, lines: list[str]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text("\n".join(lines), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise InboxError(f"Cannot rewrite {path}: {exc.strerror}.") from exc

@@ -11,19 +11,23 @@ app = typer.Typer(no_args_is_help=True)
 
 
 @app.command()
-def run() -> None:
-    """Run the worker in the foreground (what the daemon runs)."""
+def run(
+    pool: str | None = typer.Option(
+        None, "--pool", help="Serve this worker pool (a task queue) instead of the default one."
+    ),
+    max_concurrent: int | None = typer.Option(
+        None, "--max-concurrent", min=1, help="At most this many steps at once in this worker."
+    ),
+) -> None:
+    """Run a worker in the foreground (the daemon runs this without --pool)."""
     import asyncio
-    import logging
 
-    from sagaflow.runtime.worker import run_worker
+    from sagaflow.runtime.worker import run_worker, setup_logging
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     home = _state.home()
     home.ensure(home.worker, home.logs)
-    asyncio.run(run_worker(home, _state.settings()))
+    pool = setup_logging(home, pool)
+    asyncio.run(run_worker(home, _state.settings(), pool=pool, max_concurrent=max_concurrent))
 
 
 @app.command()

@@ -94,7 +94,12 @@ async def _heartbeat_forever(interval: float) -> None:
 
 @activity.defn(name="spawn_subagent")
 async def spawn_subagent(inp: SpawnSubagentInput) -> dict[str, str]:
-    """Ask a model (through the run's transport) and parse its structured output."""
+    """Ask a model (through the run's transport) and parse its structured output.
+
+    In history the result is an envelope carrying the call's tokens and cost
+    next to the output; sagaflow's workflow interceptor records the usage and
+    gives the skill the parsed output, so skills see ``dict[str, str]``.
+    """
     from sagaflow.durable import calls
 
     info = activity.info()
@@ -102,9 +107,10 @@ async def spawn_subagent(inp: SpawnSubagentInput) -> dict[str, str]:
     interval = max(0.2, min(1.0, timeout / 4))
     beat = asyncio.create_task(_heartbeat_forever(interval))
     try:
-        return await calls.run_model_step(
+        envelope = await calls.run_model_step(
             inp, info.workflow_id or "", info.activity_id, info.attempt
         )
+        return envelope  # an envelope in history; the interceptor unwraps it
     except SagaflowError as exc:
         raise to_application_error(exc) from None
     finally:

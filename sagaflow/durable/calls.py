@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
 import time
 from pathlib import Path
+from typing import Any
+
+from temporalio import activity
 
 from sagaflow.config import load_settings
 from sagaflow.durable.activities import SpawnSubagentInput
@@ -13,7 +18,17 @@ from sagaflow.durable.structured import parse_structured
 from sagaflow.errors import PromptError
 from sagaflow.models import choose_transport, complete
 from sagaflow.paths import Home
+from sagaflow.pricing import cost_of
 from sagaflow.runrecord import read_record
+from sagaflow.runtime.meta import ENVELOPE_KEY, ENVELOPE_VALUE
+
+USAGE_KEYS = (
+    "input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens",
+)
+
+
+#: which worker process made the call (shown per step; pools spread steps over hosts)
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _safe(name: str) -> str:
@@ -22,11 +37,12 @@ def _safe(name: str) -> str:
 
 async def run_model_step(
     inp: SpawnSubagentInput, run_id: str, activity_id: str, attempt: int
-) -> dict[str, str]:
+) -> dict[str, Any]:
     """Call the run's model transport and save the full reply in the run dir.
 
     Returns:
-        The parsed structured output (empty when the reply has no block).
+        The envelope ``{"sagaflow_step": usage, "value": parsed output}``; the
+        worker's interceptor records the usage and hands the skill ``value``.
     """
     home = Home.current()
     settings = load_settings(home)
@@ -41,6 +57,8 @@ async def run_model_step(
             f"Cannot read the user prompt {inp.user_prompt_path}: {exc.strerror}; "
             "write it (write_artifact) before spawn_subagent."
         ) from None
+    activity.logger.info("model call: role %s, tier %s, model %s, transport %s",
+                         inp.role, inp.tier_name, model, transport)
     started = time.monotonic()
     reply = await complete(
         transport, model=model, system=inp.system_prompt, user=user,
@@ -52,6 +70,9 @@ async def run_model_step(
     response = Path(inp.output_path) if inp.output_path else steps / f"{base}.response.md"
     response.parent.mkdir(parents=True, exist_ok=True)
     response.write_text(reply.text, encoding="utf-8")
+    cost = 0.0 if reply.transport == "scripted" else cost_of(
+        reply.model or model, reply.usage, settings.prices
+    )
     meta = {
         "role": inp.role,
         "tier": inp.tier_name,
@@ -60,7 +81,19 @@ async def run_model_step(
         "attempt": attempt,
         "seconds": round(time.monotonic() - started, 3),
         "usage": reply.usage,
+        "cost_usd": cost,
+        "worker": WORKER_ID,
         "response_path": str(response),
     }
     (steps / f"{base}.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    return parse_structured(reply.text)
+    usage: dict[str, Any] = {
+        k: meta[k]
+        for k in ("model", "transport", "role", "tier", "seconds", "attempt", "cost_usd", "worker")
+    }
+    for key in USAGE_KEYS:
+        usage[key] = int(reply.usage.get(key) or 0)
+    activity.logger.info(
+        "model reply: %s input / %s output tokens, cost_usd %s, %ss",
+        usage["input_tokens"], usage["output_tokens"], cost, meta["seconds"],
+    )
+    return {ENVELOPE_KEY: usage, ENVELOPE_VALUE: parse_structured(reply.text)}

@@ -62,8 +62,12 @@ async def ensure_temporal(settings: Settings) -> Client:
     """Start the embedded server when the target is local and silent, then connect."""
     from sagaflow.paths import Home
     from sagaflow.runtime import server
+    from sagaflow.runtime.search_attributes import ensure_registered
 
+    home = Home.current()
     target = target_of(settings)
     if settings.embedded and server.is_loopback(target) and not server.answers(target):
-        server.ensure_running(Home.current(), settings)
-    return await connect(settings)
+        server.ensure_running(home, settings)
+    client = await connect(settings)
+    await ensure_registered(client, client.namespace, home, target)
+    return client

@@ -1,22 +1,33 @@
 """Worker interceptors that give every skill the same guarantees.
 
-* Every run ends in the inbox: a run that fails gets a FAILED entry with its
-  reason; a run that succeeds without calling ``emit_finding`` gets a DONE entry
-  with its result. Both are written by a local activity, idempotently.
-* Model calls are noticed dead within seconds: the heartbeat timeout of
-  ``spawn_subagent`` is capped (it heartbeats from a background task), so a
-  SIGKILLed worker's call is retried quickly instead of at the skill's timeout.
+* Every run carries a :class:`~sagaflow.durable.control.RunControl`: status
+  query, validated approve/reject and pause updates, buffered signals, search
+  attributes kept current.
+* Before each activity the run honours a pause; before each model call it
+  checks its budget and parks in a budget gate instead of overspending.
+* ``spawn_subagent`` results arrive as an envelope with tokens and cost: the
+  usage is recorded and the skill receives the plain value.
+* Model calls are noticed dead within seconds: their heartbeat timeout is
+  capped (they heartbeat from a background task).
+* Per-step timeouts from the run's options override the skill's; a whole-run
+  timeout cancels the skill (compensations run) and fails the run cleanly.
+* Every run ends in the inbox: FAILED with its reason, CANCELLED, or DONE with
+  its result when the skill did not report itself.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
-from temporalio import activity, workflow
+from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.converter import value_to_type
+from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import CancelledError as TemporalCancelledError
 from temporalio.worker import (
     ExecuteWorkflowInput,
     Interceptor,
@@ -26,47 +37,152 @@ from temporalio.worker import (
     WorkflowOutboundInterceptor,
 )
 
+from sagaflow.durable.control import RunControl
+from sagaflow.durations import format_duration
+from sagaflow.runtime import meta
 from sagaflow.runtime.failures import failure_reason
+from sagaflow.runtime.framework_activities import FINALIZE_ACTIVITY, FinalizeInput
 
-FINALIZE_ACTIVITY = "sagaflow_finalize_run"
 MODEL_ACTIVITIES = frozenset({"spawn_subagent"})
 SUMMARY_LIMIT = 4000
-
-
-@dataclass(frozen=True)
-class FinalizeInput:
-    run_id: str
-    skill: str
-    status: str
-    summary: str
-    timestamp_iso: str
-
-
-@activity.defn(name=FINALIZE_ACTIVITY)
-async def finalize_run(inp: FinalizeInput) -> bool:
-    """Write the framework's DONE/FAILED inbox entry unless one exists."""
-    import asyncio
-
-    from sagaflow import inbox
-    from sagaflow.durable.activities import notify
-    from sagaflow.paths import Home
-
-    path = Home.current().inbox
-    if inp.status == "DONE" and await asyncio.to_thread(inbox.has_entry, path, inp.run_id):
-        return False
-    entry = inbox.Entry(
-        run_id=inp.run_id, status=inp.status, skill=inp.skill,
-        summary=inp.summary, timestamp=inp.timestamp_iso,
-    )
-    written = await asyncio.to_thread(inbox.append, path, entry)
-    if written:
-        notify(f"sagaflow: {inp.skill} {inp.status}", inp.summary)
-    return written
 
 
 def _summarize(result: Any) -> str:
     text = result if isinstance(result, str) else json.dumps(result, default=str)
     return text if len(text) <= SUMMARY_LIMIT else text[:SUMMARY_LIMIT] + " …"
+
+
+class _Outbound(WorkflowOutboundInterceptor):
+    """Pause, budget, envelope and timeout handling around activity starts."""
+
+    def __init__(self, nxt: WorkflowOutboundInterceptor, cap: timedelta) -> None:
+        super().__init__(nxt)
+        self.cap = cap
+        self.emitted = False
+        self.control: RunControl | None = None
+        self.step_timeouts: dict[str, float] = {}
+
+    def start_activity(self, input: StartActivityInput) -> workflow.ActivityHandle[Any]:
+        name = input.activity
+        if name == "emit_finding":
+            self.emitted = True
+        if name in self.step_timeouts:
+            input.start_to_close_timeout = timedelta(seconds=self.step_timeouts[name])
+        model = name in MODEL_ACTIVITIES
+        if model and (input.heartbeat_timeout is None or input.heartbeat_timeout > self.cap):
+            input.heartbeat_timeout = self.cap
+        control = self.control
+        if control is None or not (model or control.paused):
+            return super().start_activity(input)
+        ret_type = input.ret_type
+        if model:
+            input.ret_type = None
+        start = super().start_activity
+
+        async def gated() -> Any:
+            await control.wait_unpaused()
+            if model:
+                await control.check_budget()
+                await control.wait_unpaused()
+            result = await start(input)
+            if not model:
+                return result
+            if isinstance(result, dict) and meta.ENVELOPE_KEY in result:
+                control.record_usage(result.get(meta.ENVELOPE_KEY) or {})
+                result = result.get(meta.ENVELOPE_VALUE)
+            return value_to_type(ret_type, result) if ret_type not in (None, Any) else result
+
+        return asyncio.ensure_future(gated())  # type: ignore[return-value]
+
+
+class _Inbound(WorkflowInboundInterceptor):
+    skills: ClassVar[dict[str, str]] = {}
+    cap: ClassVar[timedelta] = timedelta(seconds=3)
+
+    def init(self, outbound: WorkflowOutboundInterceptor) -> None:
+        self._out = _Outbound(outbound, self.cap)
+        super().init(self._out)
+
+    async def _record(self, status: str, summary: str) -> None:
+        info = workflow.info()
+        await workflow.execute_local_activity(
+            FINALIZE_ACTIVITY,
+            FinalizeInput(
+                run_id=info.workflow_id,
+                skill=self.skills.get(info.workflow_type, info.workflow_type),
+                status=status,
+                summary=summary,
+                timestamp_iso=workflow.now().isoformat(timespec="seconds"),
+                attempt_key=info.run_id[:8],
+            ),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RetryPolicy(maximum_attempts=10),
+        )
+
+    def _control(self) -> tuple[RunControl, dict[str, Any]]:
+        info = workflow.info()
+        skill = self.skills.get(info.workflow_type, info.workflow_type)
+        options = workflow.memo_value(meta.MEMO_OPTIONS, None)
+        options = options if isinstance(options, dict) else {}
+        control = RunControl(skill, options)
+        control.install()
+        launched = any(p.key.name == meta.SA_SKILL for p in info.typed_search_attributes)
+        if launched:
+            control.seen_initial()
+        else:  # started by something other than sagaflow (e.g. the temporal CLI)
+            from sagaflow.runtime.search_attributes import keys
+
+            workflow.upsert_search_attributes([keys()[meta.SA_SKILL].value_set(skill)])
+            control.refresh()
+        self._out.control = control
+        self._out.step_timeouts = {
+            str(k): float(v) for k, v in (options.get("step_timeouts") or {}).items()
+        }
+        return control, options
+
+    async def _run_with_timeout(self, input: ExecuteWorkflowInput, seconds: float) -> Any:
+        task = asyncio.ensure_future(super().execute_workflow(input))
+        try:
+            await workflow.wait_condition(task.done, timeout=timedelta(seconds=seconds))
+        except TimeoutError:
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task  # let the skill's compensations run; any outcome means timed out
+            raise ApplicationError(
+                f"the run timed out after {format_duration(seconds)} (launch --timeout)",
+                type="RunTimeout", non_retryable=True,
+            ) from None
+        except asyncio.CancelledError:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            raise
+        return task.result()
+
+    async def execute_workflow(self, input: ExecuteWorkflowInput) -> Any:
+        control, options = self._control()
+        timeout = options.get("timeout_seconds")
+        try:
+            if timeout:
+                result = await self._run_with_timeout(input, float(timeout))
+            else:
+                result = await super().execute_workflow(input)
+        except workflow.ContinueAsNewError:
+            raise
+        except (asyncio.CancelledError, TemporalCancelledError):
+            control.gates.clear()
+            control.refresh("cancelled")
+            await self._record("CANCELLED", "cancelled by request; compensations (if any) ran")
+            raise
+        except Exception as exc:
+            control.gates.clear()
+            reason = failure_reason(exc)
+            control.refresh("timed_out" if "timed out after" in reason else "failed")
+            await self._record("FAILED", reason)
+            raise
+        control.refresh("completed")
+        if not self._out.emitted:
+            await self._record("DONE", _summarize(result))
+        return result
 
 
 class SagaflowInterceptor(Interceptor):
@@ -79,51 +195,11 @@ class SagaflowInterceptor(Interceptor):
     def workflow_interceptor_class(
         self, input: WorkflowInterceptorClassInput
     ) -> type[WorkflowInboundInterceptor]:
-        skills = self.skills_by_workflow
-        cap = self.heartbeat_cap
+        skills, cap = self.skills_by_workflow, self.heartbeat_cap
 
-        class _Outbound(WorkflowOutboundInterceptor):
-            emitted = False
+        class _Bound(_Inbound):
+            pass
 
-            def start_activity(self, input: StartActivityInput) -> workflow.ActivityHandle[Any]:
-                if input.activity in MODEL_ACTIVITIES and (
-                    input.heartbeat_timeout is None or input.heartbeat_timeout > cap
-                ):
-                    input.heartbeat_timeout = cap
-                if input.activity == "emit_finding":
-                    self.emitted = True
-                return super().start_activity(input)
-
-        class _Inbound(WorkflowInboundInterceptor):
-            def init(self, outbound: WorkflowOutboundInterceptor) -> None:
-                self._out = _Outbound(outbound)
-                super().init(self._out)
-
-            async def _record(self, status: str, summary: str) -> None:
-                info = workflow.info()
-                await workflow.execute_local_activity(
-                    FINALIZE_ACTIVITY,
-                    FinalizeInput(
-                        run_id=info.workflow_id,
-                        skill=skills.get(info.workflow_type, info.workflow_type),
-                        status=status,
-                        summary=summary,
-                        timestamp_iso=workflow.now().isoformat(timespec="seconds"),
-                    ),
-                    start_to_close_timeout=timedelta(seconds=30),
-                    retry_policy=RetryPolicy(maximum_attempts=10),
-                )
-
-            async def execute_workflow(self, input: ExecuteWorkflowInput) -> Any:
-                try:
-                    result = await super().execute_workflow(input)
-                except workflow.ContinueAsNewError:
-                    raise
-                except Exception as exc:
-                    await self._record("FAILED", failure_reason(exc))
-                    raise
-                if not self._out.emitted:
-                    await self._record("DONE", _summarize(result))
-                return result
-
-        return _Inbound
+        _Bound.skills = skills
+        _Bound.cap = cap
+        return _Bound

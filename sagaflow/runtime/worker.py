@@ -27,7 +27,10 @@ from sagaflow.models import has_api_key
 from sagaflow.paths import Home
 from sagaflow.runtime import daemon
 from sagaflow.runtime.client import connect
-from sagaflow.runtime.interceptors import SagaflowInterceptor, finalize_run
+from sagaflow.runtime.framework_activities import finalize_run, gate_inbox
+from sagaflow.runtime.interceptors import SagaflowInterceptor
+from sagaflow.runtime.meta import pool_queue
+from sagaflow.runtime.search_attributes import ensure_registered
 
 log = logging.getLogger("sagaflow.worker")
 
@@ -44,8 +47,13 @@ def collect(loaded: LoadedSkills) -> tuple[list[type], list[Callable[..., Any]],
     A skill whose workflow or activity name clashes with an earlier skill's is
     marked as an error and left out; the others still run.
     """
-    workflows: dict[str, type] = {}
-    activities: dict[str, Callable[..., Any]] = {"sagaflow_finalize_run": finalize_run}
+    from sagaflow.runtime import scheduled  # schedule firings: see sagaflow.runtime.scheduled
+
+    workflows: dict[str, type] = {scheduled.WORKFLOW_NAME: scheduled.ScheduledRunWorkflow}
+    activities: dict[str, Callable[..., Any]] = {
+        "sagaflow_finalize_run": finalize_run, "sagaflow_gate_inbox": gate_inbox,
+        scheduled.PREPARE_ACTIVITY: scheduled.prepare_activity(loaded),
+    }
     names: dict[str, str] = {}
     for spec in loaded.registry:
         info = next((i for i in loaded.infos if i.name == spec.name and i.status == "ok"), None)
@@ -73,12 +81,24 @@ def collect(loaded: LoadedSkills) -> tuple[list[type], list[Callable[..., Any]],
     return list(workflows.values()), list(activities.values()), names
 
 
-def build_worker(client: Client, settings: Settings, loaded: LoadedSkills) -> Worker:
-    """A Worker for every skill that loaded, with sagaflow's interceptors."""
+def build_worker(
+    client: Client, settings: Settings, loaded: LoadedSkills, *,
+    pool: str | None = None, max_concurrent: int | None = None,
+) -> Worker:
+    """A Worker for every skill that loaded, with sagaflow's interceptors.
+
+    Args:
+        pool: serve this pool's task queue instead of the base one.
+        max_concurrent: at most this many activities (model calls) at once.
+    """
     workflows, activities, names = collect(loaded)
+    limits: dict[str, Any] = {}
+    if max_concurrent:
+        limits["max_concurrent_activities"] = max_concurrent
     return Worker(
         client,
-        task_queue=settings.task_queue,
+        task_queue=pool_queue(settings.task_queue, pool),
+        **limits,
         workflows=workflows,
         activities=activities,
         interceptors=[SagaflowInterceptor(names, settings.heartbeat_seconds)],
@@ -91,6 +111,25 @@ def build_worker(client: Client, settings: Settings, loaded: LoadedSkills) -> Wo
     )
 
 
+def setup_logging(home: Home, pool: str | None) -> str | None:
+    """Log to stderr (the daemon's goes to worker.log); pool workers also to logs/.
+
+    Returns:
+        The pool name, validated (None for the default pool).
+    """
+    from sagaflow.runtime.meta import DEFAULT_POOL, check_pool
+
+    fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(level=logging.INFO, format=fmt)
+    if pool is None or pool == DEFAULT_POOL:
+        return None
+    check_pool(pool)
+    handler = logging.FileHandler(home.logs / f"worker-{pool}-{os.getpid()}.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter(fmt))
+    logging.getLogger().addHandler(handler)
+    return pool
+
+
 def _report(infos: list[SkillInfo]) -> None:
     for info in infos:
         if info.status == "error":
@@ -99,33 +138,44 @@ def _report(infos: list[SkillInfo]) -> None:
             log.info("loaded skill %s from %s (%s)", info.name, info.dir, info.origin)
 
 
-async def run_worker(home: Home, settings: Settings) -> None:
-    """Run until SIGTERM/SIGINT; hold the home's liveness lock meanwhile."""
+async def run_worker(
+    home: Home, settings: Settings, *, pool: str | None = None, max_concurrent: int | None = None
+) -> None:
+    """Run until SIGTERM/SIGINT.
+
+    The default-pool daemon holds the home's liveness lock and records its
+    state; pool workers (``--pool``) are plain foreground processes, as many as
+    wanted, on this host or others.
+    """
     loaded = load_skills()
     _report(loaded.infos)
     client = await connect(settings)
-    worker = build_worker(client, settings, loaded)
-    lock = daemon.acquire_lock(home)
-    daemon.write_state(
-        home,
-        daemon.expected_fingerprint(settings, fingerprint(loaded.sources)),
-        settings,
-        [i.__dict__ | {"dir": str(i.dir)} for i in loaded.infos],
-    )
+    await ensure_registered(client, client.namespace)
+    worker = build_worker(client, settings, loaded, pool=pool, max_concurrent=max_concurrent)
+    lock = None
+    if pool is None:
+        lock = daemon.acquire_lock(home)
+        daemon.write_state(
+            home,
+            daemon.expected_fingerprint(settings, fingerprint(loaded.sources)),
+            settings,
+            [i.__dict__ | {"dir": str(i.dir)} for i in loaded.infos],
+        )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     log.info(
         "worker pid %s polling %s on %s/%s",
-        os.getpid(), settings.task_queue, settings.address, settings.namespace,
+        os.getpid(), pool_queue(settings.task_queue, pool), settings.address, settings.namespace,
     )
     running = asyncio.create_task(worker.run())
     if has_api_key():  # warm the SDK off the event loop before the first call needs it
         loop.run_in_executor(None, importlib.import_module, "sagaflow.models.anthropic_api")
     stopper = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait({running, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    daemon.release_lock(lock)
+    if lock is not None:
+        daemon.release_lock(lock)
     if running in done:
         stopper.cancel()
         running.result()
