@@ -17,6 +17,12 @@ Example ``config.yaml`` (every key optional)::
       heartbeat_seconds: 3         # cap on heartbeat timeouts of model calls
       worker_shutdown_seconds: 15  # graceful drain on SIGTERM
       server_start_seconds: 30
+      steps:                       # per-step (activity) timeouts in seconds, over the skill's
+        spawn_subagent: 600
+        hello-world/spawn_subagent: 120   # for one skill only
+    prices:                        # USD per million tokens, merged over the defaults
+      claude-sonnet-4-5: {input: 3, output: 15, cache_write: 3.75, cache_read: 0.3}
+      my-model: {input: 1, output: 5}   # cache_* default to 1.25x / 0.1x input
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from typing import Any
 
 from sagaflow.errors import ConfigError
 from sagaflow.paths import Home
+from sagaflow.pricing import DEFAULT_PRICES, Price, price_table
 
 TIERS = ("HAIKU", "SONNET", "OPUS")
 TRANSPORTS = ("auto", "anthropic", "claude", "scripted")
@@ -52,6 +59,17 @@ class Settings:
     server_start_seconds: float = 30.0
     address_from_user: bool = False
     embedded: bool = True
+    prices: dict[str, Price] = field(default_factory=lambda: dict(DEFAULT_PRICES))
+    step_timeouts: dict[str, float] = field(default_factory=dict)
+
+    def step_timeouts_for(self, skill: str) -> dict[str, float]:
+        """Activity name -> timeout seconds for ``skill`` (skill-specific keys win)."""
+        chosen = {k: v for k, v in self.step_timeouts.items() if "/" not in k}
+        prefix = f"{skill}/"
+        chosen.update({
+            k[len(prefix):]: v for k, v in self.step_timeouts.items() if k.startswith(prefix)
+        })
+        return chosen
 
     def model_for(self, tier: str) -> str:
         """Model id for a tier; an unknown tier is an error, never an upgrade."""
@@ -156,4 +174,9 @@ def load_settings(home: Home | None = None) -> Settings:
         ),
         address_from_user=bool(address_env or temporal.get("address")),
         embedded=_flag(env.get("SAGAFLOW_EMBEDDED"), temporal.get("embedded", True)),
+        prices=price_table(_section(data, "prices", path), source=path),
+        step_timeouts={
+            str(k): _number(v, f"timeouts.steps.{k}", path)
+            for k, v in _section(timeouts, "steps", path).items()
+        },
     )

@@ -59,6 +59,8 @@ def run(argv: list[str]) -> int:
             str(fast["skill"]), list(fast["arg"]), list(fast["extra"]),  # type: ignore[call-overload]
             wait=bool(fast["wait"]), run_id=fast["run_id"],  # type: ignore[arg-type]
             transport=fast["transport"], as_json=bool(fast["as_json"]),  # type: ignore[arg-type]
+            pool=fast["pool"], budget_usd=fast["budget_usd"],  # type: ignore[arg-type]
+            timeout=fast["timeout"], if_exists=fast["if_exists"],  # type: ignore[arg-type]
         )
 
     return guarded(call, verbose_requested(argv))

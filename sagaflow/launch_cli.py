@@ -12,7 +12,11 @@ import json
 from sagaflow.render import StatusLine, emit_json, err, out
 
 FLAG_OPTIONS = {"--await": "wait", "--json": "as_json"}
-VALUE_OPTIONS = {"--arg": "arg", "-a": "arg", "--id": "run_id", "--transport": "transport"}
+VALUE_OPTIONS = {
+    "--arg": "arg", "-a": "arg", "--id": "run_id", "--transport": "transport",
+    "--pool": "pool", "--budget-usd": "budget_usd", "--timeout": "timeout",
+    "--if-exists": "if_exists",
+}
 
 
 def parse_fast(argv: list[str]) -> dict[str, object] | None:
@@ -20,7 +24,9 @@ def parse_fast(argv: list[str]) -> dict[str, object] | None:
     if not argv or argv[0] != "launch" or any(a in ("--help", "-h") for a in argv):
         return None
     parsed: dict[str, object] = {"arg": [], "extra": [], "wait": False, "as_json": False,
-                                 "run_id": None, "transport": None, "skill": None}
+                                 "run_id": None, "transport": None, "skill": None,
+                                 "pool": None, "budget_usd": None, "timeout": None,
+                                 "if_exists": None}
     rest = argv[1:]
     i = 0
     while i < len(rest):
@@ -58,6 +64,10 @@ def run_launch(
     run_id: str | None,
     transport: str | None,
     as_json: bool,
+    pool: str | None = None,
+    budget_usd: str | None = None,
+    timeout: str | None = None,
+    if_exists: str | None = None,
     address: str | None = None,
     namespace: str | None = None,
     profile: str | None = None,
@@ -68,8 +78,9 @@ def run_launch(
     from sagaflow.config import load_settings
     from sagaflow.launcher import parse_skill_args
     from sagaflow.paths import Home
-    from sagaflow.runtime.launch_flow import launch
+    from sagaflow.runtime.launch_flow import launch, launch_options
 
+    options = launch_options(pool, budget_usd, timeout, if_exists)
     args = parse_skill_args(list(arg), list(extra))
     home = Home.current()
     settings = load_settings(home).with_overrides(
@@ -89,6 +100,7 @@ def run_launch(
             launch(
                 home, settings, skill, args, run_id=run_id, transport=transport, wait=wait,
                 notice=err, progress=status.update if wait else None, on_started=started,
+                options=options,
             )
         )
     except KeyboardInterrupt:

@@ -153,18 +153,21 @@ def prepare(
     *,
     run_id: str | None = None,
     transport: str | None = None,
+    replace_existing: bool = False,
+    task_queue: str | None = None,
 ) -> Prepared:
     """Validate a launch and write its ``run.json`` (nothing else is written).
 
     When ``run_id`` names a run this home launched before, the launch attaches
-    to it instead and its arguments are not rebuilt.
+    to it instead and its arguments are not rebuilt — unless ``replace_existing``
+    (``--if-exists replace``), which builds a fresh record in the same directory.
     """
     spec = find_skill(loaded, skill)
     skill_dir = loaded.dir_of(skill)
     if run_id is not None:
         check_run_id(run_id)
         existing = read_record(home, run_id)
-        if existing is not None:
+        if existing is not None and not replace_existing:
             if existing.skill != skill:
                 raise SkillArgumentError(
                     f"Run {run_id} belongs to skill {existing.skill}, not {skill}; "
@@ -193,7 +196,7 @@ def prepare(
         preflight(chosen, skill_dir)
         record = RunRecord(
             run_id=run_id, skill=skill, skill_dir=str(skill_dir or ""), args=dict(args),
-            transport=chosen, task_queue=settings.task_queue,
+            transport=chosen, task_queue=task_queue or settings.task_queue,
             created=datetime.now().astimezone().isoformat(timespec="seconds"),
         )
         write_record(home, record)

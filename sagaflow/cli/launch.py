@@ -27,13 +27,26 @@ def register(app: typer.Typer) -> None:
         transport: str | None = typer.Option(
             None, "--transport", help="auto, anthropic, claude or scripted."
         ),
+        pool: str | None = typer.Option(
+            None, "--pool", help="Run on this worker pool (see 'sagaflow worker run --pool')."
+        ),
+        budget_usd: str | None = typer.Option(
+            None, "--budget-usd", help="Park for approval before spending more than this (USD)."
+        ),
+        timeout: str | None = typer.Option(
+            None, "--timeout", help="Fail the whole run after this long, e.g. 2h or 30m."
+        ),
+        if_exists: str | None = typer.Option(
+            None, "--if-exists", help="With --id: attach, fail or replace an existing run."
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         from sagaflow.launch_cli import run_launch
 
         code = run_launch(
             skill, list(arg), list(ctx.args), wait=wait, run_id=run_id, transport=transport,
-            as_json=as_json, **_state.overrides(),
+            as_json=as_json, pool=pool, budget_usd=budget_usd, timeout=timeout,
+            if_exists=if_exists, **_state.overrides(),
         )
         if code:
             raise typer.Exit(code)

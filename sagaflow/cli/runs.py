@@ -1,81 +1,66 @@
-"""``sagaflow list`` and ``sagaflow show``."""
+"""``sagaflow list`` (``show`` lives in :mod:`sagaflow.cli.observe`)."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from sagaflow.cli import _state
-from sagaflow.render import emit_json, err, out, table
+from sagaflow.render import emit_json, err, table
+
+if TYPE_CHECKING:
+    from sagaflow.runtime.listing import RunFilter
 
 
-async def _list(status: str | None, skill: str | None, limit: int) -> list[dict[str, Any]]:
-    from sagaflow.runtime import runs
-    from sagaflow.runtime.client import connect
+async def _list(flt: RunFilter) -> list[dict[str, Any]]:
+    from sagaflow.runtime import listing
+    from sagaflow.runtime.client import ensure_temporal
 
     settings = _state.settings()
-    runs.list_query(settings, status, None)  # validate before connecting
-    client = await connect(settings)
-    return await runs.list_runs(
-        client, settings, status=status, skill=skill, workflow_type=None, limit=limit
-    )
-
-
-async def _show(run_id: str) -> dict[str, Any]:
-    from sagaflow.runtime import runs
-    from sagaflow.runtime.client import connect
-
-    client = await connect(_state.settings())
-    return await runs.show_run(client, run_id)
+    client = await ensure_temporal(settings)
+    return await listing.list_runs(client, settings, flt)
 
 
 def register(app: typer.Typer) -> None:
     @app.command("list")
     def list_(
         status: str | None = typer.Option(
-            None, "--status", help="running, completed, failed, canceled, terminated, timed_out."
+            None, "--status",
+            help="running, completed, failed, canceled, terminated, timed_out (comma-separated).",
         ),
-        skill: str | None = typer.Option(None, "--skill", help="Only this skill."),
+        skill: str | None = typer.Option(None, "--skill", help="Only runs of this skill."),
+        since: str | None = typer.Option(
+            None, "--since", help="Only runs started in this window, e.g. 30m, 2h, 7d."
+        ),
+        failed: bool = typer.Option(
+            False, "--failed",
+            help="The failed-run queue: runs that failed or timed out (not canceled/terminated).",
+        ),
+        waiting: bool = typer.Option(
+            False, "--waiting", help="Running runs parked on an approval, a signal or a pause."
+        ),
+        pool: str | None = typer.Option(None, "--pool", help="Only runs on this worker pool."),
         limit: int = typer.Option(50, "--limit", help="At most this many runs."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
-        """List runs from Temporal, newest first."""
+        """List runs from Temporal: running first, then the most recently closed."""
         import asyncio
 
-        rows = asyncio.run(_list(status, skill, limit))
+        from sagaflow.pricing import format_usd
+        from sagaflow.runtime.listing import make_filter, state_label
+
+        flt = make_filter(
+            status=status, skill=skill, since=since, failed=failed, waiting=waiting,
+            pool=pool, limit=limit,
+        )
+        rows = asyncio.run(_list(flt))
         if as_json:
             emit_json(rows)
         elif rows:
-            table(rows, ["run_id", "skill", "status", "started", "closed"])
+            shown = [
+                dict(r, state=state_label(r), cost=format_usd(r["cost_usd"])) for r in rows
+            ]
+            table(shown, ["run_id", "skill", "status", "state", "cost", "started", "closed"])
         else:
             err("no runs")
-
-    @app.command()
-    def show(
-        run_id: str = typer.Argument(..., help="The run id."),
-        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    ) -> None:
-        """Show one run: status, skill, args, times, result or failure, steps."""
-        import asyncio
-
-        data = asyncio.run(_show(run_id))
-        if as_json:
-            emit_json(data)
-            return
-        out(f"run      {data['run_id']}")
-        out(f"skill    {data['skill']}")
-        out(f"status   {data['status']}")
-        out(f"args     {json.dumps(data['args'])}")
-        out(f"started  {data['started']}")
-        out(f"closed   {data['closed'] or '-'}")
-        out(f"steps    {data['steps_done']} done")
-        for step in data["steps"]:
-            error = f"  error: {step['error']}" if step["error"] else ""
-            out(f"  - {step['step']:<22} {step['status']:<10} attempts {step['attempts']}{error}")
-        if data["failure"]:
-            out(f"failure  {data['failure']}")
-        if data["result"] is not None:
-            result = data["result"]
-            out("result   " + (result if isinstance(result, str) else json.dumps(result)))

@@ -18,6 +18,74 @@ from sagaflow.runtime.client import ensure_temporal
 HOOK_MARKER = "hook-offered"
 
 
+@dataclass(frozen=True)
+class LaunchOptions:
+    """How to run it: pool, budget, whole-run timeout, what an existing id means."""
+
+    pool: str | None = None
+    budget_usd: float | None = None
+    timeout_seconds: float | None = None
+    if_exists: str | None = None
+
+
+def launch_options(
+    pool: str | None = None, budget_usd: str | None = None, timeout: str | None = None,
+    if_exists: str | None = None,
+) -> LaunchOptions:
+    """Validate the raw option values (before anything is started or written)."""
+    import math
+
+    from sagaflow.durations import parse_duration
+    from sagaflow.errors import UsageError
+    from sagaflow.runtime.meta import DEFAULT_POOL, check_pool
+
+    budget: float | None = None
+    if budget_usd is not None:
+        try:
+            budget = float(budget_usd)
+        except ValueError:
+            budget = math.nan
+        if not math.isfinite(budget) or budget <= 0:
+            raise UsageError(
+                f"--budget-usd {budget_usd!r} must be a positive amount in US dollars, like 2.00."
+            )
+    if if_exists is not None and if_exists not in runs.IF_EXISTS:
+        raise UsageError(
+            f"--if-exists {if_exists!r} is not one of {', '.join(runs.IF_EXISTS)}."
+        )
+    if pool is not None:
+        check_pool(pool)
+    return LaunchOptions(
+        pool=None if pool in (None, DEFAULT_POOL) else pool,
+        budget_usd=budget,
+        timeout_seconds=parse_duration(timeout, option="--timeout") if timeout else None,
+        if_exists=if_exists,
+    )
+
+
+async def check_pool_served(client: Any, settings: Settings, pool: str) -> None:
+    """A pool is known when some worker polls its task queue."""
+    from temporalio.api.enums.v1 import TaskQueueType
+    from temporalio.api.taskqueue.v1 import TaskQueue
+    from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+
+    from sagaflow.errors import UsageError
+    from sagaflow.runtime.meta import pool_queue
+
+    queue = pool_queue(settings.task_queue, pool)
+    described = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace=client.namespace, task_queue=TaskQueue(name=queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
+    )
+    if not described.pollers:
+        raise UsageError(
+            f"Unknown pool {pool!r}: no worker serves task queue {queue}; start one with "
+            f"'sagaflow worker run --pool {pool}' (here or on any host using this Temporal)."
+        )
+
+
 @dataclass
 class LaunchOutcome:
     run_id: str
@@ -57,17 +125,48 @@ async def launch(
     notice: Callable[[str], None] = lambda _msg: None,
     progress: Callable[[str], None] | None = None,
     on_started: Callable[[str], None] = lambda _rid: None,
+    options: LaunchOptions | None = None,
 ) -> LaunchOutcome:
     """Validate, make sure server and worker are up, start or attach, maybe await."""
+    from sagaflow.errors import UsageError
+    from sagaflow.runtime.meta import pool_queue, run_options
+
+    options = options or LaunchOptions()
     home.ensure(home.runs, home.logs)
     loaded = load_skills()
-    prepared = prepare(home, settings, loaded, skill, args, run_id=run_id, transport=transport)
+    prepared = prepare(
+        home, settings, loaded, skill, args, run_id=run_id, transport=transport,
+        replace_existing=options.if_exists == "replace",
+        task_queue=pool_queue(settings.task_queue, options.pool),
+    )
+    if prepared.attach and options.if_exists == "fail":
+        raise UsageError(
+            f"A run with id {prepared.run_id} already exists; use --if-exists attach "
+            "or --if-exists replace, or pick another --id."
+        )
     offer_hook(home, notice)
     client = await ensure_temporal(settings)
-    pid, action = daemon.ensure_worker(home, settings, fingerprint(loaded.sources))
-    if action != "running":
-        notice(f"worker {action} (pid {pid}); log: {home.worker_log}")
-    handle, fresh = await runs.start(client, settings, prepared)
+    if options.pool is None:
+        pid, action = daemon.ensure_worker(home, settings, fingerprint(loaded.sources))
+        if action != "running":
+            notice(f"worker {action} (pid {pid}); log: {home.worker_log}")
+    else:
+        try:
+            await check_pool_served(client, settings, options.pool)
+        except UsageError:
+            if not prepared.attach:  # leave nothing behind
+                import shutil
+
+                shutil.rmtree(home.run_dir(prepared.run_id), ignore_errors=True)
+            raise
+    memo_options = run_options(
+        base_queue=settings.task_queue, pool=options.pool, budget_usd=options.budget_usd,
+        timeout_seconds=options.timeout_seconds,
+        step_timeouts=settings.step_timeouts_for(skill),
+    )
+    handle, fresh = await runs.start(
+        client, settings, prepared, options=memo_options, if_exists=options.if_exists
+    )
     if not fresh:
         notice(f"attached to open run {prepared.run_id}")
     on_started(prepared.run_id)

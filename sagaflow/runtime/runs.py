@@ -1,11 +1,11 @@
-"""Runs in Temporal: start or attach, await with progress, list, show."""
+"""Runs in Temporal: start or attach, await with progress, show (list: see listing.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
@@ -18,8 +18,6 @@ from sagaflow.errors import RunNotFoundError, SagaflowError, UsageError
 from sagaflow.launcher import Prepared
 from sagaflow.runtime.failures import failure_reason
 
-STATUSES = {s.name.lower(): s for s in WorkflowExecutionStatus}
-
 
 class RunFailedError(SagaflowError):
     """The awaited run ended without a result."""
@@ -29,32 +27,68 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone().isoformat(timespec="seconds") if value else None
 
 
+IF_EXISTS = ("attach", "fail", "replace")
+#: grace on top of --timeout before Temporal's own execution timeout fires (the
+#: interceptor's timeout fails the run cleanly first; this is the backstop)
+TIMEOUT_GRACE_SECONDS = 300
+
+
 async def start(
-    client: Client, settings: Settings, prepared: Prepared
+    client: Client, settings: Settings, prepared: Prepared, *,
+    options: dict[str, Any] | None = None, if_exists: str | None = None,
 ) -> tuple[WorkflowHandle[Any, Any], bool]:
-    """Start the run, or attach to the open run with the same id.
+    """Start the run, or attach to the run with the same id.
+
+    Args:
+        options: the run's ``sagaflow`` memo (``meta.run_options``): pool, budget, timeouts.
+        if_exists: what an existing run with this id means — ``attach`` (default for an
+            open run), ``fail``, or ``replace`` (terminate it and start afresh).
 
     Returns:
         The handle and whether a new run was started.
     """
+    from sagaflow.runtime import meta
+    from sagaflow.runtime.search_attributes import initial
+
+    options = options or meta.run_options(base_queue=settings.task_queue)
     if prepared.attach:
         handle = client.get_workflow_handle(prepared.run_id)
         await describe(handle)
         return handle, False
+    conflict, reuse = {
+        None: (WorkflowIDConflictPolicy.USE_EXISTING, WorkflowIDReusePolicy.REJECT_DUPLICATE),
+        "attach": (WorkflowIDConflictPolicy.USE_EXISTING, WorkflowIDReusePolicy.REJECT_DUPLICATE),
+        "fail": (WorkflowIDConflictPolicy.FAIL, WorkflowIDReusePolicy.REJECT_DUPLICATE),
+        "replace": (
+            WorkflowIDConflictPolicy.TERMINATE_EXISTING, WorkflowIDReusePolicy.ALLOW_DUPLICATE
+        ),
+    }[if_exists]
+    timeout = options.get("timeout_seconds")
     try:
         handle = await client.start_workflow(
             prepared.spec.workflow_name,
             prepared.workflow_input,
             id=prepared.run_id,
-            task_queue=settings.task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            memo={"skill": prepared.record.skill, "args": prepared.record.args},
+            task_queue=meta.pool_queue(settings.task_queue, options.get("pool")),
+            id_conflict_policy=conflict,
+            id_reuse_policy=reuse,
+            memo=meta.memo_for(prepared.record.skill, prepared.record.args, options),
+            search_attributes=initial(prepared.record.skill),
+            execution_timeout=timedelta(seconds=float(timeout) + TIMEOUT_GRACE_SECONDS)
+            if timeout else None,
         )
     except WorkflowAlreadyStartedError:
+        if if_exists == "attach":
+            return client.get_workflow_handle(prepared.run_id), False
+        if if_exists == "fail":
+            raise UsageError(
+                f"A run with id {prepared.run_id} already exists; use --if-exists attach "
+                "or --if-exists replace, or pick another --id."
+            ) from None
         raise UsageError(
-            f"A finished run with id {prepared.run_id} already exists; pick another --id "
-            f"or see it with 'sagaflow show {prepared.run_id}'."
+            f"A finished run with id {prepared.run_id} already exists; pick another --id, "
+            f"see it with 'sagaflow show {prepared.run_id}', or start afresh with "
+            "--if-exists replace."
         ) from None
     started = getattr(handle, "_start_workflow_response", None)
     fresh = bool(getattr(started, "started", True))
@@ -105,42 +139,6 @@ async def await_result(
     finally:
         if not result_task.done():
             result_task.cancel()
-
-
-def list_query(settings: Settings, status: str | None, workflow_type: str | None) -> str:
-    clauses = [f"TaskQueue = '{settings.task_queue}'"]
-    if status:
-        key = status.lower()
-        if key not in STATUSES:
-            raise UsageError(
-                f"Unknown status {status!r}; use one of {', '.join(sorted(STATUSES))}."
-            )
-        clauses.append(f"ExecutionStatus = '{STATUSES[key].name.title().replace('_', '')}'")
-    if workflow_type:
-        clauses.append(f"WorkflowType = '{workflow_type}'")
-    return " AND ".join(clauses)
-
-
-async def list_runs(
-    client: Client, settings: Settings, *, status: str | None, skill: str | None,
-    workflow_type: str | None, limit: int,
-) -> list[dict[str, Any]]:
-    """Runs from Temporal visibility, newest first."""
-    rows: list[dict[str, Any]] = []
-    query = list_query(settings, status, workflow_type)
-    async for wf in client.list_workflows(query, limit=limit):
-        memo = await wf.memo()
-        row_skill = str(memo.get("skill") or wf.workflow_type)
-        if skill and row_skill != skill:
-            continue
-        rows.append({
-            "run_id": wf.id,
-            "skill": row_skill,
-            "status": wf.status.name.lower() if wf.status else "unknown",
-            "started": _iso(wf.start_time),
-            "closed": _iso(wf.close_time),
-        })
-    return rows
 
 
 async def show_run(client: Client, run_id: str) -> dict[str, Any]:
