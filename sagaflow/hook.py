@@ -274,6 +274,9 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+APPROVAL_STATUS = "NEEDS_APPROVAL"  # as parsed from INBOX.md markers
+
+
 def session_start_output(
     home: Home, payload: dict[str, Any] | None = None
 ) -> dict[str, Any] | None:
@@ -293,11 +296,15 @@ def session_start_output(
     unread = [e for e in reversed(entries) if e.unread]
     if not unread:
         return None
+    # runs waiting on a person come first: they are stuck until someone answers
+    unread.sort(key=lambda e: e.status != APPROVAL_STATUS)
     count = len(unread)
+    waiting = sum(e.status == APPROVAL_STATUS for e in unread)
     noun = "result" if count == 1 else "results"
+    asks = f" ({waiting} waiting on an approval)" if waiting else ""
     head = (
-        f"sagaflow (durable background agent skills) has {count} unread {noun} "
-        f"in {_clip(str(home.inbox), 300)}, newest first:\n"
+        f"sagaflow (durable background agent skills) has {count} unread {noun}{asks} "
+        f"in {_clip(str(home.inbox), 300)}, approvals first, then newest first:\n"
     )
     foot = (
         "\n`sagaflow inbox` shows these results in full; "
@@ -308,7 +315,7 @@ def session_start_output(
     for number, entry in enumerate(unread, 1):
         summary = " ".join(entry.summary[: SUMMARY_LIMIT * 4].split()) or "(no summary)"
         block = (
-            f"\n{number}. {_clip(entry.status, 30)} · {_clip(entry.skill, 80)} · "
+            f"\n{number}. {_clip(entry.status.replace('_', ' '), 30)} · {_clip(entry.skill, 80)} · "
             f"run {_clip(entry.run_id, 120)} · {_clip(entry.timestamp, 40)}\n"
             f"   summary: {_clip(summary, SUMMARY_LIMIT)}"
         )
@@ -321,7 +328,7 @@ def session_start_output(
         f"\n… and {hidden} more unread {'result' if hidden == 1 else 'results'}." if hidden else ""
     )
     context = _clip(head + "".join(blocks) + more + "\n" + foot, TEXT_LIMIT)
-    shown = [f"{_clip(e.skill, 40)} {_clip(e.status, 20)}" for e in unread[:3]]
+    shown = [f"{_clip(e.skill, 40)} {_clip(e.status.replace('_', ' '), 20)}" for e in unread[:3]]
     rest = f", +{count - 3} more" if count > 3 else ""
     message = _clip(f"sagaflow: {count} unread {noun} — {', '.join(shown)}{rest}", 500)
     return {

@@ -446,3 +446,23 @@ def test_shim_caps_output_with_500_entries(home: Home) -> None:
     out = json.loads(proc.stdout)
     assert len(out["hookSpecificOutput"]["additionalContext"]) < LIMIT
     assert len(out["systemMessage"]) < LIMIT
+
+
+def test_output_puts_pending_approvals_first_with_the_answer(home: Home) -> None:
+    add_entries(home, ("done-1", "DONE", "hello-world", "hello, alice"))
+    inbox.append(home.inbox, inbox.Entry(
+        run_id="gated-1", status="NEEDS APPROVAL", skill="review", key="publish-1",
+        summary="Publish?\n\napprove: sagaflow approve gated-1 --step publish", timestamp="",
+    ))
+    add_entries(home, ("done-2", "DONE", "hello-world", "hello, bob"))
+    out = hook.session_start_output(home, PAYLOAD)
+    assert out is not None
+    context = out["hookSpecificOutput"]["additionalContext"]
+    assert "(1 waiting on an approval)" in context
+    assert context.index("gated-1") < context.index("done-2") < context.index("done-1")
+    assert "NEEDS APPROVAL · review" in context
+    assert "sagaflow approve gated-1 --step publish" in context
+    assert out["systemMessage"].startswith("sagaflow: 3 unread results — review NEEDS APPROVAL")
+    inbox.retire(home.inbox, "gated-1", "NEEDS APPROVAL", "publish-1")
+    out = hook.session_start_output(home, PAYLOAD)
+    assert out is not None and "gated-1" not in out["hookSpecificOutput"]["additionalContext"]

@@ -28,7 +28,8 @@ def register(app: typer.Typer) -> None:
         for entry in shown if not as_json else []:
             mark = "●" if entry.unread else " "
             note = f"  ({entry.note})" if entry.note else ""
-            out(f"{mark} {entry.status:<8} {entry.skill}  {entry.run_id}  {entry.timestamp}{note}")
+            status = entry.status.replace("_", " ")
+            out(f"{mark} {status:<8} {entry.skill}  {entry.run_id}  {entry.timestamp}{note}")
             for line in entry.summary.splitlines() or [""]:
                 out(f"    {line}")
         for problem in problems[:5]:
