@@ -34,29 +34,49 @@ def _home(home: Home) -> Check:
     return Check("home", "OK", str(home.root))
 
 
-def _temporal(settings: Settings) -> Check:
+def _temporal(settings: Settings) -> list[Check]:
     from sagaflow.runtime import server
     from sagaflow.runtime.client import connect, target_of
 
     target = target_of(settings)
     local = server.is_loopback(target)
     if local and not server.answers(target):
-        return Check("temporal", "WARN", f"nothing answers at {target}",
-                     "the next launch starts the embedded server, or run 'sagaflow server start'")
+        return [Check("temporal", "WARN", f"nothing answers at {target}",
+                      "the next launch starts the embedded server, or run 'sagaflow server start'")]
 
-    async def probe() -> str:
+    async def probe() -> tuple[str, list[str]]:
+        from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
         from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+
+        from sagaflow.runtime.meta import SEARCH_ATTRIBUTES
 
         client = await connect(settings)
         info = await client.workflow_service.get_system_info(GetSystemInfoRequest())
-        return str(info.server_version or "unknown version")
+        listed = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=client.namespace)
+        )
+        missing = [n for n in SEARCH_ATTRIBUTES if n not in listed.custom_attributes]
+        return str(info.server_version or "unknown version"), missing
 
     try:
-        version = asyncio.run(probe())
+        version, missing = asyncio.run(probe())
     except SagaflowError as exc:
-        return Check("temporal", "FAIL", exc.message, "check --address / TEMPORAL_ADDRESS")
+        return [Check("temporal", "FAIL", exc.message, "check --address / TEMPORAL_ADDRESS")]
+    except Exception as exc:  # an RPC refused (permissions) is a finding, not a crash
+        return [Check("temporal", "FAIL", f"{target}: {str(exc)[:160]}", "check the namespace")]
     kind = "embedded/local" if local else "remote"
-    return Check("temporal", "OK", f"{target} ({kind}, server {version})")
+    checks = [Check("temporal", "OK", f"{target} ({kind}, server {version})")]
+    if missing:
+        from sagaflow.runtime.search_attributes import create_command
+
+        checks.append(Check(
+            "search attributes", "WARN", f"not registered yet: {', '.join(missing)}",
+            "the next launch registers them; on a remote cluster without operator rights run: "
+            + create_command(settings.namespace),
+        ))
+    else:
+        checks.append(Check("search attributes", "OK", "SagaflowSkill, State, Waiting, CostUsd"))
+    return checks
 
 
 def _worker(home: Home, settings: Settings, skills_fp: str) -> Check:
@@ -109,7 +129,7 @@ def run_checks(home: Home, settings: Settings | None = None) -> list[Check]:
         return [*checks, Check("config", "FAIL", exc.message, f"fix {home.config_file}")]
     checks.append(Check("config", "OK", str(home.config_file) if home.config_file.exists()
                         else "defaults (no config.yaml)"))
-    checks.append(_temporal(settings))
+    checks.extend(_temporal(settings))
     from sagaflow.discovery import fingerprint, load_skills
 
     loaded = load_skills()

@@ -14,11 +14,6 @@ STEP_REPLY = "STRUCTURED_OUTPUT_START\nRESULT|ok\nSTRUCTURED_OUTPUT_END"
 PRICEY = "prices:\n  claude-sonnet-4-5: {input: 10000, output: 10000}\n"
 
 
-def _status(sf: Sandbox, run_id: str) -> dict[str, Any]:
-    proc = sf.run("show", run_id, "--json", check=True)
-    return dict(json.loads(proc.stdout))
-
-
 def _wait_for(predicate: Any, timeout: float = 60.0, what: str = "condition") -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -144,3 +139,10 @@ def test_if_exists_policies(sf: Sandbox, fake_model: FakeAnthropic) -> None:
     assert fake_model.calls("step about y") == 2
     record = json.loads((sf.home / "runs" / "job-1" / "run.json").read_text())
     assert record["args"] == {"topic": "y"}
+
+
+def test_doctor_reports_search_attributes(sf: Sandbox, fake_model: FakeAnthropic) -> None:
+    sf.run("launch", "hello-world", "--name", "x", "--await", check=True)
+    checks = json.loads(sf.run("doctor", "--json").stdout)
+    found = next(c for c in checks if c["name"] == "search attributes")
+    assert found["level"] == "OK" and "SagaflowSkill" in found["detail"]
