@@ -146,3 +146,12 @@ def test_doctor_reports_search_attributes(sf: Sandbox, fake_model: FakeAnthropic
     checks = json.loads(sf.run("doctor", "--json").stdout)
     found = next(c for c in checks if c["name"] == "search attributes")
     assert found["level"] == "OK" and "SagaflowSkill" in found["detail"]
+
+
+def test_await_shows_steps_of_a_long_run(sf: Sandbox, fake_model: FakeAnthropic) -> None:
+    _setup(sf, fake_model, config="")
+    fake_model.latency(1.5)
+    proc = sf.run("launch", "two-step", "--topic", "x", "--await", check=True)
+    assert "ok + ok" in proc.stdout
+    assert "spawn_subagent(first) completed" in proc.stderr
+    assert "write_artifact" in proc.stderr

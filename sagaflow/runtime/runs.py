@@ -1,14 +1,14 @@
-"""Runs in Temporal: start or attach, await with progress, show (list: see listing.py)."""
+"""Runs in Temporal: start or attach, await with progress (list: listing.py; show: timeline.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -106,96 +106,39 @@ async def describe(handle: WorkflowHandle[Any, Any]) -> Any:
         raise
 
 
-def _progress_line(desc: Any) -> str:
-    pending = list(desc.raw_description.pending_activities)
-    parts = [desc.status.name.lower() if desc.status else "running"]
-    for act in pending[:2]:
-        label = act.activity_type.name
-        if act.attempt > 1:
-            label += f" (attempt {act.attempt}"
-            if act.last_failure.message:
-                label += f", last error: {act.last_failure.message[:60]}"
-            label += ")"
-        parts.append(label)
-    return " · ".join(parts)
-
-
 async def await_result(
-    handle: WorkflowHandle[Any, Any], on_progress: Callable[[str], None] | None = None
+    handle: WorkflowHandle[Any, Any],
+    on_progress: Callable[[str], None] | None = None,
+    *,
+    follow_after: float = 1.0,
 ) -> Any:
-    """Wait for the run's result, reporting progress about once a second."""
+    """Wait for the run's result (Temporal's long poll on the close event).
+
+    When the result is not there after ``follow_after`` seconds and
+    ``on_progress`` is given, the run's history is followed too (see
+    :mod:`sagaflow.runtime.follow`) and each step, retry or wait becomes a
+    progress line. Quick runs therefore cost nothing extra.
+    """
     result_task = asyncio.ensure_future(handle.result())
+    follower: asyncio.Future[Any] | None = None
     try:
-        while True:
-            done, _ = await asyncio.wait({result_task}, timeout=1.0)
-            if done:
-                break
-            if on_progress is not None:
-                with contextlib.suppress(RPCError):
-                    on_progress(_progress_line(await handle.describe()))
-        return result_task.result()
+        done, _ = await asyncio.wait({result_task}, timeout=follow_after)
+        client = getattr(handle, "_client", None)
+        if not done and on_progress is not None and client is not None:
+            from sagaflow.runtime.follow import follow, format_event
+
+            def on_event(event: dict[str, Any]) -> None:
+                line = format_event(event)
+                if line and event["event"] != "run_finished":
+                    on_progress(line)
+
+            follower = asyncio.ensure_future(follow(client, handle.id, on_event))
+        return await result_task
     except WorkflowFailureError as exc:
         raise RunFailedError(f"Run {handle.id} failed: {failure_reason(exc.cause)}") from None
     finally:
-        if not result_task.done():
-            result_task.cancel()
-
-
-async def show_run(client: Client, run_id: str) -> dict[str, Any]:
-    """Status, skill, args, times, result or failure, and the steps done."""
-    handle = client.get_workflow_handle(run_id)
-    desc = await describe(handle)
-    memo = await desc.memo()
-    steps: dict[int, dict[str, Any]] = {}
-    failure: str | None = None
-    async for event in handle.fetch_history_events():
-        kind = event.WhichOneof("attributes")
-        if kind == "activity_task_scheduled_event_attributes":
-            attrs = event.activity_task_scheduled_event_attributes
-            steps[event.event_id] = {
-                "step": attrs.activity_type.name, "status": "scheduled",
-                "scheduled": _iso(event.event_time.ToDatetime(tzinfo=UTC)),
-                "attempts": 0, "error": None,
-            }
-        elif kind == "activity_task_started_event_attributes":
-            started = event.activity_task_started_event_attributes
-            step = steps.get(started.scheduled_event_id)
-            if step:
-                step["status"], step["attempts"] = "running", started.attempt
-        elif kind and kind.startswith("activity_task_") and kind.endswith("_event_attributes"):
-            closing = getattr(event, kind)
-            step = steps.get(getattr(closing, "scheduled_event_id", -1))
-            if step:
-                step["status"] = kind[len("activity_task_"):-len("_event_attributes")]
-                if hasattr(closing, "failure") and closing.HasField("failure"):
-                    step["error"] = closing.failure.message
-        elif kind == "workflow_execution_failed_event_attributes":
-            failure = event.workflow_execution_failed_event_attributes.failure.message
-    for act in desc.raw_description.pending_activities:
-        for step in steps.values():
-            if step["step"] == act.activity_type.name and step["status"] in ("scheduled", "running"):
-                step["attempts"] = act.attempt
-                if act.last_failure.message:
-                    step["error"] = act.last_failure.message
-    result: Any = None
-    status = desc.status.name.lower() if desc.status else "unknown"
-    if desc.status == WorkflowExecutionStatus.COMPLETED:
-        result = await handle.result()
-    elif desc.status == WorkflowExecutionStatus.FAILED:
-        try:
-            await handle.result()
-        except WorkflowFailureError as exc:
-            failure = failure_reason(exc.cause)
-    done = [s for s in steps.values() if s["status"] == "completed"]
-    return {
-        "run_id": run_id,
-        "skill": memo.get("skill") or desc.workflow_type,
-        "status": status,
-        "args": memo.get("args", {}),
-        "started": _iso(desc.start_time),
-        "closed": _iso(desc.close_time),
-        "result": result,
-        "failure": failure,
-        "steps_done": len(done),
-        "steps": list(steps.values()),
-    }
+        for task in (follower, result_task):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task

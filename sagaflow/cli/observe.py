@@ -1,0 +1,152 @@
+"""``sagaflow show``, ``sagaflow tail`` and ``sagaflow logs``: observing one run."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import typer
+
+from sagaflow.cli import _state
+from sagaflow.render import emit_json, err, out
+
+
+async def _timeline(run_id: str) -> dict[str, Any]:
+    from sagaflow.runtime.client import connect
+    from sagaflow.runtime.timeline import build_timeline
+
+    return await build_timeline(await connect(_state.settings()), run_id)
+
+
+async def _follow(run_id: str, as_json: bool) -> dict[str, Any]:
+    from sagaflow.runtime.client import connect
+    from sagaflow.runtime.follow import follow, format_event
+
+    def emit(event: dict[str, Any]) -> None:
+        line = json.dumps(event, default=str) if as_json else format_event(event)
+        if line is not None:
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
+
+    return await follow(await connect(_state.settings()), run_id, emit)
+
+
+def _money(value: Any) -> str:
+    from sagaflow.pricing import format_usd
+
+    return format_usd(float(value)) if isinstance(value, int | float) else "-"
+
+
+def _secs(value: Any) -> str:
+    return f"{value:.2f}s" if isinstance(value, int | float) else "-"
+
+
+def _step_line(step: dict[str, Any]) -> str:
+    label = step["type"] + (f"({step['role']})" if step["role"] else "")
+    tokens = [step.get(k) for k in ("input_tokens", "output_tokens")]
+    parts = [
+        f"#{step['id']:<4} {label:<28} {step['status']:<13} +{_secs(step['offset_seconds']):<8}"
+        f" {_secs(step['duration_seconds']):<8} x{step['attempts']}",
+    ]
+    if any(t is not None for t in tokens):
+        parts.append(f"{sum(t or 0 for t in tokens)} tok {_money(step['cost_usd'])}")
+    if step["next_retry_in_seconds"] is not None:
+        parts.append(f"next retry in {step['next_retry_in_seconds']:.0f}s")
+    if step["error"]:
+        parts.append(f"error: {step['error']}")
+    return "  " + " · ".join(parts)
+
+
+def _render_timeline(data: dict[str, Any]) -> None:
+    state = f" (state {data['state']})" if data["state"] and data["state"] != data["status"] else ""
+    tokens = data["tokens"]
+    out(f"run       {data['run_id']}")
+    out(f"skill     {data['skill']}")
+    out(f"status    {data['status']}{state}")
+    out(f"args      {json.dumps(data['args'])}")
+    out(f"started   {data['started']}")
+    out(f"closed    {data['closed'] or '-'}  (duration {_secs(data['duration_seconds'])})")
+    out(f"cost      {_money(data['cost_usd'])} · {tokens['total']} tokens "
+        f"({tokens['input_tokens']} in, {tokens['output_tokens']} out)")
+    if data["waiting_on"]:
+        out(f"waiting   {data['waiting_on']}")
+    for gate in data["pending_gates"]:
+        out(f"gate      {gate.get('step')} ({gate.get('kind')}): {gate.get('prompt')}")
+    out(f"steps     {data['steps_done']} done of {len(data['steps'])}")
+    for step in data["steps"]:
+        out(_step_line(step))
+    for name in dict.fromkeys(f["type"] for f in data["framework"]):
+        out(f"  framework {name}")
+    for error in data["workflow_errors"][-1:]:
+        out(f"workflow task error: {error}")
+    for decision in data["decisions"]:
+        verdict = "approved" if decision.get("approved") else "rejected"
+        who = f" by {decision['by']}" if decision.get("by") else ""
+        out(f"decision  {decision.get('step') or '-'} {verdict}{who} {decision.get('reason') or ''}".rstrip())
+    if data["failure"]:
+        out(f"failure   {data['failure']}")
+    if data["result"] is not None:
+        result = data["result"]
+        out("result    " + (result if isinstance(result, str) else json.dumps(result)))
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def show(
+        run_id: str = typer.Argument(..., help="The run id."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Show a run's timeline: steps, attempts, errors, tokens, cost, what it waits on."""
+        import asyncio
+
+        data = asyncio.run(_timeline(run_id))
+        if as_json:
+            emit_json(data)
+        else:
+            _render_timeline(data)
+
+    @app.command()
+    def tail(
+        run_id: str = typer.Argument(..., help="The run id."),
+        as_json: bool = typer.Option(False, "--json", help="Print one JSON object per line."),
+    ) -> None:
+        """Follow a run live until it ends (exit 0 completed, 1 otherwise; Ctrl-C detaches)."""
+        import asyncio
+
+        try:
+            finished = asyncio.run(_follow(run_id, as_json))
+        except KeyboardInterrupt:
+            err(f"detached; the run goes on (follow it again with 'sagaflow tail {run_id}')")
+            raise typer.Exit(130) from None
+        if finished["status"] != "completed":
+            raise typer.Exit(1)
+
+    @app.command()
+    def logs(
+        run_id: str = typer.Argument(..., help="The run id."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+        follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new lines (Ctrl-C stops)."),
+    ) -> None:
+        """Print the worker log lines of a run, from every log file, in time order."""
+        from sagaflow.runtime import runlogs
+
+        home = _state.home()
+        records = runlogs.run_log_records(home, _state.settings(), run_id)
+        if as_json and not follow:
+            emit_json(records)
+        else:
+            for record in records:
+                out(json.dumps(record) if as_json else runlogs.compact(record))
+        if not records:
+            err(f"no log lines for {run_id} in {home.logs}")
+        if follow:
+            def emit(record: dict[str, Any]) -> None:
+                out(json.dumps(record) if as_json else runlogs.compact(record))
+                sys.stdout.flush()
+
+            sys.stdout.flush()
+            try:
+                runlogs.follow_records(home, run_id, emit)
+            except KeyboardInterrupt:
+                raise typer.Exit(130) from None
