@@ -22,7 +22,8 @@ from sagaflow.runtime.listing import (
 )
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
-SCOPE = "(TaskQueue = 'sf' OR TaskQueue STARTS_WITH 'sf-pool-')"
+NOT_PLUMBING = "WorkflowType != 'sagaflow_scheduled_run'"
+SCOPE = f"(TaskQueue = 'sf' OR TaskQueue STARTS_WITH 'sf-pool-') AND {NOT_PLUMBING}"
 ROW_KEYS = {
     "run_id", "skill", "status", "state", "waiting", "cost_usd", "pool", "task_queue",
     "started", "closed",
@@ -31,8 +32,8 @@ ROW_KEYS = {
 
 def test_scope_and_default_query() -> None:
     assert build_query("sf", RunFilter()) == SCOPE
-    assert build_query("sf", RunFilter(pool="gpu")) == "TaskQueue = 'sf-pool-gpu'"
-    assert build_query("sf", RunFilter(pool="default")) == "TaskQueue = 'sf'"
+    assert build_query("sf", RunFilter(pool="gpu")) == f"TaskQueue = 'sf-pool-gpu' AND {NOT_PLUMBING}"
+    assert build_query("sf", RunFilter(pool="default")) == f"TaskQueue = 'sf' AND {NOT_PLUMBING}"
     assert pool_of("sf", "sf") == "default"
     assert pool_of("sf-pool-gpu", "sf") == "gpu"
 

@@ -113,7 +113,7 @@ class _Inbound(WorkflowInboundInterceptor):
                 status=status,
                 summary=summary,
                 timestamp_iso=workflow.now().isoformat(timespec="seconds"),
-                attempt_key=info.run_id[:8],
+                attempt_key=info.run_id[-12:],  # UUIDv7: the tail is random
             ),
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=RetryPolicy(maximum_attempts=10),
@@ -159,6 +159,8 @@ class _Inbound(WorkflowInboundInterceptor):
         return task.result()
 
     async def execute_workflow(self, input: ExecuteWorkflowInput) -> Any:
+        if workflow.info().workflow_type not in self.skills:  # sagaflow's own plumbing
+            return await super().execute_workflow(input)
         control, options = self._control()
         timeout = options.get("timeout_seconds")
         try:

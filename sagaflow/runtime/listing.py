@@ -147,7 +147,7 @@ def scope_clause(base_queue: str, pool: str | None = None) -> str:
 
 def build_query(base_queue: str, flt: RunFilter, now: datetime | None = None) -> str:
     """The visibility list query for ``flt`` (custom attributes from :mod:`meta`)."""
-    clauses = [scope_clause(base_queue, flt.pool)]
+    clauses = [scope_clause(base_queue, flt.pool), f"WorkflowType != '{meta.SCHEDULED_WORKFLOW}'"]
     if flt.statuses:
         clauses.append(_status_in(flt.statuses))
     if flt.failed:

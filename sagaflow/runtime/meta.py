@@ -46,6 +46,9 @@ ENVELOPE_KEY = "sagaflow_step"
 ENVELOPE_VALUE = "value"
 
 DEFAULT_POOL = "default"
+#: workflows sagaflow runs for itself (not runs: a schedule's firing starts one, which
+#: starts the real run as its child)
+SCHEDULED_WORKFLOW = "sagaflow_scheduled_run"
 
 
 def check_pool(pool: str) -> str:

@@ -60,7 +60,8 @@ def collect(loaded: LoadedSkills) -> tuple[list[type], list[Callable[..., Any]],
         problem = None
         wf_name = spec.workflow_name
         if wf_name in workflows and workflows[wf_name] is not spec.workflow_cls:
-            problem = f"its workflow name {wf_name!r} is already used by skill {names[wf_name]!r}"
+            owner = names.get(wf_name, "sagaflow")
+            problem = f"its workflow name {wf_name!r} is already used by skill {owner!r}"
         own: dict[str, Callable[..., Any]] = {}
         for fn in spec.activities:
             act = _activity_name(fn)
@@ -112,16 +113,17 @@ def build_worker(
 
 
 def setup_logging(home: Home, pool: str | None) -> str | None:
-    """Log to stderr (the daemon's goes to worker.log); pool workers also to logs/.
+    """Log to stderr (the daemon's stderr is worker.log); ``--pool`` workers also to logs/.
 
     Returns:
-        The pool name, validated (None for the default pool).
+        The pool name, validated. ``default`` is the base queue served by an
+        extra foreground worker (no liveness lock, unlike the daemon's None).
     """
-    from sagaflow.runtime.meta import DEFAULT_POOL, check_pool
+    from sagaflow.runtime.meta import check_pool
 
     fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
     logging.basicConfig(level=logging.INFO, format=fmt)
-    if pool is None or pool == DEFAULT_POOL:
+    if pool is None:
         return None
     check_pool(pool)
     handler = logging.FileHandler(home.logs / f"worker-{pool}-{os.getpid()}.log", encoding="utf-8")

@@ -1,0 +1,194 @@
+"""``sagaflow schedule add|list|show|pause|unpause|trigger|rm``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+import typer
+
+from sagaflow.cli import _state
+from sagaflow.render import emit_json, err, out, table
+
+app = typer.Typer(no_args_is_help=True)
+T = TypeVar("T")
+
+
+def _run(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    import asyncio
+
+    return asyncio.run(make())
+
+
+async def _client() -> Any:
+    from sagaflow.runtime.client import connect
+
+    return await connect(_state.settings())
+
+
+def _human(data: dict[str, Any], *, runs: bool) -> None:
+    out(f"schedule  {data['name']}  ({data['schedule_id']})")
+    out(f"skill     {data['skill']}  {json.dumps(data['args'])}")
+    out(f"cron      {data['cron']}  ({data['time_zone']})")
+    out(f"overlap   {data['overlap']}   pool {data['pool']}")
+    out(f"state     {'paused' if data['paused'] else 'active'}"
+        + (f"  ({data['note']})" if data.get("note") else ""))
+    out(f"next      {', '.join(data['next_runs']) or '-'}")
+    if runs:
+        for cal in data["spec"]["calendars"] + data["spec"]["intervals"]:
+            out(f"spec      {cal}")
+        out(f"actions   {data['actions']} taken, {data['skipped_overlap']} skipped (overlap)")
+        for run in data["runs"]:
+            out(f"  - {run['started_at']}  {run.get('run_id') or run['workflow_id']}  "
+                f"{run.get('status', '-')}")
+
+
+@app.command()
+def add(
+    name: str = typer.Argument(..., help="A name for the schedule."),
+    skill: str = typer.Argument(..., help="The skill to run."),
+    cron: str = typer.Option(..., "--cron", help="When to run, e.g. '0 9 * * *' (local time)."),
+    arg: list[str] = typer.Option([], "--arg", help="Skill argument key=value (repeatable)."),
+    overlap: str = typer.Option(
+        "skip", "--overlap", help="When the previous run is still going: skip, buffer or allow."
+    ),
+    pool: str | None = typer.Option(None, "--pool", help="Worker pool that runs it."),
+    budget_usd: str | None = typer.Option(None, "--budget-usd", help="Spend cap per run, USD."),
+    timeout: str | None = typer.Option(None, "--timeout", help="Whole-run timeout, e.g. 2h."),
+    tz: str | None = typer.Option(None, "--tz", help="IANA time zone (default: this machine's)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Run a skill on a cron schedule (a Temporal Schedule)."""
+    from sagaflow.launcher import parse_skill_args
+    from sagaflow.runtime import schedules
+
+    req = schedules.ScheduleRequest(
+        name=name, skill=skill, cron=cron, args=parse_skill_args(list(arg), []),
+        overlap=overlap, pool=pool, budget_usd=budget_usd, timeout=timeout, time_zone=tz,
+    )
+    data = _run(lambda: schedules.add(_state.home(), _state.settings(), req, err))
+    if as_json:
+        emit_json(data)
+    else:
+        out(data["name"])
+        err(f"schedule {data['name']}: {data['skill']} at '{data['cron']}' ({data['time_zone']}); "
+            f"next {data['next_runs'][0] if data['next_runs'] else '-'}")
+
+
+@app.command("list")
+def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List schedules with their next and last runs."""
+    from sagaflow.runtime import schedules
+
+    async def go() -> list[dict[str, Any]]:
+        return await schedules.list_all(await _client(), _state.settings())
+
+    rows = _run(go)
+    if as_json:
+        emit_json(rows)
+    elif rows:
+        table([
+            {**r, "next": r["next_runs"][0] if r["next_runs"] else None,
+             "last": r["recent"][-1]["started_at"] if r["recent"] else None}
+            for r in rows
+        ], ["name", "skill", "cron", "paused", "next", "last"])
+    else:
+        err("no schedules ('sagaflow schedule add NAME SKILL --cron ...' creates one)")
+
+
+@app.command()
+def show(
+    name: str = typer.Argument(..., help="The schedule name."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show a schedule: spec, policy, state and the runs it started."""
+    from sagaflow.runtime import schedules
+
+    async def go() -> dict[str, Any]:
+        return await schedules.show(await _client(), name)
+
+    data = _run(go)
+    if as_json:
+        emit_json(data)
+    else:
+        _human(data, runs=True)
+
+
+def _set_paused(name: str, paused: bool, note: str | None, as_json: bool) -> None:
+    from sagaflow.runtime import schedules
+
+    async def go() -> dict[str, Any]:
+        return await schedules.set_paused(await _client(), name, paused, note)
+
+    data = _run(go)
+    if as_json:
+        emit_json(data)
+    else:
+        out(data["name"])
+        err(f"schedule {name} {'paused' if paused else 'unpaused'}")
+
+
+@app.command()
+def pause(
+    name: str = typer.Argument(..., help="The schedule name."),
+    note: str | None = typer.Option(None, "--note", help="Why (shown by list and show)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Stop a schedule from firing (runs already started keep going)."""
+    _set_paused(name, True, note, as_json)
+
+
+@app.command()
+def unpause(
+    name: str = typer.Argument(..., help="The schedule name."),
+    note: str | None = typer.Option(None, "--note", help="Why (shown by list and show)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Let a paused schedule fire again."""
+    _set_paused(name, False, note, as_json)
+
+
+@app.command()
+def trigger(
+    name: str = typer.Argument(..., help="The schedule name."),
+    overlap: str | None = typer.Option(
+        None, "--overlap", help="Override the overlap policy for this run: skip, buffer, allow."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Run the schedule's skill now; prints the new run id."""
+    from sagaflow.runtime import schedules
+
+    data = _run(lambda: schedules.trigger(
+        _state.home(), _state.settings(), name, overlap=overlap, notice=err
+    ))
+    if as_json:
+        emit_json(data)
+    elif data["skipped"]:
+        err(f"schedule {name}: skipped, its previous run is still going (overlap policy); "
+            "pass --overlap allow to run anyway")
+    elif data["run_id"]:
+        out(data["run_id"])
+    else:
+        err(f"schedule {name} triggered; the run has not started yet "
+            f"('sagaflow schedule show {name}' lists it once it does)")
+
+
+@app.command()
+def rm(
+    name: str = typer.Argument(..., help="The schedule name."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Delete a schedule (runs it already started keep going)."""
+    from sagaflow.runtime import schedules
+
+    async def go() -> dict[str, Any]:
+        return await schedules.remove(await _client(), name)
+
+    data = _run(go)
+    if as_json:
+        emit_json(data)
+    else:
+        out(name)
+        err(f"schedule {name} removed")
