@@ -120,7 +120,7 @@ def test_unknown_cli_flags_and_ids(sf: Sandbox) -> None:
     _clean_failure(sf.run("launch", "hello-world", "--id", "../escape"), 2, "not usable")
     proc = sf.run("list", "--bogus")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    _clean_failure(sf.run("list", "--status", "sleeping"), 2, "Unknown status")
+    _clean_failure(sf.run("list", "--status", "sleeping"), 2, "Unknown --status")
     _clean_failure(sf.run("dismiss", "nope-1"), 1, "No inbox entry")
     _clean_failure(sf.run("dismiss"), 2, "--all")
 

@@ -58,6 +58,17 @@ def _register() -> None:
     app.add_typer(server.app, name="server", help="Manage the embedded Temporal dev server.")
     app.add_typer(worker.app, name="worker", help="Manage the worker daemon.")
     app.add_typer(hook.app, name="hook", help="Manage the Claude Code SessionStart hook.")
+    # issue 3 command modules, one line each:
+    from sagaflow.cli import steer
+    steer.register(app)
+    from sagaflow.cli import recover
+    recover.register(app)
+    from sagaflow.cli import schedule
+    app.add_typer(schedule.app, name="schedule", help="Run skills on a cron schedule.")
+    from sagaflow.cli import observe
+    observe.register(app)
+    from sagaflow.cli import cost
+    cost.register(app)
 
 
 _register()
