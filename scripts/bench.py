@@ -7,7 +7,8 @@ progress goes to stderr. Targets are reported as pass/fail, never asserted.
 
     python scripts/bench.py [--quick] [--only NAME ...] [--json] [--keep]
 
-Benchmarks: latency, throughput, resume, help, clean_exit.
+Benchmarks: latency, throughput, resume, help, clean_exit, list, show, tail
+(the last three are in ``bench_operate.py``; their counts are runs, steps and rounds).
 """
 
 from __future__ import annotations
@@ -24,11 +25,14 @@ from typing import Any
 
 from bench_cases import Row, clean_exit, help_time, latency, throughput
 from bench_env import Env, log
+from bench_operate import list_case, show_case, tail_case
 from bench_resume import resume
 
-NAMES = ("latency", "throughput", "resume", "help", "clean_exit")
-FULL = {"latency": 20, "throughput": 500, "resume": 3, "help": 20, "clean_exit": 200}
-QUICK = {"latency": 5, "throughput": 50, "resume": 1, "help": 5, "clean_exit": 20}
+NAMES = ("latency", "throughput", "resume", "help", "clean_exit", "list", "show", "tail")
+FULL = {"latency": 20, "throughput": 500, "resume": 3, "help": 20, "clean_exit": 200,
+        "list": 1000, "show": 100, "tail": 5}
+QUICK = {"latency": 5, "throughput": 50, "resume": 1, "help": 5, "clean_exit": 20,
+         "list": 100, "show": 100, "tail": 1}
 
 
 def _fmt(value: Any, unit: str) -> str:
@@ -89,6 +93,9 @@ def run(selected: list[str], counts: dict[str, int], keep: bool) -> list[Row]:
             "resume": lambda: resume(env, counts["resume"]),
             "help": lambda: help_time(env, box, counts["help"]),
             "clean_exit": lambda: clean_exit(env, box, counts["clean_exit"]),
+            "list": lambda: list_case(env, counts["list"]),
+            "show": lambda: show_case(env, counts["show"]),
+            "tail": lambda: tail_case(env, counts["tail"]),
         }
         for name in selected:
             log(f"=== {name} ({counts[name]}) ===")

@@ -9,10 +9,12 @@ def test_fast_path_parses_launch_options_and_skill_args() -> None:
     parsed = parse_fast([
         "launch", "hello-world", "--name", "alice", "--await", "--id=r-1",
         "-a", "k=v", "--arg", "x=y", "--transport", "scripted", "--json", "--flag",
+        "--pool", "gpu", "--budget-usd=2.5", "--timeout", "2h", "--if-exists", "replace",
     ])
     assert parsed == {
         "skill": "hello-world", "arg": ["k=v", "x=y"], "extra": ["--name", "alice", "--flag"],
         "wait": True, "as_json": True, "run_id": "r-1", "transport": "scripted",
+        "pool": "gpu", "budget_usd": "2.5", "timeout": "2h", "if_exists": "replace",
     }
 
 
