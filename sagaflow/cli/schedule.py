@@ -11,7 +11,7 @@ import typer
 from sagaflow.cli import _state
 from sagaflow.render import emit_json, err, out, table
 
-app = typer.Typer(no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
 T = TypeVar("T")
 
 
