@@ -140,10 +140,7 @@ async def launch(
         task_queue=pool_queue(settings.task_queue, options.pool),
     )
     if prepared.attach and options.if_exists == "fail":
-        raise UsageError(
-            f"A run with id {prepared.run_id} already exists; use --if-exists attach "
-            "or --if-exists replace, or pick another --id."
-        )
+        raise runs.exists_error(prepared.run_id)
     offer_hook(home, notice)
     client = await ensure_temporal(settings)
     if options.pool is None:

@@ -33,6 +33,14 @@ IF_EXISTS = ("attach", "fail", "replace")
 TIMEOUT_GRACE_SECONDS = 300
 
 
+def exists_error(run_id: str) -> UsageError:
+    """What ``--if-exists fail`` says when the id is taken."""
+    return UsageError(
+        f"A run with id {run_id} already exists; use --if-exists attach "
+        "or --if-exists replace, or pick another --id."
+    )
+
+
 async def start(
     client: Client, settings: Settings, prepared: Prepared, *,
     options: dict[str, Any] | None = None, if_exists: str | None = None,
@@ -81,10 +89,7 @@ async def start(
         if if_exists == "attach":
             return client.get_workflow_handle(prepared.run_id), False
         if if_exists == "fail":
-            raise UsageError(
-                f"A run with id {prepared.run_id} already exists; use --if-exists attach "
-                "or --if-exists replace, or pick another --id."
-            ) from None
+            raise exists_error(prepared.run_id) from None
         raise UsageError(
             f"A finished run with id {prepared.run_id} already exists; pick another --id, "
             f"see it with 'sagaflow show {prepared.run_id}', or start afresh with "
