@@ -1,17 +1,39 @@
 """sagaflow: durable execution for long-running agent skills, on Temporal.
 
-The public API for skill authors lives in:
+Public faces (everything else is private and may move):
 
-* :mod:`sagaflow.registry` — ``SkillRegistry``, ``SkillSpec``
-* :mod:`sagaflow.prompts` — ``load_prompt``
-* :mod:`sagaflow.durable.activities` — ``write_artifact``, ``spawn_subagent``, ``emit_finding``
-* :mod:`sagaflow.durable.retry_policies` — ``HAIKU_POLICY``, ``SONNET_POLICY``, ``OPUS_POLICY``
+* :mod:`sagaflow.workflow` — all a skill's workflow code imports: activities and their
+  inputs, approval gates, signals, sagas, pools, retry policies;
+* :mod:`sagaflow.registry` — ``SkillRegistry``, ``SkillSpec`` (a skill's ``register()``);
+* :mod:`sagaflow.prompts` — ``load_prompt``;
+* seed paths kept as re-exports: :mod:`sagaflow.durable.activities`,
+  :mod:`sagaflow.durable.retry_policies`.
 
-Importing this package is cheap: it pulls in neither temporalio nor anthropic.
+Importing this package is cheap: it pulls in neither temporalio nor anthropic; the
+names below are loaded on first use.
 """
+
+from __future__ import annotations
+
+from typing import Any
 
 from sagaflow.errors import SagaflowError
 
 __version__ = "0.1.0"
 
-__all__ = ["SagaflowError", "__version__"]
+_LAZY = {
+    "SkillRegistry": "sagaflow.registry",
+    "SkillSpec": "sagaflow.registry",
+    "load_prompt": "sagaflow.prompts",
+}
+
+__all__ = ["SagaflowError", "SkillRegistry", "SkillSpec", "__version__", "load_prompt"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sagaflow' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

@@ -1,5 +1,5 @@
 """``python -m sagaflow``."""
 
-from sagaflow.entry import main
+from sagaflow.cli.main import main
 
 main()

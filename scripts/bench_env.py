@@ -158,7 +158,7 @@ class Env:
         return proc
 
     def start_server(self) -> str:
-        from sagaflow.runtime.server import temporal_binary  # light: no temporalio import
+        from sagaflow._engine.server import temporal_binary  # light: no temporalio import
 
         port = free_port()
         self._spawn("temporal", [

@@ -81,7 +81,7 @@ def _alternate(box: Sandbox, cmds: dict[str, tuple[list[str], Check]],
 
 def list_case(env: Env, count: int, tries: int = 5) -> list[Row]:
     """``sagaflow list --limit 1000 --json`` over ``count`` completed runs."""
-    from sagaflow.runtime.listing import RunFilter, build_query
+    from sagaflow.runs.listing import RunFilter, build_query
 
     box = _box(env, "list")
     log(f"list: starting {count} runs of {SKILL} (1 step each) …")
@@ -242,12 +242,13 @@ def _last_json(out: str) -> dict[str, Any] | None:
 
 async def _populate(count: int, concurrency: int) -> dict[str, Any]:
     """Start ``count`` one-step runs through sagaflow's library and await them all."""
+    from sagaflow._engine import daemon
+    from sagaflow._engine.client import ensure_temporal
     from sagaflow.config import load_settings
-    from sagaflow.discovery import fingerprint, load_skills
-    from sagaflow.launcher import prepare
     from sagaflow.paths import Home
-    from sagaflow.runtime import daemon, runs
-    from sagaflow.runtime.client import ensure_temporal
+    from sagaflow.runs import start as runs
+    from sagaflow.skills.discovery import fingerprint, load_skills
+    from sagaflow.skills.prepare import prepare
 
     home = Home.current()
     settings = load_settings(home)

@@ -25,13 +25,14 @@ SKILL = "hello-world"
 
 async def _starter(mode: str) -> tuple[Any, Callable[[int], Awaitable[Any]]]:
     """(client for awaiting, coroutine starting run i and returning its handle)."""
+    from sagaflow._engine import daemon
+    from sagaflow._engine.client import connect, ensure_temporal
     from sagaflow.config import load_settings
-    from sagaflow.discovery import fingerprint, load_skills
-    from sagaflow.launcher import prepare
     from sagaflow.paths import Home
-    from sagaflow.runtime import daemon, runs
-    from sagaflow.runtime.client import connect, ensure_temporal
-    from sagaflow.runtime.launch_flow import launch
+    from sagaflow.runs import start as runs
+    from sagaflow.runs.launch import launch
+    from sagaflow.skills.discovery import fingerprint, load_skills
+    from sagaflow.skills.prepare import prepare
 
     home = Home.current()
     settings = load_settings(home)

@@ -28,7 +28,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_anthropic import FakeAnthropic
 
-from sagaflow.runtime.server import ready, temporal_binary
+from sagaflow._engine.server import ready, temporal_binary
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_SKILLS = Path(__file__).parent / "skills"

@@ -131,7 +131,7 @@ def test_light_commands_import_neither_temporalio_nor_anthropic(
 ) -> None:
     code = (
         "import sys\n"
-        "from sagaflow.cli import run\n"
+        "from sagaflow.cli.app import run\n"
         f"run({argv!r})\n"
         "print('\\nHEAVY=' + ','.join(m for m in ('temporalio', 'anthropic') if m in sys.modules))\n"
     )

@@ -347,9 +347,9 @@ def test_2000_run_ids_in_the_same_second_are_unique(
     home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Generated in one (frozen) second through prepare(), which claims each run dir."""
-    from sagaflow import launcher
-    from sagaflow.discovery import LoadedSkills, SkillInfo
-    from sagaflow.registry import SkillRegistry, SkillSpec
+    from sagaflow.skills import prepare as launcher
+    from sagaflow.skills.discovery import LoadedSkills, SkillInfo
+    from sagaflow.skills.registry import SkillRegistry, SkillSpec
 
     frozen = datetime(2026, 11, 21, 10, 15, 0)
     monkeypatch.setattr(launcher, "new_run_id", lambda skill: runrecord.new_run_id(skill, frozen))

@@ -10,7 +10,7 @@ from conftest import Sandbox
 from fake_anthropic import FakeAnthropic
 
 from sagaflow.errors import UsageError
-from sagaflow.runtime.costs import Spend, make_request, summarize
+from sagaflow.runs.costs import Spend, make_request, summarize
 
 
 def _at(day: int, hour: int = 12) -> datetime:

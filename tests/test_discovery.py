@@ -1,4 +1,4 @@
-"""Tests for sagaflow.discovery: search roots, precedence, error reporting, imports."""
+"""Tests for sagaflow.skills.discovery: search roots, precedence, error reporting, imports."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from sagaflow import discovery
-from sagaflow.discovery import LoadedSkills, SkillInfo, load_skills
+from sagaflow.skills import discovery
+from sagaflow.skills.discovery import LoadedSkills, SkillInfo, load_skills
 
 INIT = """\
-from sagaflow.registry import SkillSpec
+from sagaflow.skills.registry import SkillSpec
 
 from skills.{mod}.workflow import Wf
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sagaflow.launch_cli import parse_fast
+from sagaflow.cli.launching import parse_fast
 
 
 def test_fast_path_parses_launch_options_and_skill_args() -> None:

@@ -1,4 +1,4 @@
-"""Tests for sagaflow.launcher: argument parsing, skill lookup and launch preparation."""
+"""Tests for sagaflow.skills.prepare: argument parsing, skill lookup and launch preparation."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from sagaflow.config import Settings
-from sagaflow.discovery import LoadedSkills, SkillInfo
 from sagaflow.errors import (
     HomeError,
     PromptError,
@@ -21,11 +20,12 @@ from sagaflow.errors import (
     UnknownSkillError,
     UsageError,
 )
-from sagaflow.launcher import TrackingArgs, find_skill, parse_skill_args, prepare
 from sagaflow.paths import Home
-from sagaflow.prompts import load_prompt
-from sagaflow.registry import SkillRegistry, SkillSpec
 from sagaflow.runrecord import RunRecord, read_record, write_record
+from sagaflow.skills.discovery import LoadedSkills, SkillInfo
+from sagaflow.skills.prepare import TrackingArgs, find_skill, parse_skill_args, prepare
+from sagaflow.skills.prompts import load_prompt
+from sagaflow.skills.registry import SkillRegistry, SkillSpec
 
 SCRIPTED = Settings(transport="scripted", task_queue="test-queue")
 
@@ -498,7 +498,7 @@ def test_generated_id_collision_picks_a_fresh_one(
     write_record(home, RunRecord("greet-taken", "greet", str(skill_dir), {"topic": "old"}))
     before = (taken / "run.json").read_bytes()
     candidates = iter(["greet-taken", "greet-taken", "greet-fresh"])
-    monkeypatch.setattr("sagaflow.launcher.new_run_id", lambda skill: next(candidates))
+    monkeypatch.setattr("sagaflow.skills.prepare.new_run_id", lambda skill: next(candidates))
     loaded = make_loaded(skill_dir, greet_spec())
     prepared = prepare(home, SCRIPTED, loaded, "greet", {"topic": "new"})
     assert prepared.run_id == "greet-fresh"
@@ -510,7 +510,7 @@ def test_endless_id_collisions_give_up_cleanly(
     home: Home, skill_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     home.run_dir("greet-same").mkdir(parents=True)
-    monkeypatch.setattr("sagaflow.launcher.new_run_id", lambda skill: "greet-same")
+    monkeypatch.setattr("sagaflow.skills.prepare.new_run_id", lambda skill: "greet-same")
     loaded = make_loaded(skill_dir, greet_spec())
     with pytest.raises(HomeError):
         prepare(home, SCRIPTED, loaded, "greet", {"topic": "t"})

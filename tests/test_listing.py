@@ -10,7 +10,7 @@ from conftest import Sandbox
 from fake_anthropic import FakeAnthropic
 
 from sagaflow.errors import UsageError
-from sagaflow.runtime.listing import (
+from sagaflow.runs.listing import (
     RunFilter,
     build_query,
     make_filter,

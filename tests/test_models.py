@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 import sagaflow.models.anthropic_api as anthropic_api
+from sagaflow._engine.activities import to_application_error
 from sagaflow.config import Settings
-from sagaflow.durable.activities import to_application_error
 from sagaflow.errors import (
     ModelError,
     PromptError,

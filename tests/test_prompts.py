@@ -1,4 +1,4 @@
-"""Tests for sagaflow.prompts (prompt files with $name substitution)."""
+"""Tests for sagaflow.skills.prompts (prompt files with $name substitution)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from sagaflow.errors import PromptError
-from sagaflow.prompts import load_prompt, prompt_path, render
+from sagaflow.skills.prompts import load_prompt, prompt_path, render
 
 
 @pytest.fixture

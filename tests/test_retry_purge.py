@@ -25,7 +25,7 @@ from temporalio.api.history.v1 import (
 from test_steer import launch_flaky, launch_gated, one_line_error, outcome, wait_for, wait_pending
 
 from sagaflow.errors import UsageError
-from sagaflow.runtime.recover import plan_reset
+from sagaflow.runs.recover import plan_reset
 
 STEP_REPLY = "STRUCTURED_OUTPUT_START\nRESULT|$n\nSTRUCTURED_OUTPUT_END"
 

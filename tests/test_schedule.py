@@ -14,7 +14,7 @@ from temporalio.client import ScheduleCalendarSpec, ScheduleRange
 
 from sagaflow import inbox
 from sagaflow.errors import UsageError
-from sagaflow.runtime import cron, schedules
+from sagaflow.runs import cron, schedules
 
 FAR = "0 9 29 2 *"  # 09:00 on Feb 29: never fires during a test
 

@@ -1,4 +1,4 @@
-"""Tests for sagaflow.runtime.server against the real ``temporal`` binary (never mocked)."""
+"""Tests for sagaflow._engine.server against the real ``temporal`` binary (never mocked)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from sagaflow._engine import server
 from sagaflow.config import Settings
 from sagaflow.errors import ConfigError, ServerError, TemporalError
 from sagaflow.paths import Home
-from sagaflow.runtime import server
 
 
 def _free_port() -> int:
@@ -155,7 +155,7 @@ import sys, time
 from pathlib import Path
 from sagaflow.config import Settings
 from sagaflow.paths import Home
-from sagaflow.runtime.server import ensure_running
+from sagaflow._engine.server import ensure_running
 time.sleep(max(0.0, float(sys.argv[3]) - time.time()))
 print(ensure_running(Home(Path(sys.argv[1])), Settings(address=sys.argv[2])))
 """

@@ -13,11 +13,11 @@ from conftest import Sandbox
 from fake_anthropic import FakeAnthropic
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
 
-from sagaflow.durable.control_types import Gate, RunStatus
+from sagaflow._engine import meta
+from sagaflow._engine.control_types import Gate, RunStatus
+from sagaflow._engine.failures import failure_reason
 from sagaflow.errors import UsageError
-from sagaflow.runtime import meta
-from sagaflow.runtime.failures import failure_reason
-from sagaflow.runtime.steer import parse_payload, pick_gate
+from sagaflow.runs.steer import parse_payload, pick_gate
 
 STEP_REPLY = "STRUCTURED_OUTPUT_START\nRESULT|$n\nSTRUCTURED_OUTPUT_END"
 
@@ -305,7 +305,7 @@ def test_parse_payload() -> None:
 
 
 def test_describe_status_name() -> None:
-    from sagaflow.runtime.reach import status_name
+    from sagaflow.runs.reach import status_name
 
     assert status_name(WorkflowExecutionStatus.CANCELED) == "canceled"
     assert status_name(None) == "unknown"
@@ -319,7 +319,7 @@ def test_no_worker_on_a_pool_queue_is_one_clear_line(
     from sagaflow.config import Settings
     from sagaflow.errors import WorkerError
     from sagaflow.paths import Home
-    from sagaflow.runtime import reach, steer
+    from sagaflow.runs import reach, steer
 
     monkeypatch.setattr(reach, "RPC_TIMEOUT", 1.0)
     base = f"test-{uuid.uuid4().hex[:8]}"

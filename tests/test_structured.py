@@ -1,4 +1,4 @@
-"""Tests for sagaflow.durable.structured (the STRUCTURED_OUTPUT block parser)."""
+"""Tests for sagaflow.models.structured (the STRUCTURED_OUTPUT block parser)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sagaflow.durable.structured import END, START, last_block, parse_structured
+from sagaflow.models.structured import END, START, last_block, parse_structured
 
 
 @pytest.fixture(autouse=True)

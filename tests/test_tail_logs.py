@@ -11,8 +11,8 @@ from conftest import Sandbox
 from fake_anthropic import FakeAnthropic
 
 from sagaflow.paths import Home
-from sagaflow.runtime import runlogs
-from sagaflow.runtime.follow import format_event
+from sagaflow.runs import logs as runlogs
+from sagaflow.runs.follow import format_event
 
 REPLY = "STRUCTURED_OUTPUT_START\nRESULT|counted\nSTRUCTURED_OUTPUT_END"
 

@@ -7,15 +7,15 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from sagaflow.cli import _state
-from sagaflow.render import emit_json, err, table
+from sagaflow.cli.render import emit_json, err, table
 
 if TYPE_CHECKING:
-    from sagaflow.runtime.costs import CostRequest
+    from sagaflow.runs.costs import CostRequest
 
 
 async def _report(request: CostRequest) -> dict[str, Any]:
-    from sagaflow.runtime.client import ensure_temporal
-    from sagaflow.runtime.costs import cost_report
+    from sagaflow._engine.client import ensure_temporal
+    from sagaflow.runs.costs import cost_report
 
     settings = _state.settings()
     client = await ensure_temporal(settings)
@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
         import asyncio
 
         from sagaflow.pricing import format_usd
-        from sagaflow.runtime.costs import make_request
+        from sagaflow.runs.costs import make_request
 
         report = asyncio.run(_report(make_request(since=since, by=by, skill=skill)))
         if as_json:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import typer
 
 from sagaflow.cli import _state
-from sagaflow.render import emit_json, out
+from sagaflow.cli.render import emit_json, out
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
         """Check Temporal, worker, model transport, skills, hook and home (no billable call)."""
-        from sagaflow.doctor import run_checks
+        from sagaflow.runs.doctor import run_checks
 
         checks = run_checks(_state.home(), None)
         if as_json:

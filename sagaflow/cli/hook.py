@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from sagaflow.cli import _state
-from sagaflow.render import emit_json, out
+from sagaflow.cli.render import emit_json, out
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 
 from sagaflow.cli import _state
+from sagaflow.cli.render import emit_json, err, out
 from sagaflow.errors import UsageError
-from sagaflow.render import emit_json, err, out
 
 
 def register(app: typer.Typer) -> None:

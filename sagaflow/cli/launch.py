@@ -1,4 +1,4 @@
-"""``sagaflow launch`` (the work is in :mod:`sagaflow.launch_cli`)."""
+"""``sagaflow launch`` (the work is in :mod:`sagaflow.cli.launching`)."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
         ),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
-        from sagaflow.launch_cli import run_launch
+        from sagaflow.cli.launching import run_launch
 
         code = run_launch(
             skill, list(arg), list(ctx.args), wait=wait, run_id=run_id, transport=transport,

@@ -9,19 +9,19 @@ from typing import Any
 import typer
 
 from sagaflow.cli import _state
-from sagaflow.render import emit_json, err, out
+from sagaflow.cli.render import emit_json, err, out
 
 
 async def _timeline(run_id: str) -> dict[str, Any]:
-    from sagaflow.runtime.client import connect
-    from sagaflow.runtime.timeline import build_timeline
+    from sagaflow._engine.client import connect
+    from sagaflow.runs.timeline import build_timeline
 
     return await build_timeline(await connect(_state.settings()), run_id)
 
 
 async def _follow(run_id: str, as_json: bool) -> dict[str, Any]:
-    from sagaflow.runtime.client import connect
-    from sagaflow.runtime.follow import follow, format_event
+    from sagaflow._engine.client import connect
+    from sagaflow.runs.follow import follow, format_event
 
     def emit(event: dict[str, Any]) -> None:
         line = json.dumps(event, default=str) if as_json else format_event(event)
@@ -129,7 +129,7 @@ def register(app: typer.Typer) -> None:
         follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new lines (Ctrl-C stops)."),
     ) -> None:
         """Print the worker log lines of a run, from every log file, in time order."""
-        from sagaflow.runtime import runlogs
+        from sagaflow.runs import logs as runlogs
 
         home = _state.home()
         records = runlogs.run_log_records(home, _state.settings(), run_id)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import typer
 
 from sagaflow.cli import _state
+from sagaflow.cli.render import emit_json, out
 from sagaflow.errors import UsageError
 from sagaflow.paths import NAMED_PATHS, named_path
-from sagaflow.render import emit_json, out
 
 
 def register(app: typer.Typer) -> None:

@@ -9,20 +9,20 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from sagaflow.cli import _state
+from sagaflow.cli.render import emit_json, err, out, table
 from sagaflow.errors import UsageError
-from sagaflow.render import emit_json, err, out, table
 
 if TYPE_CHECKING:
-    from sagaflow.runtime.purge import PurgePlan
+    from sagaflow.runs.purge import PurgePlan
 
 PURGE_COLUMNS = ["run_id", "skill", "status", "closed", "attempts"]
 
 
 async def _retry(run_id: str, wait: bool) -> dict[str, Any]:
-    from sagaflow.render import StatusLine
-    from sagaflow.runtime import recover
-    from sagaflow.runtime.client import ensure_temporal
-    from sagaflow.runtime.reach import Local
+    from sagaflow._engine.client import ensure_temporal
+    from sagaflow.cli.render import StatusLine
+    from sagaflow.runs import recover
+    from sagaflow.runs.reach import Local
 
     settings = _state.settings()
     client = await ensure_temporal(settings)
@@ -76,8 +76,8 @@ def _confirm(plan: PurgePlan, yes: bool, as_json: bool) -> bool:
 
 
 async def _purge(older_than: float, failed: bool, yes: bool, as_json: bool) -> dict[str, Any]:
-    from sagaflow.runtime import purge
-    from sagaflow.runtime.client import ensure_temporal
+    from sagaflow._engine.client import ensure_temporal
+    from sagaflow.runs import purge
 
     settings = _state.settings()
     client = await ensure_temporal(settings)

@@ -7,15 +7,15 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from sagaflow.cli import _state
-from sagaflow.render import emit_json, err, table
+from sagaflow.cli.render import emit_json, err, table
 
 if TYPE_CHECKING:
-    from sagaflow.runtime.listing import RunFilter
+    from sagaflow.runs.listing import RunFilter
 
 
 async def _list(flt: RunFilter) -> list[dict[str, Any]]:
-    from sagaflow.runtime import listing
-    from sagaflow.runtime.client import ensure_temporal
+    from sagaflow._engine.client import ensure_temporal
+    from sagaflow.runs import listing
 
     settings = _state.settings()
     client = await ensure_temporal(settings)
@@ -48,7 +48,7 @@ def register(app: typer.Typer) -> None:
         import asyncio
 
         from sagaflow.pricing import format_usd
-        from sagaflow.runtime.listing import make_filter, state_label
+        from sagaflow.runs.listing import make_filter, state_label
 
         flt = make_filter(
             status=status, skill=skill, since=since, failed=failed, waiting=waiting,

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import typer
 
 from sagaflow.cli import _state
-from sagaflow.render import emit_json, err, out, table
+from sagaflow.cli.render import emit_json, err, out, table
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
 T = TypeVar("T")
@@ -22,7 +22,7 @@ def _run(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 
 async def _client() -> Any:
-    from sagaflow.runtime.client import connect
+    from sagaflow._engine.client import connect
 
     return await connect(_state.settings())
 
@@ -60,8 +60,8 @@ def add(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Run a skill on a cron schedule (a Temporal Schedule)."""
-    from sagaflow.launcher import parse_skill_args
-    from sagaflow.runtime import schedules
+    from sagaflow.runs import schedules
+    from sagaflow.skills.prepare import parse_skill_args
 
     req = schedules.ScheduleRequest(
         name=name, skill=skill, cron=cron, args=parse_skill_args(list(arg), []),
@@ -79,7 +79,7 @@ def add(
 @app.command("list")
 def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List schedules with their next and last runs."""
-    from sagaflow.runtime import schedules
+    from sagaflow.runs import schedules
 
     async def go() -> list[dict[str, Any]]:
         return await schedules.list_all(await _client(), _state.settings())
@@ -103,7 +103,7 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show a schedule: spec, policy, state and the runs it started."""
-    from sagaflow.runtime import schedules
+    from sagaflow.runs import schedules
 
     async def go() -> dict[str, Any]:
         return await schedules.show(await _client(), name)
@@ -116,7 +116,7 @@ def show(
 
 
 def _set_paused(name: str, paused: bool, note: str | None, as_json: bool) -> None:
-    from sagaflow.runtime import schedules
+    from sagaflow.runs import schedules
 
     async def go() -> dict[str, Any]:
         return await schedules.set_paused(await _client(), name, paused, note)
@@ -158,7 +158,7 @@ def trigger(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Run the schedule's skill now; prints the new run id."""
-    from sagaflow.runtime import schedules
+    from sagaflow.runs import schedules
 
     data = _run(lambda: schedules.trigger(
         _state.home(), _state.settings(), name, overlap=overlap, notice=err
@@ -181,7 +181,7 @@ def rm(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Delete a schedule (runs it already started keep going)."""
-    from sagaflow.runtime import schedules
+    from sagaflow.runs import schedules
 
     async def go() -> dict[str, Any]:
         return await schedules.remove(await _client(), name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from sagaflow.cli import _state
-from sagaflow.render import emit_json, err, out
+from sagaflow.cli.render import emit_json, err, out
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
 
@@ -18,7 +18,7 @@ def start(
     """Start the embedded Temporal dev server for the configured local address."""
     from dataclasses import asdict
 
-    from sagaflow.runtime import server
+    from sagaflow._engine import server
 
     state = server.start(_state.home(), _state.settings(), ui=ui)
     if as_json:
@@ -32,7 +32,7 @@ def start(
 @app.command()
 def stop(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Stop the embedded server this home started (its data stays)."""
-    from sagaflow.runtime import server
+    from sagaflow._engine import server
 
     state = server.stop(_state.home())
     if as_json:
@@ -46,7 +46,7 @@ def stop(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> N
 @app.command()
 def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Show whether Temporal answers and whether sagaflow manages it."""
-    from sagaflow.runtime import server
+    from sagaflow._engine import server
 
     info = server.status(_state.home(), _state.settings())
     if as_json:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from sagaflow.render import emit_json, err, table
+from sagaflow.cli.render import emit_json, err, table
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def skills(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
         """List discoverable skills with their source and load status."""
-        from sagaflow.discovery import load_skills
+        from sagaflow.skills.discovery import load_skills
 
         loaded = load_skills()
         rows = [

@@ -1,6 +1,6 @@
 """``cancel``, ``terminate``, ``signal``, ``approve``, ``reject``, ``pause``, ``unpause``.
 
-The work is in :mod:`sagaflow.runtime.steer`; each command prints one line (or
+The work is in :mod:`sagaflow.runs.steer`; each command prints one line (or
 the returned dict with ``--json``).
 """
 
@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from sagaflow.cli import _state
-from sagaflow.render import emit_json, out
+from sagaflow.cli.render import emit_json, out
 
 if TYPE_CHECKING:
     from temporalio.client import Client
 
-    from sagaflow.runtime.reach import Local
+    from sagaflow.runs.reach import Local
 
 Call = Callable[["Client", "Local"], Awaitable[dict[str, Any]]]
 
@@ -29,9 +29,9 @@ def _run(call: Call) -> dict[str, Any]:
     """Connect (starting the embedded server if needed) and run one steering call."""
     import asyncio
 
-    from sagaflow.render import err
-    from sagaflow.runtime.client import ensure_temporal
-    from sagaflow.runtime.reach import Local
+    from sagaflow._engine.client import ensure_temporal
+    from sagaflow.cli.render import err
+    from sagaflow.runs.reach import Local
 
     async def go() -> dict[str, Any]:
         settings = _state.settings()
@@ -60,7 +60,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     ) -> None:
         """Cancel a run cooperatively: in-flight steps are abandoned, compensations run."""
-        from sagaflow.runtime import steer
+        from sagaflow.runs import steer
 
         result = _run(lambda c, loc: steer.cancel(c, run_id, reason, local=loc))
         _say(result, as_json, f"cancel requested for {run_id}{_why(reason)}; "
@@ -73,7 +73,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     ) -> None:
         """Stop a run at once (no compensation); prefer cancel."""
-        from sagaflow.runtime import steer
+        from sagaflow.runs import steer
 
         result = _run(lambda c, _loc: steer.terminate(c, run_id, reason))
         _say(result, as_json, f"terminated {run_id} ({reason})")
@@ -86,7 +86,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     ) -> None:
         """Send a signal (with an optional JSON payload) to a run."""
-        from sagaflow.runtime import steer
+        from sagaflow.runs import steer
 
         steer.parse_payload(payload)  # bad JSON fails before connecting
         result = _run(lambda c, _loc: steer.signal(c, run_id, name, payload))
@@ -104,7 +104,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     ) -> None:
         """Approve what a run waits on (an approval step, or its budget)."""
-        from sagaflow.runtime import steer
+        from sagaflow.runs import steer
 
         result = _run(lambda c, loc: steer.approve(
             c, run_id, step, comment, by, extend_budget, local=loc))
@@ -121,7 +121,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     ) -> None:
         """Reject what a run waits on."""
-        from sagaflow.runtime import steer
+        from sagaflow.runs import steer
 
         result = _run(lambda c, loc: steer.reject(c, run_id, step, reason, by, local=loc))
         _say(result, as_json, f"rejected {result['step']} of {run_id} (by {result['by']}): {reason}")
@@ -134,7 +134,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     ) -> None:
         """Pause a run: it stops before its next step (the one in flight finishes)."""
-        from sagaflow.runtime import steer
+        from sagaflow.runs import steer
 
         result = _run(lambda c, loc: steer.pause(c, run_id, reason, by, local=loc))
         _say(result, as_json, f"paused {run_id}; 'sagaflow unpause {run_id}' resumes it")
@@ -146,7 +146,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     ) -> None:
         """Resume a paused run."""
-        from sagaflow.runtime import steer
+        from sagaflow.runs import steer
 
         result = _run(lambda c, loc: steer.unpause(c, run_id, "", by, local=loc))
         _say(result, as_json, f"unpaused {run_id}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from sagaflow.cli import _state
-from sagaflow.render import emit_json, err, out
+from sagaflow.cli.render import emit_json, err, out
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
 
@@ -22,7 +22,7 @@ def run(
     """Run a worker in the foreground (the daemon runs this without --pool)."""
     import asyncio
 
-    from sagaflow.runtime.worker import run_worker, setup_logging
+    from sagaflow._engine.worker import run_worker, setup_logging
 
     home = _state.home()
     home.ensure(home.worker, home.logs)
@@ -35,9 +35,9 @@ def start(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
     """Start the worker daemon (or replace it if skills changed)."""
     import asyncio
 
-    from sagaflow.discovery import discover, fingerprint
-    from sagaflow.runtime import daemon
-    from sagaflow.runtime.client import ensure_temporal
+    from sagaflow._engine import daemon
+    from sagaflow._engine.client import ensure_temporal
+    from sagaflow.skills.discovery import discover, fingerprint
 
     home, settings = _state.home(), _state.settings()
     home.ensure(home.worker, home.logs)
@@ -53,7 +53,7 @@ def start(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
 @app.command()
 def stop(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Stop the worker daemon gracefully (in-flight steps drain first)."""
-    from sagaflow.runtime import daemon
+    from sagaflow._engine import daemon
 
     home, settings = _state.home(), _state.settings()
     pid = daemon.stop(home, timeout=settings.worker_shutdown_seconds + 10)
@@ -68,7 +68,7 @@ def stop(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> N
 @app.command()
 def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Show whether the worker daemon is alive and what it loaded."""
-    from sagaflow.runtime import daemon
+    from sagaflow._engine import daemon
 
     info = daemon.status(_state.home())
     if as_json:

@@ -1,1 +1,5 @@
-"""Durable building blocks skills import: activities, inputs and retry policies."""
+"""Seed-API paths skills import (``sagaflow.durable.activities``, ``.retry_policies``).
+
+Thin re-exports of :mod:`sagaflow.workflow`, kept so skills written against the seed
+README run unchanged.
+"""

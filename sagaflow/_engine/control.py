@@ -1,0 +1,342 @@
+"""The control plane every sagaflow run carries (workflow side).
+
+One :class:`RunControl` per workflow run, installed by the worker's interceptor
+before the skill's code starts. It answers:
+
+* the ``sagaflow_status`` query (a :class:`~sagaflow._engine.control_types.RunStatus`);
+* the ``sagaflow_decide`` update, validated: a decision for a gate that is not
+  pending (stale, duplicate, wrong step, budget without an extension) is
+  rejected before it reaches history;
+* the ``sagaflow_pause`` update, validated the same way;
+* any signal nobody else handles, buffered FIFO per name for ``wait_for_signal``.
+
+It keeps the run's search attributes (state, waiting-on, cost) current and
+writes/retires NEEDS APPROVAL inbox entries through a local activity. All of it
+is deterministic workflow code: time is ``workflow.now()``, no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RawValue, RetryPolicy
+
+from sagaflow._engine import meta
+from sagaflow._engine.control_types import (
+    APPROVAL,
+    BUDGET,
+    Decision,
+    DecisionRequest,
+    Gate,
+    PauseRequest,
+    RunStatus,
+)
+
+GATE_ACTIVITY = "sagaflow_gate_inbox"
+_ATTR = "__sagaflow_control__"
+
+
+@dataclass(frozen=True)
+class GateInboxInput:
+    run_id: str
+    skill: str
+    key: str
+    opened: bool
+    step: str
+    kind: str
+    prompt: str
+    timeout_at: str
+    default: str
+    timestamp_iso: str
+
+
+class RunControl:
+    """Pause flag, gates, budget, signals and usage of one run."""
+
+    def __init__(self, skill: str, options: dict[str, Any]) -> None:
+        self.skill = skill
+        budget = options.get("budget_usd")
+        self.budget_usd: float | None = float(budget) if budget is not None else None
+        self.paused = False
+        self.pause_note = ""
+        self.gates: dict[str, Gate] = {}
+        self.decisions: list[Decision] = []
+        self.signals: dict[str, deque[Any]] = {}
+        self.signal_waits: list[str] = []
+        self.spent_usd = 0.0
+        self.last_call_usd = 0.0
+        self.calls = 0
+        self.tokens = {
+            "input_tokens": 0, "output_tokens": 0,
+            "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
+        }
+        self._shown: dict[str, Any] = {}
+        self._gate_serial = 0
+
+    # -- installation -------------------------------------------------------------------
+
+    def install(self) -> None:
+        """Register handlers on the current workflow and make this findable."""
+        workflow.set_query_handler(meta.QUERY_STATUS, self.status)
+        workflow.set_update_handler(meta.UPDATE_DECIDE, self.decide, validator=self.validate_decide)
+        workflow.set_update_handler(meta.UPDATE_PAUSE, self.pause, validator=self.validate_pause)
+        if workflow.get_dynamic_signal_handler() is None:
+            workflow.set_dynamic_signal_handler(self._on_signal)
+        setattr(workflow.instance(), _ATTR, self)
+
+    # -- query ----------------------------------------------------------------------------
+
+    def status(self) -> RunStatus:
+        return RunStatus(
+            paused=self.paused,
+            pending=list(self.gates.values()),
+            decisions=list(self.decisions),
+            waiting_on=self.waiting_on(),
+            budget_usd=self.budget_usd,
+            spent_usd=round(self.spent_usd, 6),
+            model_calls=self.calls,
+            signals_waiting=list(self.signal_waits),
+            **self.tokens,
+        )
+
+    def waiting_on(self) -> str:
+        if self.gates:
+            gate = next(iter(self.gates.values()))
+            return BUDGET if gate.kind == BUDGET else f"{APPROVAL}:{gate.step}"
+        if self.signal_waits:
+            return f"signal:{self.signal_waits[0]}"
+        if self.paused:
+            return "pause"
+        return ""
+
+    # -- decisions --------------------------------------------------------------------------
+
+    def _last_decision(self, step: str) -> Decision | None:
+        return next((d for d in reversed(self.decisions) if d.step == step), None)
+
+    def _target(self, req: DecisionRequest) -> Gate:
+        if req.step:
+            gate = self.gates.get(req.step)
+            if gate is not None:
+                return gate
+            done = self._last_decision(req.step)
+            if done is not None:
+                verdict = "approved" if done.approved else "rejected"
+                who = "its timeout" if done.timed_out else (done.by or "someone")
+                raise ValueError(f"step {req.step!r} was already decided: {verdict} by {who}")
+            pending = ", ".join(self.gates) or "nothing"
+            raise ValueError(f"no approval named {req.step!r} is pending (pending: {pending})")
+        if not self.gates:
+            last = self.decisions[-1] if self.decisions else None
+            if last is not None:
+                verdict = "approved" if last.approved else "rejected"
+                raise ValueError(
+                    f"the run is not waiting on an approval; {last.step!r} was already {verdict}"
+                )
+            raise ValueError("the run is not waiting on an approval")
+        if len(self.gates) > 1:
+            raise ValueError(
+                f"the run waits on several approvals ({', '.join(self.gates)}); pick one with --step"
+            )
+        return next(iter(self.gates.values()))
+
+    def validate_decide(self, req: DecisionRequest) -> None:
+        gate = self._target(req)
+        if req.extend_budget_usd < 0 or not math.isfinite(req.extend_budget_usd):
+            raise ValueError("a budget extension must be a positive amount")
+        if gate.kind == BUDGET and req.approved and req.extend_budget_usd <= 0:
+            raise ValueError(f"{gate.prompt}; approve with --extend-budget AMOUNT to continue")
+        if gate.kind != BUDGET and req.extend_budget_usd:
+            raise ValueError(f"step {gate.step!r} is an approval, not a budget; drop --extend-budget")
+
+    def decide(self, req: DecisionRequest) -> Decision:
+        gate = self._target(req)
+        decision = Decision(
+            step=gate.step, kind=gate.kind, approved=req.approved, by=req.by,
+            comment=req.comment, reason=req.reason,
+            decided_at=workflow.now().isoformat(timespec="seconds"),
+            extend_budget_usd=req.extend_budget_usd if req.approved else 0.0,
+        )
+        if gate.kind == BUDGET and req.approved and self.budget_usd is not None:
+            self.budget_usd += req.extend_budget_usd
+        self.decisions.append(decision)
+        del self.gates[gate.step]
+        return decision
+
+    # -- pause ------------------------------------------------------------------------------
+
+    def validate_pause(self, req: PauseRequest) -> None:
+        if req.paused and self.paused:
+            raise ValueError("the run is already paused; unpause it first")
+        if not req.paused and not self.paused:
+            raise ValueError("the run is not paused")
+
+    def pause(self, req: PauseRequest) -> RunStatus:
+        self.paused = req.paused
+        who = f" by {req.by}" if req.by else ""
+        self.pause_note = f"paused{who}: {req.reason}" if req.paused and req.reason else ""
+        self.refresh()
+        return self.status()
+
+    async def wait_unpaused(self) -> None:
+        if self.paused:
+            await workflow.wait_condition(lambda: not self.paused)
+
+    # -- signals ----------------------------------------------------------------------------
+
+    def _on_signal(self, name: str, args: Sequence[RawValue]) -> None:
+        converter = workflow.payload_converter()
+        value = converter.from_payload(args[0].payload) if args else None
+        self.signals.setdefault(name, deque()).append(value)
+
+    async def wait_signal(self, name: str, timeout: float | None) -> tuple[bool, Any]:
+        """Oldest buffered ``name`` signal, or ``(False, None)`` on timeout."""
+        queue = self.signals.setdefault(name, deque())
+        if not queue:
+            self.signal_waits.append(name)
+            self.refresh()
+            try:
+                await workflow.wait_condition(
+                    lambda: bool(queue), timeout=timedelta(seconds=timeout) if timeout else None
+                )
+            except TimeoutError:
+                return False, None
+            finally:
+                self.signal_waits.remove(name)
+                self.refresh()
+        return True, queue.popleft()
+
+    # -- gates --------------------------------------------------------------------------------
+
+    async def open_gate(
+        self, step: str, kind: str, prompt: str, timeout: float | None, default: str
+    ) -> Decision:
+        """Wait for a decision on ``step`` (or its timeout default)."""
+        if step in self.gates:
+            raise ValueError(f"approval step {step!r} is already pending")
+        now = workflow.now()
+        gate = Gate(
+            step=step, kind=kind, prompt=prompt,
+            opened_at=now.isoformat(timespec="seconds"),
+            timeout_at=(now + timedelta(seconds=timeout)).isoformat(timespec="seconds")
+            if timeout else None,
+            default=default,
+        )
+        self._gate_serial += 1
+        key = f"{step}-{self._gate_serial}"
+        self.gates[step] = gate
+        self.refresh()
+        await self._gate_inbox(gate, key, opened=True)
+        try:
+            await workflow.wait_condition(
+                lambda: step not in self.gates,
+                timeout=timedelta(seconds=timeout) if timeout else None,
+            )
+            decision = self._last_decision(step)
+            assert decision is not None
+        except TimeoutError:
+            decision = Decision(
+                step=step, kind=kind, approved=default == "approve", by="timeout",
+                reason=f"no decision within {timeout:g}s; default: {default}",
+                timed_out=True, decided_at=workflow.now().isoformat(timespec="seconds"),
+            )
+            self.decisions.append(decision)
+            self.gates.pop(step, None)
+        self.refresh()
+        await self._gate_inbox(gate, key, opened=False)
+        return decision
+
+    async def _gate_inbox(self, gate: Gate, key: str, *, opened: bool) -> None:
+        info = workflow.info()
+        await workflow.execute_local_activity(
+            GATE_ACTIVITY,
+            GateInboxInput(
+                run_id=info.workflow_id, skill=self.skill, key=key, opened=opened,
+                step=gate.step, kind=gate.kind, prompt=gate.prompt,
+                timeout_at=gate.timeout_at or "", default=gate.default,
+                timestamp_iso=workflow.now().isoformat(timespec="seconds"),
+            ),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RetryPolicy(maximum_attempts=10),
+        )
+
+    # -- budget and usage ----------------------------------------------------------------------
+
+    async def check_budget(self) -> None:
+        """Park in a budget gate while the next model call would overspend."""
+        while self.budget_usd is not None and (
+            self.spent_usd >= self.budget_usd
+            or self.spent_usd + self.last_call_usd > self.budget_usd
+        ):
+            prompt = f"budget reached: ${self.spent_usd:.2f} of ${self.budget_usd:.2f}"
+            if self.spent_usd < self.budget_usd:
+                prompt += f" (the next call may cost about ${self.last_call_usd:.2f})"
+            decision = await self.open_gate(BUDGET, BUDGET, prompt, None, "reject")
+            if not decision.approved:
+                from temporalio.exceptions import ApplicationError
+
+                why = f": {decision.reason}" if decision.reason else ""
+                raise ApplicationError(
+                    f"{prompt}; the budget was not extended{why}",
+                    type="BudgetExceeded", non_retryable=True,
+                )
+
+    def record_usage(self, usage: dict[str, Any]) -> None:
+        self.calls += 1
+        for key in self.tokens:
+            self.tokens[key] += int(usage.get(key) or 0)
+        cost = usage.get("cost_usd")
+        if isinstance(cost, int | float):
+            self.spent_usd += float(cost)
+            self.last_call_usd = float(cost)
+        self.refresh()
+
+    # -- search attributes -------------------------------------------------------------------
+
+    def refresh(self, state: str | None = None) -> None:
+        """Upsert state, waiting-on and cost when they changed."""
+        from sagaflow._engine.search_attributes import keys
+
+        waiting = self.waiting_on()
+        if state is None:
+            state = "waiting" if self.gates or self.signal_waits else (
+                "paused" if self.paused else "running"
+            )
+        wanted = {
+            meta.SA_STATE: state, meta.SA_WAITING: waiting,
+            meta.SA_COST: round(self.spent_usd, 6),
+        }
+        by_name = keys()
+        updates = []
+        for name, value in wanted.items():
+            if self._shown.get(name) == value:
+                continue
+            self._shown[name] = value
+            key = by_name[name]
+            updates.append(key.value_unset() if value == "" else key.value_set(value))
+        if updates:
+            workflow.upsert_search_attributes(updates)
+
+    def seen_initial(self) -> None:
+        """What launch already set (so the first refresh upserts only changes)."""
+        self._shown = {meta.SA_STATE: "running", meta.SA_WAITING: "", meta.SA_COST: 0.0}
+
+
+def current() -> RunControl:
+    """The control of the workflow run this code runs in.
+
+    Raises:
+        RuntimeError: outside a sagaflow worker (no interceptor installed it).
+    """
+    control = getattr(workflow.instance(), _ATTR, None)
+    if not isinstance(control, RunControl):
+        raise RuntimeError(
+            "sagaflow's run control is not installed; run this workflow on a sagaflow worker"
+        )
+    return control

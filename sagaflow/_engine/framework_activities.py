@@ -1,0 +1,90 @@
+"""Local activities the framework runs inside every workflow: inbox bookkeeping.
+
+* ``sagaflow_finalize_run`` — the run's DONE / FAILED / CANCELLED entry, keyed by
+  the Temporal run (so a retried run can report again);
+* ``sagaflow_gate_inbox`` — a NEEDS APPROVAL entry when a gate opens, with the
+  exact commands that answer it, and marking it read once it is decided.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from temporalio import activity
+
+from sagaflow._engine.control import GATE_ACTIVITY, GateInboxInput
+from sagaflow._engine.control_types import BUDGET
+
+FINALIZE_ACTIVITY = "sagaflow_finalize_run"
+NEEDS_APPROVAL = "NEEDS APPROVAL"
+#: statuses the framework writes; any other entry for the run means the skill reported
+FRAMEWORK_STATUSES = frozenset({"FAILED", "CANCELLED", "NEEDS_APPROVAL"})
+
+
+@dataclass(frozen=True)
+class FinalizeInput:
+    run_id: str
+    skill: str
+    status: str
+    summary: str
+    timestamp_iso: str
+    attempt_key: str = ""
+
+
+@activity.defn(name=FINALIZE_ACTIVITY)
+async def finalize_run(inp: FinalizeInput) -> bool:
+    """Write the framework's DONE/FAILED/CANCELLED entry unless the skill reported."""
+    from sagaflow import inbox
+    from sagaflow._engine.activities import notify
+    from sagaflow.paths import Home
+
+    path = Home.current().inbox
+    if inp.status == "DONE":
+        entries, _ = await asyncio.to_thread(inbox.read, path)
+        if any(e.run_id == inp.run_id and e.status not in FRAMEWORK_STATUSES for e in entries):
+            return False
+    entry = inbox.Entry(
+        run_id=inp.run_id, status=inp.status, skill=inp.skill,
+        summary=inp.summary, timestamp=inp.timestamp_iso,
+        key=inp.attempt_key if inp.status != "DONE" else "",
+    )
+    written = await asyncio.to_thread(inbox.append, path, entry)
+    if written:
+        notify(f"sagaflow: {inp.skill} {inp.status}", inp.summary)
+    return written
+
+
+def _answer_text(inp: GateInboxInput) -> str:
+    run, step = inp.run_id, inp.step
+    lines = [inp.prompt, ""]
+    if inp.kind == BUDGET:
+        lines.append(f"continue: sagaflow approve {run} --extend-budget 1.00")
+        lines.append(f"stop:     sagaflow reject {run} --reason \"...\"")
+    else:
+        lines.append(f"approve: sagaflow approve {run} --step {step} --comment \"...\"")
+        lines.append(f"reject:  sagaflow reject {run} --step {step} --reason \"...\"")
+    if inp.timeout_at:
+        lines.append(f"without an answer by {inp.timeout_at} it will {inp.default}")
+    return "\n".join(lines)
+
+
+@activity.defn(name=GATE_ACTIVITY)
+async def gate_inbox(inp: GateInboxInput) -> bool:
+    """Open (append) or retire (mark read) the NEEDS APPROVAL entry of a gate."""
+    from sagaflow import inbox
+    from sagaflow._engine.activities import notify
+    from sagaflow.paths import Home
+
+    path = Home.current().inbox
+    if not inp.opened:
+        return await asyncio.to_thread(inbox.retire, path, inp.run_id, NEEDS_APPROVAL, inp.key)
+    entry = inbox.Entry(
+        run_id=inp.run_id, status=NEEDS_APPROVAL, skill=inp.skill,
+        summary=_answer_text(inp), timestamp=inp.timestamp_iso, key=inp.key,
+        note=f"waiting on {'its budget' if inp.kind == BUDGET else 'step ' + inp.step}",
+    )
+    written = await asyncio.to_thread(inbox.append, path, entry)
+    if written:
+        notify(f"sagaflow: {inp.skill} needs approval", inp.prompt)
+    return written

@@ -1,0 +1,188 @@
+"""The Temporal worker that runs every loadable skill.
+
+Built once from the skill registry (a Worker's workflows and activities are
+fixed at construction); a changed skill means a new worker, which the daemon
+layer arranges. SIGTERM/SIGINT stop polling at once, release the liveness lock
+so a replacement can start, then drain in-flight activities.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import os
+import signal
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from sagaflow._engine import daemon
+from sagaflow._engine.client import connect
+from sagaflow._engine.framework_activities import finalize_run, gate_inbox
+from sagaflow._engine.interceptors import SagaflowInterceptor
+from sagaflow._engine.meta import pool_queue
+from sagaflow._engine.search_attributes import ensure_registered
+from sagaflow.config import Settings
+from sagaflow.models import has_api_key
+from sagaflow.paths import Home
+from sagaflow.skills.discovery import LoadedSkills, SkillInfo, fingerprint, load_skills
+
+log = logging.getLogger("sagaflow.worker")
+
+
+def _activity_name(fn: Callable[..., Any]) -> str | None:
+    defn = getattr(fn, "__temporal_activity_definition", None)
+    name = getattr(defn, "name", None)
+    return str(name) if name else None
+
+
+def collect(loaded: LoadedSkills) -> tuple[list[type], list[Callable[..., Any]], dict[str, str]]:
+    """Workflows, de-duplicated activities and workflow→skill names to register.
+
+    A skill whose workflow or activity name clashes with an earlier skill's is
+    marked as an error and left out; the others still run.
+    """
+    from sagaflow._engine import scheduled  # schedule firings: see sagaflow._engine.scheduled
+
+    workflows: dict[str, type] = {scheduled.WORKFLOW_NAME: scheduled.ScheduledRunWorkflow}
+    activities: dict[str, Callable[..., Any]] = {
+        "sagaflow_finalize_run": finalize_run, "sagaflow_gate_inbox": gate_inbox,
+        scheduled.PREPARE_ACTIVITY: scheduled.prepare_activity(loaded),
+    }
+    names: dict[str, str] = {}
+    for spec in loaded.registry:
+        info = next((i for i in loaded.infos if i.name == spec.name and i.status == "ok"), None)
+        problem = None
+        wf_name = spec.workflow_name
+        if wf_name in workflows and workflows[wf_name] is not spec.workflow_cls:
+            owner = names.get(wf_name, "sagaflow")
+            problem = f"its workflow name {wf_name!r} is already used by skill {owner!r}"
+        own: dict[str, Callable[..., Any]] = {}
+        for fn in spec.activities:
+            act = _activity_name(fn)
+            if act is None:
+                problem = f"{getattr(fn, '__name__', fn)!r} is not an @activity.defn function"
+            elif act in activities and activities[act] is not fn:
+                problem = f"its activity name {act!r} is already registered by another skill"
+            else:
+                own[act] = fn
+        if problem:
+            if info is not None:
+                info.status, info.error = "error", f"Skill {spec.name} cannot run: {problem}."
+            log.error("skill %s not loaded: %s", spec.name, problem)
+            continue
+        workflows[wf_name] = spec.workflow_cls
+        activities.update(own)
+        names[wf_name] = spec.name
+    return list(workflows.values()), list(activities.values()), names
+
+
+def build_worker(
+    client: Client, settings: Settings, loaded: LoadedSkills, *,
+    pool: str | None = None, max_concurrent: int | None = None,
+) -> Worker:
+    """A Worker for every skill that loaded, with sagaflow's interceptors.
+
+    Args:
+        pool: serve this pool's task queue instead of the base one.
+        max_concurrent: at most this many activities (model calls) at once.
+    """
+    workflows, activities, names = collect(loaded)
+    limits: dict[str, Any] = {}
+    if max_concurrent:
+        limits["max_concurrent_activities"] = max_concurrent
+    return Worker(
+        client,
+        task_queue=pool_queue(settings.task_queue, pool),
+        **limits,
+        workflows=workflows,
+        activities=activities,
+        interceptors=[SagaflowInterceptor(names, settings.heartbeat_seconds)],
+        workflow_runner=SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules("sagaflow")
+        ),
+        workflow_failure_exception_types=[Exception],
+        graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
+        sticky_queue_schedule_to_start_timeout=timedelta(seconds=1),
+    )
+
+
+def setup_logging(home: Home, pool: str | None) -> str | None:
+    """Log to stderr (the daemon's stderr is worker.log); ``--pool`` workers also to logs/.
+
+    Returns:
+        The pool name, validated. ``default`` is the base queue served by an
+        extra foreground worker (no liveness lock, unlike the daemon's None).
+    """
+    from sagaflow._engine.meta import check_pool
+
+    fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(level=logging.INFO, format=fmt)
+    if pool is None:
+        return None
+    check_pool(pool)
+    handler = logging.FileHandler(home.logs / f"worker-{pool}-{os.getpid()}.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter(fmt))
+    logging.getLogger().addHandler(handler)
+    return pool
+
+
+def _report(infos: list[SkillInfo]) -> None:
+    for info in infos:
+        if info.status == "error":
+            log.error("%s", info.error)
+        elif info.status == "ok":
+            log.info("loaded skill %s from %s (%s)", info.name, info.dir, info.origin)
+
+
+async def run_worker(
+    home: Home, settings: Settings, *, pool: str | None = None, max_concurrent: int | None = None
+) -> None:
+    """Run until SIGTERM/SIGINT.
+
+    The default-pool daemon holds the home's liveness lock and records its
+    state; pool workers (``--pool``) are plain foreground processes, as many as
+    wanted, on this host or others.
+    """
+    loaded = load_skills()
+    _report(loaded.infos)
+    client = await connect(settings)
+    await ensure_registered(client, client.namespace)
+    worker = build_worker(client, settings, loaded, pool=pool, max_concurrent=max_concurrent)
+    lock = None
+    if pool is None:
+        lock = daemon.acquire_lock(home)
+        daemon.write_state(
+            home,
+            daemon.expected_fingerprint(settings, fingerprint(loaded.sources)),
+            settings,
+            [i.__dict__ | {"dir": str(i.dir)} for i in loaded.infos],
+        )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    log.info(
+        "worker pid %s polling %s on %s/%s",
+        os.getpid(), pool_queue(settings.task_queue, pool), settings.address, settings.namespace,
+    )
+    running = asyncio.create_task(worker.run())
+    if has_api_key():  # warm the SDK off the event loop before the first call needs it
+        loop.run_in_executor(None, importlib.import_module, "sagaflow.models.anthropic_api")
+    stopper = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait({running, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    if lock is not None:
+        daemon.release_lock(lock)
+    if running in done:
+        stopper.cancel()
+        running.result()
+        return
+    log.info("stopping: draining in-flight activities (up to %ss)", settings.worker_shutdown_seconds)
+    await worker.shutdown()
+    await running
+    log.info("worker stopped")

@@ -1,0 +1,107 @@
+"""The ``sagaflow`` command line.
+
+Commands are thin: parse, call one library function, render. Heavy modules
+(temporalio, anthropic, skill code) are imported inside the commands that need
+them, so ``--help``, ``inbox``, ``dismiss``, ``path`` and the hook stay fast.
+``launch`` usually bypasses this module entirely (see :mod:`sagaflow.cli.main`).
+"""
+
+from __future__ import annotations
+
+import typer
+
+from sagaflow.cli import _state
+
+app = typer.Typer(
+    name="sagaflow",
+    help="Durable execution for long-running agent skills, on Temporal.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    # plain help: no rich import on --help (about 50 ms) and '[...]' in help text survives
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from sagaflow import __version__
+
+        print(f"sagaflow {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show tracebacks on errors."),
+    address: str | None = typer.Option(
+        None, "--address", help="Temporal address host:port (env TEMPORAL_ADDRESS)."
+    ),
+    namespace: str | None = typer.Option(
+        None, "--namespace", help="Temporal namespace (env TEMPORAL_NAMESPACE)."
+    ),
+    profile: str | None = typer.Option(
+        None, "--profile", help="Temporal envconfig profile (TLS, API key) (env TEMPORAL_PROFILE)."
+    ),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """Durable execution for long-running agent skills, on Temporal."""
+    _state.configure(verbose=verbose, address=address, namespace=namespace, profile=profile)
+
+
+def _register() -> None:
+    from sagaflow.cli import doctor, hook, inbox, launch, path, runs, server, skills, worker
+
+    for module in (launch, inbox, runs, skills, path, doctor):
+        module.register(app)
+    app.add_typer(server.app, name="server", help="Manage the embedded Temporal dev server.")
+    app.add_typer(worker.app, name="worker", help="Manage the worker daemon.")
+    app.add_typer(hook.app, name="hook", help="Manage the Claude Code SessionStart hook.")
+    # issue 3 command modules, one line each:
+    from sagaflow.cli import steer
+    steer.register(app)
+    from sagaflow.cli import recover
+    recover.register(app)
+    from sagaflow.cli import schedule
+    app.add_typer(schedule.app, name="schedule", help="Run skills on a cron schedule.")
+    from sagaflow.cli import observe
+    observe.register(app)
+    from sagaflow.cli import cost
+    cost.register(app)
+
+
+_register()
+
+
+def run(argv: list[str]) -> int:
+    """Run the Typer CLI and return the exit code (never raises)."""
+    from sagaflow.cli.main import guarded, verbose_requested
+
+    try:  # recent typer vendors click; older ones depend on it
+        from typer._click.exceptions import ClickException  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:  # pragma: no cover
+        from click import ClickException  # type: ignore[no-redef,import-not-found,unused-ignore]
+
+    def call() -> int:
+        try:
+            rv = app(args=argv, prog_name="sagaflow", standalone_mode=False)
+        except typer.Exit as exc:
+            return int(getattr(exc, "exit_code", 0) or 0)
+        except ClickException as exc:
+            exc.show()
+            return int(exc.exit_code)
+        except typer.Abort:
+            raise KeyboardInterrupt from None
+        return rv if isinstance(rv, int) else 0
+
+    return guarded(call, verbose_requested(argv))
+
+
+def main() -> None:
+    """Console-script entry point (see :func:`sagaflow.cli.main.main`)."""
+    from sagaflow.cli.main import main as entry_main
+
+    entry_main()

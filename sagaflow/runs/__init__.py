@@ -1,0 +1,1 @@
+"""What a user does to runs: launch, observe, steer, recover, purge, schedules, cost."""

@@ -1,0 +1,146 @@
+"""Health checks for ``sagaflow doctor``; none of them makes a billable call."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sagaflow.config import Settings, load_settings
+from sagaflow.errors import SagaflowError
+from sagaflow.paths import Home
+
+
+@dataclass
+class Check:
+    name: str
+    level: str  # OK | WARN | FAIL
+    detail: str
+    fix: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _home(home: Home) -> Check:
+    try:
+        home.ensure()
+        probe = home.root / f".doctor-{os.getpid()}"
+        probe.write_text("ok", encoding="utf-8")
+        probe.unlink()
+    except (SagaflowError, OSError) as exc:
+        return Check("home", "FAIL", str(exc), "set SAGAFLOW_HOME to a writable directory")
+    return Check("home", "OK", str(home.root))
+
+
+def _temporal(settings: Settings) -> list[Check]:
+    from sagaflow._engine import server
+    from sagaflow._engine.client import connect, target_of
+
+    target = target_of(settings)
+    local = server.is_loopback(target)
+    if local and not server.answers(target):
+        return [Check("temporal", "WARN", f"nothing answers at {target}",
+                      "the next launch starts the embedded server, or run 'sagaflow server start'")]
+
+    async def probe() -> tuple[str, list[str]]:
+        from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
+        from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+
+        from sagaflow._engine.meta import SEARCH_ATTRIBUTES
+
+        client = await connect(settings)
+        info = await client.workflow_service.get_system_info(GetSystemInfoRequest())
+        listed = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=client.namespace)
+        )
+        missing = [n for n in SEARCH_ATTRIBUTES if n not in listed.custom_attributes]
+        return str(info.server_version or "unknown version"), missing
+
+    try:
+        version, missing = asyncio.run(probe())
+    except SagaflowError as exc:
+        return [Check("temporal", "FAIL", exc.message, "check --address / TEMPORAL_ADDRESS")]
+    except Exception as exc:  # an RPC refused (permissions) is a finding, not a crash
+        return [Check("temporal", "FAIL", f"{target}: {str(exc)[:160]}", "check the namespace")]
+    kind = "embedded/local" if local else "remote"
+    checks = [Check("temporal", "OK", f"{target} ({kind}, server {version})")]
+    if missing:
+        from sagaflow._engine.search_attributes import create_command
+
+        checks.append(Check(
+            "search attributes", "WARN", f"not registered yet: {', '.join(missing)}",
+            "the next launch registers them; on a remote cluster without operator rights run: "
+            + create_command(settings.namespace),
+        ))
+    else:
+        checks.append(Check("search attributes", "OK", "SagaflowSkill, State, Waiting, CostUsd"))
+    return checks
+
+
+def _worker(home: Home, settings: Settings, skills_fp: str) -> Check:
+    from sagaflow._engine import daemon
+
+    pid = daemon.live_pid(home)
+    if pid is None:
+        return Check("worker", "WARN", "no worker running", "the next launch starts one")
+    state = daemon.read_state(home) or {}
+    if state.get("fingerprint") != daemon.expected_fingerprint(settings, skills_fp):
+        return Check("worker", "WARN", f"worker pid {pid} runs outdated skills or settings",
+                     "the next launch replaces it, or run 'sagaflow worker start'")
+    return Check("worker", "OK", f"pid {pid} on task queue {state.get('task_queue')}")
+
+
+def _transport(settings: Settings) -> Check:
+    from sagaflow.models import choose_transport, has_api_key, preflight
+
+    try:
+        name = choose_transport(settings)
+        if name != "scripted":
+            preflight(name, None)
+    except SagaflowError as exc:
+        return Check("transport", "FAIL", exc.message,
+                     "export ANTHROPIC_API_KEY, install claude, or launch with --transport scripted")
+    why = "API key set" if name == "anthropic" and has_api_key() else "configured"
+    base = os.environ.get("ANTHROPIC_BASE_URL")
+    return Check("transport", "OK", f"{name} ({why}{', base URL ' + base if base else ''})")
+
+
+def _hook(home: Home) -> Check:
+    from sagaflow import hook
+
+    info = hook.status(home)
+    if info.get("problem"):
+        return Check("hook", "FAIL", str(info["problem"]), f"fix {info['path']}")
+    if not info.get("installed"):
+        return Check("hook", "WARN", f"not installed in {info['path']}", "run 'sagaflow hook install'")
+    if not info.get("current"):
+        return Check("hook", "WARN", "installed but outdated", "run 'sagaflow hook install'")
+    return Check("hook", "OK", f"installed in {info['path']}")
+
+
+def run_checks(home: Home, settings: Settings | None = None) -> list[Check]:
+    """Every check, in the order a user would fix them."""
+    checks = [_home(home)]
+    try:
+        settings = settings or load_settings(home)
+    except SagaflowError as exc:
+        return [*checks, Check("config", "FAIL", exc.message, f"fix {home.config_file}")]
+    checks.append(Check("config", "OK", str(home.config_file) if home.config_file.exists()
+                        else "defaults (no config.yaml)"))
+    checks.extend(_temporal(settings))
+    from sagaflow.skills.discovery import fingerprint, load_skills
+
+    loaded = load_skills()
+    broken = [i for i in loaded.infos if i.status == "error"]
+    ok = [i.name for i in loaded.infos if i.status == "ok"]
+    checks.append(_worker(home, settings, fingerprint(loaded.sources)))
+    checks.append(_transport(settings))
+    if broken:
+        for info in broken:
+            checks.append(Check(f"skill {info.name}", "WARN", info.error or "failed to load",
+                                "fix the skill; the others still run"))
+    checks.append(Check("skills", "OK" if ok else "WARN", f"{len(ok)} loaded: {', '.join(ok)}"))
+    checks.append(_hook(home))
+    return checks

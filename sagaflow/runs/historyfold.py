@@ -1,0 +1,296 @@
+"""Folding a run's Temporal history into run and step state (shared by show and tail).
+
+:class:`HistoryFold` takes history events one at a time (:meth:`HistoryFold.feed`),
+keeps the run and its steps (shape: see :mod:`sagaflow.runs.timeline`) and
+returns what each event meant as ``{"event": kind, ...}`` dicts (kinds: see
+:mod:`sagaflow.runs.follow`). Payloads are decoded only where needed: the
+memo, spawn_subagent inputs (for the role) and results that carry the
+``sagaflow_step`` envelope (for tokens and cost).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sagaflow._engine import meta
+from sagaflow.errors import RunNotFoundError
+
+if TYPE_CHECKING:
+    from temporalio.api.common.v1 import Payload
+    from temporalio.api.history.v1 import HistoryEvent
+    from temporalio.converter import DataConverter
+
+TOKEN_KEYS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+CLOSE_KINDS = {
+    "workflow_execution_completed_event_attributes": "completed",
+    "workflow_execution_failed_event_attributes": "failed",
+    "workflow_execution_canceled_event_attributes": "canceled",
+    "workflow_execution_terminated_event_attributes": "terminated",
+    "workflow_execution_timed_out_event_attributes": "timed_out",
+    "workflow_execution_continued_as_new_event_attributes": "continued_as_new",
+}
+_STEP_CLOSE = {"completed": "completed", "failed": "failed", "timed_out": "timed_out", "canceled": "canceled"}
+_ENVELOPE_BYTES = f'"{meta.ENVELOPE_KEY}"'.encode()
+
+
+def iso(value: datetime | None) -> str | None:
+    """Local-time ISO string with milliseconds (None stays None)."""
+    return value.astimezone().isoformat(timespec="milliseconds") if value else None
+
+
+def _when(event: HistoryEvent) -> datetime:
+    return event.event_time.ToDatetime(tzinfo=UTC)
+
+
+def not_found(run_id: str) -> RunNotFoundError:
+    """The one error every observing command gives for an unknown run."""
+    return RunNotFoundError(f"No run {run_id} in Temporal; check the id with 'sagaflow list'.")
+
+
+class HistoryFold:
+    """Folds history events into run and step state.
+
+    :meth:`feed` returns one dict per meaningful happening (``{"event": kind, ...}``);
+    callers that only want the final state ignore them.
+    """
+
+    def __init__(self, converter: DataConverter, run_id: str) -> None:
+        self.conv = converter
+        self.run: dict[str, Any] = {
+            "run_id": run_id, "workflow_run_id": None, "skill": None, "workflow_type": None,
+            "task_queue": None, "status": "running", "args": {}, "started": None, "closed": None,
+            "result": None, "failure": None,
+        }
+        self.started_at: datetime | None = None
+        self.closed_at: datetime | None = None
+        self.steps: dict[int, dict[str, Any]] = {}
+        self.times: dict[int, datetime] = {}  # scheduled event id -> scheduled time
+        self.tokens = dict.fromkeys(TOKEN_KEYS, 0)
+        self.cost: float | None = None
+        self.framework: list[dict[str, Any]] = []
+        self.workflow_errors: list[str] = []
+        self.signals: list[str] = []
+        self.search: dict[str, Any] = {}
+        self.decisions: list[dict[str, Any]] = []
+        self._updates: dict[str, dict[str, Any]] = {}
+
+    @property
+    def open_steps(self) -> list[dict[str, Any]]:
+        return [s for s in self.steps.values() if s["closed"] is None]
+
+    async def _value(self, payloads: Any) -> Any:
+        if not payloads:
+            return None
+        with contextlib.suppress(Exception):
+            values = await self.conv.decode(list(payloads))
+            return values[0] if values else None
+        return None
+
+    async def _envelope(self, payloads: Any) -> dict[str, Any] | None:
+        if not payloads:
+            return None
+        if self.conv.payload_codec is None and not any(_ENVELOPE_BYTES in p.data for p in payloads):
+            return None
+        value = await self._value(payloads)
+        info = value.get(meta.ENVELOPE_KEY) if isinstance(value, dict) else None
+        return info if isinstance(info, dict) else None
+
+    def _search(self, fields: Any) -> dict[str, Any]:
+        changed: dict[str, Any] = {}
+        for name, payload in fields.items():
+            changed[name] = _search_value(self.conv, payload)
+        self.search.update(changed)
+        return changed
+
+    async def _reason(self, failure: Any) -> str:
+        from sagaflow._engine.failures import failure_reason
+
+        try:
+            return failure_reason(await self.conv.decode_failure(failure))
+        except Exception:
+            return str(failure.message) or "unknown failure"
+
+    def _base(self, kind: str, event: HistoryEvent) -> dict[str, Any]:
+        return {"event": kind, "run_id": self.run["run_id"], "event_id": event.event_id,
+                "time": iso(_when(event))}
+
+    async def feed(self, event: HistoryEvent) -> list[dict[str, Any]]:
+        """Fold one event in; returns the happenings it stands for (maybe none)."""
+        kind = event.WhichOneof("attributes") or ""
+        if kind.startswith("activity_task_"):
+            return await self._activity(kind, event)
+        if kind == "workflow_execution_started_event_attributes":
+            return await self._started(event)
+        if kind in CLOSE_KINDS:
+            return await self._closed(kind, event)
+        attrs: Any = getattr(event, kind) if kind else None
+        out = self._base(kind.removesuffix("_event_attributes"), event)
+        if kind == "marker_recorded_event_attributes":
+            data = await self._value(attrs.details["data"].payloads) if "data" in attrs.details else None
+            name = data.get("activity_type") if isinstance(data, dict) else attrs.marker_name
+            self.framework.append({"type": name, "time": out["time"]})
+            return [out | {"event": "framework", "type": name}]
+        if kind == "upsert_workflow_search_attributes_event_attributes":
+            changed = self._search(attrs.search_attributes.indexed_fields)
+            if meta.SA_STATE in changed or meta.SA_WAITING in changed:
+                return [out | {"event": "state", "state": self.search.get(meta.SA_STATE),
+                               "waiting_on": self.search.get(meta.SA_WAITING) or ""}]
+            return []
+        if kind == "timer_started_event_attributes":
+            secs = attrs.start_to_fire_timeout.ToTimedelta().total_seconds()
+            fire = iso(_when(event) + timedelta(seconds=secs))
+            return [out | {"event": "timer_started", "timer_id": attrs.timer_id, "seconds": secs,
+                           "fire_at": fire}]
+        if kind == "timer_fired_event_attributes":
+            return [out | {"event": "timer_fired", "timer_id": attrs.timer_id}]
+        if kind == "workflow_execution_signaled_event_attributes":
+            self.signals.append(attrs.signal_name)
+            return [out | {"event": "signal", "name": attrs.signal_name}]
+        if kind == "workflow_task_failed_event_attributes":
+            message = await self._reason(attrs.failure)
+            self.workflow_errors.append(message)
+            return [out | {"event": "workflow_error", "error": message}]
+        if kind == "workflow_execution_cancel_requested_event_attributes":
+            return [out | {"event": "cancel_requested", "reason": attrs.cause}]
+        if kind.startswith("workflow_execution_update_"):
+            return await self._update(kind, attrs, out)
+        return []
+
+    async def _started(self, event: HistoryEvent) -> list[dict[str, Any]]:
+        attrs = event.workflow_execution_started_event_attributes
+        memo = {k: await self._value([p]) for k, p in attrs.memo.fields.items()}
+        self._search(attrs.search_attributes.indexed_fields)
+        self.started_at = _when(event)
+        self.run.update(
+            workflow_run_id=attrs.original_execution_run_id or None,
+            workflow_type=attrs.workflow_type.name, task_queue=attrs.task_queue.name,
+            skill=memo.get(meta.MEMO_SKILL) or self.search.get(meta.SA_SKILL) or attrs.workflow_type.name,
+            args=memo.get(meta.MEMO_ARGS) or {}, started=iso(self.started_at),
+        )
+        return [self._base("run_started", event) | {
+            "skill": self.run["skill"], "args": self.run["args"], "workflow_type": self.run["workflow_type"],
+        }]
+
+    async def _closed(self, kind: str, event: HistoryEvent) -> list[dict[str, Any]]:
+        attrs = getattr(event, kind)
+        status = CLOSE_KINDS[kind]
+        self.closed_at = _when(event)
+        self.run.update(status=status, closed=iso(self.closed_at))
+        if status == "completed":
+            self.run["result"] = await self._value(attrs.result.payloads)
+        elif status == "failed":
+            self.run["failure"] = await self._reason(attrs.failure)
+        elif status == "terminated":
+            self.run["failure"] = f"terminated: {attrs.reason or 'no reason given'}"
+        elif status == "timed_out":
+            self.run["failure"] = "the run reached its timeout"
+        elif status == "canceled":
+            self.run["failure"] = "the run was cancelled"
+        return [self._base("run_finished", event) | {
+            "status": status, "result": self.run["result"], "failure": self.run["failure"],
+            "duration_seconds": self.duration(), **self.totals(),
+        }]
+
+    async def _update(self, kind: str, attrs: Any, out: dict[str, Any]) -> list[dict[str, Any]]:
+        if kind.endswith("accepted_event_attributes"):
+            req = attrs.accepted_request
+            args = await self._value(req.input.args.payloads)
+            self._updates[req.meta.update_id] = {"name": req.input.name, "request": args}
+            return [out | {"event": "update", "name": req.input.name, "request": args}]
+        if not kind.endswith("completed_event_attributes"):
+            return []
+        pending = self._updates.pop(attrs.meta.update_id, None)
+        if pending is None or not attrs.outcome.HasField("success"):
+            return []
+        if pending["name"] == meta.UPDATE_DECIDE:
+            value = await self._value(attrs.outcome.success.payloads)
+            request = pending["request"] if isinstance(pending["request"], dict) else {}
+            decision = value if isinstance(value, dict) and "approved" in value else dict(request)
+            decision.setdefault("decided_at", out["time"])
+            self.decisions.append(decision)
+            return [out | {"event": "decision", **decision}]
+        return []
+
+    async def _activity(self, kind: str, event: HistoryEvent) -> list[dict[str, Any]]:
+        attrs = getattr(event, kind)
+        when = _when(event)
+        if kind == "activity_task_scheduled_event_attributes":
+            role = None
+            if attrs.activity_type.name in ("spawn_subagent",):
+                value = await self._value(attrs.input.payloads)
+                role = value.get("role") if isinstance(value, dict) else None
+            step: dict[str, Any] = {
+                "id": attrs.activity_id, "type": attrs.activity_type.name, "role": role,
+                "status": "scheduled", "scheduled": iso(when), "started": None, "closed": None,
+                "offset_seconds": _secs(self.started_at, when), "duration_seconds": None,
+                "attempts": 0, "error": None, "next_retry": None, "next_retry_in_seconds": None,
+                "model": None, **dict.fromkeys(TOKEN_KEYS), "cost_usd": None,
+            }
+            self.steps[event.event_id] = step
+            self.times[event.event_id] = when
+            return [self._step_event("step_scheduled", event, step)]
+        scheduled_id = getattr(attrs, "scheduled_event_id", 0)
+        step = self.steps.get(scheduled_id)  # type: ignore[assignment]
+        if step is None:
+            return []
+        if kind == "activity_task_started_event_attributes":
+            step.update(status="running", started=iso(when), attempts=attrs.attempt)
+            if attrs.HasField("last_failure"):
+                step["error"] = attrs.last_failure.message
+            return [self._step_event("step_started", event, step) | {"live": False}]
+        suffix = kind.removeprefix("activity_task_").removesuffix("_event_attributes")
+        if suffix not in _STEP_CLOSE:
+            return []  # cancel_requested
+        step.update(status=_STEP_CLOSE[suffix], closed=iso(when), next_retry=None,
+                    next_retry_in_seconds=None,
+                    duration_seconds=_secs(self.times[scheduled_id], when))
+        if suffix == "completed":
+            self._account(step, await self._envelope(attrs.result.payloads))
+            return [self._step_event("step_completed", event, step) | {
+                "tokens": self.totals()["tokens"], "cost_usd_total": self.cost}]
+        if hasattr(attrs, "failure") and attrs.HasField("failure"):
+            step["error"] = attrs.failure.message or step["error"]
+        return [self._step_event("step_failed", event, step)]
+
+    def _account(self, step: dict[str, Any], info: dict[str, Any] | None) -> None:
+        if not info:
+            return
+        step["model"] = info.get("model")
+        for key in TOKEN_KEYS:
+            value = info.get(key)
+            if isinstance(value, int):
+                step[key] = value
+                self.tokens[key] += value
+        cost = info.get("cost_usd")
+        if isinstance(cost, int | float):
+            step["cost_usd"] = float(cost)
+            self.cost = (self.cost or 0.0) + float(cost)
+
+    def _step_event(self, kind: str, event: HistoryEvent, step: dict[str, Any]) -> dict[str, Any]:
+        return self._base(kind, event) | {k: step[k] for k in (
+            "id", "type", "role", "status", "attempts", "error", "duration_seconds",
+            "model", *TOKEN_KEYS, "cost_usd")}
+
+    def totals(self) -> dict[str, Any]:
+        """Tokens and cost so far: ``{"tokens": {...}, "cost_usd": float | None}``."""
+        return {"tokens": {**self.tokens, "total": sum(self.tokens.values())}, "cost_usd": self.cost}
+
+    def duration(self, now: datetime | None = None) -> float | None:
+        end = self.closed_at or now
+        return _secs(self.started_at, end) if end else None
+
+
+def _secs(start: datetime | None, end: datetime | None) -> float | None:
+    return round((end - start).total_seconds(), 3) if start and end else None
+
+
+def _search_value(conv: DataConverter, payload: Payload) -> Any:
+    try:
+        value = conv.payload_converter.from_payload(payload)
+    except Exception:
+        return None
+    if isinstance(value, list):
+        return value[0] if len(value) == 1 else (value or None)
+    return value

@@ -1,0 +1,175 @@
+"""The whole of ``sagaflow launch`` as one library call."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sagaflow._engine import daemon
+from sagaflow._engine.client import ensure_temporal
+from sagaflow.config import Settings
+from sagaflow.errors import HookError
+from sagaflow.paths import Home
+from sagaflow.runs import start as runs
+from sagaflow.skills.discovery import fingerprint, load_skills
+from sagaflow.skills.prepare import prepare
+
+HOOK_MARKER = "hook-offered"
+
+
+@dataclass(frozen=True)
+class LaunchOptions:
+    """How to run it: pool, budget, whole-run timeout, what an existing id means."""
+
+    pool: str | None = None
+    budget_usd: float | None = None
+    timeout_seconds: float | None = None
+    if_exists: str | None = None
+
+
+def launch_options(
+    pool: str | None = None, budget_usd: str | None = None, timeout: str | None = None,
+    if_exists: str | None = None,
+) -> LaunchOptions:
+    """Validate the raw option values (before anything is started or written)."""
+    import math
+
+    from sagaflow._engine.meta import DEFAULT_POOL, check_pool
+    from sagaflow.durations import parse_duration
+    from sagaflow.errors import UsageError
+
+    budget: float | None = None
+    if budget_usd is not None:
+        try:
+            budget = float(budget_usd)
+        except ValueError:
+            budget = math.nan
+        if not math.isfinite(budget) or budget <= 0:
+            raise UsageError(
+                f"--budget-usd {budget_usd!r} must be a positive amount in US dollars, like 2.00."
+            )
+    if if_exists is not None and if_exists not in runs.IF_EXISTS:
+        raise UsageError(
+            f"--if-exists {if_exists!r} is not one of {', '.join(runs.IF_EXISTS)}."
+        )
+    if pool is not None:
+        check_pool(pool)
+    return LaunchOptions(
+        pool=None if pool in (None, DEFAULT_POOL) else pool,
+        budget_usd=budget,
+        timeout_seconds=parse_duration(timeout, option="--timeout") if timeout else None,
+        if_exists=if_exists,
+    )
+
+
+async def check_pool_served(client: Any, settings: Settings, pool: str) -> None:
+    """A pool is known when some worker polls its task queue."""
+    from temporalio.api.enums.v1 import TaskQueueType
+    from temporalio.api.taskqueue.v1 import TaskQueue
+    from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+
+    from sagaflow._engine.meta import pool_queue
+    from sagaflow.errors import UsageError
+
+    queue = pool_queue(settings.task_queue, pool)
+    described = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace=client.namespace, task_queue=TaskQueue(name=queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
+    )
+    if not described.pollers:
+        raise UsageError(
+            f"Unknown pool {pool!r}: no worker serves task queue {queue}; start one with "
+            f"'sagaflow worker run --pool {pool}' (here or on any host using this Temporal)."
+        )
+
+
+@dataclass
+class LaunchOutcome:
+    run_id: str
+    skill: str
+    transport: str
+    started: bool
+    waited: bool = False
+    result: Any = None
+
+
+def offer_hook(home: Home, notice: Callable[[str], None]) -> None:
+    """Install the SessionStart hook on the first launch (once per home)."""
+    marker = home.root / HOOK_MARKER
+    if os.environ.get("SAGAFLOW_NO_HOOK") == "1" or marker.exists():
+        return
+    from sagaflow import hook
+
+    try:
+        change = hook.install(home)
+        if change.changed:
+            notice(f"{change.message} ('sagaflow hook uninstall' removes it; "
+                   "SAGAFLOW_NO_HOOK=1 skips this)")
+    except HookError as exc:
+        notice(f"warning: {exc.message}")
+    marker.write_text("1", encoding="utf-8")
+
+
+async def launch(
+    home: Home,
+    settings: Settings,
+    skill: str,
+    args: dict[str, str],
+    *,
+    run_id: str | None = None,
+    transport: str | None = None,
+    wait: bool = False,
+    notice: Callable[[str], None] = lambda _msg: None,
+    progress: Callable[[str], None] | None = None,
+    on_started: Callable[[str], None] = lambda _rid: None,
+    options: LaunchOptions | None = None,
+) -> LaunchOutcome:
+    """Validate, make sure server and worker are up, start or attach, maybe await."""
+    from sagaflow._engine.meta import pool_queue, run_options
+    from sagaflow.errors import UsageError
+
+    options = options or LaunchOptions()
+    home.ensure(home.runs, home.logs)
+    loaded = load_skills()
+    prepared = prepare(
+        home, settings, loaded, skill, args, run_id=run_id, transport=transport,
+        replace_existing=options.if_exists == "replace",
+        task_queue=pool_queue(settings.task_queue, options.pool),
+    )
+    if prepared.attach and options.if_exists == "fail":
+        raise runs.exists_error(prepared.run_id)
+    offer_hook(home, notice)
+    client = await ensure_temporal(settings)
+    if options.pool is None:
+        pid, action = daemon.ensure_worker(home, settings, fingerprint(loaded.sources))
+        if action != "running":
+            notice(f"worker {action} (pid {pid}); log: {home.worker_log}")
+    else:
+        try:
+            await check_pool_served(client, settings, options.pool)
+        except UsageError:
+            if not prepared.attach:  # leave nothing behind
+                import shutil
+
+                shutil.rmtree(home.run_dir(prepared.run_id), ignore_errors=True)
+            raise
+    memo_options = run_options(
+        base_queue=settings.task_queue, pool=options.pool, budget_usd=options.budget_usd,
+        timeout_seconds=options.timeout_seconds,
+        step_timeouts=settings.step_timeouts_for(skill),
+    )
+    handle, fresh = await runs.start(
+        client, settings, prepared, options=memo_options, if_exists=options.if_exists
+    )
+    if not fresh:
+        notice(f"attached to open run {prepared.run_id}")
+    on_started(prepared.run_id)
+    outcome = LaunchOutcome(prepared.run_id, skill, prepared.record.transport, fresh)
+    if wait:
+        outcome.result = await runs.await_result(handle, progress)
+        outcome.waited = True
+    return outcome

@@ -1,0 +1,153 @@
+"""``sagaflow purge``: delete old closed runs from Temporal and their run dirs.
+
+The scope is this home's runs (its base task queue and its pools, as ``list``).
+A run (a workflow id) is purged only when every Temporal run it has is closed,
+closed before the cut-off, and, with ``failed_only``, its latest one failed or
+timed out; so a retried run whose new attempt is open or recent is kept whole.
+Each run is checked again right before deletion (Temporal would terminate an
+open execution it is asked to delete). Inbox entries are left alone.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.service import RPCError, RPCStatusCode
+
+from sagaflow.config import Settings
+from sagaflow.paths import Home
+from sagaflow.runs import listing
+
+FAILED = {WorkflowExecutionStatus.FAILED, WorkflowExecutionStatus.TIMED_OUT}
+
+
+@dataclass
+class PurgeItem:
+    """One run to delete: its id, skill, last status and close time, and Temporal runs."""
+
+    run_id: str
+    skill: str
+    status: str
+    closed: str
+    temporal_runs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PurgePlan:
+    """What ``purge`` will delete."""
+
+    older_than_seconds: float
+    failed_only: bool
+    cutoff: str
+    items: list[PurgeItem] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class _Group:
+    rows: list[Any] = field(default_factory=list)
+
+
+async def plan_purge(
+    client: Client,
+    settings: Settings,
+    older_than_seconds: float,
+    failed_only: bool,
+    now: datetime | None = None,
+) -> PurgePlan:
+    """The runs of this home that closed more than ``older_than_seconds`` ago.
+
+    Raises:
+        TemporalError: Temporal rejected the list query.
+    """
+    cutoff = (now or datetime.now(UTC)) - timedelta(seconds=older_than_seconds)
+    groups: dict[str, list[Any]] = {}
+    query = listing.scope_clause(settings.task_queue)
+    async for wf in listing.executions(client, query, None):
+        groups.setdefault(wf.id, []).append(wf)
+    plan = PurgePlan(older_than_seconds, failed_only, listing.rfc3339(cutoff))
+    for run_id, wfs in groups.items():
+        if any(w.close_time is None or w.close_time >= cutoff for w in wfs):
+            continue
+        latest = max(wfs, key=lambda w: w.close_time)
+        if failed_only and latest.status not in FAILED:
+            continue
+        row = await listing.row_of(latest, settings.task_queue)
+        plan.items.append(PurgeItem(
+            run_id=run_id, skill=row["skill"], status=row["status"], closed=row["closed"],
+            temporal_runs=[w.run_id for w in sorted(wfs, key=lambda w: w.close_time)],
+        ))
+    plan.items.sort(key=lambda item: item.closed)
+    return plan
+
+
+def _remove_run_dir(home: Home, run_id: str) -> bool:
+    """Delete the run's directory, only if it really is inside the home's runs dir."""
+    path = home.run_dir(run_id)
+    runs_root = home.runs.resolve()
+    try:
+        resolved = path.resolve()
+    except OSError:
+        return False
+    if resolved.parent != runs_root or not resolved.is_dir() or path.is_symlink():
+        return False
+    shutil.rmtree(resolved)
+    return True
+
+
+async def _still_purgeable(client: Client, item: PurgeItem) -> bool:
+    """The run's latest Temporal run is still the planned one, and closed."""
+    try:
+        desc = await client.get_workflow_handle(item.run_id).describe()
+    except RPCError as exc:
+        return exc.status == RPCStatusCode.NOT_FOUND
+    return desc.status != WorkflowExecutionStatus.RUNNING and desc.run_id in item.temporal_runs
+
+
+async def purge(client: Client, home: Home, plan: PurgePlan) -> dict[str, Any]:
+    """Delete each planned run from Temporal and remove its run dir.
+
+    Returns:
+        Counts (``runs``, ``temporal_runs``, ``run_dirs``), ``skipped`` run ids (they
+        changed since the plan) and ``errors`` (one line each).
+    """
+    counts: dict[str, Any] = {"runs": 0, "temporal_runs": 0, "run_dirs": 0,
+                              "skipped": [], "errors": []}
+    for item in plan.items:
+        if not await _still_purgeable(client, item):
+            counts["skipped"].append(item.run_id)
+            continue
+        failed = False
+        for temporal_run in item.temporal_runs:
+            try:
+                await client.workflow_service.delete_workflow_execution(
+                    DeleteWorkflowExecutionRequest(
+                        namespace=client.namespace,
+                        workflow_execution=WorkflowExecution(
+                            workflow_id=item.run_id, run_id=temporal_run
+                        ),
+                    )
+                )
+            except RPCError as exc:
+                if exc.status != RPCStatusCode.NOT_FOUND:
+                    failed = True
+                    first = (str(exc).splitlines() or [""])[0][:160]
+                    counts["errors"].append(f"{item.run_id}: {first}")
+                    break
+            counts["temporal_runs"] += 1
+        if failed:
+            continue
+        counts["runs"] += 1
+        try:
+            counts["run_dirs"] += int(_remove_run_dir(home, item.run_id))
+        except OSError as exc:
+            counts["errors"].append(f"{item.run_id}: cannot remove its run dir: {exc.strerror}")
+    return counts

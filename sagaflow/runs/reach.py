@@ -1,0 +1,178 @@
+"""Reaching an open run: pre-checks, its worker, and queries/updates with a deadline.
+
+Queries and updates are answered by a worker, not by the server: before sending
+one, the run's worker is started when it serves this home's base queue and no
+worker is alive (a live worker is never replaced here: it may hold skills the
+current directory cannot see), and every query/update gives up after
+:data:`RPC_TIMEOUT` seconds with a line naming the task queue to serve.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import getpass
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from temporalio.client import (
+    Client,
+    WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.service import RPCError, RPCStatusCode
+
+from sagaflow._engine import meta
+from sagaflow._engine.control_types import RunStatus
+from sagaflow._engine.failures import failure_reason
+from sagaflow.config import Settings
+from sagaflow.errors import TemporalError, UsageError, WorkerError
+from sagaflow.paths import Home
+from sagaflow.runs import start as runs
+
+RPC_TIMEOUT = 30.0
+Notice = Callable[[str], None]
+
+
+def _quiet(_msg: str) -> None:
+    """Default notice sink."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Local:
+    """This machine's side of a run: its home (for the worker daemon) and settings."""
+
+    home: Home
+    settings: Settings
+    notice: Notice = _quiet
+
+
+def default_user() -> str:
+    """Who is deciding: the OS user name (``unknown`` when there is none)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def status_name(status: WorkflowExecutionStatus | None) -> str:
+    return status.name.lower() if status else "unknown"
+
+
+async def open_run(client: Client, run_id: str, verb: str) -> WorkflowExecutionDescription:
+    """Describe the run's latest Temporal run and insist it is still running.
+
+    Raises:
+        RunNotFoundError: No run has that id.
+        UsageError: The run already finished.
+    """
+    desc: WorkflowExecutionDescription = await runs.describe(client.get_workflow_handle(run_id))
+    if desc.status != WorkflowExecutionStatus.RUNNING:
+        raise UsageError(
+            f"Run {run_id} already finished ({status_name(desc.status)}); nothing to {verb}."
+        )
+    return desc
+
+
+def pool_of(desc: WorkflowExecutionDescription, base_queue: str) -> str:
+    """The pool whose workers serve this run (``default`` for the base queue)."""
+    prefix = meta.pool_queue(base_queue, "x")[:-1]
+    if desc.task_queue.startswith(prefix):
+        return desc.task_queue[len(prefix):]
+    return meta.DEFAULT_POOL
+
+
+def no_worker(run_id: str, desc: WorkflowExecutionDescription, base_queue: str) -> WorkerError:
+    pool = pool_of(desc, base_queue)
+    command = "sagaflow worker run" + ("" if pool == meta.DEFAULT_POOL else f" --pool {pool}")
+    return WorkerError(
+        f"No worker answered for run {run_id} on task queue {desc.task_queue} within "
+        f"{RPC_TIMEOUT:.0f}s; start one with '{command}'."
+    )
+
+
+async def ensure_worker(desc: WorkflowExecutionDescription, local: Local | None) -> None:
+    """Start this home's worker when the run is on the base queue and none is alive."""
+    if local is None or desc.task_queue != local.settings.task_queue:
+        return
+    from sagaflow._engine import daemon
+    from sagaflow.skills.discovery import discover, fingerprint
+
+    if daemon.live_pid(local.home) is not None:
+        return
+    active, _ = discover()
+    pid, action = await asyncio.to_thread(
+        daemon.ensure_worker, local.home, local.settings, fingerprint(active)
+    )
+    local.notice(f"worker {action} (pid {pid}); log: {local.home.worker_log}")
+
+
+def _base_queue(desc: WorkflowExecutionDescription, local: Local | None) -> str:
+    return local.settings.task_queue if local else desc.task_queue
+
+
+async def query_status(
+    client: Client, run_id: str, desc: WorkflowExecutionDescription, local: Local | None
+) -> RunStatus:
+    """The run's ``sagaflow_status`` answer (gates, pause, spend).
+
+    Raises:
+        UsageError: The run closed meanwhile.
+        WorkerError: No worker answered in time.
+        TemporalError: The run does not answer sagaflow's status query.
+    """
+    handle = client.get_workflow_handle(run_id)
+    try:
+        status: RunStatus = await handle.query(
+            meta.QUERY_STATUS, result_type=RunStatus, rpc_timeout=timedelta(seconds=RPC_TIMEOUT)
+        )
+    except WorkflowQueryRejectedError:
+        raise UsageError(f"Run {run_id} finished meanwhile; there is nothing to steer.") from None
+    except WorkflowQueryFailedError as exc:
+        raise TemporalError(
+            f"Run {run_id} did not answer sagaflow's status query ({exc.message[:160]}); "
+            "its worker may predate this sagaflow: restart it with 'sagaflow worker stop' "
+            "and retry.",
+            retryable=False,
+        ) from None
+    except RPCError as exc:
+        if exc.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
+            raise no_worker(run_id, desc, _base_queue(desc, local)) from None
+        raise
+    return status
+
+
+async def send_update(
+    handle: WorkflowHandle[Any, Any],
+    name: str,
+    arg: Any,
+    desc: WorkflowExecutionDescription,
+    local: Local | None,
+) -> Any:
+    """Execute a control update, turning every refusal into one line.
+
+    Raises:
+        UsageError: The run's validator refused it, or the run closed meanwhile.
+        WorkerError: No worker answered in time.
+    """
+    try:
+        return await handle.execute_update(name, arg, rpc_timeout=timedelta(seconds=RPC_TIMEOUT))
+    except WorkflowUpdateFailedError as exc:
+        reason = failure_reason(exc.cause).splitlines()[0].rstrip(".")
+        raise UsageError(f"Run {handle.id} refused it: {reason}.") from None
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        raise no_worker(handle.id, desc, _base_queue(desc, local)) from None
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise UsageError(
+                f"Run {handle.id} finished meanwhile; there is nothing to steer."
+            ) from None
+        if exc.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
+            raise no_worker(handle.id, desc, _base_queue(desc, local)) from None
+        raise

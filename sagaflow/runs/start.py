@@ -1,0 +1,149 @@
+"""Runs in Temporal: start or attach, await with progress (list: listing.py; show: timeline.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from sagaflow._engine.failures import failure_reason
+from sagaflow.config import Settings
+from sagaflow.errors import RunNotFoundError, SagaflowError, UsageError
+from sagaflow.skills.prepare import Prepared
+
+
+class RunFailedError(SagaflowError):
+    """The awaited run ended without a result."""
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone().isoformat(timespec="seconds") if value else None
+
+
+IF_EXISTS = ("attach", "fail", "replace")
+#: grace on top of --timeout before Temporal's own execution timeout fires (the
+#: interceptor's timeout fails the run cleanly first; this is the backstop)
+TIMEOUT_GRACE_SECONDS = 300
+
+
+def exists_error(run_id: str) -> UsageError:
+    """What ``--if-exists fail`` says when the id is taken."""
+    return UsageError(
+        f"A run with id {run_id} already exists; use --if-exists attach "
+        "or --if-exists replace, or pick another --id."
+    )
+
+
+async def start(
+    client: Client, settings: Settings, prepared: Prepared, *,
+    options: dict[str, Any] | None = None, if_exists: str | None = None,
+) -> tuple[WorkflowHandle[Any, Any], bool]:
+    """Start the run, or attach to the run with the same id.
+
+    Args:
+        options: the run's ``sagaflow`` memo (``meta.run_options``): pool, budget, timeouts.
+        if_exists: what an existing run with this id means — ``attach`` (default for an
+            open run), ``fail``, or ``replace`` (terminate it and start afresh).
+
+    Returns:
+        The handle and whether a new run was started.
+    """
+    from sagaflow._engine import meta
+    from sagaflow._engine.search_attributes import initial
+
+    options = options or meta.run_options(base_queue=settings.task_queue)
+    if prepared.attach:
+        handle = client.get_workflow_handle(prepared.run_id)
+        await describe(handle)
+        return handle, False
+    conflict, reuse = {
+        None: (WorkflowIDConflictPolicy.USE_EXISTING, WorkflowIDReusePolicy.REJECT_DUPLICATE),
+        "attach": (WorkflowIDConflictPolicy.USE_EXISTING, WorkflowIDReusePolicy.REJECT_DUPLICATE),
+        "fail": (WorkflowIDConflictPolicy.FAIL, WorkflowIDReusePolicy.REJECT_DUPLICATE),
+        "replace": (
+            WorkflowIDConflictPolicy.TERMINATE_EXISTING, WorkflowIDReusePolicy.ALLOW_DUPLICATE
+        ),
+    }[if_exists]
+    timeout = options.get("timeout_seconds")
+    try:
+        handle = await client.start_workflow(
+            prepared.spec.workflow_name,
+            prepared.workflow_input,
+            id=prepared.run_id,
+            task_queue=meta.pool_queue(settings.task_queue, options.get("pool")),
+            id_conflict_policy=conflict,
+            id_reuse_policy=reuse,
+            memo=meta.memo_for(prepared.record.skill, prepared.record.args, options),
+            search_attributes=initial(prepared.record.skill),
+            execution_timeout=timedelta(seconds=float(timeout) + TIMEOUT_GRACE_SECONDS)
+            if timeout else None,
+        )
+    except WorkflowAlreadyStartedError:
+        if if_exists == "attach":
+            return client.get_workflow_handle(prepared.run_id), False
+        if if_exists == "fail":
+            raise exists_error(prepared.run_id) from None
+        raise UsageError(
+            f"A finished run with id {prepared.run_id} already exists; pick another --id, "
+            f"see it with 'sagaflow show {prepared.run_id}', or start afresh with "
+            "--if-exists replace."
+        ) from None
+    started = getattr(handle, "_start_workflow_response", None)
+    fresh = bool(getattr(started, "started", True))
+    return handle, fresh
+
+
+async def describe(handle: WorkflowHandle[Any, Any]) -> Any:
+    try:
+        return await handle.describe()
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise RunNotFoundError(
+                f"No run {handle.id} in Temporal; check the id with 'sagaflow list'."
+            ) from None
+        raise
+
+
+async def await_result(
+    handle: WorkflowHandle[Any, Any],
+    on_progress: Callable[[str], None] | None = None,
+    *,
+    follow_after: float = 1.0,
+) -> Any:
+    """Wait for the run's result (Temporal's long poll on the close event).
+
+    When the result is not there after ``follow_after`` seconds and
+    ``on_progress`` is given, the run's history is followed too (see
+    :mod:`sagaflow.runs.follow`) and each step, retry or wait becomes a
+    progress line. Quick runs therefore cost nothing extra.
+    """
+    result_task = asyncio.ensure_future(handle.result())
+    follower: asyncio.Future[Any] | None = None
+    try:
+        done, _ = await asyncio.wait({result_task}, timeout=follow_after)
+        client = getattr(handle, "_client", None)
+        if not done and on_progress is not None and client is not None:
+            from sagaflow.runs.follow import follow, format_event
+
+            def on_event(event: dict[str, Any]) -> None:
+                line = format_event(event)
+                if line and event["event"] != "run_finished":
+                    on_progress(line)
+
+            follower = asyncio.ensure_future(follow(client, handle.id, on_event))
+        return await result_task
+    except WorkflowFailureError as exc:
+        raise RunFailedError(f"Run {handle.id} failed: {failure_reason(exc.cause)}") from None
+    finally:
+        for task in (follower, result_task):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task

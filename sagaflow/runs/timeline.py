@@ -1,0 +1,139 @@
+"""One run's timeline (``sagaflow show``) from one history pass plus ``describe``.
+
+:func:`build_timeline` returns a JSON-ready dict of stable shape::
+
+    run_id, workflow_run_id, skill, workflow_type, task_queue
+    status        Temporal's: running | completed | failed | canceled | terminated |
+                  timed_out | continued_as_new
+    state         SagaflowState search attribute (None when the run never set it)
+    waiting_on    what an open run waits on: the sagaflow_status query's answer, or
+                  the SagaflowWaiting search attribute when no worker answers ("" = nothing)
+    args, started, closed (ISO, local time), duration_seconds
+    cost_usd      sum of the steps' cost_usd (None when no step reported a cost)
+    reported_cost_usd   SagaflowCostUsd search attribute (None when unset)
+    tokens        {input_tokens, output_tokens, cache_creation_input_tokens,
+                  cache_read_input_tokens, total}
+    result, failure     the run's result (completed) or failure reason (failed, ...)
+    steps_done    number of completed steps
+    steps         list of steps (below), in schedule order
+    framework     local activities (sagaflow_finalize_run, ...): [{type, time}]
+    workflow_errors     workflow task failures (a bug or non-determinism in skill code)
+    signals       names of the signals received, in order
+    pending_gates open gates from the query ([] when closed or no worker answered)
+    decisions     gate decisions: from the query for an open run, from the history's
+                  sagaflow_decide update events for a closed one (decisions a gate took
+                  by its timeout leave no update event, so they appear only while open)
+    decisions_source    "query" | "history"
+
+Each step::
+
+    id (activity id), type, role (spawn_subagent's role, else None),
+    status        scheduled | running | pending_retry | completed | failed |
+                  timed_out | canceled
+    scheduled, started, closed (ISO), offset_seconds (from run start),
+    duration_seconds    closed - scheduled (so far, for an open step)
+    attempts, error (the last failure's message), next_retry (ISO), next_retry_in_seconds,
+    model, input_tokens, output_tokens, cache_creation_input_tokens,
+    cache_read_input_tokens, cost_usd   (from the ``sagaflow_step`` envelope; None otherwise)
+
+:class:`~sagaflow.runs.historyfold.HistoryFold` does the history pass;
+:mod:`sagaflow.runs.follow` feeds it the same events live.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sagaflow._engine import meta
+from sagaflow.runs.historyfold import HistoryFold, iso, not_found
+
+if TYPE_CHECKING:
+    from temporalio.client import Client, WorkflowHandle
+
+QUERY_TIMEOUT = timedelta(seconds=1)
+
+_PENDING_STATES = {1: "scheduled", 2: "running", 3: "running", 4: "paused", 5: "running"}
+
+
+def overlay_pending(fold: HistoryFold, pending: Any, now: datetime) -> None:
+    """Attempts, last failure and next retry of open steps from ``describe``."""
+    by_id = {s["id"]: s for s in fold.open_steps}
+    for act in pending:
+        step = by_id.get(act.activity_id)
+        if step is None:
+            continue
+        step["attempts"] = max(step["attempts"], act.attempt)
+        step["status"] = _PENDING_STATES.get(int(act.state), "scheduled")
+        if act.HasField("last_failure") and act.last_failure.message:
+            step["error"] = act.last_failure.message
+        if act.HasField("last_started_time") and step["status"] == "running":
+            step["started"] = iso(act.last_started_time.ToDatetime(tzinfo=UTC))
+        if act.HasField("next_attempt_schedule_time") and step["status"] == "scheduled" and act.attempt > 1:
+            nxt = act.next_attempt_schedule_time.ToDatetime(tzinfo=UTC)
+            step.update(status="pending_retry", next_retry=iso(nxt),
+                        next_retry_in_seconds=round(max(0.0, (nxt - now).total_seconds()), 1))
+    for step in fold.open_steps:
+        scheduled = datetime.fromisoformat(step["scheduled"])
+        step["duration_seconds"] = round((now - scheduled).total_seconds(), 3)
+
+
+async def _status_query(handle: WorkflowHandle[Any, Any]) -> dict[str, Any] | None:
+    from dataclasses import asdict
+
+    from sagaflow._engine.control_types import RunStatus
+
+    try:
+        status = await handle.query(meta.QUERY_STATUS, result_type=RunStatus, rpc_timeout=QUERY_TIMEOUT)
+    except Exception:  # no worker, no such query (older worker), or a timeout
+        return None
+    return asdict(status) if isinstance(status, RunStatus) else None
+
+
+async def _fold_history(handle: WorkflowHandle[Any, Any], fold: HistoryFold) -> None:
+    async for event in handle.fetch_history_events():
+        await fold.feed(event)
+
+
+async def build_timeline(client: Client, run_id: str) -> dict[str, Any]:
+    """The run's timeline (shape in the module docstring).
+
+    Raises:
+        RunNotFoundError: when Temporal has no run with that id.
+    """
+    from temporalio.service import RPCError, RPCStatusCode
+
+    handle = client.get_workflow_handle(run_id)
+    fold = HistoryFold(client.data_converter, run_id)
+    try:
+        desc, _ = await asyncio.gather(handle.describe(), _fold_history(handle, fold))
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise not_found(run_id) from None
+        raise
+    now = datetime.now(UTC)
+    raw = desc.raw_description
+    overlay_pending(fold, raw.pending_activities, now)
+    search = dict(fold.search)
+    for pair in desc.typed_search_attributes:
+        search[pair.key.name] = pair.value
+    is_open = fold.closed_at is None
+    status = await _status_query(handle) if is_open else None
+    waiting = (status or {}).get("waiting_on") if status else search.get(meta.SA_WAITING)
+    run = dict(fold.run)
+    run["status"] = desc.status.name.lower() if desc.status else run["status"]
+    steps = sorted(fold.steps.values(), key=lambda s: s["scheduled"] or "")
+    cost = search.get(meta.SA_COST)
+    run.update(
+        state=search.get(meta.SA_STATE), waiting_on=(waiting or "") if is_open else "",
+        duration_seconds=fold.duration(now), cost_usd=fold.cost,
+        reported_cost_usd=float(cost) if isinstance(cost, int | float) else None,
+        tokens=fold.totals()["tokens"],
+        steps_done=sum(1 for s in steps if s["status"] == "completed"), steps=steps,
+        framework=fold.framework, workflow_errors=fold.workflow_errors, signals=fold.signals,
+        pending_gates=(status or {}).get("pending", []),
+        decisions=status["decisions"] if status else fold.decisions,
+        decisions_source="query" if status else "history",
+    )
+    return run

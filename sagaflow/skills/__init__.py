@@ -1,0 +1,1 @@
+"""Skills: discovery, registration, prompts and preparing a launch."""

@@ -1,0 +1,251 @@
+"""Finding skills on disk and importing them under the ``skills.*`` namespace.
+
+Search order, highest precedence first:
+
+1. ``.claude/skills/`` of the project: from the working directory up to the
+   repository root (the first directory holding ``.git``), nearest first;
+2. ``$CLAUDE_CONFIG_DIR/skills/`` or ``~/.claude/skills/``;
+3. each entry of ``$SAGAFLOW_SKILLS_PATH`` (``os.pathsep``-separated);
+4. the skills bundled with sagaflow.
+
+A skill directory ``hello-world/`` with an ``__init__.py`` imports as
+``skills.hello_world``. One :class:`SkillsFinder` on ``sys.meta_path`` owns the
+whole ``skills`` namespace and resolves each name by that precedence, so a user
+copy shadows a bundled one, and Temporal's sandbox (which re-imports workflow
+modules on every run) finds the same files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+import sagaflow
+from sagaflow.errors import SkillLoadError
+from sagaflow.skills.registry import SkillRegistry
+
+NAMESPACE = "skills"
+
+
+@dataclass(frozen=True)
+class SkillSource:
+    """A skill directory found on the search path."""
+
+    dir: Path
+    origin: str  # project | user | path | bundled
+
+    @property
+    def module(self) -> str:
+        return f"{NAMESPACE}.{self.dir.name.replace('-', '_')}"
+
+
+def bundled_skills_dir() -> Path:
+    """Bundled skills: the wheel's copy, else the source checkout's ``skills/``."""
+    package = Path(sagaflow.__file__).resolve().parent
+    wheel = package / "_bundled" / "skills"
+    return wheel if wheel.is_dir() else package.parent / "skills"
+
+
+def claude_dir() -> Path:
+    """Claude Code's config directory (``$CLAUDE_CONFIG_DIR`` or ``~/.claude``)."""
+    raw = os.environ.get("CLAUDE_CONFIG_DIR")
+    return Path(raw).expanduser() if raw else Path.home() / ".claude"
+
+
+def search_roots(cwd: Path | None = None) -> list[tuple[str, Path]]:
+    """The skill search path as ``(origin, directory)`` pairs, best first."""
+    roots: list[tuple[str, Path]] = []
+    here = (cwd or Path.cwd()).resolve()
+    for directory in (here, *here.parents):
+        candidate = directory / ".claude" / "skills"
+        if candidate.is_dir():
+            roots.append(("project", candidate))
+        if (directory / ".git").exists():
+            break
+    roots.append(("user", claude_dir() / "skills"))
+    for entry in os.environ.get("SAGAFLOW_SKILLS_PATH", "").split(os.pathsep):
+        if entry.strip():
+            roots.append(("path", Path(entry).expanduser()))
+    roots.append(("bundled", bundled_skills_dir()))
+    return roots
+
+
+def discover(cwd: Path | None = None) -> tuple[list[SkillSource], list[SkillSource]]:
+    """Python skill directories on the search path.
+
+    Returns:
+        ``(active, shadowed)``: the winning source per module name, and the
+        lower-precedence sources it hides.
+    """
+    active: dict[str, SkillSource] = {}
+    shadowed: list[SkillSource] = []
+    for origin, root in search_roots(cwd):
+        try:
+            children = sorted(p for p in root.iterdir() if p.is_dir())
+        except OSError:
+            continue
+        for child in children:
+            if not (child / "__init__.py").is_file() or child.name.startswith((".", "_")):
+                continue
+            source = SkillSource(child.resolve(), origin)
+            if source.module in active:
+                shadowed.append(source)
+            else:
+                active[source.module] = source
+    return list(active.values()), shadowed
+
+
+class SkillsFinder(importlib.abc.MetaPathFinder):
+    """Resolves ``skills`` and ``skills.<name>`` to the chosen directories."""
+
+    def __init__(self) -> None:
+        self.locations: dict[str, Path] = {}
+
+    def find_spec(
+        self,
+        fullname: str,
+        path: Sequence[str] | None = None,
+        target: ModuleType | None = None,
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname == NAMESPACE:
+            spec = importlib.machinery.ModuleSpec(NAMESPACE, None, is_package=True)
+            spec.submodule_search_locations = []
+            return spec
+        if fullname.count(".") != 1 or not fullname.startswith(NAMESPACE + "."):
+            return None
+        directory = self.locations.get(fullname)
+        if directory is None:
+            return None
+        return importlib.util.spec_from_file_location(
+            fullname,
+            directory / "__init__.py",
+            submodule_search_locations=[str(directory)],
+        )
+
+
+_FINDER = SkillsFinder()
+
+
+def install_finder(sources: Sequence[SkillSource]) -> SkillsFinder:
+    """Point the ``skills.*`` namespace at ``sources`` (idempotent)."""
+    _FINDER.locations = {s.module: s.dir for s in sources}
+    if _FINDER not in sys.meta_path:
+        sys.meta_path.insert(0, _FINDER)
+    for name in [m for m in sys.modules if m == NAMESPACE or m.startswith(NAMESPACE + ".")]:
+        del sys.modules[name]
+    return _FINDER
+
+
+@dataclass
+class SkillInfo:
+    """What ``sagaflow skills`` reports about one skill directory."""
+
+    name: str
+    dir: Path
+    origin: str
+    status: str  # ok | error | shadowed
+    error: str | None = None
+    workflow: str | None = None
+    module: str = ""
+
+
+@dataclass
+class LoadedSkills:
+    """The outcome of loading every discoverable skill."""
+
+    registry: SkillRegistry
+    infos: list[SkillInfo] = field(default_factory=list)
+    sources: list[SkillSource] = field(default_factory=list)
+
+    def dir_of(self, skill: str) -> Path | None:
+        for info in self.infos:
+            if info.name == skill and info.status == "ok":
+                return info.dir
+        return None
+
+
+def _describe_failure(source: SkillSource, exc: BaseException) -> str:
+    if isinstance(exc, SyntaxError):
+        where = f"{Path(exc.filename or '?').name}:{exc.lineno}"
+        return f"Skill {source.dir} has a syntax error at {where} ({exc.msg}); fix that file."
+    if isinstance(exc, SkillLoadError):
+        return f"Skill {source.dir} could not register: {exc.message}"
+    frames = traceback.extract_tb(exc.__traceback__)
+    own = [f for f in frames if str(source.dir) in f.filename]
+    where = f" at {Path(own[-1].filename).name}:{own[-1].lineno}" if own else ""
+    return (
+        f"Skill {source.dir} failed to load{where}: {type(exc).__name__}: {exc}; "
+        "fix the skill or move it out of the search path."
+    )
+
+
+def load_skills(cwd: Path | None = None) -> LoadedSkills:
+    """Import every active skill and call its ``register(registry)``.
+
+    A skill that fails is recorded with its error; the others still load.
+    """
+    active, shadowed = discover(cwd)
+    install_finder(active)
+    loaded = LoadedSkills(SkillRegistry(), sources=active)
+    for source in active:
+        before = set(loaded.registry.names())
+        try:
+            module = importlib.import_module(source.module)
+            register = getattr(module, "register", None)
+            if not callable(register):
+                raise SkillLoadError("its __init__.py defines no register(registry) function")
+            register(loaded.registry)
+        except Exception as exc:
+            loaded.registry.discard(set(loaded.registry.names()) - before)
+            for name in [m for m in sys.modules if m == source.module or m.startswith(source.module + ".")]:
+                del sys.modules[name]
+            loaded.infos.append(
+                SkillInfo(
+                    source.dir.name, source.dir, source.origin, "error",
+                    _describe_failure(source, exc), module=source.module,
+                )
+            )
+            continue
+        new = [n for n in loaded.registry.names() if n not in before]
+        for name in new:
+            spec = loaded.registry.get(name)
+            loaded.infos.append(
+                SkillInfo(
+                    name, source.dir, source.origin, "ok",
+                    workflow=spec.workflow_name if spec else None, module=source.module,
+                )
+            )
+    for source in shadowed:
+        loaded.infos.append(
+            SkillInfo(source.dir.name, source.dir, source.origin, "shadowed", module=source.module)
+        )
+    return loaded
+
+
+def fingerprint(sources: Sequence[SkillSource]) -> str:
+    """A hash of every file of every active skill (path, size, mtime)."""
+    digest = hashlib.sha256()
+    for source in sorted(sources, key=lambda s: s.module):
+        digest.update(f"{source.module}={source.dir}\n".encode())
+        for dirpath, dirnames, filenames in os.walk(source.dir):
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+            for name in sorted(filenames):
+                if name.endswith((".pyc", ".pyo")):
+                    continue
+                path = Path(dirpath, name)
+                try:
+                    st = path.stat()
+                except OSError:
+                    continue
+                digest.update(f"{path}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]

@@ -1,0 +1,259 @@
+"""Launching a skill: validate, record, start (or attach), await.
+
+Everything that can be checked locally (skill exists, arguments, prompts,
+model transport) is checked before anything is started or written, so a bad
+launch leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import difflib
+import shutil
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sagaflow.config import Settings
+from sagaflow.skills.discovery import LoadedSkills
+from sagaflow.errors import (
+    HomeError,
+    PromptError,
+    SagaflowError,
+    SkillArgumentError,
+    SkillLoadError,
+    UnknownSkillError,
+)
+from sagaflow.models import choose_transport, preflight
+from sagaflow.paths import Home
+from sagaflow.skills.registry import SkillSpec
+from sagaflow.runrecord import RunRecord, check_run_id, new_run_id, read_record, write_record
+
+
+def parse_skill_args(pairs: list[str], extra: list[str]) -> dict[str, str]:
+    """``--arg k=v`` values plus free ``--key value`` / ``--key=value`` options.
+
+    Keys have ``-`` turned into ``_``; a bare ``--flag`` means ``"true"``.
+    """
+    args: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise SkillArgumentError(
+                f"Malformed --arg {pair!r}; write it as --arg key=value."
+            )
+        args[key.strip().replace("-", "_")] = value
+    i = 0
+    while i < len(extra):
+        token = extra[i]
+        if not token.startswith("--") or token == "--":
+            raise SkillArgumentError(
+                f"Unexpected argument {token!r}; skill arguments look like --key value "
+                "or --arg key=value."
+            )
+        key, sep, value = token[2:].partition("=")
+        if not key:
+            raise SkillArgumentError(f"Malformed option {token!r}; write --key value.")
+        if not sep:
+            nxt = extra[i + 1] if i + 1 < len(extra) else None
+            if nxt is not None and not nxt.startswith("--"):
+                value = nxt
+                i += 1
+            else:
+                value = "true"
+        args[key.replace("-", "_")] = value
+        i += 1
+    return args
+
+
+class TrackingArgs(dict[str, str]):
+    """A dict that remembers which keys ``build_input`` asked for."""
+
+    def __init__(self, data: Mapping[str, str]) -> None:
+        super().__init__(data)
+        self.asked: set[str] = set()
+        self.missing: set[str] = set()
+        self.took_all = False
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override,unused-ignore]
+        self.asked.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: str) -> str:
+        self.asked.add(key)
+        if not super().__contains__(key):
+            self.missing.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key: object) -> bool:
+        if isinstance(key, str):
+            self.asked.add(key)
+        return super().__contains__(key)
+
+    def __iter__(self) -> Iterator[str]:
+        self.took_all = True
+        return super().__iter__()
+
+    def items(self) -> Any:
+        self.took_all = True
+        return super().items()
+
+    def keys(self) -> Any:
+        self.took_all = True
+        return super().keys()
+
+
+def find_skill(loaded: LoadedSkills, name: str) -> SkillSpec:
+    """The registered skill, or a clear error naming near matches."""
+    spec = loaded.registry.get(name)
+    if spec is not None:
+        return spec
+    for info in loaded.infos:
+        if name in (info.name, info.dir.name) and info.status == "error":
+            raise SkillLoadError(info.error or f"Skill {name} failed to load.")
+    names = loaded.registry.names()
+    near = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+    hint = f"did you mean {', '.join(near)}? " if near else ""
+    listing = ", ".join(names) or "none"
+    raise UnknownSkillError(
+        f"Unknown skill {name!r}; {hint}available: {listing}. Run 'sagaflow skills' for details."
+    )
+
+
+def _declared(spec: SkillSpec) -> tuple[set[str], set[str]] | None:
+    if spec.arguments is None:
+        return None
+    names = {a.rstrip("!").replace("-", "_") for a in spec.arguments}
+    required = {a.rstrip("!").replace("-", "_") for a in spec.arguments if a.endswith("!")}
+    return names, required
+
+
+def _flags(names: set[str] | list[str]) -> str:
+    return ", ".join(f"--{n.replace('_', '-')}" for n in sorted(names)) or "no arguments"
+
+
+@dataclass
+class Prepared:
+    """A validated launch, ready to hand to Temporal."""
+
+    spec: SkillSpec
+    run_id: str
+    record: RunRecord
+    workflow_input: Any
+    attach: bool = False
+
+
+def prepare(
+    home: Home,
+    settings: Settings,
+    loaded: LoadedSkills,
+    skill: str,
+    args: dict[str, str],
+    *,
+    run_id: str | None = None,
+    transport: str | None = None,
+    replace_existing: bool = False,
+    task_queue: str | None = None,
+) -> Prepared:
+    """Validate a launch and write its ``run.json`` (nothing else is written).
+
+    When ``run_id`` names a run this home launched before, the launch attaches
+    to it instead and its arguments are not rebuilt — unless ``replace_existing``
+    (``--if-exists replace``), which builds a fresh record in the same directory.
+    """
+    spec = find_skill(loaded, skill)
+    skill_dir = loaded.dir_of(skill)
+    if run_id is not None:
+        check_run_id(run_id)
+        existing = read_record(home, run_id)
+        if existing is not None and not replace_existing:
+            if existing.skill != skill:
+                raise SkillArgumentError(
+                    f"Run {run_id} belongs to skill {existing.skill}, not {skill}; "
+                    "pick another --id."
+                )
+            return Prepared(spec, run_id, existing, None, attach=True)
+    declared = _declared(spec)
+    if declared is not None:
+        names, required = declared
+        unknown = set(args) - names
+        missing = required - set(args)
+        if unknown:
+            raise SkillArgumentError(_unknown_message(skill, unknown, names))
+        if missing:
+            raise SkillArgumentError(f"Skill {skill} needs {_flags(missing)}.")
+    run_id, created = _claim_run_dir(home, skill, run_id)
+    run_dir = home.run_dir(run_id)
+    tracked = TrackingArgs(args)
+    try:
+        workflow_input = _build(spec, tracked, run_id, run_dir, home)
+        if declared is None and not tracked.took_all:
+            unknown = set(args) - tracked.asked
+            if unknown:
+                raise SkillArgumentError(_unknown_message(skill, unknown, tracked.asked))
+        chosen = choose_transport(settings, transport)
+        preflight(chosen, skill_dir)
+        record = RunRecord(
+            run_id=run_id, skill=skill, skill_dir=str(skill_dir or ""), args=dict(args),
+            transport=chosen, task_queue=task_queue or settings.task_queue,
+            created=datetime.now().astimezone().isoformat(timespec="seconds"),
+        )
+        write_record(home, record)
+    except BaseException:
+        if created:
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+    return Prepared(spec, run_id, record, workflow_input)
+
+
+def _claim_run_dir(home: Home, skill: str, run_id: str | None) -> tuple[str, bool]:
+    """Create the run directory; a generated id is retried until it is new."""
+    home.ensure(home.runs)
+    if run_id is not None:
+        path = home.run_dir(run_id)
+        created = not path.exists()
+        path.mkdir(parents=True, exist_ok=True)
+        return run_id, created
+    for _ in range(20):
+        candidate = new_run_id(skill)
+        try:
+            home.run_dir(candidate).mkdir(parents=True, exist_ok=False)
+        except FileExistsError:
+            continue
+        return candidate, True
+    raise HomeError(f"Could not allocate a new run id under {home.runs}; check that directory.")
+
+
+def _unknown_message(skill: str, unknown: set[str], known: set[str]) -> str:
+    first = sorted(unknown)[0]
+    near = difflib.get_close_matches(first, sorted(known), n=1)
+    hint = f" (did you mean --{near[0].replace('_', '-')}?)" if near else ""
+    return (
+        f"Unknown argument {_flags(unknown)} for skill {skill}{hint}; "
+        f"it accepts {_flags(known)}."
+    )
+
+
+def _build(spec: SkillSpec, args: TrackingArgs, run_id: str, run_dir: Path, home: Home) -> Any:
+    if spec.build_input is None:
+        return dict(args)
+    try:
+        return spec.build_input(
+            run_id=run_id, run_dir=str(run_dir), inbox_path=str(home.inbox), cli_args=args
+        )
+    except KeyError as exc:
+        key = str(exc.args[0]) if exc.args else "?"
+        if key in args.missing:
+            raise SkillArgumentError(
+                f"Skill {spec.name} needs --{key.replace('_', '-')}; "
+                f"pass it as --{key.replace('_', '-')} VALUE."
+            ) from None
+        raise SkillLoadError(f"Skill {spec.name} failed to build its input: KeyError {exc}.") from None
+    except (PromptError, SagaflowError):
+        raise
+    except Exception as exc:
+        raise SkillLoadError(
+            f"Skill {spec.name} failed to build its input: {type(exc).__name__}: {exc}; "
+            "check its arguments or fix its build_input."
+        ) from None
