@@ -21,7 +21,7 @@ except ImportError:  # pragma: no cover - when tests/ is a package
     from tests.fake_anthropic import FakeAnthropic  # type: ignore[no-redef,import-untyped,unused-ignore]
 
 MODEL = "claude-test-model"
-FAKE_SCRIPT = Path(__file__).with_name("fake_anthropic.py")
+FAKE_SCRIPT = Path(__file__).resolve().parent.parent / "fake_anthropic.py"
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from sagaflow import hook, inbox
 from sagaflow.errors import HookError
 from sagaflow.paths import Home
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parent.parent.parent
 SHIM = REPO / "hooks" / "session_start.py"
 PAYLOAD = {"session_id": "s", "source": "startup", "cwd": "/tmp", "hook_event_name": "SessionStart"}
 LIMIT = 10_000
