@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import json
 import os
 import shutil
@@ -41,7 +40,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -52,8 +51,12 @@ from sagaflow._engine.control import GATE_ACTIVITY, GateInboxInput
 from sagaflow._engine.meta import RunConfig
 from sagaflow._engine.model_call import WORKER_ID, CompleteFn, ModelStepResult, run_model_step
 from sagaflow.errors import SagaflowError, TransportError
+from sagaflow.models import choose_transport
 from sagaflow.models import complete as model_complete
 from sagaflow.paths import Home
+
+if TYPE_CHECKING:
+    from sagaflow.config import Settings
 
 WRITE_ARTIFACT = "write_artifact"
 SPAWN_SUBAGENT = "spawn_subagent"
@@ -264,21 +267,27 @@ class SagaflowActivities:
         return await framework.gate_inbox(self.home.inbox, inp, self.notify)
 
 
-@functools.cache
-def direct_activities() -> SagaflowActivities:
-    """The instance the seed functions use when called directly (not on a sagaflow worker).
+def worker_run_config(settings: Settings) -> RunConfig:
+    """The configuration for steps that carry none: the settings' tiers, prices and
+    transport (``auto`` resolved now, once: API key, else the claude CLI; when neither
+    is there it stays ``auto`` and a model call fails with the reason)."""
+    try:
+        transport = choose_transport(settings)
+    except TransportError:
+        transport = settings.transport
+    return RunConfig.from_settings(settings, transport)
 
-    Built once per process from :meth:`Home.current` and its ``config.yaml``; the
-    transport is the configured one (``auto``: API key, else the claude CLI).
+
+def direct_activities() -> SagaflowActivities:
+    """The instance a seed function uses when called directly (not on a sagaflow worker).
+
+    Built per call from :meth:`Home.current` and its ``config.yaml``
+    (:func:`worker_run_config`).
     """
     from sagaflow.config import load_settings
-    from sagaflow.models import choose_transport
 
     home = Home.current()
-    settings = load_settings(home)
-    return SagaflowActivities(
-        home, defaults=RunConfig.from_settings(settings, choose_transport(settings))
-    )
+    return SagaflowActivities(home, defaults=worker_run_config(load_settings(home)))
 
 
 @activity.defn(name=WRITE_ARTIFACT)

@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from temporalio.api.history.v1 import HistoryEvent
     from temporalio.converter import DataConverter
 
-TOKEN_KEYS = USAGE_KEYS
 CLOSE_KINDS = {
     "workflow_execution_completed_event_attributes": "completed",
     "workflow_execution_failed_event_attributes": "failed",
@@ -69,7 +68,7 @@ class HistoryFold:
         self.closed_at: datetime | None = None
         self.steps: dict[int, dict[str, Any]] = {}
         self.times: dict[int, datetime] = {}  # scheduled event id -> scheduled time
-        self.tokens = dict.fromkeys(TOKEN_KEYS, 0)
+        self.tokens = dict.fromkeys(USAGE_KEYS, 0)
         self.cost: float | None = None
         self.framework: list[dict[str, Any]] = []
         self.workflow_errors: list[str] = []
@@ -228,7 +227,7 @@ class HistoryFold:
                 "status": "scheduled", "scheduled": iso(when), "started": None, "closed": None,
                 "offset_seconds": _secs(self.started_at, when), "duration_seconds": None,
                 "attempts": 0, "error": None, "next_retry": None, "next_retry_in_seconds": None,
-                "model": None, **dict.fromkeys(TOKEN_KEYS), "cost_usd": None,
+                "model": None, **dict.fromkeys(USAGE_KEYS), "cost_usd": None,
             }
             self.steps[event.event_id] = step
             self.times[event.event_id] = when
@@ -271,7 +270,7 @@ class HistoryFold:
     def _step_event(self, kind: str, event: HistoryEvent, step: dict[str, Any]) -> dict[str, Any]:
         return self._base(kind, event) | {k: step[k] for k in (
             "id", "type", "role", "status", "attempts", "error", "duration_seconds",
-            "model", *TOKEN_KEYS, "cost_usd")}
+            "model", *USAGE_KEYS, "cost_usd")}
 
     def totals(self) -> dict[str, Any]:
         """Tokens and cost so far: ``{"tokens": {...}, "cost_usd": float | None}``."""
