@@ -33,9 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -121,43 +119,6 @@ async def _heartbeat_forever(interval: float) -> None:
         await asyncio.sleep(interval)
 
 
-_pending_notifications: set[asyncio.Task[None]] = set()
-
-
-def desktop_notify(title: str, body: str) -> None:
-    """Best-effort desktop notification; never blocks, never raises."""
-    if shutil.which("notify-send"):
-        argv = ["notify-send", title, body[:200]]
-    elif shutil.which("osascript"):
-        script = f"display notification {json.dumps(body[:200])} with title {json.dumps(title)}"
-        argv = ["osascript", "-e", script]
-    else:
-        return
-
-    async def _run() -> None:
-        with contextlib.suppress(Exception):
-            proc = await asyncio.create_subprocess_exec(
-                *argv, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
-            )
-            try:
-                await asyncio.wait_for(proc.wait(), timeout=5)
-            except TimeoutError:
-                proc.kill()
-
-    task = asyncio.get_running_loop().create_task(_run())
-    _pending_notifications.add(task)
-    task.add_done_callback(_pending_notifications.discard)
-
-
-def _quiet(_title: str, _body: str) -> None:
-    return None
-
-
-def default_notifier() -> framework.Notify:
-    """Desktop notifications, unless ``SAGAFLOW_NO_NOTIFY`` is set (read once, at build)."""
-    return _quiet if os.environ.get("SAGAFLOW_NO_NOTIFY") else desktop_notify
-
-
 class SagaflowActivities:
     """sagaflow's built-in activities, bound to their dependencies.
 
@@ -168,8 +129,7 @@ class SagaflowActivities:
         complete: The model transport call (default :func:`sagaflow.models.complete`;
             tests pass a fake).
         notify: ``notify(title, body)`` for desktop notifications (default
-            :func:`desktop_notify`, or none when ``SAGAFLOW_NO_NOTIFY`` is set when
-            the worker is built).
+            :func:`~sagaflow._engine.framework_activities.default_notifier`).
         worker_id: Shown per model step (default ``host:pid``).
     """
 
@@ -181,7 +141,7 @@ class SagaflowActivities:
         self.home = home
         self.defaults = defaults
         self.complete: CompleteFn = complete or model_complete
-        self.notify = notify or default_notifier()
+        self.notify = notify or framework.default_notifier()
         self.worker_id = worker_id
 
     def all(self) -> list[Callable[..., Any]]:
