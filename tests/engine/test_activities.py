@@ -194,3 +194,32 @@ def test_collect_leaves_builtins_to_the_plugin_and_refuses_their_names() -> None
     assert workflows == [Good] and activities == [lookup] and names == {"GoodWorkflow": "good"}
     sneaky = next(i for i in loaded.infos if i.name == "sneaky")
     assert sneaky.status == "error" and "'spawn_subagent' is one of sagaflow's own" in str(sneaky.error)
+
+
+async def _run_without_memo(home: Home, cwd: Path) -> None:
+    settings = Settings(task_queue=f"engine-{uuid.uuid4().hex[:8]}")
+    loaded = load_skills(cwd)
+    spec = loaded.registry.get("hello-world")
+    assert spec is not None
+    prepared = prepare(home, settings, loaded, "hello-world", {"name": "Cy"}, transport="scripted")
+    defaults = RunConfig.from_settings(settings, "scripted", prepared.record.skill_dir)
+    plugin = SagaflowPlugin(
+        home, settings, {spec.workflow_name: spec.name},
+        activities=SagaflowActivities(home, defaults=defaults),
+    )
+    async with await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(temporal_binary()), search_attributes=list(keys().values()),
+    ) as env, Worker(env.client, task_queue=settings.task_queue, workflows=[spec.workflow_cls],
+                      plugins=[plugin]):
+        # started like `temporal workflow start` would: no memo, no search attributes
+        result = await env.client.execute_workflow(
+            spec.workflow_name, prepared.workflow_input, id=prepared.run_id,
+            task_queue=settings.task_queue,
+        )
+        described = await env.client.get_workflow_handle(prepared.run_id).describe()
+    assert result == "hello, Cy"
+    assert described.typed_search_attributes.get(keys()[meta.SA_SKILL]) == "hello-world"
+
+
+def test_a_run_without_memo_uses_the_workers_defaults(home: Home, tmp_path: Path) -> None:
+    asyncio.run(_run_without_memo(home, tmp_path))
