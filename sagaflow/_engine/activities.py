@@ -46,7 +46,7 @@ from temporalio.exceptions import ApplicationError
 from sagaflow import inbox
 from sagaflow._engine import framework_activities as framework
 from sagaflow._engine.control import GATE_ACTIVITY, GateInboxInput
-from sagaflow._engine.meta import RunConfig
+from sagaflow._engine.meta import EMIT_FINDING, SPAWN_SUBAGENT, WRITE_ARTIFACT, RunConfig
 from sagaflow._engine.model_call import WORKER_ID, CompleteFn, ModelStepResult, run_model_step
 from sagaflow.errors import SagaflowError, TransportError
 from sagaflow.models import choose_transport
@@ -56,9 +56,6 @@ from sagaflow.paths import Home
 if TYPE_CHECKING:
     from sagaflow.config import Settings
 
-WRITE_ARTIFACT = "write_artifact"
-SPAWN_SUBAGENT = "spawn_subagent"
-EMIT_FINDING = "emit_finding"
 #: built-in activities that take the run's RunConfig as their second argument
 CONFIGURED_ACTIVITIES = frozenset({SPAWN_SUBAGENT, EMIT_FINDING})
 #: names of every activity SagaflowActivities registers

@@ -41,11 +41,11 @@ from temporalio.worker import (
 )
 
 from sagaflow._engine import meta
-from sagaflow._engine.activities import CONFIGURED_ACTIVITIES, EMIT_FINDING, SPAWN_SUBAGENT
+from sagaflow._engine.activities import CONFIGURED_ACTIVITIES
 from sagaflow._engine.control import RunControl, run_options
 from sagaflow._engine.failures import failure_reason
 from sagaflow._engine.framework_activities import FINALIZE_ACTIVITY, FinalizeInput
-from sagaflow._engine.meta import RunOptions
+from sagaflow._engine.meta import EMIT_FINDING, SPAWN_SUBAGENT, RunOptions
 from sagaflow._engine.model_call import ModelStepResult
 from sagaflow.durations import format_duration
 

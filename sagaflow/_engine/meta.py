@@ -47,6 +47,11 @@ UPDATE_DECIDE = "sagaflow_decide"
 UPDATE_PAUSE = "sagaflow_pause"
 QUERY_STATUS = "sagaflow_status"
 
+#: the activities every sagaflow worker registers (skills call them by these names)
+WRITE_ARTIFACT = "write_artifact"
+SPAWN_SUBAGENT = "spawn_subagent"
+EMIT_FINDING = "emit_finding"
+
 DEFAULT_POOL = "default"
 #: a pool's task queue is ``<base queue><POOL_INFIX><pool>``
 POOL_INFIX = "-pool-"

@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sagaflow._engine import meta
-from sagaflow._engine.activities import SPAWN_SUBAGENT
 from sagaflow._engine.model_call import ModelStepResult, StepUsage
 from sagaflow.errors import RunNotFoundError
 from sagaflow.pricing import USAGE_KEYS
@@ -219,7 +218,7 @@ class HistoryFold:
         when = _when(event)
         if kind == "activity_task_scheduled_event_attributes":
             role = None
-            if attrs.activity_type.name == SPAWN_SUBAGENT:
+            if attrs.activity_type.name == meta.SPAWN_SUBAGENT:
                 value = await self._value(attrs.input.payloads)
                 role = value.get("role") if isinstance(value, dict) else None
             step: dict[str, Any] = {
@@ -248,7 +247,7 @@ class HistoryFold:
                     next_retry_in_seconds=None,
                     duration_seconds=_secs(self.times[scheduled_id], when))
         if suffix == "completed":
-            if step["type"] == SPAWN_SUBAGENT:
+            if step["type"] == meta.SPAWN_SUBAGENT:
                 self._account(step, await self._usage(attrs.result.payloads))
             return [self._step_event("step_completed", event, step) | {
                 "tokens": self.totals()["tokens"], "cost_usd_total": self.cost}]
