@@ -58,7 +58,7 @@ class SagaflowPlugin(SimplePlugin):
 
     Args:
         home: The sagaflow home (run directories, inbox).
-        settings: Supply the heartbeat cap default and the worker's fallback run
+        settings: Supplies the heartbeat cap default and the worker's fallback run
             configuration (for steps of runs launched without one).
         skills_by_workflow: Workflow type -> skill name, for the workflows that are
             sagaflow runs (they get run control, inbox entries...). Default: the
