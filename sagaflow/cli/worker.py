@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from sagaflow.cli import _state
-from sagaflow.cli.render import emit_json, err, out
+from sagaflow.cli.render import emit_json, err, out, paint, status_style
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
 
@@ -80,5 +80,5 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
     out(f"worker pid {info['pid']} on {info['task_queue']} @ {info['address']} "
         f"since {info['started_at']}")
     for skill in info["skills"]:
-        flag = "ok" if skill.get("status") == "ok" else skill.get("status")
-        out(f"  {skill.get('name')}: {flag}")
+        flag = str(skill.get("status"))
+        out(f"  {skill.get('name')}: {paint(flag, status_style(flag))}")
