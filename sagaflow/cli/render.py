@@ -84,7 +84,7 @@ def table(
     from rich.text import Text
 
     styled = {"status": status_style, **(styles or {})}
-    grid = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold")
+    grid = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, header_style="bold")
     for column in columns:
         grid.add_column(column.upper(), justify="right" if column in ("cost", "runs") else "left")
     for row in cells:

@@ -7,7 +7,7 @@ are invisible in history; while a step has been open for a while with no new
 event, one ``describe`` per :data:`WATCH_INTERVAL` reports its attempts (no RPC
 per event, none at all for quick steps).
 
-Every happening is a dict ``{"event": kind, "run_id", "event_id", "time", ...}``
+Every happening is an :class:`Event` ``{"event": kind, "run_id", "event_id", "time", ...}``
 handed to ``on_event``; :func:`format_event` turns one into a human line. Kinds:
 
 =================  ============================================================

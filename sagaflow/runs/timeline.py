@@ -1,6 +1,6 @@
 """One run's timeline (``sagaflow show``) from one history pass plus ``describe``.
 
-:func:`build_timeline` returns a JSON-ready dict of stable shape::
+:func:`build_timeline` returns a :class:`Timeline` (a JSON-ready TypedDict) of stable shape::
 
     run_id, workflow_run_id, skill, workflow_type, task_queue
     status        Temporal's: running | completed | failed | canceled | terminated |
@@ -25,7 +25,7 @@
                   by its timeout leave no update event, so they appear only while open)
     decisions_source    "query" | "history"
 
-Each step::
+Each step (:class:`Step`)::
 
     id (activity id), type, role (spawn_subagent's role, else None),
     status        scheduled | running | pending_retry | completed | failed |
