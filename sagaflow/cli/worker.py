@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from sagaflow.cli import _state
-from sagaflow.cli.render import emit_json, err, out, paint, status_style
+from sagaflow.cli.render import console, emit_json, err, out, table
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
 
@@ -68,6 +68,9 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
         raise typer.Exit(1)
     out(f"worker pid {info['pid']} on {info['task_queue']} @ {info['address']} "
         f"since {info['started_at']}")
+    if console() is not None:  # a terminal: the loaded skills as a table
+        table(info["skills"], ["name", "status", "error"])
+        return
     for skill in info["skills"]:
-        flag = str(skill.get("status"))
-        out(f"  {skill.get('name')}: {paint(flag, status_style(flag))}")
+        flag = "ok" if skill.get("status") == "ok" else skill.get("status")
+        out(f"  {skill.get('name')}: {flag}")
