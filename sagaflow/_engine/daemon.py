@@ -5,7 +5,7 @@ live worker process (Temporal's poller list remembers dead workers for
 minutes). ``state.json`` records the worker's pid and the fingerprint of what
 it loaded; a launch whose fingerprint differs (skills edited, API key or target
 changed) replaces the worker gracefully. Only pids recorded in this home are
-ever signalled.
+ever signalled, and only while they name the same process (:mod:`sagaflow.procs`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import sagaflow
+from sagaflow import procs
 from sagaflow.config import Settings
 from sagaflow.errors import WorkerError
 from sagaflow.locks import exclusive
@@ -143,9 +144,12 @@ def _worker_env(home: Home, settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
     env["SAGAFLOW_HOME"] = str(home.root)
     env["SAGAFLOW_TASK_QUEUE"] = settings.task_queue
-    env["TEMPORAL_NAMESPACE"] = settings.namespace
-    if settings.address_from_user or not settings.profile:
+    # The worker resolves its target as this process does (client.resolve): it reads the
+    # same config.yaml and envconfig files, so only explicit choices are handed down.
+    if settings.address_from_user:
         env["TEMPORAL_ADDRESS"] = settings.address
+    if settings.namespace_from_user:
+        env["TEMPORAL_NAMESPACE"] = settings.namespace
     if settings.profile:
         env["TEMPORAL_PROFILE"] = settings.profile
     env.pop("SAGAFLOW_ROOT", None)
@@ -183,20 +187,6 @@ def _signal(pid: int, sig: int) -> bool:
         return False
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    with contextlib.suppress(OSError):
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        if stat.rsplit(")", 1)[-1].split()[0] == "Z":
-            return False
-    return True
-
-
 def ensure_worker(home: Home, settings: Settings, skills_fingerprint: str) -> tuple[int, str]:
     """Make sure a current worker serves this home.
 
@@ -217,16 +207,22 @@ def ensure_worker(home: Home, settings: Settings, skills_fingerprint: str) -> tu
 
 
 def _request_stop(home: Home, pid: int, *, wait_for_exit: bool, timeout: float = 30.0) -> None:
-    if pid > 0:
-        _signal(pid, signal.SIGTERM)
+    """SIGTERM the lock holder ``pid``; wait until the lock is free (and it exited, if asked).
+
+    The process is identified once (psutil, create time): a pid reused meanwhile is
+    neither waited for nor signalled.
+    """
+    proc = procs.find(pid)  # None: already gone, or the holder's pid is unknown (-1)
+    if proc is not None:
+        procs.send(proc, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         released = live_pid(home) is None
-        if released and (not wait_for_exit or pid <= 0 or not _alive(pid)):
+        if released and (not wait_for_exit or proc is None or not procs.running(proc)):
             return
         time.sleep(0.05)
-    if pid > 0 and wait_for_exit:
-        _signal(pid, signal.SIGKILL)
+    if proc is not None and wait_for_exit:
+        procs.send(proc, signal.SIGKILL)
         return
     raise WorkerError(
         f"The worker (pid {pid}) did not stop within {timeout:.0f}s; see {home.worker_log}."
