@@ -19,9 +19,9 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sagaflow
 from sagaflow import procs
@@ -29,6 +29,10 @@ from sagaflow.config import Settings
 from sagaflow.errors import WorkerError
 from sagaflow.locks import exclusive
 from sagaflow.paths import Home
+from sagaflow.timestamps import now_iso
+
+if TYPE_CHECKING:
+    from sagaflow.skills.discovery import SkillSource
 
 FINGERPRINT_ENV = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL")
 
@@ -110,7 +114,7 @@ def write_state(home: Home, fingerprint: str, settings: Settings, skills: list[A
         "task_queue": settings.task_queue,
         "address": settings.address,
         "namespace": settings.namespace,
-        "started_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "started_at": now_iso(),
         "skills": skills,
     }
     tmp = state_path(home).with_suffix(".tmp")
@@ -204,6 +208,41 @@ def ensure_worker(home: Home, settings: Settings, skills_fingerprint: str) -> tu
             action = "replaced"
             _request_stop(home, pid, wait_for_exit=False)
         return spawn(home, settings), action
+
+
+def describe_action(home: Home, pid: int, action: str) -> str:
+    """The line saying what :func:`ensure_worker` did: ``worker started (pid 42); log: ...``."""
+    return f"worker {action} (pid {pid}); log: {home.worker_log}"
+
+
+def serve(
+    home: Home, settings: Settings, sources: Sequence[SkillSource] | None = None,
+    notice: Callable[[str], None] | None = None,
+) -> tuple[int, str]:
+    """Make sure a current worker serves this home: every "ensure a worker" goes through here.
+
+    Args:
+        sources: The skills it must load (default: :func:`~sagaflow.skills.discovery.discover`
+            from the working directory); their fingerprint decides whether a live worker
+            is current (see :func:`ensure_worker`).
+        notice: Told :func:`describe_action`'s line when a worker was started or replaced.
+
+    Returns:
+        ``(pid, action)`` as :func:`ensure_worker`.
+
+    Raises:
+        WorkerError: The worker exited at start or did not start in time.
+        HomeError: The home's worker or log directory cannot be created.
+    """
+    from sagaflow.skills.discovery import discover, fingerprint
+
+    if sources is None:
+        sources, _ = discover()
+    home.ensure(home.runs, home.worker, home.logs)
+    pid, action = ensure_worker(home, settings, fingerprint(sources))
+    if action != "running" and notice is not None:
+        notice(describe_action(home, pid, action))
+    return pid, action
 
 
 def _request_stop(home: Home, pid: int, *, wait_for_exit: bool, timeout: float = 30.0) -> None:

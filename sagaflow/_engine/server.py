@@ -22,7 +22,6 @@ import sys
 import sysconfig
 import time
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +31,7 @@ from sagaflow.config import Settings
 from sagaflow.errors import ConfigError, ServerError, TemporalError
 from sagaflow.locks import exclusive
 from sagaflow.paths import Home
+from sagaflow.timestamps import now_iso
 
 if TYPE_CHECKING:
     import psutil
@@ -229,7 +229,7 @@ def _start_locked(home: Home, settings: Settings, ui: bool) -> ServerState:
         cmd += ["--search-attribute", f"{name}={kind}"]
     if settings.namespace != "default":
         cmd += ["--namespace", settings.namespace]
-    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    started_at = now_iso()
     with open(log, "ab") as out:
         out.write(f"\n--- {started_at} sagaflow: {' '.join(cmd)}\n".encode())
         out.flush()

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from sagaflow._engine import meta
 from sagaflow.durations import parse_duration
 from sagaflow.errors import TemporalError, UsageError
+from sagaflow.timestamps import iso as _iso
 
 if TYPE_CHECKING:
     from temporalio.client import Client, WorkflowExecution
@@ -203,10 +204,6 @@ def pool_of(task_queue: str, base_queue: str) -> str:
     if task_queue == base_queue:
         return meta.DEFAULT_POOL
     return task_queue[len(prefix):] if task_queue.startswith(prefix) else task_queue
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone().isoformat(timespec="seconds") if value else None
 
 
 def _attributes(wf: WorkflowExecution) -> dict[str, Any]:
