@@ -1,8 +1,8 @@
 """Connecting to Temporal: sagaflow's settings over Temporal's envconfig.
 
 :func:`resolve` is the one place that decides where sagaflow connects (its
-docstring lists the precedence); :func:`connect`, :func:`ensure_temporal`, the
-worker daemon's environment and ``sagaflow doctor`` all go through it.
+docstring lists the precedence); :func:`connect` and :func:`ensure_temporal` (hence every
+command that talks to Temporal, the worker included) and ``sagaflow doctor`` go through it.
 """
 
 from __future__ import annotations
@@ -72,13 +72,7 @@ def resolve(settings: Settings) -> Target:
     return Target(str(address), str(namespace), options)
 
 
-def resolved(settings: Settings) -> Settings:
-    """``settings`` with the address and namespace :func:`resolve` picks, marked explicit.
-
-    For code that passes settings on (the embedded server, the worker daemon's
-    environment): what it sees is what :func:`connect` uses.
-    """
-    target = resolve(settings)
+def _with_target(settings: Settings, target: Target) -> Settings:
     return replace(settings, address=target.address, namespace=target.namespace,
                    address_from_user=True, namespace_from_user=True)
 
@@ -95,9 +89,12 @@ async def connect(settings: Settings) -> Client:
         ConfigError: The envconfig profile cannot be loaded.
         TemporalError: Nothing usable answers there (one line, with the cause).
     """
+    return await _connect(resolve(settings))
+
+
+async def _connect(target: Target) -> Client:
     from temporalio.client import Client
 
-    target = resolve(settings)
     try:
         return await Client.connect(target.address, namespace=target.namespace, **target.options)
     except Exception as exc:
@@ -122,7 +119,7 @@ async def ensure_temporal(settings: Settings) -> Client:
     from sagaflow._engine import server
     from sagaflow.paths import Home
 
-    target = resolved(settings)
+    target = resolve(settings)
     if settings.embedded and server.is_loopback(target.address) and not server.answers(target.address):
-        server.ensure_running(Home.current(), target)
-    return await connect(settings)
+        server.ensure_running(Home.current(), _with_target(settings, target))
+    return await _connect(target)

@@ -181,6 +181,21 @@ def _overlap_name(policy: Any) -> str:
     return by_enum.get(str(policy.name), str(policy.name).lower())
 
 
+def _started(action: Any) -> tuple[str | None, str | None]:
+    """Workflow id and first run id of a schedule's action execution (None for other kinds)."""
+    from temporalio.client import ScheduleActionExecutionStartWorkflow
+
+    if isinstance(action, ScheduleActionExecutionStartWorkflow):
+        return action.workflow_id, action.first_execution_run_id
+    return None, None
+
+
+def _recent(result: Any) -> dict[str, Any]:
+    workflow_id, run_id = _started(result.action)
+    return {"scheduled_at": _iso(result.scheduled_at), "started_at": _iso(result.started_at),
+            "workflow_id": workflow_id, "workflow_run_id": run_id}
+
+
 async def _summary(desc: ScheduleDescription) -> dict[str, Any]:
     from sagaflow._engine.scheduled import MEMO_KEY
 
@@ -198,12 +213,7 @@ async def _summary(desc: ScheduleDescription) -> dict[str, Any]:
         "paused": state.paused,
         "note": state.note,
         "next_runs": [_iso(t) for t in info.next_action_times[:3]],
-        "recent": [
-            {"scheduled_at": _iso(a.scheduled_at), "started_at": _iso(a.started_at),
-             "workflow_id": getattr(a.action, "workflow_id", None),
-             "workflow_run_id": getattr(a.action, "first_execution_run_id", None)}
-            for a in info.recent_actions
-        ],
+        "recent": [_recent(a) for a in info.recent_actions],
         "budget_usd": memo.get("budget_usd"),
         "timeout_seconds": memo.get("timeout_seconds"),
         "task_queue": memo.get("base_queue"),
@@ -304,8 +314,7 @@ async def trigger(
         if info.num_actions <= before.info.num_actions or not info.recent_actions:
             continue
         fired = info.recent_actions[-1].action
-        out["workflow_id"] = getattr(fired, "workflow_id", None)
-        run = getattr(fired, "first_execution_run_id", None)
+        out["workflow_id"], run = _started(fired)
         found = await started_run(client, out["workflow_id"], run)
         out["run_id"] = found["run_id"]
         if found["run_id"]:

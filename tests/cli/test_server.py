@@ -95,6 +95,7 @@ def test_start_status_stop(home: Home, settings: Settings) -> None:
     assert state.ui_port is None
     recorded = json.loads((home.server / "state.json").read_text())
     assert recorded["pid"] == state.pid and recorded["db_path"] == state.db_path
+    assert recorded["create_time"] == state.create_time and state.create_time
 
     info = server.status(home, settings)
     assert info["answering"] and info["managed"] and info["pid"] == state.pid
@@ -124,6 +125,39 @@ def test_start_with_ui_and_namespace(home: Home, settings: Settings) -> None:
     # timeout=0: SIGTERM is not waited for, so the SIGKILL path runs.
     assert server.stop(home, timeout=0.0) == state
     assert _gone(state.pid) and not server.answers(settings.address)
+
+
+async def _custom_attributes(address: str) -> dict[str, str]:
+    from temporalio.api.enums.v1 import IndexedValueType
+    from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
+    from temporalio.client import Client
+
+    client = await Client.connect(address)
+    listed = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=client.namespace)
+    )
+    return {name: IndexedValueType.Name(kind) for name, kind in listed.custom_attributes.items()}
+
+
+def test_fresh_server_has_search_attributes_and_a_reused_pid_is_left_alone(
+    home: Home, settings: Settings
+) -> None:
+    from sagaflow._engine.meta import SEARCH_ATTRIBUTES
+
+    state = server.start(home, settings)
+    custom = asyncio.run(_custom_attributes(settings.address))  # no worker registered them
+    for name, kind in SEARCH_ATTRIBUTES.items():
+        assert custom.get(name) == f"INDEXED_VALUE_TYPE_{kind.upper()}", (name, custom)
+    assert list(home.server.glob("search-attributes-*.ok")) == []
+    # Same pid, same database, but another start time: a reused pid, never signalled.
+    state_file = home.server / "state.json"
+    recorded = state_file.read_text()
+    state_file.write_text(json.dumps({**json.loads(recorded), "create_time": state.create_time - 60}))
+    assert server.status(home, settings)["managed"] is False
+    assert server.stop(home) is None
+    assert not _gone(state.pid) and server.answers(settings.address)
+    state_file.write_text(recorded)
+    assert server.stop(home) == state and _gone(state.pid)
 
 
 async def _start_workflow(address: str) -> None:
