@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -13,8 +14,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
+from sagaflow import procs
 from sagaflow._engine import server
 from sagaflow.config import Settings
 from sagaflow.errors import ConfigError, ServerError, TemporalError
@@ -30,22 +33,16 @@ def _free_port() -> int:
 def _servers_on(db: Path) -> list[int]:
     """Pids of live processes whose command line names ``db`` (a unique temp path)."""
     pids = []
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            if os.fsencode(db) in (entry / "cmdline").read_bytes().split(b"\0"):
-                pids.append(int(entry.name))
-        except OSError:
-            continue
+    for proc in psutil.process_iter():
+        with contextlib.suppress(psutil.Error):
+            if str(db) in proc.cmdline() and proc.status() != psutil.STATUS_ZOMBIE:
+                pids.append(proc.pid)
     return pids
 
 
 def _gone(pid: int) -> bool:
     """Exited: no such process, or a zombie not yet reaped by its (new) parent."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return True
-    return stat.rpartition(")")[2].split()[0] in ("Z", "X")
+    return procs.find(pid) is None
 
 
 @pytest.fixture
@@ -120,8 +117,8 @@ def test_start_with_ui_and_namespace(home: Home, settings: Settings) -> None:
     state = server.start(home, replace(settings, namespace="sagaflow-test"), ui=True)
     assert state.ui_port is not None
     assert server.status(home, settings)["ui_url"] == f"http://127.0.0.1:{state.ui_port}"
-    cmdline = Path(f"/proc/{state.pid}/cmdline").read_bytes().split(b"\0")
-    assert b"--headless" not in cmdline and b"sagaflow-test" in cmdline
+    cmdline = psutil.Process(state.pid).cmdline()
+    assert "--headless" not in cmdline and "sagaflow-test" in cmdline
     # timeout=0: SIGTERM is not waited for, so the SIGKILL path runs.
     assert server.stop(home, timeout=0.0) == state
     assert _gone(state.pid) and not server.answers(settings.address)
