@@ -7,8 +7,13 @@ output (``2026-11-29T10:04:05+01:00``; step timings carry milliseconds).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import overload
 
 
+@overload
+def iso(value: datetime, timespec: str = ...) -> str: ...
+@overload
+def iso(value: datetime | None, timespec: str = ...) -> str | None: ...
 def iso(value: datetime | None, timespec: str = "seconds") -> str | None:
     """``value`` in local time as ISO 8601 (``timespec`` as for ``isoformat``); None stays None.
 
