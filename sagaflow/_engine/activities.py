@@ -1,11 +1,30 @@
-"""The activities skills share (seed API) and their input dataclasses.
+"""The activities every sagaflow worker registers, as one class with its dependencies.
 
-* ``write_artifact(WriteArtifactInput)`` writes a file (atomically) and returns its path.
-* ``spawn_subagent(SpawnSubagentInput)`` asks a model and returns the parsed
-  structured output as a ``dict[str, str]`` (see :mod:`sagaflow.models.structured`);
-  the full text and token usage go to the run directory, not to history.
-* ``emit_finding(EmitFindingInput)`` appends an inbox entry (idempotent per run and
-  status) and sends a best-effort desktop notification.
+:class:`SagaflowActivities` is built once per worker (by
+:class:`~sagaflow._engine.plugin.SagaflowPlugin`) with the home and the model
+transport; its bound methods are the activities:
+
+* ``write_artifact(WriteArtifactInput) -> str`` writes a file atomically, returns its path;
+* ``spawn_subagent(SpawnSubagentInput, RunConfig) -> ModelStepResult`` asks a model; the
+  skill receives ``ModelStepResult.output`` (``dict[str, str]``, see
+  :mod:`sagaflow.models.structured`) through the workflow interceptor, which also
+  records the usage; the full reply goes to the run directory, not to history;
+* ``emit_finding(EmitFindingInput, RunConfig) -> bool`` appends an inbox entry
+  (idempotent per run and status) and sends a best-effort desktop notification;
+* local activities ``sagaflow_finalize_run`` and ``sagaflow_gate_inbox`` (the
+  framework's inbox entries, :mod:`sagaflow._engine.framework_activities`).
+
+The :class:`~sagaflow._engine.meta.RunConfig` argument is the run's configuration
+(transport, model per tier, prices, skill dir) fixed at launch; the workflow
+interceptor appends it from the run's memo, so no activity reads the environment,
+``config.yaml`` or ``run.json``. Activities scheduled without it (a run started
+before sagaflow put it in the memo) use the worker's ``defaults``.
+
+The module-level functions ``write_artifact``, ``spawn_subagent`` and ``emit_finding``
+are the seed API skills list in their ``SkillSpec``: on a sagaflow worker they are
+replaced by the bound methods of the same name (never run). Called directly (or
+registered on some other worker) they do the same work with
+:func:`direct_activities`: the current home and its ``config.yaml``.
 
 Every field the seed README omits has a default.
 """
@@ -14,16 +33,37 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from sagaflow.errors import SagaflowError
+from sagaflow import inbox
+from sagaflow._engine import framework_activities as framework
+from sagaflow._engine.control import GATE_ACTIVITY, GateInboxInput
+from sagaflow._engine.meta import RunConfig
+from sagaflow._engine.model_call import WORKER_ID, CompleteFn, ModelStepResult, run_model_step
+from sagaflow.errors import SagaflowError, TransportError
+from sagaflow.models import complete as model_complete
+from sagaflow.paths import Home
+
+WRITE_ARTIFACT = "write_artifact"
+SPAWN_SUBAGENT = "spawn_subagent"
+EMIT_FINDING = "emit_finding"
+#: built-in activities that take the run's RunConfig as their second argument
+CONFIGURED_ACTIVITIES = frozenset({SPAWN_SUBAGENT, EMIT_FINDING})
+#: names of every activity SagaflowActivities registers
+BUILTIN_ACTIVITIES = frozenset({
+    WRITE_ARTIFACT, SPAWN_SUBAGENT, EMIT_FINDING, framework.FINALIZE_ACTIVITY, GATE_ACTIVITY,
+})
 
 
 @dataclass(frozen=True)
@@ -56,8 +96,6 @@ class EmitFindingInput:
 
 def to_application_error(exc: SagaflowError) -> ApplicationError:
     """Turn a SagaflowError into the failure Temporal records and retries (or not)."""
-    from datetime import timedelta
-
     delay = getattr(exc, "retry_after", None)
     return ApplicationError(
         exc.message,
@@ -74,80 +112,17 @@ def _atomic_write(path: Path, content: str) -> None:
     os.replace(tmp, path)
 
 
-@activity.defn(name="write_artifact")
-async def write_artifact(inp: WriteArtifactInput) -> str:
-    """Write ``inp.content`` to ``inp.path``; returns the path."""
-    try:
-        _atomic_write(Path(inp.path), inp.content)
-    except OSError as exc:
-        raise ApplicationError(
-            f"Cannot write {inp.path}: {exc.strerror}.", type="HomeError", non_retryable=False
-        ) from None
-    return inp.path
-
-
 async def _heartbeat_forever(interval: float) -> None:
     while True:
         activity.heartbeat()
         await asyncio.sleep(interval)
 
 
-@activity.defn(name="spawn_subagent")
-async def spawn_subagent(inp: SpawnSubagentInput) -> dict[str, str]:
-    """Ask a model (through the run's transport) and parse its structured output.
-
-    In history the result is an envelope carrying the call's tokens and cost
-    next to the output; sagaflow's workflow interceptor records the usage and
-    gives the skill the parsed output, so skills see ``dict[str, str]``.
-    """
-    from sagaflow._engine import model_call as calls
-
-    info = activity.info()
-    timeout = info.heartbeat_timeout.total_seconds() if info.heartbeat_timeout else 4.0
-    interval = max(0.2, min(1.0, timeout / 4))
-    beat = asyncio.create_task(_heartbeat_forever(interval))
-    try:
-        envelope = await calls.run_model_step(
-            inp, info.workflow_id or "", info.activity_id, info.attempt
-        )
-        return envelope  # an envelope in history; the interceptor unwraps it
-    except SagaflowError as exc:
-        raise to_application_error(exc) from None
-    finally:
-        beat.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await beat
-
-
-@activity.defn(name="emit_finding")
-async def emit_finding(inp: EmitFindingInput) -> bool:
-    """Append a finding to the inbox; returns False if it was already there."""
-    from sagaflow import inbox
-    from sagaflow.paths import Home
-    from sagaflow.runrecord import read_record
-
-    record = read_record(Home.current(), inp.run_id)
-    note = "scripted replies, no model called" if record and record.transport == "scripted" else ""
-    entry = inbox.Entry(
-        run_id=inp.run_id, status=inp.status, skill=inp.skill, summary=inp.summary,
-        timestamp=inp.timestamp_iso, note=note,
-    )
-    try:
-        written = await asyncio.to_thread(inbox.append, Path(inp.inbox_path), entry)
-    except SagaflowError as exc:
-        raise to_application_error(exc) from None
-    if written and inp.notify:
-        notify(f"sagaflow: {inp.skill} {inp.status}", inp.summary)
-    return written
-
-
 _pending_notifications: set[asyncio.Task[None]] = set()
 
 
-def notify(title: str, body: str) -> None:
+def desktop_notify(title: str, body: str) -> None:
     """Best-effort desktop notification; never blocks, never raises."""
-    if os.environ.get("SAGAFLOW_NO_NOTIFY"):
-        return
     if shutil.which("notify-send"):
         argv = ["notify-send", title, body[:200]]
     elif shutil.which("osascript"):
@@ -169,3 +144,166 @@ def notify(title: str, body: str) -> None:
     task = asyncio.get_running_loop().create_task(_run())
     _pending_notifications.add(task)
     task.add_done_callback(_pending_notifications.discard)
+
+
+def _quiet(_title: str, _body: str) -> None:
+    return None
+
+
+def default_notifier() -> framework.Notify:
+    """Desktop notifications, unless ``SAGAFLOW_NO_NOTIFY`` is set (read once, at build)."""
+    return _quiet if os.environ.get("SAGAFLOW_NO_NOTIFY") else desktop_notify
+
+
+class SagaflowActivities:
+    """sagaflow's built-in activities, bound to their dependencies.
+
+    Args:
+        home: Where run directories and the inbox live.
+        defaults: The configuration for steps scheduled without one (runs started
+            before it travelled in the memo); None makes such model calls fail.
+        complete: The model transport call (default :func:`sagaflow.models.complete`;
+            tests pass a fake).
+        notify: ``notify(title, body)`` for desktop notifications (default
+            :func:`desktop_notify`, or none when ``SAGAFLOW_NO_NOTIFY`` is set when
+            the worker is built).
+        worker_id: Shown per model step (default ``host:pid``).
+    """
+
+    def __init__(
+        self, home: Home, *, defaults: RunConfig | None = None,
+        complete: CompleteFn | None = None, notify: framework.Notify | None = None,
+        worker_id: str = WORKER_ID,
+    ) -> None:
+        self.home = home
+        self.defaults = defaults
+        self.complete: CompleteFn = complete or model_complete
+        self.notify = notify or default_notifier()
+        self.worker_id = worker_id
+
+    def all(self) -> list[Callable[..., Any]]:
+        """The bound activity methods, for ``Worker(activities=...)``."""
+        return [self.write_artifact, self.spawn_subagent, self.emit_finding,
+                self.finalize_run, self.gate_inbox]
+
+    def _config(self, run: RunConfig | None) -> RunConfig:
+        config = run or self.defaults
+        if config is None:
+            raise TransportError(
+                "This step carries no run configuration and the worker has no defaults; "
+                "launch the run with 'sagaflow launch'.", retryable=False,
+            )
+        return config
+
+    @activity.defn(name=WRITE_ARTIFACT)
+    async def write_artifact(self, inp: WriteArtifactInput) -> str:
+        """Write ``inp.content`` to ``inp.path``; returns the path."""
+        try:
+            _atomic_write(Path(inp.path), inp.content)
+        except OSError as exc:
+            raise ApplicationError(
+                f"Cannot write {inp.path}: {exc.strerror}.", type="HomeError", non_retryable=False
+            ) from None
+        return inp.path
+
+    @activity.defn(name=SPAWN_SUBAGENT)
+    async def spawn_subagent(
+        self, inp: SpawnSubagentInput, run: RunConfig | None = None
+    ) -> ModelStepResult:
+        """Ask the run's model transport and parse its structured output.
+
+        Heartbeats from a background task during the whole call (a dead worker is
+        noticed within the heartbeat timeout). Must run inside an activity.
+        """
+        try:
+            config = self._config(run)
+        except SagaflowError as exc:
+            raise to_application_error(exc) from None
+        info = activity.info()
+        timeout = info.heartbeat_timeout.total_seconds() if info.heartbeat_timeout else 4.0
+        beat = asyncio.create_task(_heartbeat_forever(max(0.2, min(1.0, timeout / 4))))
+        try:
+            return await run_model_step(
+                inp, config, home=self.home, complete=self.complete,
+                run_id=info.workflow_id or "", activity_id=info.activity_id,
+                attempt=info.attempt, worker=self.worker_id,
+            )
+        except SagaflowError as exc:
+            raise to_application_error(exc) from None
+        finally:
+            beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beat
+
+    @activity.defn(name=EMIT_FINDING)
+    async def emit_finding(self, inp: EmitFindingInput, run: RunConfig | None = None) -> bool:
+        """Append a finding to the inbox; returns False if it was already there."""
+        config = run or self.defaults
+        scripted = config is not None and config.transport == "scripted"
+        entry = inbox.Entry(
+            run_id=inp.run_id, status=inp.status, skill=inp.skill, summary=inp.summary,
+            timestamp=inp.timestamp_iso,
+            note="scripted replies, no model called" if scripted else "",
+        )
+        try:
+            written = await asyncio.to_thread(inbox.append, Path(inp.inbox_path), entry)
+        except SagaflowError as exc:
+            raise to_application_error(exc) from None
+        if written and inp.notify:
+            self.notify(f"sagaflow: {inp.skill} {inp.status}", inp.summary)
+        return written
+
+    @activity.defn(name=framework.FINALIZE_ACTIVITY)
+    async def finalize_run(self, inp: framework.FinalizeInput) -> bool:
+        """The run's DONE/FAILED/CANCELLED inbox entry (see framework_activities)."""
+        return await framework.finalize_run(self.home.inbox, inp, self.notify)
+
+    @activity.defn(name=GATE_ACTIVITY)
+    async def gate_inbox(self, inp: GateInboxInput) -> bool:
+        """Open or retire a gate's NEEDS APPROVAL inbox entry (see framework_activities)."""
+        return await framework.gate_inbox(self.home.inbox, inp, self.notify)
+
+
+@functools.cache
+def direct_activities() -> SagaflowActivities:
+    """The instance the seed functions use when called directly (not on a sagaflow worker).
+
+    Built once per process from :meth:`Home.current` and its ``config.yaml``; the
+    transport is the configured one (``auto``: API key, else the claude CLI).
+    """
+    from sagaflow.config import load_settings
+    from sagaflow.models import choose_transport
+
+    home = Home.current()
+    settings = load_settings(home)
+    return SagaflowActivities(
+        home, defaults=RunConfig.from_settings(settings, choose_transport(settings))
+    )
+
+
+@activity.defn(name=WRITE_ARTIFACT)
+async def write_artifact(inp: WriteArtifactInput) -> str:
+    """Seed API: write a file atomically; returns its path (see the module docstring)."""
+    return await direct_activities().write_artifact(inp)
+
+
+@activity.defn(name=SPAWN_SUBAGENT)
+async def spawn_subagent(inp: SpawnSubagentInput) -> dict[str, str]:
+    """Seed API: one model call; returns the parsed structured output.
+
+    On a sagaflow worker the skill receives the same ``dict[str, str]`` (the
+    interceptor unwraps :class:`ModelStepResult`). Called directly it must run
+    inside an activity (it heartbeats and names its files after the activity).
+    """
+    return (await direct_activities().spawn_subagent(inp)).output
+
+
+@activity.defn(name=EMIT_FINDING)
+async def emit_finding(inp: EmitFindingInput) -> bool:
+    """Seed API: append an inbox entry; returns False if it was already there."""
+    return await direct_activities().emit_finding(inp)
+
+
+SEED_ACTIVITIES: dict[str, Callable[..., Any]] = {
+    WRITE_ARTIFACT: write_artifact, SPAWN_SUBAGENT: spawn_subagent, EMIT_FINDING: emit_finding,
+}

@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from temporalio import workflow
 from temporalio.common import RawValue, RetryPolicy
@@ -37,6 +37,11 @@ from sagaflow._engine.control_types import (
     PauseRequest,
     RunStatus,
 )
+from sagaflow._engine.meta import RunOptions
+from sagaflow.pricing import USAGE_KEYS
+
+if TYPE_CHECKING:
+    from sagaflow._engine.model_call import StepUsage
 
 GATE_ACTIVITY = "sagaflow_gate_inbox"
 _ATTR = "__sagaflow_control__"
@@ -59,10 +64,9 @@ class GateInboxInput:
 class RunControl:
     """Pause flag, gates, budget, signals and usage of one run."""
 
-    def __init__(self, skill: str, options: dict[str, Any]) -> None:
+    def __init__(self, skill: str, options: RunOptions) -> None:
         self.skill = skill
-        budget = options.get("budget_usd")
-        self.budget_usd: float | None = float(budget) if budget is not None else None
+        self.budget_usd = options.budget_usd
         self.paused = False
         self.pause_note = ""
         self.gates: dict[str, Gate] = {}
@@ -72,10 +76,7 @@ class RunControl:
         self.spent_usd = 0.0
         self.last_call_usd = 0.0
         self.calls = 0
-        self.tokens = {
-            "input_tokens": 0, "output_tokens": 0,
-            "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
-        }
+        self.tokens = dict.fromkeys(USAGE_KEYS, 0)
         self._shown: dict[str, Any] = {}
         self._gate_serial = 0
 
@@ -287,14 +288,14 @@ class RunControl:
                     type="BudgetExceeded", non_retryable=True,
                 )
 
-    def record_usage(self, usage: dict[str, Any]) -> None:
+    def record_usage(self, usage: StepUsage) -> None:
+        """Count one finished model call (its tokens and, when priced, its cost)."""
         self.calls += 1
-        for key in self.tokens:
-            self.tokens[key] += int(usage.get(key) or 0)
-        cost = usage.get("cost_usd")
-        if isinstance(cost, int | float):
-            self.spent_usd += float(cost)
-            self.last_call_usd = float(cost)
+        for key, count in usage.tokens().items():
+            self.tokens[key] += count
+        if usage.cost_usd is not None:
+            self.spent_usd += usage.cost_usd
+            self.last_call_usd = usage.cost_usd
         self.refresh()
 
     # -- search attributes -------------------------------------------------------------------
@@ -326,6 +327,16 @@ class RunControl:
     def seen_initial(self) -> None:
         """What launch already set (so the first refresh upserts only changes)."""
         self._shown = {meta.SA_STATE: "running", meta.SA_WAITING: "", meta.SA_COST: 0.0}
+
+
+def run_options() -> RunOptions:
+    """The current run's :class:`~sagaflow._engine.meta.RunOptions` from its memo.
+
+    A run started without them (e.g. by ``temporal workflow start``) gets the
+    defaults, with its own task queue as the base queue.
+    """
+    options = workflow.memo_value(meta.MEMO_OPTIONS, None, type_hint=RunOptions)
+    return options if options is not None else RunOptions(base_queue=workflow.info().task_queue)
 
 
 def current() -> RunControl:

@@ -1,25 +1,33 @@
-"""Local activities the framework runs inside every workflow: inbox bookkeeping.
+"""Inbox bookkeeping the framework does inside every workflow (local activities).
 
 * ``sagaflow_finalize_run`` — the run's DONE / FAILED / CANCELLED entry, keyed by
   the Temporal run (so a retried run can report again);
 * ``sagaflow_gate_inbox`` — a NEEDS APPROVAL entry when a gate opens, with the
   exact commands that answer it, and marking it read once it is decided.
+
+The activities themselves are bound methods of
+:class:`~sagaflow._engine.activities.SagaflowActivities`; the functions here do
+the work with the inbox path and notifier they are given.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
-from temporalio import activity
-
-from sagaflow._engine.control import GATE_ACTIVITY, GateInboxInput
+from sagaflow import inbox
+from sagaflow._engine.control import GateInboxInput
 from sagaflow._engine.control_types import BUDGET
 
 FINALIZE_ACTIVITY = "sagaflow_finalize_run"
 NEEDS_APPROVAL = "NEEDS APPROVAL"
 #: statuses the framework writes; any other entry for the run means the skill reported
 FRAMEWORK_STATUSES = frozenset({"FAILED", "CANCELLED", "NEEDS_APPROVAL"})
+
+#: ``notify(title, body)``: a best-effort desktop notification
+Notify = Callable[[str, str], None]
 
 
 @dataclass(frozen=True)
@@ -32,14 +40,12 @@ class FinalizeInput:
     attempt_key: str = ""
 
 
-@activity.defn(name=FINALIZE_ACTIVITY)
-async def finalize_run(inp: FinalizeInput) -> bool:
-    """Write the framework's DONE/FAILED/CANCELLED entry unless the skill reported."""
-    from sagaflow import inbox
-    from sagaflow._engine.activities import notify
-    from sagaflow.paths import Home
+async def finalize_run(path: Path, inp: FinalizeInput, notify: Notify) -> bool:
+    """Write the framework's DONE/FAILED/CANCELLED entry unless the skill reported.
 
-    path = Home.current().inbox
+    Returns:
+        False when the entry was already there (or the skill reported DONE itself).
+    """
     if inp.status == "DONE":
         entries, _ = await asyncio.to_thread(inbox.read, path)
         if any(e.run_id == inp.run_id and e.status not in FRAMEWORK_STATUSES for e in entries):
@@ -69,14 +75,8 @@ def _answer_text(inp: GateInboxInput) -> str:
     return "\n".join(lines)
 
 
-@activity.defn(name=GATE_ACTIVITY)
-async def gate_inbox(inp: GateInboxInput) -> bool:
+async def gate_inbox(path: Path, inp: GateInboxInput, notify: Notify) -> bool:
     """Open (append) or retire (mark read) the NEEDS APPROVAL entry of a gate."""
-    from sagaflow import inbox
-    from sagaflow._engine.activities import notify
-    from sagaflow.paths import Home
-
-    path = Home.current().inbox
     if not inp.opened:
         return await asyncio.to_thread(inbox.retire, path, inp.run_id, NEEDS_APPROVAL, inp.key)
     entry = inbox.Entry(

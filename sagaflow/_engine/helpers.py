@@ -23,7 +23,7 @@ from typing import Any
 from temporalio import workflow
 
 from sagaflow._engine import meta
-from sagaflow._engine.control import current
+from sagaflow._engine.control import current, run_options
 from sagaflow._engine.control_types import APPROVAL, Decision
 
 _UNSET: Any = object()
@@ -109,6 +109,4 @@ class Saga:
 
 def pool(name: str) -> str:
     """The task queue of worker pool ``name``, for ``execute_activity(task_queue=...)``."""
-    options = workflow.memo_value(meta.MEMO_OPTIONS, None)
-    base = options.get("base_queue") if isinstance(options, dict) else None
-    return meta.pool_queue(str(base or workflow.info().task_queue), meta.check_pool(name))
+    return meta.pool_queue(run_options().base_queue, meta.check_pool(name))

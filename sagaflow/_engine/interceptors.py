@@ -5,8 +5,12 @@
   attributes kept current.
 * Before each activity the run honours a pause; before each model call it
   checks its budget and parks in a budget gate instead of overspending.
-* ``spawn_subagent`` results arrive as an envelope with tokens and cost: the
-  usage is recorded and the skill receives the plain value.
+* The run's :class:`~sagaflow._engine.meta.RunConfig` (from its memo) is appended
+  as the last argument of ``spawn_subagent`` and ``emit_finding``: how the
+  built-in activities learn the transport, models, prices and skill dir.
+* ``spawn_subagent`` returns a :class:`~sagaflow._engine.model_call.ModelStepResult`
+  (history keeps it whole): here, and only here, its usage is recorded in the
+  run control and the skill receives its ``output`` (``dict[str, str]``).
 * Model calls are noticed dead within seconds: their heartbeat timeout is
   capped (they heartbeat from a background task).
 * Per-step timeouts from the run's options override the skill's; a whole-run
@@ -25,7 +29,6 @@ from typing import Any, ClassVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.converter import value_to_type
 from temporalio.exceptions import ApplicationError
 from temporalio.exceptions import CancelledError as TemporalCancelledError
 from temporalio.worker import (
@@ -38,12 +41,14 @@ from temporalio.worker import (
 )
 
 from sagaflow._engine import meta
-from sagaflow._engine.control import RunControl
+from sagaflow._engine.activities import CONFIGURED_ACTIVITIES, EMIT_FINDING, SPAWN_SUBAGENT
+from sagaflow._engine.control import RunControl, run_options
 from sagaflow._engine.failures import failure_reason
 from sagaflow._engine.framework_activities import FINALIZE_ACTIVITY, FinalizeInput
+from sagaflow._engine.meta import RunOptions
+from sagaflow._engine.model_call import ModelStepResult
 from sagaflow.durations import format_duration
 
-MODEL_ACTIVITIES = frozenset({"spawn_subagent"})
 SUMMARY_LIMIT = 4000
 
 
@@ -53,46 +58,62 @@ def _summarize(result: Any) -> str:
 
 
 class _Outbound(WorkflowOutboundInterceptor):
-    """Pause, budget, envelope and timeout handling around activity starts."""
+    """Run config, pause, budget, model results and timeouts around activity starts."""
 
     def __init__(self, nxt: WorkflowOutboundInterceptor, cap: timedelta) -> None:
         super().__init__(nxt)
         self.cap = cap
         self.emitted = False
         self.control: RunControl | None = None
-        self.step_timeouts: dict[str, float] = {}
+        self.options: RunOptions | None = None
 
     def start_activity(self, input: StartActivityInput) -> workflow.ActivityHandle[Any]:
         name = input.activity
-        if name == "emit_finding":
+        options = self.options
+        if name == EMIT_FINDING:
             self.emitted = True
-        if name in self.step_timeouts:
-            input.start_to_close_timeout = timedelta(seconds=self.step_timeouts[name])
-        model = name in MODEL_ACTIVITIES
-        if model and (input.heartbeat_timeout is None or input.heartbeat_timeout > self.cap):
-            input.heartbeat_timeout = self.cap
+        if options is not None:
+            if name in options.step_timeouts:
+                input.start_to_close_timeout = timedelta(seconds=options.step_timeouts[name])
+            if name in CONFIGURED_ACTIVITIES and options.config is not None and len(input.args) == 1:
+                input.args = [*input.args, options.config]
         control = self.control
-        if control is None or not (model or control.paused):
+        if name == SPAWN_SUBAGENT:
+            if input.heartbeat_timeout is None or input.heartbeat_timeout > self.cap:
+                input.heartbeat_timeout = self.cap
+            return self._model_step(input, control)
+        if control is None or not control.paused:
             return super().start_activity(input)
-        ret_type = input.ret_type
-        if model:
-            input.ret_type = None
         start = super().start_activity
 
-        async def gated() -> Any:
+        async def after_pause() -> Any:
             await control.wait_unpaused()
-            if model:
+            return await start(input)
+
+        return asyncio.ensure_future(after_pause())  # type: ignore[return-value]
+
+    def _model_step(
+        self, input: StartActivityInput, control: RunControl | None
+    ) -> workflow.ActivityHandle[Any]:
+        """The one place a model step's result is unwrapped for the skill.
+
+        The activity returns :class:`ModelStepResult` whatever type the skill's
+        call declared; the skill receives its ``output``.
+        """
+        input.ret_type = ModelStepResult
+        start = super().start_activity
+
+        async def model_step() -> dict[str, str]:
+            if control is not None:
+                await control.wait_unpaused()
                 await control.check_budget()
                 await control.wait_unpaused()
-            result = await start(input)
-            if not model:
-                return result
-            if isinstance(result, dict) and meta.ENVELOPE_KEY in result:
-                control.record_usage(result.get(meta.ENVELOPE_KEY) or {})
-                result = result.get(meta.ENVELOPE_VALUE)
-            return value_to_type(ret_type, result) if ret_type not in (None, Any) else result
+            step: ModelStepResult = await start(input)
+            if control is not None:
+                control.record_usage(step.usage)
+            return step.output
 
-        return asyncio.ensure_future(gated())  # type: ignore[return-value]
+        return asyncio.ensure_future(model_step())  # type: ignore[return-value]
 
 
 class _Inbound(WorkflowInboundInterceptor):
@@ -119,11 +140,10 @@ class _Inbound(WorkflowInboundInterceptor):
             retry_policy=RetryPolicy(maximum_attempts=10),
         )
 
-    def _control(self) -> tuple[RunControl, dict[str, Any]]:
+    def _control(self) -> tuple[RunControl, RunOptions]:
         info = workflow.info()
         skill = self.skills.get(info.workflow_type, info.workflow_type)
-        options = workflow.memo_value(meta.MEMO_OPTIONS, None)
-        options = options if isinstance(options, dict) else {}
+        options = run_options()
         control = RunControl(skill, options)
         control.install()
         launched = any(p.key.name == meta.SA_SKILL for p in info.typed_search_attributes)
@@ -135,9 +155,7 @@ class _Inbound(WorkflowInboundInterceptor):
             workflow.upsert_search_attributes([keys()[meta.SA_SKILL].value_set(skill)])
             control.refresh()
         self._out.control = control
-        self._out.step_timeouts = {
-            str(k): float(v) for k, v in (options.get("step_timeouts") or {}).items()
-        }
+        self._out.options = options
         return control, options
 
     async def _run_with_timeout(self, input: ExecuteWorkflowInput, seconds: float) -> Any:
@@ -162,10 +180,10 @@ class _Inbound(WorkflowInboundInterceptor):
         if workflow.info().workflow_type not in self.skills:  # sagaflow's own plumbing
             return await super().execute_workflow(input)
         control, options = self._control()
-        timeout = options.get("timeout_seconds")
+        timeout = options.timeout_seconds
         try:
             if timeout:
-                result = await self._run_with_timeout(input, float(timeout))
+                result = await self._run_with_timeout(input, timeout)
             else:
                 result = await super().execute_workflow(input)
         except workflow.ContinueAsNewError:

@@ -17,7 +17,13 @@ the embedded server automatically; see the README for remote clusters):
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sagaflow.pricing import Price, price_for
+
+if TYPE_CHECKING:
+    from sagaflow.config import Settings
 
 SA_SKILL = "SagaflowSkill"
 SA_STATE = "SagaflowState"
@@ -41,11 +47,9 @@ UPDATE_DECIDE = "sagaflow_decide"
 UPDATE_PAUSE = "sagaflow_pause"
 QUERY_STATUS = "sagaflow_status"
 
-#: the envelope ``spawn_subagent`` returns (the interceptor unwraps it for the skill)
-ENVELOPE_KEY = "sagaflow_step"
-ENVELOPE_VALUE = "value"
-
 DEFAULT_POOL = "default"
+#: a pool's task queue is ``<base queue><POOL_INFIX><pool>``
+POOL_INFIX = "-pool-"
 #: workflows sagaflow runs for itself (not runs: a schedule's firing starts one, which
 #: starts the real run as its child)
 SCHEDULED_WORKFLOW = "sagaflow_scheduled_run"
@@ -69,30 +73,95 @@ def pool_queue(base_queue: str, pool: str | None) -> str:
     """The task queue that serves ``pool`` (the base queue for the default pool)."""
     if not pool or pool == DEFAULT_POOL:
         return base_queue
-    return f"{base_queue}-pool-{pool}"
+    return f"{base_queue}{POOL_INFIX}{pool}"
 
 
-def run_options(
-    *,
-    base_queue: str,
-    pool: str | None = None,
-    budget_usd: float | None = None,
-    timeout_seconds: float | None = None,
-    step_timeouts: dict[str, float] | None = None,
-) -> dict[str, Any]:
-    """The ``sagaflow`` memo entry the workflow interceptor reads at start."""
-    return {
-        "base_queue": base_queue,
-        "pool": pool or DEFAULT_POOL,
-        "budget_usd": budget_usd,
-        "timeout_seconds": timeout_seconds,
-        "step_timeouts": dict(step_timeouts or {}),
-    }
+def pool_prefix(base_queue: str) -> str:
+    """What every pool queue of ``base_queue`` starts with (for visibility queries)."""
+    return f"{base_queue}{POOL_INFIX}"
 
 
-def memo_for(skill: str, args: dict[str, str], options: dict[str, Any]) -> dict[str, Any]:
+def pool_of(task_queue: str, base_queue: str) -> str:
+    """The pool a task queue serves: ``default`` for the base queue, the pool name for
+    ``<base>-pool-<name>``, and the queue name itself for a queue of another base."""
+    if task_queue == base_queue:
+        return DEFAULT_POOL
+    prefix = pool_prefix(base_queue)
+    return task_queue[len(prefix):] if task_queue.startswith(prefix) else task_queue
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """What the built-in activities need to serve one run, fixed when it is launched.
+
+    It travels in the run's memo (:class:`RunOptions`) and the workflow interceptor
+    hands it to ``spawn_subagent`` and ``emit_finding`` as their second argument, so
+    no activity reads the environment, ``config.yaml`` or ``run.json`` to learn it.
+
+    Attributes:
+        transport: ``anthropic``, ``claude`` or ``scripted`` (``auto`` is resolved at launch).
+        models: Tier (``HAIKU``...) -> model id.
+        prices: Model id -> USD per million tokens, for the models above.
+        skill_dir: The skill's directory (scripted replies; "" when unknown).
+    """
+
+    transport: str
+    models: dict[str, str] = field(default_factory=dict)
+    prices: dict[str, Price] = field(default_factory=dict)
+    skill_dir: str = ""
+
+    @classmethod
+    def from_settings(cls, settings: Settings, transport: str, skill_dir: str = "") -> RunConfig:
+        """The configuration a launch fixes: the settings' tiers and their prices."""
+        prices = {
+            model: price for model in settings.models.values()
+            if (price := price_for(model, settings.prices)) is not None
+        }
+        return cls(transport=transport, models=dict(settings.models), prices=prices,
+                   skill_dir=skill_dir)
+
+    def model_for(self, tier: str) -> str:
+        """Model id for a tier.
+
+        Raises:
+            ConfigError: an unknown tier (never silently upgraded).
+        """
+        from sagaflow.errors import ConfigError
+
+        key = tier.upper()
+        if key not in self.models:
+            raise ConfigError(
+                f"Unknown model tier {tier!r}; use one of {', '.join(sorted(self.models))} "
+                "(or add it under 'models:' in config.yaml)."
+            )
+        return self.models[key]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """The ``sagaflow`` memo entry of a run, read by the workflow interceptor at start.
+
+    Attributes:
+        base_queue: The base task queue (pools are ``<base>-pool-<name>``).
+        pool: The pool serving the run (``default``: the base queue).
+        budget_usd: Money the run may spend on model calls (None: no limit).
+        timeout_seconds: Whole-run timeout (None: none).
+        step_timeouts: Activity name -> start-to-close timeout in seconds, over the skill's.
+        config: What the built-in activities need (None for runs started without one:
+            the worker's defaults apply).
+    """
+
+    base_queue: str
+    pool: str = DEFAULT_POOL
+    budget_usd: float | None = None
+    timeout_seconds: float | None = None
+    step_timeouts: dict[str, float] = field(default_factory=dict)
+    config: RunConfig | None = None
+
+
+def memo_for(skill: str, args: dict[str, str], options: RunOptions) -> dict[str, Any]:
     """The memo every sagaflow run is started with (by launch, retry or a schedule)."""
-    return {MEMO_SKILL: skill, MEMO_ARGS: dict(args), MEMO_OPTIONS: dict(options)}
+    return {MEMO_SKILL: skill, MEMO_ARGS: dict(args), MEMO_OPTIONS: options}
 
 
 def initial_search_attributes(skill: str) -> dict[str, Any]:

@@ -1,4 +1,11 @@
-"""The body of ``spawn_subagent``: one model call, its files, its parsed output."""
+"""The body of ``spawn_subagent``: one model call, its files, its typed result.
+
+The result, :class:`ModelStepResult`, is what history records for a model step:
+the parsed output next to its :class:`StepUsage` (tokens, cost, model, where it
+ran). The workflow interceptor records the usage in the run control and gives
+the skill ``output``; ``show`` and ``tail`` read the same shape back from history
+(:mod:`sagaflow.runs.historyfold`).
+"""
 
 from __future__ import annotations
 
@@ -7,28 +14,82 @@ import os
 import re
 import socket
 import time
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
 from temporalio import activity
 
-from sagaflow._engine.activities import SpawnSubagentInput
-from sagaflow._engine.meta import ENVELOPE_KEY, ENVELOPE_VALUE
-from sagaflow.config import load_settings
 from sagaflow.errors import PromptError
-from sagaflow.models import choose_transport, complete
+from sagaflow.models import ModelReply
 from sagaflow.models.structured import parse_structured
 from sagaflow.paths import Home
-from sagaflow.pricing import cost_of
-from sagaflow.runrecord import read_record
+from sagaflow.pricing import USAGE_KEYS, cost_of
 
-USAGE_KEYS = (
-    "input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens",
-)
-
+if TYPE_CHECKING:
+    from sagaflow._engine.activities import SpawnSubagentInput
+    from sagaflow._engine.meta import RunConfig
 
 #: which worker process made the call (shown per step; pools spread steps over hosts)
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+
+
+class CompleteFn(Protocol):
+    """A model transport call; the default is :func:`sagaflow.models.complete`."""
+
+    async def __call__(
+        self, transport: str, *, model: str, system: str, user: str, max_tokens: int,
+        skill_dir: Path | None = None,
+    ) -> ModelReply: ...
+
+
+@dataclass(frozen=True)
+class StepUsage:
+    """What one model call used and where it ran.
+
+    Attributes:
+        model: The model id the provider reported.
+        transport: ``anthropic``, ``claude`` or ``scripted``.
+        role: The step's role (``SpawnSubagentInput.role``).
+        tier: The tier asked for (``HAIKU``...).
+        seconds: Wall time of the call.
+        attempt: Temporal's attempt number (1 = first try).
+        worker: ``host:pid`` of the worker process.
+        cost_usd: USD, or None when the model has no price.
+        input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens:
+            Token counts (the keys of :data:`sagaflow.pricing.USAGE_KEYS`).
+    """
+
+    model: str
+    transport: str
+    role: str = ""
+    tier: str = ""
+    seconds: float = 0.0
+    attempt: int = 1
+    worker: str = ""
+    cost_usd: float | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    cache_read_input_tokens: int = 0
+
+    def tokens(self) -> dict[str, int]:
+        """Token counts keyed by :data:`sagaflow.pricing.USAGE_KEYS`."""
+        return {key: int(getattr(self, key)) for key in USAGE_KEYS}
+
+
+@dataclass(frozen=True)
+class ModelStepResult:
+    """``spawn_subagent``'s result as history records it.
+
+    Attributes:
+        output: The parsed structured output (``KEY -> value``; see
+            :mod:`sagaflow.models.structured`); what the skill receives.
+        usage: Tokens, cost and provenance of the call.
+    """
+
+    output: dict[str, str] = field(default_factory=dict)
+    usage: StepUsage = field(default_factory=lambda: StepUsage(model="", transport=""))
 
 
 def _safe(name: str) -> str:
@@ -36,20 +97,20 @@ def _safe(name: str) -> str:
 
 
 async def run_model_step(
-    inp: SpawnSubagentInput, run_id: str, activity_id: str, attempt: int
-) -> dict[str, Any]:
+    inp: SpawnSubagentInput, run: RunConfig, *, home: Home, complete: CompleteFn,
+    run_id: str, activity_id: str, attempt: int, worker: str = WORKER_ID,
+) -> ModelStepResult:
     """Call the run's model transport and save the full reply in the run dir.
 
-    Returns:
-        The envelope ``{"sagaflow_step": usage, "value": parsed output}``; the
-        worker's interceptor records the usage and hands the skill ``value``.
+    Writes ``runs/<run_id>/steps/<activity>-<role>.response.md`` (or
+    ``inp.output_path``) and a ``.json`` beside it with the usage.
+
+    Raises:
+        PromptError: the user prompt file cannot be read (not retryable).
+        ConfigError: the tier is unknown to the run's configuration.
+        ModelError, TransportError: from the transport (retryable or not).
     """
-    home = Home.current()
-    settings = load_settings(home)
-    record = read_record(home, run_id)
-    transport = record.transport if record else choose_transport(settings)
-    skill_dir = Path(record.skill_dir) if record else None
-    model = settings.model_for(inp.tier_name)
+    model = run.model_for(inp.tier_name)
     try:
         user = Path(inp.user_prompt_path).read_text(encoding="utf-8")
     except OSError as exc:
@@ -58,11 +119,11 @@ async def run_model_step(
             "write it (write_artifact) before spawn_subagent."
         ) from None
     activity.logger.info("model call: role %s, tier %s, model %s, transport %s",
-                         inp.role, inp.tier_name, model, transport)
+                         inp.role, inp.tier_name, model, run.transport)
     started = time.monotonic()
     reply = await complete(
-        transport, model=model, system=inp.system_prompt, user=user,
-        max_tokens=inp.max_tokens, skill_dir=skill_dir,
+        run.transport, model=model, system=inp.system_prompt, user=user,
+        max_tokens=inp.max_tokens, skill_dir=Path(run.skill_dir) if run.skill_dir else None,
     )
     steps = home.run_dir(run_id) / "steps"
     steps.mkdir(parents=True, exist_ok=True)
@@ -71,29 +132,19 @@ async def run_model_step(
     response.parent.mkdir(parents=True, exist_ok=True)
     response.write_text(reply.text, encoding="utf-8")
     cost = 0.0 if reply.transport == "scripted" else cost_of(
-        reply.model or model, reply.usage, settings.prices
+        reply.model or model, reply.usage, run.prices
     )
-    meta = {
-        "role": inp.role,
-        "tier": inp.tier_name,
-        "model": reply.model,
-        "transport": reply.transport,
-        "attempt": attempt,
-        "seconds": round(time.monotonic() - started, 3),
-        "usage": reply.usage,
-        "cost_usd": cost,
-        "worker": WORKER_ID,
-        "response_path": str(response),
-    }
-    (steps / f"{base}.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    usage: dict[str, Any] = {
-        k: meta[k]
-        for k in ("model", "transport", "role", "tier", "seconds", "attempt", "cost_usd", "worker")
-    }
-    for key in USAGE_KEYS:
-        usage[key] = int(reply.usage.get(key) or 0)
+    usage = StepUsage(
+        model=reply.model, transport=reply.transport, role=inp.role, tier=inp.tier_name,
+        seconds=round(time.monotonic() - started, 3), attempt=attempt, worker=worker,
+        cost_usd=cost, **{key: int(reply.usage.get(key) or 0) for key in USAGE_KEYS},
+    )
+    tokens = usage.tokens()
+    record = {k: v for k, v in asdict(usage).items() if k not in tokens}
+    record |= {"usage": tokens, "response_path": str(response)}
+    (steps / f"{base}.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
     activity.logger.info(
         "model reply: %s input / %s output tokens, cost_usd %s, %ss",
-        usage["input_tokens"], usage["output_tokens"], cost, meta["seconds"],
+        usage.input_tokens, usage.output_tokens, cost, usage.seconds,
     )
-    return {ENVELOPE_KEY: usage, ENVELOPE_VALUE: parse_structured(reply.text)}
+    return ModelStepResult(output=parse_structured(reply.text), usage=usage)

@@ -26,7 +26,6 @@ inbox entry under its own workflow id and fails.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -42,6 +41,9 @@ from sagaflow._engine.framework_activities import FINALIZE_ACTIVITY, FinalizeInp
 if TYPE_CHECKING:
     from temporalio.client import Client
 
+    from sagaflow._engine.meta import RunConfig
+    from sagaflow.config import Settings
+    from sagaflow.paths import Home
     from sagaflow.skills.discovery import LoadedSkills
 
 WORKFLOW_NAME = meta.SCHEDULED_WORKFLOW
@@ -90,38 +92,52 @@ def _as_json_data(value: Any) -> Any:
     )
 
 
-def prepare_activity(loaded: LoadedSkills) -> Callable[..., Any]:
+class Preparer:
     """The prepare activity, bound to the skills this worker loaded and runs.
 
     Using the worker's own registry (rather than loading skills again) keeps
     the input in step with the workflow code the worker registered and avoids
-    re-importing skill modules under running workflows.
+    re-importing skill modules under running workflows. ``settings`` and
+    ``defaults`` (the worker's run configuration: transport, models, prices)
+    are the worker's, fixed when it was built; the firing's base queue wins.
     """
 
+    def __init__(
+        self, home: Home, settings: Settings, loaded: LoadedSkills, defaults: RunConfig | None
+    ) -> None:
+        self.home = home
+        self.settings = settings
+        self.loaded = loaded
+        self.defaults = defaults
+
     @activity.defn(name=PREPARE_ACTIVITY)
-    async def prepare_scheduled_run(inp: ScheduledRunInput) -> PreparedRun:
+    async def prepare_scheduled_run(self, inp: ScheduledRunInput) -> PreparedRun:
+        """Do what ``sagaflow launch`` does before starting: see the module docstring."""
         import asyncio
 
-        from sagaflow._engine import meta
         from sagaflow._engine.activities import to_application_error
-        from sagaflow.config import load_settings
         from sagaflow.errors import SagaflowError
-        from sagaflow.paths import Home
         from sagaflow.skills.prepare import prepare
 
-        home = Home.current()
+        home = self.home
+        transport = self.defaults.transport if self.defaults else None
         try:
-            settings = load_settings(home).with_overrides(task_queue=inp.base_queue)
+            settings = self.settings.with_overrides(task_queue=inp.base_queue)
             home.ensure(home.runs)
             prepared = await asyncio.to_thread(
-                prepare, home, settings, loaded, inp.skill, dict(inp.args)
+                prepare, home, settings, self.loaded, inp.skill, dict(inp.args),
+                transport=transport if transport != "auto" else None,
             )
             data = _as_json_data(prepared.workflow_input)
         except SagaflowError as exc:
             raise to_application_error(exc) from None
-        options = meta.run_options(
-            base_queue=inp.base_queue, pool=inp.pool,
+        options = meta.RunOptions(
+            base_queue=inp.base_queue, pool=inp.pool or meta.DEFAULT_POOL,
             budget_usd=inp.budget_usd, timeout_seconds=inp.timeout_seconds,
+            step_timeouts=settings.step_timeouts_for(inp.skill),
+            config=meta.RunConfig.from_settings(
+                settings, prepared.record.transport, prepared.record.skill_dir
+            ),
         )
         return PreparedRun(
             workflow_type=prepared.spec.workflow_name,
@@ -130,8 +146,6 @@ def prepare_activity(loaded: LoadedSkills) -> Callable[..., Any]:
             memo=meta.memo_for(inp.skill, prepared.record.args, options),
             task_queue=meta.pool_queue(inp.base_queue, inp.pool),
         )
-
-    return prepare_scheduled_run
 
 
 @workflow.defn(name=WORKFLOW_NAME)

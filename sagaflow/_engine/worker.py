@@ -17,15 +17,16 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from temporalio import activity
 from temporalio.client import Client
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from sagaflow._engine import daemon
+from sagaflow._engine.activities import BUILTIN_ACTIVITIES, SEED_ACTIVITIES
 from sagaflow._engine.client import connect
-from sagaflow._engine.framework_activities import finalize_run, gate_inbox
-from sagaflow._engine.interceptors import SagaflowInterceptor
-from sagaflow._engine.meta import pool_queue
+from sagaflow._engine.meta import SCHEDULED_WORKFLOW, pool_queue
+from sagaflow._engine.plugin import SagaflowPlugin
+from sagaflow._engine.scheduled import PREPARE_ACTIVITY
 from sagaflow._engine.search_attributes import ensure_registered
 from sagaflow.config import Settings
 from sagaflow.models import has_api_key
@@ -35,38 +36,46 @@ from sagaflow.skills.discovery import LoadedSkills, SkillInfo, fingerprint, load
 log = logging.getLogger("sagaflow.worker")
 
 
-def _activity_name(fn: Callable[..., Any]) -> str | None:
-    defn = getattr(fn, "__temporal_activity_definition", None)
-    name = getattr(defn, "name", None)
-    return str(name) if name else None
+def activity_name(fn: Callable[..., Any]) -> str | None:
+    """The Temporal name of an ``@activity.defn`` callable, or None for anything else.
+
+    temporalio 1.35 has no public accessor for an activity's definition; this
+    uses ``activity._Definition.from_callable``, the lookup the SDK's own
+    ``ActivityEnvironment`` and ``Worker`` use, in this one place.
+    """
+    defn = activity._Definition.from_callable(fn)
+    return defn.name if defn is not None else None
 
 
 def collect(loaded: LoadedSkills) -> tuple[list[type], list[Callable[..., Any]], dict[str, str]]:
-    """Workflows, de-duplicated activities and workflow→skill names to register.
+    """The skills' workflows, their own activities and workflow→skill names to register.
 
-    A skill whose workflow or activity name clashes with an earlier skill's is
+    sagaflow's built-in activities (and the seed functions skills list for
+    them) are not here: :class:`SagaflowPlugin` adds them. A skill whose
+    workflow or activity name clashes with sagaflow's or an earlier skill's is
     marked as an error and left out; the others still run.
     """
-    from sagaflow._engine import scheduled  # schedule firings: see sagaflow._engine.scheduled
-
-    workflows: dict[str, type] = {scheduled.WORKFLOW_NAME: scheduled.ScheduledRunWorkflow}
-    activities: dict[str, Callable[..., Any]] = {
-        "sagaflow_finalize_run": finalize_run, "sagaflow_gate_inbox": gate_inbox,
-        scheduled.PREPARE_ACTIVITY: scheduled.prepare_activity(loaded),
-    }
+    reserved = {SCHEDULED_WORKFLOW}
+    builtin = BUILTIN_ACTIVITIES | {PREPARE_ACTIVITY}
+    workflows: dict[str, type] = {}
+    activities: dict[str, Callable[..., Any]] = {}
     names: dict[str, str] = {}
     for spec in loaded.registry:
         info = next((i for i in loaded.infos if i.name == spec.name and i.status == "ok"), None)
         problem = None
         wf_name = spec.workflow_name
-        if wf_name in workflows and workflows[wf_name] is not spec.workflow_cls:
+        if wf_name in reserved or (wf_name in workflows and workflows[wf_name] is not spec.workflow_cls):
             owner = names.get(wf_name, "sagaflow")
             problem = f"its workflow name {wf_name!r} is already used by skill {owner!r}"
         own: dict[str, Callable[..., Any]] = {}
         for fn in spec.activities:
-            act = _activity_name(fn)
+            act = activity_name(fn)
+            if any(fn is seed for seed in SEED_ACTIVITIES.values()):
+                continue  # the plugin registers the built-in under this name
             if act is None:
                 problem = f"{getattr(fn, '__name__', fn)!r} is not an @activity.defn function"
+            elif act in builtin:
+                problem = f"its activity name {act!r} is one of sagaflow's own"
             elif act in activities and activities[act] is not fn:
                 problem = f"its activity name {act!r} is already registered by another skill"
             else:
@@ -83,30 +92,24 @@ def collect(loaded: LoadedSkills) -> tuple[list[type], list[Callable[..., Any]],
 
 
 def build_worker(
-    client: Client, settings: Settings, loaded: LoadedSkills, *,
+    client: Client, home: Home, settings: Settings, loaded: LoadedSkills, *,
     pool: str | None = None, max_concurrent: int | None = None,
 ) -> Worker:
-    """A Worker for every skill that loaded, with sagaflow's interceptors.
+    """A Worker for every skill that loaded, configured by :class:`SagaflowPlugin`.
 
     Args:
         pool: serve this pool's task queue instead of the base one.
         max_concurrent: at most this many activities (model calls) at once.
     """
     workflows, activities, names = collect(loaded)
-    limits: dict[str, Any] = {}
-    if max_concurrent:
-        limits["max_concurrent_activities"] = max_concurrent
+    plugin = SagaflowPlugin(home, settings, names, loaded=loaded)
     return Worker(
         client,
         task_queue=pool_queue(settings.task_queue, pool),
-        **limits,
+        max_concurrent_activities=max_concurrent or None,
         workflows=workflows,
         activities=activities,
-        interceptors=[SagaflowInterceptor(names, settings.heartbeat_seconds)],
-        workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules("sagaflow")
-        ),
-        workflow_failure_exception_types=[Exception],
+        plugins=[plugin],
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
         sticky_queue_schedule_to_start_timeout=timedelta(seconds=1),
     )
@@ -153,7 +156,7 @@ async def run_worker(
     _report(loaded.infos)
     client = await connect(settings)
     await ensure_registered(client, client.namespace)
-    worker = build_worker(client, settings, loaded, pool=pool, max_concurrent=max_concurrent)
+    worker = build_worker(client, home, settings, loaded, pool=pool, max_concurrent=max_concurrent)
     lock = None
     if pool is None:
         lock = daemon.acquire_lock(home)

@@ -4,8 +4,8 @@
 keeps the run and its steps (shape: see :mod:`sagaflow.runs.timeline`) and
 returns what each event meant as ``{"event": kind, ...}`` dicts (kinds: see
 :mod:`sagaflow.runs.follow`). Payloads are decoded only where needed: the
-memo, spawn_subagent inputs (for the role) and results that carry the
-``sagaflow_step`` envelope (for tokens and cost).
+memo, spawn_subagent inputs (for the role) and spawn_subagent results, a
+:class:`~sagaflow._engine.model_call.ModelStepResult` (for tokens and cost).
 """
 
 from __future__ import annotations
@@ -15,14 +15,17 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sagaflow._engine import meta
+from sagaflow._engine.activities import SPAWN_SUBAGENT
+from sagaflow._engine.model_call import ModelStepResult, StepUsage
 from sagaflow.errors import RunNotFoundError
+from sagaflow.pricing import USAGE_KEYS
 
 if TYPE_CHECKING:
     from temporalio.api.common.v1 import Payload
     from temporalio.api.history.v1 import HistoryEvent
     from temporalio.converter import DataConverter
 
-TOKEN_KEYS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+TOKEN_KEYS = USAGE_KEYS
 CLOSE_KINDS = {
     "workflow_execution_completed_event_attributes": "completed",
     "workflow_execution_failed_event_attributes": "failed",
@@ -32,7 +35,6 @@ CLOSE_KINDS = {
     "workflow_execution_continued_as_new_event_attributes": "continued_as_new",
 }
 _STEP_CLOSE = {"completed": "completed", "failed": "failed", "timed_out": "timed_out", "canceled": "canceled"}
-_ENVELOPE_BYTES = f'"{meta.ENVELOPE_KEY}"'.encode()
 
 
 def iso(value: datetime | None) -> str | None:
@@ -88,14 +90,14 @@ class HistoryFold:
             return values[0] if values else None
         return None
 
-    async def _envelope(self, payloads: Any) -> dict[str, Any] | None:
+    async def _usage(self, payloads: Any) -> StepUsage | None:
+        """The usage of a model step's result (None when it is not a ModelStepResult)."""
         if not payloads:
             return None
-        if self.conv.payload_codec is None and not any(_ENVELOPE_BYTES in p.data for p in payloads):
-            return None
-        value = await self._value(payloads)
-        info = value.get(meta.ENVELOPE_KEY) if isinstance(value, dict) else None
-        return info if isinstance(info, dict) else None
+        with contextlib.suppress(Exception):
+            values = await self.conv.decode(list(payloads), [ModelStepResult])
+            return values[0].usage if values and isinstance(values[0], ModelStepResult) else None
+        return None
 
     def _search(self, fields: Any) -> dict[str, Any]:
         changed: dict[str, Any] = {}
@@ -218,7 +220,7 @@ class HistoryFold:
         when = _when(event)
         if kind == "activity_task_scheduled_event_attributes":
             role = None
-            if attrs.activity_type.name in ("spawn_subagent",):
+            if attrs.activity_type.name == SPAWN_SUBAGENT:
                 value = await self._value(attrs.input.payloads)
                 role = value.get("role") if isinstance(value, dict) else None
             step: dict[str, Any] = {
@@ -247,26 +249,24 @@ class HistoryFold:
                     next_retry_in_seconds=None,
                     duration_seconds=_secs(self.times[scheduled_id], when))
         if suffix == "completed":
-            self._account(step, await self._envelope(attrs.result.payloads))
+            if step["type"] == SPAWN_SUBAGENT:
+                self._account(step, await self._usage(attrs.result.payloads))
             return [self._step_event("step_completed", event, step) | {
                 "tokens": self.totals()["tokens"], "cost_usd_total": self.cost}]
         if hasattr(attrs, "failure") and attrs.HasField("failure"):
             step["error"] = attrs.failure.message or step["error"]
         return [self._step_event("step_failed", event, step)]
 
-    def _account(self, step: dict[str, Any], info: dict[str, Any] | None) -> None:
-        if not info:
+    def _account(self, step: dict[str, Any], usage: StepUsage | None) -> None:
+        if usage is None:
             return
-        step["model"] = info.get("model")
-        for key in TOKEN_KEYS:
-            value = info.get(key)
-            if isinstance(value, int):
-                step[key] = value
-                self.tokens[key] += value
-        cost = info.get("cost_usd")
-        if isinstance(cost, int | float):
-            step["cost_usd"] = float(cost)
-            self.cost = (self.cost or 0.0) + float(cost)
+        step["model"] = usage.model
+        for key, value in usage.tokens().items():
+            step[key] = value
+            self.tokens[key] += value
+        if usage.cost_usd is not None:
+            step["cost_usd"] = usage.cost_usd
+            self.cost = (self.cost or 0.0) + usage.cost_usd
 
     def _step_event(self, kind: str, event: HistoryEvent, step: dict[str, Any]) -> dict[str, Any]:
         return self._base(kind, event) | {k: step[k] for k in (

@@ -129,7 +129,7 @@ async def launch(
     options: LaunchOptions | None = None,
 ) -> LaunchOutcome:
     """Validate, make sure server and worker are up, start or attach, maybe await."""
-    from sagaflow._engine.meta import pool_queue, run_options
+    from sagaflow._engine.meta import DEFAULT_POOL, RunConfig, RunOptions, pool_queue
     from sagaflow.errors import UsageError
 
     options = options or LaunchOptions()
@@ -157,10 +157,13 @@ async def launch(
 
                 shutil.rmtree(home.run_dir(prepared.run_id), ignore_errors=True)
             raise
-    memo_options = run_options(
-        base_queue=settings.task_queue, pool=options.pool, budget_usd=options.budget_usd,
-        timeout_seconds=options.timeout_seconds,
+    memo_options = RunOptions(
+        base_queue=settings.task_queue, pool=options.pool or DEFAULT_POOL,
+        budget_usd=options.budget_usd, timeout_seconds=options.timeout_seconds,
         step_timeouts=settings.step_timeouts_for(skill),
+        config=RunConfig.from_settings(
+            settings, prepared.record.transport, prepared.record.skill_dir
+        ),
     )
     handle, fresh = await runs.start(
         client, settings, prepared, options=memo_options, if_exists=options.if_exists

@@ -14,6 +14,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from sagaflow._engine.failures import failure_reason
+from sagaflow._engine.meta import RunOptions
 from sagaflow.config import Settings
 from sagaflow.errors import RunNotFoundError, SagaflowError, UsageError
 from sagaflow.skills.prepare import Prepared
@@ -43,12 +44,13 @@ def exists_error(run_id: str) -> UsageError:
 
 async def start(
     client: Client, settings: Settings, prepared: Prepared, *,
-    options: dict[str, Any] | None = None, if_exists: str | None = None,
+    options: RunOptions | None = None, if_exists: str | None = None,
 ) -> tuple[WorkflowHandle[Any, Any], bool]:
     """Start the run, or attach to the run with the same id.
 
     Args:
-        options: the run's ``sagaflow`` memo (``meta.run_options``): pool, budget, timeouts.
+        options: the run's ``sagaflow`` memo entry: pool, budget, timeouts and the
+            configuration its activities use (default: the base queue, no config).
         if_exists: what an existing run with this id means — ``attach`` (default for an
             open run), ``fail``, or ``replace`` (terminate it and start afresh).
 
@@ -58,7 +60,7 @@ async def start(
     from sagaflow._engine import meta
     from sagaflow._engine.search_attributes import initial
 
-    options = options or meta.run_options(base_queue=settings.task_queue)
+    options = options or RunOptions(base_queue=settings.task_queue)
     if prepared.attach:
         handle = client.get_workflow_handle(prepared.run_id)
         await describe(handle)
@@ -71,18 +73,18 @@ async def start(
             WorkflowIDConflictPolicy.TERMINATE_EXISTING, WorkflowIDReusePolicy.ALLOW_DUPLICATE
         ),
     }[if_exists]
-    timeout = options.get("timeout_seconds")
+    timeout = options.timeout_seconds
     try:
         handle = await client.start_workflow(
             prepared.spec.workflow_name,
             prepared.workflow_input,
             id=prepared.run_id,
-            task_queue=meta.pool_queue(settings.task_queue, options.get("pool")),
+            task_queue=meta.pool_queue(settings.task_queue, options.pool),
             id_conflict_policy=conflict,
             id_reuse_policy=reuse,
             memo=meta.memo_for(prepared.record.skill, prepared.record.args, options),
             search_attributes=initial(prepared.record.skill),
-            execution_timeout=timedelta(seconds=float(timeout) + TIMEOUT_GRACE_SECONDS)
+            execution_timeout=timedelta(seconds=timeout + TIMEOUT_GRACE_SECONDS)
             if timeout else None,
         )
     except WorkflowAlreadyStartedError:

@@ -1,0 +1,134 @@
+"""One Temporal plugin that carries everything sagaflow adds to a worker.
+
+:class:`SagaflowPlugin` is a :class:`temporalio.plugin.SimplePlugin`; the same
+object configures a ``Worker`` (the daemon and pool workers use it through
+:func:`sagaflow._engine.worker.build_worker`), a ``Replayer`` and in-process
+tests, so they can never drift apart::
+
+    plugin = SagaflowPlugin(home, settings, {"HelloWorldWorkflow": "hello-world"})
+    worker = Worker(client, task_queue="q", workflows=[HelloWorldWorkflow], plugins=[plugin])
+    replayer = Replayer(workflows=[HelloWorldWorkflow], plugins=[plugin])
+
+What it adds:
+
+* the built-in activities, bound methods of one
+  :class:`~sagaflow._engine.activities.SagaflowActivities` (``write_artifact``,
+  ``spawn_subagent``, ``emit_finding``, ``sagaflow_finalize_run``,
+  ``sagaflow_gate_inbox``); a skill's own listing of the seed functions
+  (``sagaflow.durable.activities.*``) is replaced by them, never registered twice;
+* the workflow interceptor (:mod:`sagaflow._engine.interceptors`): run control,
+  budget, pause, timeouts, the run's config handed to activities, inbox entries;
+* the sandboxed workflow runner with ``sagaflow`` passed through (workflow code
+  imports :mod:`sagaflow.workflow` inside ``imports_passed_through()``);
+* ``workflow_failure_exception_types=[Exception]``: any exception, including a
+  nondeterminism error, fails the run instead of retrying its workflow task;
+* with ``loaded`` skills: the scheduled-run workflow and its prepare activity
+  (:mod:`sagaflow._engine.scheduled`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from temporalio.plugin import SimplePlugin
+from temporalio.worker import WorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from sagaflow._engine.activities import SEED_ACTIVITIES, SagaflowActivities
+from sagaflow._engine.interceptors import SagaflowInterceptor
+from sagaflow._engine.meta import RunConfig
+from sagaflow.config import Settings
+from sagaflow.errors import TransportError
+from sagaflow.paths import Home
+
+if TYPE_CHECKING:
+    from sagaflow.skills.discovery import LoadedSkills
+
+PLUGIN_NAME = "sagaflow"
+
+
+def sandbox_runner() -> WorkflowRunner:
+    """The sandboxed runner with ``sagaflow`` passed through (imported once, not per run)."""
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules("sagaflow")
+    )
+
+
+def default_run_config(settings: Settings) -> RunConfig:
+    """The worker's configuration for steps that carry none: its settings' tiers and
+    transport (``auto`` resolved now, once; unresolvable stays ``auto`` and fails the call)."""
+    from sagaflow.models import choose_transport
+
+    try:
+        transport = choose_transport(settings)
+    except TransportError:
+        transport = settings.transport
+    return RunConfig.from_settings(settings, transport)
+
+
+class SagaflowPlugin(SimplePlugin):
+    """sagaflow's activities, interceptor, sandbox and failure policy as one plugin.
+
+    Args:
+        home: The sagaflow home (run directories, inbox).
+        settings: Supply the heartbeat cap default and the worker's fallback run
+            configuration (for steps of runs launched without one).
+        skills_by_workflow: Workflow type -> skill name, for the workflows that are
+            sagaflow runs (they get run control, inbox entries...). Default: the
+            skills in ``loaded``, else none.
+        heartbeat_cap_seconds: Cap on model steps' heartbeat timeout (a dead worker is
+            noticed this fast). Default ``settings.heartbeat_seconds``.
+        loaded: The skills this worker runs; enables the scheduled-run workflow,
+            whose prepare activity launches runs from them.
+        activities: The built-in activities' instance; default
+            ``SagaflowActivities(home, defaults=default_run_config(settings))``. Tests pass
+            one with a fake ``complete`` or ``notify``.
+    """
+
+    def __init__(
+        self,
+        home: Home,
+        settings: Settings,
+        skills_by_workflow: Mapping[str, str] | None = None,
+        *,
+        heartbeat_cap_seconds: float | None = None,
+        loaded: LoadedSkills | None = None,
+        activities: SagaflowActivities | None = None,
+    ) -> None:
+        if skills_by_workflow is None:
+            skills_by_workflow = (
+                {spec.workflow_name: spec.name for spec in loaded.registry} if loaded else {}
+            )
+        self.home = home
+        self.settings = settings
+        self.skills_by_workflow = dict(skills_by_workflow)
+        self.builtin = activities or SagaflowActivities(
+            home, defaults=default_run_config(settings)
+        )
+        own: list[Callable[..., Any]] = self.builtin.all()
+        workflows: list[type] = []
+        if loaded is not None:
+            from sagaflow._engine import scheduled
+
+            preparer = scheduled.Preparer(home, settings, loaded, self.builtin.defaults)
+            own.append(preparer.prepare_scheduled_run)
+            workflows.append(scheduled.ScheduledRunWorkflow)
+        self.own_activities = own
+        cap = settings.heartbeat_seconds if heartbeat_cap_seconds is None else heartbeat_cap_seconds
+        super().__init__(
+            PLUGIN_NAME,
+            activities=self._with_builtins,
+            workflows=workflows,
+            interceptors=[SagaflowInterceptor(self.skills_by_workflow, cap)],
+            workflow_runner=sandbox_runner(),
+            workflow_failure_exception_types=[Exception],
+        )
+
+    def _with_builtins(
+        self, existing: Sequence[Callable[..., Any]] | None
+    ) -> Sequence[Callable[..., Any]]:
+        """The worker's activities minus the seed functions, plus the built-ins."""
+        seeds = set(map(id, SEED_ACTIVITIES.values()))
+        kept = [fn for fn in existing or () if id(fn) not in seeds]
+        return [*kept, *self.own_activities]
