@@ -31,10 +31,16 @@ from temporalio.worker import Worker
 
 from sagaflow import inbox
 from sagaflow._engine import meta
+from sagaflow._engine.activities import SagaflowActivities
 from sagaflow._engine.control_types import RunStatus
+from sagaflow._engine.meta import RunConfig, RunOptions
+from sagaflow._engine.plugin import SagaflowPlugin
 from sagaflow._engine.search_attributes import initial
+from sagaflow._engine.worker import collect
 from sagaflow.config import Settings, load_settings
+from sagaflow.models import ModelReply, complete
 from sagaflow.paths import Home
+from sagaflow.pricing import Price
 from sagaflow.skills.discovery import LoadedSkills, load_skills
 from sagaflow.skills.registry import SkillSpec
 
@@ -70,10 +76,46 @@ async def register_search_attributes(client: Client) -> None:
             raise
 
 
-def build_worker(client: Client, settings: Settings, loaded: LoadedSkills) -> Worker:
-    from sagaflow._engine.worker import build_worker as sagaflow_worker
+#: what inline runs (and the worker's defaults) are configured with; the transport is only
+#: a label here (FakeModel answers whatever it names); the fake model costs $0.40 per call
+FAKE_MODEL = "fake-model"
+FAKE_CONFIG = RunConfig(
+    transport="anthropic", models={"HAIKU": FAKE_MODEL, "SONNET": FAKE_MODEL},
+    prices={FAKE_MODEL: Price(input=0.4, output=0.0, cache_write=0.0, cache_read=0.0)},
+)
 
-    return sagaflow_worker(client, settings, loaded)
+
+@dataclass
+class FakeModel:
+    """A model transport (``SagaflowActivities(complete=...)``): records calls, answers
+    ``RESULT|<n>`` with 1,000,000 input tokens, which costs $0.40 at ``FAKE_CONFIG``'s price.
+    The ``scripted`` transport (a skill's replies.yaml, no model) is left to sagaflow's own."""
+
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    input_tokens: int = 1_000_000
+
+    async def __call__(
+        self, transport: str, *, model: str, system: str, user: str, max_tokens: int,
+        skill_dir: Path | None = None,
+    ) -> ModelReply:
+        self.calls.append({"transport": transport, "model": model, "system": system, "user": user})
+        if transport == "scripted":
+            return await complete(transport, model=model, system=system, user=user,
+                                  max_tokens=max_tokens, skill_dir=skill_dir)
+        text = f"STRUCTURED_OUTPUT_START\nRESULT|{len(self.calls)}\nSTRUCTURED_OUTPUT_END"
+        return ModelReply(text=text, model=model, transport=transport,
+                          usage={"input_tokens": self.input_tokens, "output_tokens": 10})
+
+
+def build_worker(e: Engine, client: Client) -> Worker:
+    """The daemon's worker (sagaflow's plugin over the loaded skills) with a fake model."""
+    workflows, activities, names = collect(e.loaded)
+    builtin = SagaflowActivities(
+        e.home, defaults=FAKE_CONFIG, complete=e.model, notify=lambda *note: e.notes.append(note)
+    )
+    plugin = SagaflowPlugin(e.home, e.settings, names, loaded=e.loaded, activities=builtin)
+    return Worker(client, task_queue=e.task_queue, workflows=workflows, activities=activities,
+                  plugins=[plugin])
 
 
 @dataclass
@@ -84,8 +126,9 @@ class Engine:
     home: Home
     settings: Settings
     loaded: LoadedSkills
+    model: FakeModel = field(default_factory=FakeModel)
+    notes: list[tuple[str, str]] = field(default_factory=list)  # desktop notifications
     env: WorkflowEnvironment | None = None
-    handles: list[WorkflowHandle[Any, Any]] = field(default_factory=list)
 
     @property
     def client(self) -> Client:
@@ -114,7 +157,7 @@ class Engine:
         async with env:
             self.env = env
             await register_search_attributes(env.client)
-            async with build_worker(env.client, self.settings, self.loaded):
+            async with build_worker(self, env.client):
                 try:
                     return await scenario(self)
                 finally:
@@ -122,16 +165,22 @@ class Engine:
 
     # -- starting runs ----------------------------------------------------------------
 
-    async def launch(self, skill: str, args: dict[str, str] | None = None, **options: Any
-                     ) -> WorkflowHandle[Any, Any]:
+    async def launch(
+        self, skill: str, args: dict[str, str] | None = None, *, transport: str | None = None,
+        **options: Any,
+    ) -> WorkflowHandle[Any, Any]:
         """Start a test skill as ``sagaflow launch`` does (prepare, run.json, memo, attributes)."""
         from sagaflow.runs.start import start
         from sagaflow.skills.prepare import prepare
 
         prepared = await asyncio.to_thread(
-            prepare, self.home, self.settings, self.loaded, skill, dict(args or {})
+            prepare, self.home, self.settings, self.loaded, skill, dict(args or {}),
+            transport=transport,
         )
-        opts = meta.run_options(base_queue=self.task_queue, **options)
+        config = RunConfig.from_settings(
+            self.settings, prepared.record.transport, prepared.record.skill_dir
+        )
+        opts = RunOptions(base_queue=self.task_queue, config=config, **options)
         handle, _ = await start(self.client, self.settings, prepared, options=opts)
         return handle
 
@@ -139,7 +188,7 @@ class Engine:
         """Start an inline skill (``t-gates``...) with sagaflow's memo and attributes."""
         spec = self.loaded.registry.get(skill)
         assert spec is not None, skill
-        opts = meta.run_options(base_queue=self.task_queue, **options)
+        opts = RunOptions(base_queue=self.task_queue, config=FAKE_CONFIG, **options)
         return await self.client.start_workflow(
             spec.workflow_name, arg, id=f"{skill}-{uuid.uuid4().hex[:8]}",
             task_queue=self.task_queue, memo=meta.memo_for(skill, {}, opts),
