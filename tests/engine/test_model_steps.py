@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import FAKE_MODEL, Engine
 from engine_workflows import StepsInput
+from harness import FAKE_MODEL, Engine
 from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
 
 from sagaflow._engine import meta

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from conftest import Engine
+from harness import Engine
 from temporalio.client import WorkflowFailureError
 
 from sagaflow._engine import meta, scheduled
