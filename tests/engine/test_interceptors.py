@@ -165,3 +165,14 @@ def test_saga_compensates_a_failed_step_and_records_failed(engine: Engine) -> No
         assert (await e.attributes(handle))[meta.SA_STATE] == "failed"
 
     engine.run(scenario)
+
+
+def test_a_signal_that_never_comes_fails_the_run_after_compensating(engine: Engine) -> None:
+    async def scenario(e: Engine) -> None:
+        handle = await e.launch("saga-signal", {"wait": "86400"})  # a day, skipped
+        reason = failure_reason(await failure(handle))
+        assert reason == "no 'manager_approval' signal within 86400s"
+        assert (run_dir(e, handle) / "unbooked.txt").read_text() == "booking undone"
+        assert (await e.entry(handle.id, "FAILED")).summary == f"TimeoutError: {reason}"
+
+    engine.run(scenario)
