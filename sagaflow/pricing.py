@@ -33,6 +33,9 @@ CACHE_WRITE_FACTOR = 1.25
 CACHE_READ_FACTOR = 0.1
 FREE_MODELS = frozenset({"scripted"})
 PRICE_KEYS = ("input", "output", "cache_write", "cache_read")
+#: the token counts of one model call, as the Messages API ``usage`` object names them;
+#: the one list every layer (transports, activities, run control, show/tail) uses
+#: (in the order of PRICE_KEYS, the figure each count is priced at)
 USAGE_KEYS = (
     "input_tokens",
     "output_tokens",
@@ -182,13 +185,11 @@ def cost_of(
     price = price_for(model, table)
     if price is None:
         return None
-    total = (
-        int(usage.get("input_tokens") or 0) * price.input
-        + int(usage.get("output_tokens") or 0) * price.output
-        + int(usage.get("cache_creation_input_tokens") or 0) * price.cache_write
-        + int(usage.get("cache_read_input_tokens") or 0) * price.cache_read
+    total = sum(
+        int(usage.get(tokens) or 0) * getattr(price, figure)
+        for tokens, figure in zip(USAGE_KEYS, PRICE_KEYS, strict=True)
     )
-    return total / MTOK
+    return float(total) / MTOK
 
 
 def format_usd(value: float | None) -> str:

@@ -1,7 +1,9 @@
 """Per-run records: ids and ``runs/<run_id>/run.json``.
 
-The record lets activities find a run's directory, skill and transport from
-the workflow id alone, so none of that has to travel through Temporal history.
+The record is what this home knows locally about a run it launched: its skill,
+directory, arguments and transport, for attaching to it again (``launch --id``)
+and for the CLI. Activities do not read it: what they need travels in the run's
+memo (:class:`sagaflow._engine.meta.RunConfig`).
 """
 
 from __future__ import annotations

@@ -12,7 +12,10 @@ Inside a ``@workflow.defn`` class, import it through the sandbox pass-through::
 What is here:
 
 * activities every worker registers, by name: ``write_artifact``, ``spawn_subagent``
-  (one model call), ``emit_finding`` (an inbox entry), with their input dataclasses;
+  (one model call; the skill receives its parsed output, a ``dict[str, str]``, while
+  history keeps the output with its tokens and cost), ``emit_finding`` (an inbox
+  entry), with their input dataclasses; the worker's plugin supplies them whether or
+  not a ``SkillSpec`` lists them;
 * ``ApprovalGate`` / ``Decision`` — a human decision, with timeout and default;
 * ``wait_for_signal`` — the oldest buffered signal of a name (timeout in seconds);
 * ``Saga`` — compensations run newest first on failure or cancellation;

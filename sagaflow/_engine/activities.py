@@ -33,15 +33,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import json
 import os
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -49,15 +46,16 @@ from temporalio.exceptions import ApplicationError
 from sagaflow import inbox
 from sagaflow._engine import framework_activities as framework
 from sagaflow._engine.control import GATE_ACTIVITY, GateInboxInput
-from sagaflow._engine.meta import RunConfig
+from sagaflow._engine.meta import EMIT_FINDING, SPAWN_SUBAGENT, WRITE_ARTIFACT, RunConfig
 from sagaflow._engine.model_call import WORKER_ID, CompleteFn, ModelStepResult, run_model_step
 from sagaflow.errors import SagaflowError, TransportError
+from sagaflow.models import choose_transport
 from sagaflow.models import complete as model_complete
 from sagaflow.paths import Home
 
-WRITE_ARTIFACT = "write_artifact"
-SPAWN_SUBAGENT = "spawn_subagent"
-EMIT_FINDING = "emit_finding"
+if TYPE_CHECKING:
+    from sagaflow.config import Settings
+
 #: built-in activities that take the run's RunConfig as their second argument
 CONFIGURED_ACTIVITIES = frozenset({SPAWN_SUBAGENT, EMIT_FINDING})
 #: names of every activity SagaflowActivities registers
@@ -118,43 +116,6 @@ async def _heartbeat_forever(interval: float) -> None:
         await asyncio.sleep(interval)
 
 
-_pending_notifications: set[asyncio.Task[None]] = set()
-
-
-def desktop_notify(title: str, body: str) -> None:
-    """Best-effort desktop notification; never blocks, never raises."""
-    if shutil.which("notify-send"):
-        argv = ["notify-send", title, body[:200]]
-    elif shutil.which("osascript"):
-        script = f"display notification {json.dumps(body[:200])} with title {json.dumps(title)}"
-        argv = ["osascript", "-e", script]
-    else:
-        return
-
-    async def _run() -> None:
-        with contextlib.suppress(Exception):
-            proc = await asyncio.create_subprocess_exec(
-                *argv, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
-            )
-            try:
-                await asyncio.wait_for(proc.wait(), timeout=5)
-            except TimeoutError:
-                proc.kill()
-
-    task = asyncio.get_running_loop().create_task(_run())
-    _pending_notifications.add(task)
-    task.add_done_callback(_pending_notifications.discard)
-
-
-def _quiet(_title: str, _body: str) -> None:
-    return None
-
-
-def default_notifier() -> framework.Notify:
-    """Desktop notifications, unless ``SAGAFLOW_NO_NOTIFY`` is set (read once, at build)."""
-    return _quiet if os.environ.get("SAGAFLOW_NO_NOTIFY") else desktop_notify
-
-
 class SagaflowActivities:
     """sagaflow's built-in activities, bound to their dependencies.
 
@@ -165,8 +126,7 @@ class SagaflowActivities:
         complete: The model transport call (default :func:`sagaflow.models.complete`;
             tests pass a fake).
         notify: ``notify(title, body)`` for desktop notifications (default
-            :func:`desktop_notify`, or none when ``SAGAFLOW_NO_NOTIFY`` is set when
-            the worker is built).
+            :func:`~sagaflow._engine.framework_activities.default_notifier`).
         worker_id: Shown per model step (default ``host:pid``).
     """
 
@@ -178,7 +138,7 @@ class SagaflowActivities:
         self.home = home
         self.defaults = defaults
         self.complete: CompleteFn = complete or model_complete
-        self.notify = notify or default_notifier()
+        self.notify = notify or framework.default_notifier()
         self.worker_id = worker_id
 
     def all(self) -> list[Callable[..., Any]]:
@@ -264,21 +224,27 @@ class SagaflowActivities:
         return await framework.gate_inbox(self.home.inbox, inp, self.notify)
 
 
-@functools.cache
-def direct_activities() -> SagaflowActivities:
-    """The instance the seed functions use when called directly (not on a sagaflow worker).
+def worker_run_config(settings: Settings) -> RunConfig:
+    """The configuration for steps that carry none: the settings' tiers, prices and
+    transport (``auto`` resolved now, once: API key, else the claude CLI; when neither
+    is there it stays ``auto`` and a model call fails with the reason)."""
+    try:
+        transport = choose_transport(settings)
+    except TransportError:
+        transport = settings.transport
+    return RunConfig.from_settings(settings, transport)
 
-    Built once per process from :meth:`Home.current` and its ``config.yaml``; the
-    transport is the configured one (``auto``: API key, else the claude CLI).
+
+def direct_activities() -> SagaflowActivities:
+    """The instance a seed function uses when called directly (not on a sagaflow worker).
+
+    Built per call from :meth:`Home.current` and its ``config.yaml``
+    (:func:`worker_run_config`).
     """
     from sagaflow.config import load_settings
-    from sagaflow.models import choose_transport
 
     home = Home.current()
-    settings = load_settings(home)
-    return SagaflowActivities(
-        home, defaults=RunConfig.from_settings(settings, choose_transport(settings))
-    )
+    return SagaflowActivities(home, defaults=worker_run_config(load_settings(home)))
 
 
 @activity.defn(name=WRITE_ARTIFACT)

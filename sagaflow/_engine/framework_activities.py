@@ -7,12 +7,17 @@
 
 The activities themselves are bound methods of
 :class:`~sagaflow._engine.activities.SagaflowActivities`; the functions here do
-the work with the inbox path and notifier they are given.
+the work with the inbox path and notifier they are given. The notifiers
+(desktop, or quiet under ``SAGAFLOW_NO_NOTIFY``) live here too.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +33,42 @@ FRAMEWORK_STATUSES = frozenset({"FAILED", "CANCELLED", "NEEDS_APPROVAL"})
 
 #: ``notify(title, body)``: a best-effort desktop notification
 Notify = Callable[[str, str], None]
+
+_pending_notifications: set[asyncio.Task[None]] = set()
+
+
+def desktop_notify(title: str, body: str) -> None:
+    """Best-effort desktop notification; never blocks, never raises."""
+    if shutil.which("notify-send"):
+        argv = ["notify-send", title, body[:200]]
+    elif shutil.which("osascript"):
+        script = f"display notification {json.dumps(body[:200])} with title {json.dumps(title)}"
+        argv = ["osascript", "-e", script]
+    else:
+        return
+
+    async def _run() -> None:
+        with contextlib.suppress(Exception):
+            proc = await asyncio.create_subprocess_exec(
+                *argv, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+            )
+            try:
+                await asyncio.wait_for(proc.wait(), timeout=5)
+            except TimeoutError:
+                proc.kill()
+
+    task = asyncio.get_running_loop().create_task(_run())
+    _pending_notifications.add(task)
+    task.add_done_callback(_pending_notifications.discard)
+
+
+def _quiet(_title: str, _body: str) -> None:
+    return None
+
+
+def default_notifier() -> Notify:
+    """Desktop notifications, unless ``SAGAFLOW_NO_NOTIFY`` is set (read once, at build)."""
+    return _quiet if os.environ.get("SAGAFLOW_NO_NOTIFY") else desktop_notify
 
 
 @dataclass(frozen=True)

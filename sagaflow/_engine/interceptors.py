@@ -41,11 +41,11 @@ from temporalio.worker import (
 )
 
 from sagaflow._engine import meta
-from sagaflow._engine.activities import CONFIGURED_ACTIVITIES, EMIT_FINDING, SPAWN_SUBAGENT
+from sagaflow._engine.activities import CONFIGURED_ACTIVITIES
 from sagaflow._engine.control import RunControl, run_options
 from sagaflow._engine.failures import failure_reason
 from sagaflow._engine.framework_activities import FINALIZE_ACTIVITY, FinalizeInput
-from sagaflow._engine.meta import RunOptions
+from sagaflow._engine.meta import EMIT_FINDING, SPAWN_SUBAGENT, RunOptions
 from sagaflow._engine.model_call import ModelStepResult
 from sagaflow.durations import format_duration
 
@@ -72,11 +72,12 @@ class _Outbound(WorkflowOutboundInterceptor):
         options = self.options
         if name == EMIT_FINDING:
             self.emitted = True
-        if options is not None:
-            if name in options.step_timeouts:
-                input.start_to_close_timeout = timedelta(seconds=options.step_timeouts[name])
-            if name in CONFIGURED_ACTIVITIES and options.config is not None and len(input.args) == 1:
-                input.args = [*input.args, options.config]
+        if options is not None and name in options.step_timeouts:
+            input.start_to_close_timeout = timedelta(seconds=options.step_timeouts[name])
+        if name in CONFIGURED_ACTIVITIES and len(input.args) == 1:
+            # Always a second argument (None: the worker's defaults apply): the SDK
+            # decodes arguments by the activity's type hints only when the counts match.
+            input.args = [*input.args, options.config if options is not None else None]
         control = self.control
         if name == SPAWN_SUBAGENT:
             if input.heartbeat_timeout is None or input.heartbeat_timeout > self.cap:

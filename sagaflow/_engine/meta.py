@@ -47,6 +47,11 @@ UPDATE_DECIDE = "sagaflow_decide"
 UPDATE_PAUSE = "sagaflow_pause"
 QUERY_STATUS = "sagaflow_status"
 
+#: the activities every sagaflow worker registers (skills call them by these names)
+WRITE_ARTIFACT = "write_artifact"
+SPAWN_SUBAGENT = "spawn_subagent"
+EMIT_FINDING = "emit_finding"
+
 DEFAULT_POOL = "default"
 #: a pool's task queue is ``<base queue><POOL_INFIX><pool>``
 POOL_INFIX = "-pool-"
@@ -121,20 +126,14 @@ class RunConfig:
                    skill_dir=skill_dir)
 
     def model_for(self, tier: str) -> str:
-        """Model id for a tier.
+        """Model id for a tier, by the one rule :meth:`Settings.model_for` keeps.
 
         Raises:
             ConfigError: an unknown tier (never silently upgraded).
         """
-        from sagaflow.errors import ConfigError
+        from sagaflow.config import Settings
 
-        key = tier.upper()
-        if key not in self.models:
-            raise ConfigError(
-                f"Unknown model tier {tier!r}; use one of {', '.join(sorted(self.models))} "
-                "(or add it under 'models:' in config.yaml)."
-            )
-        return self.models[key]
+        return Settings(models=self.models).model_for(tier)
 
 
 @dataclass(frozen=True)

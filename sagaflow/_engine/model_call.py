@@ -14,7 +14,7 @@ import os
 import re
 import socket
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -86,10 +86,14 @@ class ModelStepResult:
         output: The parsed structured output (``KEY -> value``; see
             :mod:`sagaflow.models.structured`); what the skill receives.
         usage: Tokens, cost and provenance of the call.
+
+    Both fields are required, so a result of another shape (such as the
+    ``{"sagaflow_step": ..., "value": ...}`` envelope of earlier versions) fails
+    to decode loudly instead of handing the skill an empty output.
     """
 
-    output: dict[str, str] = field(default_factory=dict)
-    usage: StepUsage = field(default_factory=lambda: StepUsage(model="", transport=""))
+    output: dict[str, str]
+    usage: StepUsage
 
 
 def _safe(name: str) -> str:

@@ -35,11 +35,9 @@ from temporalio.plugin import SimplePlugin
 from temporalio.worker import WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from sagaflow._engine.activities import SEED_ACTIVITIES, SagaflowActivities
+from sagaflow._engine.activities import SEED_ACTIVITIES, SagaflowActivities, worker_run_config
 from sagaflow._engine.interceptors import SagaflowInterceptor
-from sagaflow._engine.meta import RunConfig
 from sagaflow.config import Settings
-from sagaflow.errors import TransportError
 from sagaflow.paths import Home
 
 if TYPE_CHECKING:
@@ -55,24 +53,12 @@ def sandbox_runner() -> WorkflowRunner:
     )
 
 
-def default_run_config(settings: Settings) -> RunConfig:
-    """The worker's configuration for steps that carry none: its settings' tiers and
-    transport (``auto`` resolved now, once; unresolvable stays ``auto`` and fails the call)."""
-    from sagaflow.models import choose_transport
-
-    try:
-        transport = choose_transport(settings)
-    except TransportError:
-        transport = settings.transport
-    return RunConfig.from_settings(settings, transport)
-
-
 class SagaflowPlugin(SimplePlugin):
     """sagaflow's activities, interceptor, sandbox and failure policy as one plugin.
 
     Args:
         home: The sagaflow home (run directories, inbox).
-        settings: Supply the heartbeat cap default and the worker's fallback run
+        settings: Supplies the heartbeat cap default and the worker's fallback run
             configuration (for steps of runs launched without one).
         skills_by_workflow: Workflow type -> skill name, for the workflows that are
             sagaflow runs (they get run control, inbox entries...). Default: the
@@ -82,7 +68,7 @@ class SagaflowPlugin(SimplePlugin):
         loaded: The skills this worker runs; enables the scheduled-run workflow,
             whose prepare activity launches runs from them.
         activities: The built-in activities' instance; default
-            ``SagaflowActivities(home, defaults=default_run_config(settings))``. Tests pass
+            ``SagaflowActivities(home, defaults=worker_run_config(settings))``. Tests pass
             one with a fake ``complete`` or ``notify``.
     """
 
@@ -104,7 +90,7 @@ class SagaflowPlugin(SimplePlugin):
         self.settings = settings
         self.skills_by_workflow = dict(skills_by_workflow)
         self.builtin = activities or SagaflowActivities(
-            home, defaults=default_run_config(settings)
+            home, defaults=worker_run_config(settings)
         )
         own: list[Callable[..., Any]] = self.builtin.all()
         workflows: list[type] = []

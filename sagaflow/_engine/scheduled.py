@@ -25,13 +25,13 @@ inbox entry under its own workflow id and fails.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from temporalio import activity, workflow
 from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
+from temporalio.converter import BinaryNullPayloadConverter, JSONPlainPayloadConverter
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from sagaflow._engine import meta, search_attributes
@@ -76,16 +76,19 @@ class PreparedRun:
     task_queue: str
 
 
+#: payload encodings whose data is JSON (``null`` included)
+_JSON_ENCODINGS = frozenset({JSONPlainPayloadConverter().encoding, BinaryNullPayloadConverter().encoding})
+
+
 def _as_json_data(value: Any) -> Any:
     """``value`` as the JSON data the worker's payload converter would send."""
     from sagaflow.errors import SkillLoadError
 
-    payload = activity.payload_converter().to_payload(value)
-    encoding = payload.metadata.get("encoding", b"")
-    if encoding == b"json/plain":
-        return json.loads(payload.data)
-    if encoding == b"binary/null":
-        return None
+    converter = activity.payload_converter()
+    payload = converter.to_payload(value)
+    encoding = payload.metadata.get("encoding", b"").decode()
+    if encoding in _JSON_ENCODINGS:
+        return converter.from_payload(payload)  # no type hint: plain JSON data (or None)
     raise SkillLoadError(
         f"The skill's build_input returned {type(value).__name__}, which is not JSON "
         "serializable; return a dataclass, dict or other JSON-friendly value."

@@ -8,6 +8,7 @@ import anthropic
 
 from sagaflow.errors import ModelError
 from sagaflow.models import ModelReply
+from sagaflow.pricing import USAGE_KEYS
 
 _client: anthropic.AsyncAnthropic | None = None
 
@@ -85,11 +86,5 @@ async def call(*, model: str, system: str, user: str, max_tokens: int) -> ModelR
     except anthropic.AnthropicError as exc:
         raise classify(exc) from None
     text = "".join(getattr(block, "text", "") for block in message.content)
-    usage = message.usage
-    counts = {
-        "input_tokens": usage.input_tokens or 0,
-        "output_tokens": usage.output_tokens or 0,
-        "cache_creation_input_tokens": getattr(usage, "cache_creation_input_tokens", 0) or 0,
-        "cache_read_input_tokens": getattr(usage, "cache_read_input_tokens", 0) or 0,
-    }
+    counts = {key: int(getattr(message.usage, key, 0) or 0) for key in USAGE_KEYS}
     return ModelReply(text=text, model=message.model, transport="anthropic", usage=counts)

@@ -9,6 +9,7 @@ import shutil
 
 from sagaflow.errors import ModelError
 from sagaflow.models import ModelReply
+from sagaflow.pricing import USAGE_KEYS
 
 
 async def call(*, model: str, system: str, user: str, max_tokens: int) -> ModelReply:
@@ -40,11 +41,5 @@ async def call(*, model: str, system: str, user: str, max_tokens: int) -> ModelR
             retryable=True,
         )
     usage = data.get("usage") or {}
-    counts = {
-        k: int(usage.get(k) or 0)
-        for k in (
-            "input_tokens", "output_tokens",
-            "cache_creation_input_tokens", "cache_read_input_tokens",
-        )
-    }
+    counts = {key: int(usage.get(key) or 0) for key in USAGE_KEYS}
     return ModelReply(text=str(data.get("result", "")), model=model, transport="claude", usage=counts)

@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sagaflow._engine import meta
-from sagaflow._engine.activities import SPAWN_SUBAGENT
 from sagaflow._engine.model_call import ModelStepResult, StepUsage
 from sagaflow.errors import RunNotFoundError
 from sagaflow.pricing import USAGE_KEYS
@@ -25,7 +24,6 @@ if TYPE_CHECKING:
     from temporalio.api.history.v1 import HistoryEvent
     from temporalio.converter import DataConverter
 
-TOKEN_KEYS = USAGE_KEYS
 CLOSE_KINDS = {
     "workflow_execution_completed_event_attributes": "completed",
     "workflow_execution_failed_event_attributes": "failed",
@@ -69,7 +67,7 @@ class HistoryFold:
         self.closed_at: datetime | None = None
         self.steps: dict[int, dict[str, Any]] = {}
         self.times: dict[int, datetime] = {}  # scheduled event id -> scheduled time
-        self.tokens = dict.fromkeys(TOKEN_KEYS, 0)
+        self.tokens = dict.fromkeys(USAGE_KEYS, 0)
         self.cost: float | None = None
         self.framework: list[dict[str, Any]] = []
         self.workflow_errors: list[str] = []
@@ -220,7 +218,7 @@ class HistoryFold:
         when = _when(event)
         if kind == "activity_task_scheduled_event_attributes":
             role = None
-            if attrs.activity_type.name == SPAWN_SUBAGENT:
+            if attrs.activity_type.name == meta.SPAWN_SUBAGENT:
                 value = await self._value(attrs.input.payloads)
                 role = value.get("role") if isinstance(value, dict) else None
             step: dict[str, Any] = {
@@ -228,7 +226,7 @@ class HistoryFold:
                 "status": "scheduled", "scheduled": iso(when), "started": None, "closed": None,
                 "offset_seconds": _secs(self.started_at, when), "duration_seconds": None,
                 "attempts": 0, "error": None, "next_retry": None, "next_retry_in_seconds": None,
-                "model": None, **dict.fromkeys(TOKEN_KEYS), "cost_usd": None,
+                "model": None, **dict.fromkeys(USAGE_KEYS), "cost_usd": None,
             }
             self.steps[event.event_id] = step
             self.times[event.event_id] = when
@@ -249,7 +247,7 @@ class HistoryFold:
                     next_retry_in_seconds=None,
                     duration_seconds=_secs(self.times[scheduled_id], when))
         if suffix == "completed":
-            if step["type"] == SPAWN_SUBAGENT:
+            if step["type"] == meta.SPAWN_SUBAGENT:
                 self._account(step, await self._usage(attrs.result.payloads))
             return [self._step_event("step_completed", event, step) | {
                 "tokens": self.totals()["tokens"], "cost_usd_total": self.cost}]
@@ -271,7 +269,7 @@ class HistoryFold:
     def _step_event(self, kind: str, event: HistoryEvent, step: dict[str, Any]) -> dict[str, Any]:
         return self._base(kind, event) | {k: step[k] for k in (
             "id", "type", "role", "status", "attempts", "error", "duration_seconds",
-            "model", *TOKEN_KEYS, "cost_usd")}
+            "model", *USAGE_KEYS, "cost_usd")}
 
     def totals(self) -> dict[str, Any]:
         """Tokens and cost so far: ``{"tokens": {...}, "cost_usd": float | None}``."""

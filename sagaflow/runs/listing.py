@@ -141,7 +141,7 @@ def scope_clause(base_queue: str, pool: str | None = None) -> str:
     """Runs of this home (base queue or any pool), or of one pool."""
     if pool is not None:
         return f"TaskQueue = {quote(meta.pool_queue(base_queue, pool), '--pool')}"
-    prefix = meta.pool_queue(base_queue, "x")[:-1]
+    prefix = meta.pool_prefix(base_queue)
     return f"(TaskQueue = {quote(base_queue)} OR TaskQueue STARTS_WITH {quote(prefix)})"
 
 
@@ -168,14 +168,6 @@ def _status_in(statuses: tuple[str, ...]) -> str:
     if len(names) == 1:
         return f"ExecutionStatus = '{names[0]}'"
     return "ExecutionStatus IN (" + ", ".join(f"'{n}'" for n in names) + ")"
-
-
-def pool_of(task_queue: str, base_queue: str) -> str:
-    """The pool a task queue serves (``default`` for the base queue)."""
-    prefix = meta.pool_queue(base_queue, "x")[:-1]
-    if task_queue == base_queue:
-        return meta.DEFAULT_POOL
-    return task_queue[len(prefix):] if task_queue.startswith(prefix) else task_queue
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -205,7 +197,7 @@ async def row_of(wf: WorkflowExecution, base_queue: str) -> dict[str, Any]:
         "state": attrs.get(meta.SA_STATE),
         "waiting": attrs.get(meta.SA_WAITING),
         "cost_usd": float(cost) if cost is not None else None,
-        "pool": pool_of(wf.task_queue, base_queue),
+        "pool": meta.pool_of(wf.task_queue, base_queue),
         "task_queue": wf.task_queue,
         "started": _iso(wf.start_time),
         "closed": _iso(wf.close_time),

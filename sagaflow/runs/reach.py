@@ -80,16 +80,8 @@ async def open_run(client: Client, run_id: str, verb: str) -> WorkflowExecutionD
     return desc
 
 
-def pool_of(desc: WorkflowExecutionDescription, base_queue: str) -> str:
-    """The pool whose workers serve this run (``default`` for the base queue)."""
-    prefix = meta.pool_queue(base_queue, "x")[:-1]
-    if desc.task_queue.startswith(prefix):
-        return desc.task_queue[len(prefix):]
-    return meta.DEFAULT_POOL
-
-
 def no_worker(run_id: str, desc: WorkflowExecutionDescription, base_queue: str) -> WorkerError:
-    pool = pool_of(desc, base_queue)
+    pool = meta.pool_of(desc.task_queue, base_queue)
     command = "sagaflow worker run" + ("" if pool == meta.DEFAULT_POOL else f" --pool {pool}")
     return WorkerError(
         f"No worker answered for run {run_id} on task queue {desc.task_queue} within "

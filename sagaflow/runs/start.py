@@ -97,6 +97,8 @@ async def start(
             f"see it with 'sagaflow show {prepared.run_id}', or start afresh with "
             "--if-exists replace."
         ) from None
+    # temporalio 1.35 exposes no public "started" flag for a start that may attach
+    # (USE_EXISTING); the start response kept on the handle is the only source.
     started = getattr(handle, "_start_workflow_response", None)
     fresh = bool(getattr(started, "started", True))
     return handle, fresh

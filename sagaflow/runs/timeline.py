@@ -34,7 +34,7 @@ Each step::
     duration_seconds    closed - scheduled (so far, for an open step)
     attempts, error (the last failure's message), next_retry (ISO), next_retry_in_seconds,
     model, input_tokens, output_tokens, cache_creation_input_tokens,
-    cache_read_input_tokens, cost_usd   (from the ``sagaflow_step`` envelope; None otherwise)
+    cache_read_input_tokens, cost_usd   (from the step's ModelStepResult; None otherwise)
 
 :class:`~sagaflow.runs.historyfold.HistoryFold` does the history pass;
 :mod:`sagaflow.runs.follow` feeds it the same events live.

@@ -9,13 +9,13 @@ import pytest
 from conftest import Sandbox
 from fake_anthropic import FakeAnthropic
 
+from sagaflow._engine.meta import pool_of
 from sagaflow.errors import UsageError
 from sagaflow.runs.listing import (
     RunFilter,
     build_query,
     make_filter,
     parse_statuses,
-    pool_of,
     quote,
     rfc3339,
     state_label,

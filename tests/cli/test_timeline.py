@@ -71,7 +71,7 @@ def test_show_failed_run_names_the_error(sf: Sandbox, fake_model: FakeAnthropic)
     failed = [s for s in data["steps"] if s["status"] == "failed"]
     assert [(s["type"], s["attempts"]) for s in failed] == [("spawn_subagent", 1)]
     assert "invalid x-api-key" in failed[0]["error"]
-    assert failed[0]["input_tokens"] is None  # no envelope: the call never answered
+    assert failed[0]["input_tokens"] is None  # no ModelStepResult: the call never answered
     human = sf.run("show", _run_id(proc), check=True).stdout
     assert "failure   " in human and "error: " in human and "invalid x-api-key" in human
 

@@ -11,7 +11,6 @@ import asyncio
 import uuid
 from pathlib import Path
 
-import pytest
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
@@ -26,18 +25,6 @@ from sagaflow.runs import start as runs
 from sagaflow.runs.historyfold import HistoryFold
 from sagaflow.skills.discovery import load_skills
 from sagaflow.skills.prepare import prepare
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
-    monkeypatch.setenv("HOME", str(tmp_path / "user"))
-    monkeypatch.setenv("SAGAFLOW_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("SAGAFLOW_NO_NOTIFY", "1")
-    monkeypatch.delenv("SAGAFLOW_SKILLS_PATH", raising=False)
-    monkeypatch.delenv("CLAUDE_CONFIG_DIR", raising=False)
-    home = Home(tmp_path / "home")
-    home.ensure(home.runs)
-    return home
 
 
 async def _run_and_replay(home: Home, cwd: Path) -> None:
