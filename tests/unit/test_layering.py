@@ -36,6 +36,7 @@ LAYERS: dict[str, int] = {
     "models": 1,
     **{base: 0 for base in (
         "inbox", "hook", "config", "paths", "pricing", "runrecord", "durations", "locks", "errors",
+        "procs", "timestamps",  # coming from the platform branch
     )},
 }
 ENTRY_POINTS = {"sagaflow", "sagaflow.__main__"}
