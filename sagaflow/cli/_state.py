@@ -2,36 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from sagaflow.cli.options import GlobalValues
 from sagaflow.config import Settings, load_settings
 from sagaflow.paths import Home
 
-_options: dict[str, Any] = {}
+_root: list[GlobalValues] = [GlobalValues()]
 
 
-def configure(**options: Any) -> None:
-    _options.clear()
-    _options.update(options)
+def configure(values: GlobalValues) -> None:
+    """Remember the root options (called by the root callback, before any command)."""
+    _root[0] = values
+
+
+def root() -> GlobalValues:
+    return _root[0]
 
 
 def verbose() -> bool:
-    return bool(_options.get("verbose"))
+    return _root[0].verbose
 
 
 def home() -> Home:
     return Home.current()
 
 
-def overrides() -> dict[str, Any]:
-    """The root command's Temporal overrides (address, namespace, profile)."""
-    return {k: _options.get(k) for k in ("address", "namespace", "profile")}
-
-
 def settings() -> Settings:
     """Settings from file and env, with the root command's overrides."""
-    return load_settings(home()).with_overrides(
-        address=_options.get("address"),
-        namespace=_options.get("namespace"),
-        profile=_options.get("profile"),
+    return with_root(load_settings(home()), _root[0])
+
+
+def with_root(settings: Settings, values: GlobalValues) -> Settings:
+    """``settings`` with the root options' Temporal overrides (address, namespace, profile)."""
+    return settings.with_overrides(
+        address=values.address, namespace=values.namespace, profile=values.profile
     )

@@ -8,9 +8,14 @@ them, so ``--help``, ``inbox``, ``dismiss``, ``path`` and the hook stay fast.
 
 from __future__ import annotations
 
+import inspect
+from typing import Any
+
 import typer
 
 from sagaflow.cli import _state
+from sagaflow.cli.declare import typer_parameters, with_signature
+from sagaflow.cli.options import GLOBAL_OPTIONS, VERSION_FLAG, GlobalValues, verbose_requested
 
 app = typer.Typer(
     name="sagaflow",
@@ -32,24 +37,20 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
-def root(
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show tracebacks on errors."),
-    address: str | None = typer.Option(
-        None, "--address", help="Temporal address host:port (env TEMPORAL_ADDRESS)."
-    ),
-    namespace: str | None = typer.Option(
-        None, "--namespace", help="Temporal namespace (env TEMPORAL_NAMESPACE)."
-    ),
-    profile: str | None = typer.Option(
-        None, "--profile", help="Temporal envconfig profile (TLS, API key) (env TEMPORAL_PROFILE)."
-    ),
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version."
-    ),
-) -> None:
+def _root(**values: Any) -> None:
     """Durable execution for long-running agent skills, on Temporal."""
-    _state.configure(verbose=verbose, address=address, namespace=namespace, profile=profile)
+    _state.configure(GlobalValues(**{o.dest: values[o.dest] for o in GLOBAL_OPTIONS}))
+
+
+app.callback()(with_signature(_root, [
+    *typer_parameters(GLOBAL_OPTIONS),
+    inspect.Parameter(
+        "version", inspect.Parameter.KEYWORD_ONLY, annotation=bool,
+        default=typer.Option(
+            False, VERSION_FLAG, callback=_version, is_eager=True, help="Print the version."
+        ),
+    ),
+]))
 
 
 def _register() -> None:
@@ -78,7 +79,7 @@ _register()
 
 def run(argv: list[str]) -> int:
     """Run the Typer CLI and return the exit code (never raises)."""
-    from sagaflow.cli.main import guarded, verbose_requested
+    from sagaflow.cli.main import guarded
 
     try:  # recent typer vendors click; older ones depend on it
         from typer._click.exceptions import ClickException  # type: ignore[import-not-found,unused-ignore]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from sagaflow.cli import _state
-from sagaflow.cli.render import emit_json, out
+from sagaflow.cli.render import emit_json, out, paint, status_style
 
 
 def register(app: typer.Typer) -> None:
@@ -20,6 +20,7 @@ def register(app: typer.Typer) -> None:
         else:
             for check in checks:
                 fix = f"  → {check.fix}" if check.fix and check.level != "OK" else ""
-                out(f"{check.level:<4}  {check.name:<12} {check.detail}{fix}")
+                level = paint(f"{check.level:<4}", status_style(check.level))
+                out(f"{level}  {check.name:<12} {check.detail}{fix}")
         if any(c.level == "FAIL" for c in checks):
             raise typer.Exit(1)

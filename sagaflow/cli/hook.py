@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from sagaflow.cli import _state
 from sagaflow.cli.render import emit_json, out
 
+if TYPE_CHECKING:
+    from sagaflow.hook import HookChange
+
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
 
 
-def _render(change: object, as_json: bool) -> None:
+def _render(change: HookChange, as_json: bool) -> None:
     from dataclasses import asdict
 
     if as_json:
-        emit_json(asdict(change))  # type: ignore[call-overload]
+        emit_json(asdict(change))
     else:
-        out(change.message)  # type: ignore[attr-defined]
+        out(change.message)
 
 
 @app.command()

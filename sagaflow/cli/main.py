@@ -1,8 +1,10 @@
 """Process entry point: error policy, clean exit, and the ``launch`` fast path.
 
-``sagaflow launch`` is the command users wait on most, so when it is the first
-word (no global options, no ``--help``) its arguments are parsed here and the
-CLI framework is never imported. Everything else goes through Typer.
+``sagaflow launch`` is the command users wait on most, so its arguments are
+parsed by :func:`sagaflow.cli.options.parse_launch` (from the same option tables
+as the Typer command, by Click's rules) and the CLI framework is never imported.
+Everything else, and every launch Click would answer with help or a usage error,
+goes through Typer.
 """
 
 from __future__ import annotations
@@ -14,10 +16,6 @@ from collections.abc import Callable
 
 from sagaflow.cli.render import err
 from sagaflow.errors import SagaflowError
-
-
-def verbose_requested(argv: list[str]) -> bool:
-    return "--verbose" in argv or "-v" in argv[:1] or bool(os.environ.get("SAGAFLOW_VERBOSE"))
 
 
 def guarded(call: Callable[[], int], verbose: bool) -> int:
@@ -44,26 +42,20 @@ def guarded(call: Callable[[], int], verbose: bool) -> int:
 
 def run(argv: list[str]) -> int:
     """Run the CLI for ``argv`` and return the exit code (never raises)."""
-    from sagaflow.cli.launching import parse_fast
+    from sagaflow.cli.options import parse_launch, verbose_requested
 
-    fast = parse_fast(argv)
-    if fast is None:
+    call = parse_launch(argv)
+    if call is None:
         from sagaflow.cli.app import run as run_cli
 
         return run_cli(argv)
 
-    def call() -> int:
+    def launch() -> int:
         from sagaflow.cli.launching import run_launch
 
-        return run_launch(
-            str(fast["skill"]), list(fast["arg"]), list(fast["extra"]),  # type: ignore[call-overload]
-            wait=bool(fast["wait"]), run_id=fast["run_id"],  # type: ignore[arg-type]
-            transport=fast["transport"], as_json=bool(fast["as_json"]),  # type: ignore[arg-type]
-            pool=fast["pool"], budget_usd=fast["budget_usd"],  # type: ignore[arg-type]
-            timeout=fast["timeout"], if_exists=fast["if_exists"],  # type: ignore[arg-type]
-        )
+        return run_launch(call)
 
-    return guarded(call, verbose_requested(argv))
+    return guarded(launch, verbose_requested(argv))
 
 
 def main() -> None:

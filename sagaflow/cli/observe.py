@@ -4,26 +4,30 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from sagaflow.cli import _state
-from sagaflow.cli.render import emit_json, err, out
+from sagaflow.cli.render import emit_json, err, out, paint, status_style
+
+if TYPE_CHECKING:
+    from sagaflow.runs.follow import Event
+    from sagaflow.runs.timeline import Step, Timeline
 
 
-async def _timeline(run_id: str) -> dict[str, Any]:
+async def _timeline(run_id: str) -> Timeline:
     from sagaflow._engine.client import connect
     from sagaflow.runs.timeline import build_timeline
 
     return await build_timeline(await connect(_state.settings()), run_id)
 
 
-async def _follow(run_id: str, as_json: bool) -> dict[str, Any]:
+async def _follow(run_id: str, as_json: bool) -> Event:
     from sagaflow._engine.client import connect
     from sagaflow.runs.follow import follow, format_event
 
-    def emit(event: dict[str, Any]) -> None:
+    def emit(event: Event) -> None:
         line = json.dumps(event, default=str) if as_json else format_event(event)
         if line is not None:
             sys.stdout.write(line + "\n")
@@ -42,28 +46,30 @@ def _secs(value: Any) -> str:
     return f"{value:.2f}s" if isinstance(value, int | float) else "-"
 
 
-def _step_line(step: dict[str, Any]) -> str:
+def _step_line(step: Step) -> str:
     label = step["type"] + (f"({step['role']})" if step["role"] else "")
-    tokens = [step.get(k) for k in ("input_tokens", "output_tokens")]
+    tokens = [step["input_tokens"], step["output_tokens"]]
+    status = paint(step["status"].ljust(13), status_style(step["status"]))
     parts = [
-        f"#{step['id']:<4} {label:<28} {step['status']:<13} +{_secs(step['offset_seconds']):<8}"
+        f"#{step['id']:<4} {label:<28} {status} +{_secs(step['offset_seconds']):<8}"
         f" {_secs(step['duration_seconds']):<8} x{step['attempts']}",
     ]
     if any(t is not None for t in tokens):
         parts.append(f"{sum(t or 0 for t in tokens)} tok {_money(step['cost_usd'])}")
-    if step["next_retry_in_seconds"] is not None:
-        parts.append(f"next retry in {step['next_retry_in_seconds']:.0f}s")
+    next_retry = step["next_retry_in_seconds"]
+    if next_retry is not None:
+        parts.append(f"next retry in {next_retry:.0f}s")
     if step["error"]:
         parts.append(f"error: {step['error']}")
     return "  " + " · ".join(parts)
 
 
-def _render_timeline(data: dict[str, Any]) -> None:
+def _render_timeline(data: Timeline) -> None:
     state = f" (state {data['state']})" if data["state"] and data["state"] != data["status"] else ""
     tokens = data["tokens"]
     out(f"run       {data['run_id']}")
     out(f"skill     {data['skill']}")
-    out(f"status    {data['status']}{state}")
+    out(f"status    {paint(data['status'], status_style(data['status']))}{state}")
     out(f"args      {json.dumps(data['args'])}")
     out(f"started   {data['started']}")
     out(f"closed    {data['closed'] or '-'}  (duration {_secs(data['duration_seconds'])})")

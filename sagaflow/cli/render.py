@@ -1,12 +1,36 @@
-"""Output helpers: results to stdout, diagnostics to stderr, JSON on request."""
+"""Output helpers: results to stdout, diagnostics to stderr, JSON on request.
+
+On a terminal, tables, colours and the live status line are drawn with rich
+(imported only then: piped output, ``--help``, ``inbox``, ``path`` and the hook
+never load it). Colour honours ``NO_COLOR`` (rich reads it). Piped output is plain
+text whose shape tests pin.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.status import Status
+
+#: rich styles of run, step and schedule statuses (terminal only)
+STATUS_STYLES = {
+    "completed": "green", "ok": "green", "active": "green", "OK": "green",
+    "running": "cyan", "scheduled": "cyan", "waiting": "yellow", "paused": "yellow",
+    "pending_retry": "yellow", "WARN": "yellow",
+    "failed": "red", "timed_out": "red", "terminated": "red", "error": "red", "FAIL": "red",
+    "canceled": "magenta",
+}
+
+
+def status_style(value: str) -> str | None:
+    """The rich style of a status value (None: unstyled)."""
+    return STATUS_STYLES.get(value)
 
 
 def out(text: str) -> None:
@@ -22,38 +46,105 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
-def table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
-    """A plain aligned table (no rich import needed for data output)."""
+def console(stream: IO[str] | None = None) -> Console | None:
+    """A rich console for ``stream`` (stdout by default) when it is a terminal, else None."""
+    stream = stream or sys.stdout
+    if not stream.isatty():
+        return None
+    from rich.console import Console
+
+    return Console(file=stream, highlight=False)
+
+
+def _cell(value: Any) -> str:
+    return str(value) if value is not None else "-"
+
+
+def table(
+    rows: Sequence[Mapping[str, Any]], columns: Sequence[str],
+    styles: Mapping[str, Callable[[str], str | None]] | None = None,
+) -> None:
+    """An aligned table on stdout: plain text when piped, a rich table on a terminal.
+
+    ``styles`` maps a column to a function giving a cell's rich style (default:
+    the ``status`` column coloured by :data:`STATUS_STYLES`).
+    """
     if not rows:
         return
-    cells = [[str(r.get(c) if r.get(c) is not None else "-") for c in columns] for r in rows]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
-    out("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
+    cells = [[_cell(r.get(c)) for c in columns] for r in rows]
+    shown = console()
+    if shown is None:
+        widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+        out("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
+        for row in cells:
+            out("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+        return
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    styled = {"status": status_style, **(styles or {})}
+    grid = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, header_style="bold")
+    for column in columns:
+        grid.add_column(column.upper(), justify="right" if column in ("cost", "runs") else "left")
     for row in cells:
-        out("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+        grid.add_row(*(
+            Text(v, style=(styled[c](v) or "") if c in styled else "")
+            for c, v in zip(columns, row, strict=True)
+        ))
+    shown.print(grid)
+
+
+def paint(text: str, style: str | None, stream: IO[str] | None = None) -> str:
+    """``text`` in a rich ``style`` (ANSI) when ``stream`` is a colour terminal, else as is."""
+    shown = console(stream) if style else None
+    if shown is None:
+        return text
+    from rich.text import Text
+
+    with shown.capture() as captured:
+        shown.print(Text(text, style=style or ""), end="")
+    return captured.get()
+
+
+class _Line:
+    """The status line's text, its elapsed time recomputed at every redraw."""
+
+    def __init__(self, status: StatusLine) -> None:
+        self.status = status
+
+    def __rich__(self) -> str:
+        return self.status.line()
 
 
 class StatusLine:
-    """A live one-line status on stderr (redrawn on a TTY, printed on change otherwise)."""
+    """A live one-line status on stderr (a rich spinner on a TTY, printed on change otherwise)."""
 
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
         self.tty = sys.stderr.isatty()
         self.started = time.monotonic()
         self.last = ""
-        self.drawn = False
+        self.live: Status | None = None
+
+    def line(self) -> str:
+        return f"{self.prefix} {time.monotonic() - self.started:5.1f}s · {self.last}"[:200]
 
     def update(self, text: str) -> None:
-        elapsed = time.monotonic() - self.started
         if self.tty:
-            sys.stderr.write(f"\r\033[K{self.prefix} {elapsed:5.1f}s · {text}"[:200])
-            sys.stderr.flush()
-            self.drawn = True
-        elif text != self.last:
-            err(f"{self.prefix} {elapsed:.1f}s · {text}")
+            self.last = text
+            if self.live is None:
+                from rich.console import Console
+                from rich.status import Status
+
+                self.live = Status(_Line(self), console=Console(file=sys.stderr, highlight=False))
+                self.live.start()
+            return
+        if text != self.last:
+            err(f"{self.prefix} {time.monotonic() - self.started:.1f}s · {text}")
         self.last = text
 
     def clear(self) -> None:
-        if self.tty and self.drawn:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
+        if self.live is not None:
+            self.live.stop()
+            self.live = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -10,10 +10,10 @@ from sagaflow.cli import _state
 from sagaflow.cli.render import emit_json, err, table
 
 if TYPE_CHECKING:
-    from sagaflow.runs.listing import RunFilter
+    from sagaflow.runs.listing import RunFilter, RunRow
 
 
-async def _list(flt: RunFilter) -> list[dict[str, Any]]:
+async def _list(flt: RunFilter) -> list[RunRow]:
     from sagaflow._engine.client import ensure_temporal
     from sagaflow.runs import listing
 

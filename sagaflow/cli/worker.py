@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from sagaflow.cli import _state
-from sagaflow.cli.render import emit_json, err, out
+from sagaflow.cli.render import console, emit_json, err, out, table
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
 
@@ -20,34 +20,23 @@ def run(
     ),
 ) -> None:
     """Run a worker in the foreground (the daemon runs this without --pool)."""
-    import asyncio
+    from sagaflow.runs.workers import run_foreground
 
-    from sagaflow._engine.worker import run_worker, setup_logging
-
-    home = _state.home()
-    home.ensure(home.worker, home.logs)
-    pool = setup_logging(home, pool)
-    asyncio.run(run_worker(home, _state.settings(), pool=pool, max_concurrent=max_concurrent))
+    run_foreground(_state.home(), _state.settings(), pool, max_concurrent)
 
 
 @app.command()
 def start(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Start the worker daemon (or replace it if skills changed)."""
-    import asyncio
+    from dataclasses import asdict
 
-    from sagaflow._engine import daemon
-    from sagaflow._engine.client import ensure_temporal
-    from sagaflow.skills.discovery import discover, fingerprint
+    from sagaflow.runs.workers import start_daemon
 
-    home, settings = _state.home(), _state.settings()
-    home.ensure(home.worker, home.logs)
-    asyncio.run(ensure_temporal(settings))
-    active, _ = discover()
-    pid, action = daemon.ensure_worker(home, settings, fingerprint(active))
+    started = start_daemon(_state.home(), _state.settings())
     if as_json:
-        emit_json({"pid": pid, "action": action, "log": str(home.worker_log)})
+        emit_json(asdict(started))
     else:
-        out(f"worker {action} (pid {pid}); log: {home.worker_log}")
+        out(f"worker {started.action} (pid {started.pid}); log: {started.log}")
 
 
 @app.command()
@@ -79,6 +68,9 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
         raise typer.Exit(1)
     out(f"worker pid {info['pid']} on {info['task_queue']} @ {info['address']} "
         f"since {info['started_at']}")
+    if console() is not None:  # a terminal: the loaded skills as a table
+        table(info["skills"], ["name", "status", "error"])
+        return
     for skill in info["skills"]:
         flag = "ok" if skill.get("status") == "ok" else skill.get("status")
         out(f"  {skill.get('name')}: {flag}")

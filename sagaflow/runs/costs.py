@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, NotRequired, TypedDict
 
 from sagaflow._engine import meta
 from sagaflow.errors import UsageError
@@ -23,6 +23,30 @@ if TYPE_CHECKING:
     from sagaflow.config import Settings
 
 GROUPINGS = ("skill", "day")
+
+
+class CostRow(TypedDict):
+    """One group: its key (a skill name or a local ``YYYY-MM-DD``), run count and USD spent."""
+
+    key: str
+    runs: int
+    cost_usd: float
+
+
+class CostTotal(TypedDict):
+    """All groups together: run count and USD spent."""
+
+    runs: int
+    cost_usd: float
+
+
+class CostReport(TypedDict):
+    """``cost --json``: grouping, rows, total and the window's start (local ISO, seconds)."""
+
+    by: str
+    rows: list[CostRow]
+    total: CostTotal
+    since: NotRequired[str]
 
 
 @dataclass(frozen=True)
@@ -59,7 +83,7 @@ def make_request(*, since: str, by: str, skill: str | None) -> CostRequest:
     return CostRequest(make_filter(since=since, skill=skill, limit=None), key)
 
 
-def summarize(spends: Iterable[Spend], by: str) -> dict[str, Any]:
+def summarize(spends: Iterable[Spend], by: str) -> CostReport:
     """Group spends into ``{"by", "rows": [{key, runs, cost_usd}], "total": {runs, cost_usd}}``.
 
     Rows by skill are the most expensive first; rows by day are in date order.
@@ -71,18 +95,18 @@ def summarize(spends: Iterable[Spend], by: str) -> dict[str, Any]:
         runs_cost[0] += 1
         runs_cost[1] += spend.cost_usd or 0.0
     keys = sorted(groups, key=lambda k: (-groups[k][1], k)) if by == "skill" else sorted(groups)
-    rows: list[dict[str, Any]] = [
+    rows: list[CostRow] = [
         {"key": key, "runs": int(groups[key][0]), "cost_usd": round(groups[key][1], 6)}
         for key in keys
     ]
-    total = {
+    total: CostTotal = {
         "runs": int(sum(runs for runs, _ in groups.values())),
         "cost_usd": round(sum(cost for _, cost in groups.values()), 6),
     }
     return {"by": by, "rows": rows, "total": total}
 
 
-async def cost_report(client: Client, settings: Settings, request: CostRequest) -> dict[str, Any]:
+async def cost_report(client: Client, settings: Settings, request: CostRequest) -> CostReport:
     """Spend in the window, grouped; also says the window's start (``since``, local ISO)."""
     now = datetime.now(UTC)
     query = build_query(settings.task_queue, request.filter, now)

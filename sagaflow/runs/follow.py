@@ -7,7 +7,7 @@ are invisible in history; while a step has been open for a while with no new
 event, one ``describe`` per :data:`WATCH_INTERVAL` reports its attempts (no RPC
 per event, none at all for quick steps).
 
-Every happening is a dict ``{"event": kind, "run_id", "event_id", "time", ...}``
+Every happening is an :class:`Event` ``{"event": kind, "run_id", "event_id", "time", ...}``
 handed to ``on_event``; :func:`format_event` turns one into a human line. Kinds:
 
 =================  ============================================================
@@ -37,7 +37,7 @@ import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Required, TypedDict, cast
 
 from sagaflow.runs.historyfold import HistoryFold, iso, not_found
 
@@ -52,12 +52,66 @@ PACE = 0.2
 #: a page this long means we are catching up on history: fetch the next one at once
 CATCH_UP_PAGE = 100
 
-EventCallback = Callable[[dict[str, Any]], None]
+
+
+class Event(TypedDict, total=False):
+    """One happening (``tail --json`` prints each as one JSON line); keys by kind above.
+
+    Every happening has ``event``, ``run_id``, ``event_id`` (None when seen through
+    ``describe``) and ``time`` (local ISO); step kinds carry the step fields of
+    :class:`sagaflow.runs.timeline.Step`; ``decision`` carries a gate decision's fields.
+    """
+
+    event: Required[str]
+    run_id: str
+    event_id: int | None
+    time: str | None
+    skill: str | None
+    args: dict[str, Any]
+    workflow_type: str | None
+    id: str
+    type: str
+    role: str | None
+    status: str
+    attempts: int
+    error: str | None
+    duration_seconds: float | None
+    model: str | None
+    input_tokens: int | None
+    output_tokens: int | None
+    cache_creation_input_tokens: int | None
+    cache_read_input_tokens: int | None
+    cost_usd: float | None
+    live: bool
+    next_retry: str | None
+    tokens: dict[str, int]
+    cost_usd_total: float | None
+    timer_id: str
+    seconds: float
+    fire_at: str | None
+    state: str | None
+    waiting_on: str
+    name: str
+    request: Any
+    reason: str
+    result: Any
+    failure: str | None
+    step: str
+    kind: str
+    approved: bool
+    by: str
+    comment: str
+    timed_out: bool
+    decided_at: str
+    extend_budget_usd: float
+
+
+EventCallback = Callable[[Event], None]
 
 
 async def follow(
     client: Client, run_id: str, on_event: EventCallback, *, pace: float = PACE
-) -> dict[str, Any]:
+) -> Event:
     """Report the run's whole story, then its progress, until it closes.
 
     Args:
@@ -78,7 +132,7 @@ async def follow(
     fold = HistoryFold(client.data_converter, run_id)
     watcher = _Watcher(handle, fold, on_event)
     watch = asyncio.create_task(watcher.run())
-    finished: dict[str, Any] | None = None
+    finished: Event | None = None
     pages = handle.fetch_history_events(wait_new_event=True)
     try:
         while True:
@@ -87,7 +141,7 @@ async def follow(
             if events:
                 watcher.seen()
             for event in events:
-                for happening in await fold.feed(event):
+                for happening in cast("list[Event]", await fold.feed(event)):
                     if happening["event"] == "step_started" and watcher.already(happening):
                         continue
                     on_event(happening)
@@ -106,8 +160,10 @@ async def follow(
         with contextlib.suppress(asyncio.CancelledError):
             await watch
     if finished is None:  # the history ended without a close event (should not happen)
+        totals = fold.totals()
         finished = {"event": "run_finished", "run_id": run_id, "status": fold.run["status"],
-                    "result": None, "failure": None, **fold.totals()}
+                    "result": None, "failure": None, "tokens": totals["tokens"],
+                    "cost_usd": totals["cost_usd"]}
     return finished
 
 
@@ -122,7 +178,7 @@ class _Watcher:
     def seen(self) -> None:
         self.last_event = time.monotonic()
 
-    def already(self, happening: dict[str, Any]) -> bool:
+    def already(self, happening: Event) -> bool:
         """Whether a history step_started repeats one reported live (keeps it otherwise)."""
         key = (happening["id"], happening["attempts"], "started")
         if key in self.reported:
@@ -145,8 +201,9 @@ class _Watcher:
             step = open_steps.get(act.activity_id)
             if step is None:
                 continue
-            base = {"run_id": self.fold.run["run_id"], "event_id": None, "id": step["id"],
-                    "type": step["type"], "role": step["role"], "time": iso(datetime.now(UTC))}
+            base: Event = {"event": "", "run_id": self.fold.run["run_id"], "event_id": None,
+                           "id": step["id"], "type": step["type"], "role": step["role"],
+                           "time": iso(datetime.now(UTC))}
             failure = act.last_failure.message if act.HasField("last_failure") else ""
             if act.attempt > 1 and failure and (step["id"], act.attempt, "retry") not in self.reported:
                 self.reported.add((step["id"], act.attempt, "retry"))
@@ -166,12 +223,12 @@ def _money(value: Any) -> str:
     return format_usd(float(value)) if isinstance(value, int | float) else ""
 
 
-def _label(ev: dict[str, Any]) -> str:
+def _label(ev: Event) -> str:
     role = f"({ev['role']})" if ev.get("role") else ""
     return f"#{ev['id']} {ev['type']}{role}"
 
 
-def format_event(ev: dict[str, Any]) -> str | None:
+def format_event(ev: Event) -> str | None:
     """One human line for a happening (None for those not worth a line)."""
     kind = ev["event"]
     stamp = (ev.get("time") or "")[11:23]
@@ -184,9 +241,10 @@ def format_event(ev: dict[str, Any]) -> str | None:
         if ev.get("live") or ev["attempts"] > 1:
             text = f"{_label(ev)} running (attempt {ev['attempts']})"
     elif kind == "step_retry":
-        text = f"{_label(ev)} attempt {ev['attempts'] - 1} failed: {ev['error'].rstrip('.')}; retrying"
-        if ev.get("next_retry"):
-            text += f" at {ev['next_retry'][11:19]}"
+        error, nxt = ev.get("error") or "", ev.get("next_retry")
+        text = f"{_label(ev)} attempt {ev['attempts'] - 1} failed: {error.rstrip('.')}; retrying"
+        if nxt:
+            text += f" at {nxt[11:19]}"
     elif kind == "step_completed":
         text = f"{_label(ev)} completed +{ev['duration_seconds']:.2f}s"
         if ev["attempts"] > 1:
@@ -224,7 +282,7 @@ def _args(args: Any) -> str:
     return " ".join(f"--{k} {v}" for k, v in args.items())
 
 
-def _finished(ev: dict[str, Any]) -> str:
+def _finished(ev: Event) -> str:
     secs = ev.get("duration_seconds")
     text = f"run {ev['status']}" + (f" in {secs:.2f}s" if isinstance(secs, float) else "")
     total = ev.get("tokens", {}).get("total")

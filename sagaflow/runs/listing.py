@@ -11,10 +11,10 @@ Query building is pure (no temporalio import) so it is validated before connecti
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from sagaflow._engine import meta
 from sagaflow.durations import parse_duration
@@ -42,6 +42,33 @@ FAILED_QUEUE = ("failed", "timed_out")
 #: SagaflowState values of a run parked on a person (an approval, a signal, a pause)
 WAITING_STATES = ("waiting", "paused")
 MAX_PAGE = 1000
+
+
+class RunRow(TypedDict):
+    """One ``list`` row (also ``list --json``'s objects, in this key order).
+
+    Attributes:
+        run_id: The workflow id.
+        skill: The skill's name.
+        status: Temporal's status, lower case (``running``, ``completed``, ...).
+        state: ``SagaflowState`` (``running``, ``waiting``, ``paused`` ...) or None.
+        waiting: ``SagaflowWaiting`` (what a parked run waits on) or None.
+        cost_usd: ``SagaflowCostUsd``, USD spent so far, or None when unknown.
+        pool: The worker pool (``default`` for the base queue).
+        task_queue: The run's task queue.
+        started, closed: Local ISO times (seconds); ``closed`` is None while open.
+    """
+
+    run_id: str
+    skill: str
+    status: str
+    state: str | None
+    waiting: str | None
+    cost_usd: float | None
+    pool: str
+    task_queue: str
+    started: str | None
+    closed: str | None
 
 
 @dataclass(frozen=True)
@@ -183,19 +210,20 @@ def _attributes(wf: WorkflowExecution) -> dict[str, Any]:
     return found
 
 
-async def row_of(wf: WorkflowExecution, base_queue: str) -> dict[str, Any]:
+async def row_of(wf: WorkflowExecution, base_queue: str) -> RunRow:
     """One ``list`` row: run id, skill, status, state, waiting, cost, pool, times."""
     attrs = _attributes(wf)
     skill = attrs.get(meta.SA_SKILL)
     if skill is None:  # a run started before search attributes: the memo is in the page
         skill = (await wf.memo()).get(meta.MEMO_SKILL) or wf.workflow_type
     cost = attrs.get(meta.SA_COST)
+    state, waiting = attrs.get(meta.SA_STATE), attrs.get(meta.SA_WAITING)
     return {
         "run_id": wf.id,
         "skill": str(skill),
         "status": wf.status.name.lower() if wf.status else "unknown",
-        "state": attrs.get(meta.SA_STATE),
-        "waiting": attrs.get(meta.SA_WAITING),
+        "state": None if state is None else str(state),
+        "waiting": None if waiting is None else str(waiting),
         "cost_usd": float(cost) if cost is not None else None,
         "pool": meta.pool_of(wf.task_queue, base_queue),
         "task_queue": wf.task_queue,
@@ -231,7 +259,7 @@ async def executions(
         ) from None
 
 
-async def list_runs(client: Client, settings: Settings, flt: RunFilter) -> list[dict[str, Any]]:
+async def list_runs(client: Client, settings: Settings, flt: RunFilter) -> list[RunRow]:
     """Rows for ``flt``: running runs first, then closed runs, most recently closed first."""
     query = build_query(settings.task_queue, flt)
     return [row async for row in _rows(client, settings.task_queue, query, flt.limit)]
@@ -239,12 +267,12 @@ async def list_runs(client: Client, settings: Settings, flt: RunFilter) -> list[
 
 async def _rows(
     client: Client, base_queue: str, query: str, limit: int | None
-) -> AsyncIterator[dict[str, Any]]:
+) -> AsyncIterator[RunRow]:
     async for wf in executions(client, query, limit):
         yield await row_of(wf, base_queue)
 
 
-def state_label(row: dict[str, Any]) -> str | None:
+def state_label(row: Mapping[str, Any]) -> str | None:
     """What the table's STATE column says: ``waiting: approval:publish``, ``paused``, ..."""
     if row.get("status") != "running":
         return None

@@ -82,7 +82,7 @@ async def plan_purge(
             continue
         row = await listing.row_of(latest, settings.task_queue)
         plan.items.append(PurgeItem(
-            run_id=run_id, skill=row["skill"], status=row["status"], closed=row["closed"],
+            run_id=run_id, skill=row["skill"], status=row["status"], closed=row["closed"] or "",
             temporal_runs=[w.run_id for w in sorted(wfs, key=lambda w: w.close_time)],
         ))
     plan.items.sort(key=lambda item: item.closed)

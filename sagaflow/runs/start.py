@@ -134,9 +134,9 @@ async def await_result(
         done, _ = await asyncio.wait({result_task}, timeout=follow_after)
         client = getattr(handle, "_client", None)
         if not done and on_progress is not None and client is not None:
-            from sagaflow.runs.follow import follow, format_event
+            from sagaflow.runs.follow import Event, follow, format_event
 
-            def on_event(event: dict[str, Any]) -> None:
+            def on_event(event: Event) -> None:
                 line = format_event(event)
                 if line and event["event"] != "run_finished":
                     on_progress(line)

@@ -1,6 +1,6 @@
 """One run's timeline (``sagaflow show``) from one history pass plus ``describe``.
 
-:func:`build_timeline` returns a JSON-ready dict of stable shape::
+:func:`build_timeline` returns a :class:`Timeline` (a JSON-ready TypedDict) of stable shape::
 
     run_id, workflow_run_id, skill, workflow_type, task_queue
     status        Temporal's: running | completed | failed | canceled | terminated |
@@ -25,7 +25,7 @@
                   by its timeout leave no update event, so they appear only while open)
     decisions_source    "query" | "history"
 
-Each step::
+Each step (:class:`Step`)::
 
     id (activity id), type, role (spawn_subagent's role, else None),
     status        scheduled | running | pending_retry | completed | failed |
@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from sagaflow._engine import meta
 from sagaflow.runs.historyfold import HistoryFold, iso, not_found
@@ -53,6 +53,77 @@ if TYPE_CHECKING:
     from temporalio.client import Client, WorkflowHandle
 
 QUERY_TIMEOUT = timedelta(seconds=1)
+
+
+class Tokens(TypedDict):
+    """Token counts summed over a run's model calls."""
+
+    input_tokens: int
+    output_tokens: int
+    cache_creation_input_tokens: int
+    cache_read_input_tokens: int
+    total: int
+
+
+class Step(TypedDict):
+    """One activity of the run (fields in the module docstring; times local ISO)."""
+
+    id: str
+    type: str
+    role: str | None
+    status: str
+    scheduled: str | None
+    started: str | None
+    closed: str | None
+    offset_seconds: float | None
+    duration_seconds: float | None
+    attempts: int
+    error: str | None
+    next_retry: str | None
+    next_retry_in_seconds: float | None
+    model: str | None
+    input_tokens: int | None
+    output_tokens: int | None
+    cache_creation_input_tokens: int | None
+    cache_read_input_tokens: int | None
+    cost_usd: float | None
+
+
+class Framework(TypedDict):
+    """A framework local activity (``sagaflow_finalize_run`` ...) and when it ran."""
+
+    type: str
+    time: str | None
+
+
+class Timeline(TypedDict):
+    """``show``'s data and ``show --json``'s object (fields in the module docstring)."""
+
+    run_id: str
+    workflow_run_id: str | None
+    skill: str | None
+    workflow_type: str | None
+    task_queue: str | None
+    status: str
+    args: dict[str, Any]
+    started: str | None
+    closed: str | None
+    result: Any
+    failure: str | None
+    state: str | None
+    waiting_on: str
+    duration_seconds: float | None
+    cost_usd: float | None
+    reported_cost_usd: float | None
+    tokens: Tokens
+    steps_done: int
+    steps: list[Step]
+    framework: list[Framework]
+    workflow_errors: list[str]
+    signals: list[str]
+    pending_gates: list[dict[str, Any]]
+    decisions: list[dict[str, Any]]
+    decisions_source: str
 
 _PENDING_STATES = {1: "scheduled", 2: "running", 3: "running", 4: "paused", 5: "running"}
 
@@ -96,7 +167,7 @@ async def _fold_history(handle: WorkflowHandle[Any, Any], fold: HistoryFold) -> 
         await fold.feed(event)
 
 
-async def build_timeline(client: Client, run_id: str) -> dict[str, Any]:
+async def build_timeline(client: Client, run_id: str) -> Timeline:
     """The run's timeline (shape in the module docstring).
 
     Raises:
@@ -121,19 +192,25 @@ async def build_timeline(client: Client, run_id: str) -> dict[str, Any]:
     is_open = fold.closed_at is None
     status = await _status_query(handle) if is_open else None
     waiting = (status or {}).get("waiting_on") if status else search.get(meta.SA_WAITING)
-    run = dict(fold.run)
-    run["status"] = desc.status.name.lower() if desc.status else run["status"]
-    steps = sorted(fold.steps.values(), key=lambda s: s["scheduled"] or "")
+    run = fold.run
+    steps = cast("list[Step]", sorted(fold.steps.values(), key=lambda s: s["scheduled"] or ""))
     cost = search.get(meta.SA_COST)
-    run.update(
-        state=search.get(meta.SA_STATE), waiting_on=(waiting or "") if is_open else "",
-        duration_seconds=fold.duration(now), cost_usd=fold.cost,
-        reported_cost_usd=float(cost) if isinstance(cost, int | float) else None,
-        tokens=fold.totals()["tokens"],
-        steps_done=sum(1 for s in steps if s["status"] == "completed"), steps=steps,
-        framework=fold.framework, workflow_errors=fold.workflow_errors, signals=fold.signals,
-        pending_gates=(status or {}).get("pending", []),
-        decisions=status["decisions"] if status else fold.decisions,
-        decisions_source="query" if status else "history",
-    )
-    return run
+    state = search.get(meta.SA_STATE)
+    return {
+        "run_id": run["run_id"], "workflow_run_id": run["workflow_run_id"], "skill": run["skill"],
+        "workflow_type": run["workflow_type"], "task_queue": run["task_queue"],
+        "status": desc.status.name.lower() if desc.status else run["status"],
+        "args": run["args"], "started": run["started"], "closed": run["closed"],
+        "result": run["result"], "failure": run["failure"],
+        "state": None if state is None else str(state),
+        "waiting_on": str(waiting or "") if is_open else "",
+        "duration_seconds": fold.duration(now), "cost_usd": fold.cost,
+        "reported_cost_usd": float(cost) if isinstance(cost, int | float) else None,
+        "tokens": cast(Tokens, fold.totals()["tokens"]),
+        "steps_done": sum(1 for s in steps if s["status"] == "completed"), "steps": steps,
+        "framework": cast("list[Framework]", fold.framework),
+        "workflow_errors": fold.workflow_errors, "signals": fold.signals,
+        "pending_gates": (status or {}).get("pending", []),
+        "decisions": status["decisions"] if status else fold.decisions,
+        "decisions_source": "query" if status else "history",
+    }

@@ -125,20 +125,40 @@ def test_unknown_cli_flags_and_ids(sf: Sandbox) -> None:
     _clean_failure(sf.run("dismiss"), 2, "--all")
 
 
+HEAVY = ("temporalio", "anthropic", "rich", "typer")
+
+
 @pytest.mark.parametrize("argv", [["--help"], ["inbox"], ["path"], ["launch", "--help"]])
-def test_light_commands_import_neither_temporalio_nor_anthropic(
+def test_light_commands_import_neither_temporalio_nor_anthropic_nor_rich(
     sf: Sandbox, argv: list[str]
 ) -> None:
     code = (
         "import sys\n"
         "from sagaflow.cli.app import run\n"
         f"run({argv!r})\n"
-        "print('\\nHEAVY=' + ','.join(m for m in ('temporalio', 'anthropic') if m in sys.modules))\n"
+        f"print('\\nHEAVY=' + ','.join(m for m in {HEAVY[:3]!r} if m in sys.modules))\n"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code], env=sf.env, capture_output=True, text=True, check=True
     )
     assert proc.stdout.rstrip().endswith("HEAVY="), proc.stdout[-300:]
+
+
+def test_piped_launch_takes_the_fast_path_without_typer_or_rich(sf: Sandbox) -> None:
+    code = (
+        "import os, sys\n"
+        "from sagaflow.cli.main import run\n"
+        "code = run(['-v', 'launch', 'hello-world', '--name', 'x', '--await'])\n"
+        f"print('\\nHEAVY=' + ','.join(m for m in {HEAVY!r} if m in sys.modules), flush=True)\n"
+        "os._exit(code)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=sf.env, cwd=sf.root, capture_output=True, text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "hello, x" in proc.stdout
+    assert proc.stdout.rstrip().endswith("HEAVY=temporalio"), proc.stdout[-300:]
 
 
 def test_path_command(sf: Sandbox) -> None:
