@@ -65,6 +65,10 @@ def test_status_and_attributes_follow_a_gate(engine: Engine) -> None:
         entries = {x.status: x for x in e.inbox(handle.id)}
         assert not entries["NEEDS_APPROVAL"].unread  # retired once decided
         assert entries["DONE"].summary == "published: approved by alice (ship)"
+        assert e.notes == [  # through the injected notifier, in order
+            ("sagaflow: gated needs approval", "Publish?"),
+            ("sagaflow: gated DONE", "published: approved by alice (ship)"),
+        ]
 
     engine.run(scenario)
 
