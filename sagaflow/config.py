@@ -2,10 +2,11 @@
 
 Example ``config.yaml`` (every key optional)::
 
-    temporal:
-      address: localhost:7233      # TEMPORAL_ADDRESS
-      namespace: default           # TEMPORAL_NAMESPACE
-      profile: null                # TEMPORAL_PROFILE (Temporal envconfig profile)
+    temporal:                      # where: see sagaflow._engine.client.resolve for precedence
+      address: localhost:7233      # TEMPORAL_ADDRESS, --address
+      namespace: default           # TEMPORAL_NAMESPACE, --namespace
+      profile: null                # TEMPORAL_PROFILE, --profile (Temporal envconfig profile:
+                                   # address, namespace, TLS, API key)
       task_queue: sagaflow         # SAGAFLOW_TASK_QUEUE
       embedded: true               # SAGAFLOW_EMBEDDED=0: never start a local dev server
     transport: auto                # SAGAFLOW_TRANSPORT: auto|anthropic|claude|scripted
@@ -37,6 +38,8 @@ from sagaflow.pricing import DEFAULT_PRICES, Price, price_table
 
 TIERS = ("HAIKU", "SONNET", "OPUS")
 TRANSPORTS = ("auto", "anthropic", "claude", "scripted")
+DEFAULT_ADDRESS = "localhost:7233"
+DEFAULT_NAMESPACE = "default"
 DEFAULT_MODELS = {
     "HAIKU": "claude-haiku-4-5",
     "SONNET": "claude-sonnet-4-5",
@@ -46,10 +49,16 @@ DEFAULT_MODELS = {
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything configurable, already merged from file and environment."""
+    """Everything configurable, already merged from file and environment.
 
-    address: str = "localhost:7233"
-    namespace: str = "default"
+    ``address`` / ``namespace`` are sagaflow's own choice (flag, environment, config.yaml,
+    else the default); ``*_from_user`` says whether one of those set it. Where sagaflow
+    really connects also depends on the Temporal envconfig profile: use
+    ``sagaflow._engine.client.resolve``.
+    """
+
+    address: str = DEFAULT_ADDRESS
+    namespace: str = DEFAULT_NAMESPACE
     profile: str | None = None
     task_queue: str = "sagaflow"
     transport: str = "auto"
@@ -58,6 +67,7 @@ class Settings:
     worker_shutdown_seconds: float = 15.0
     server_start_seconds: float = 30.0
     address_from_user: bool = False
+    namespace_from_user: bool = False
     embedded: bool = True
     prices: dict[str, Price] = field(default_factory=lambda: dict(DEFAULT_PRICES))
     step_timeouts: dict[str, float] = field(default_factory=dict)
@@ -86,6 +96,8 @@ class Settings:
         clean = {k: v for k, v in changes.items() if v is not None}
         if "address" in clean:
             clean["address_from_user"] = True
+        if "namespace" in clean:
+            clean["namespace_from_user"] = True
         return replace(self, **clean)
 
 
@@ -145,8 +157,8 @@ def load_settings(home: Home | None = None) -> Settings:
         if env.get(f"SAGAFLOW_MODEL_{tier}"):
             models[tier] = env[f"SAGAFLOW_MODEL_{tier}"]
 
-    address_env = env.get("TEMPORAL_ADDRESS")
-    address = address_env or temporal.get("address") or "localhost:7233"
+    address = env.get("TEMPORAL_ADDRESS") or temporal.get("address")
+    namespace = env.get("TEMPORAL_NAMESPACE") or temporal.get("namespace")
     transport = str(env.get("SAGAFLOW_TRANSPORT") or data.get("transport") or "auto").lower()
     if transport not in TRANSPORTS:
         raise ConfigError(
@@ -154,8 +166,8 @@ def load_settings(home: Home | None = None) -> Settings:
         )
     defaults = Settings()
     return Settings(
-        address=str(address),
-        namespace=str(env.get("TEMPORAL_NAMESPACE") or temporal.get("namespace") or "default"),
+        address=str(address or DEFAULT_ADDRESS),
+        namespace=str(namespace or DEFAULT_NAMESPACE),
         profile=env.get("TEMPORAL_PROFILE") or temporal.get("profile"),
         task_queue=str(env.get("SAGAFLOW_TASK_QUEUE") or temporal.get("task_queue") or "sagaflow"),
         transport=transport,
@@ -172,7 +184,8 @@ def load_settings(home: Home | None = None) -> Settings:
             timeouts.get("server_start_seconds", defaults.server_start_seconds),
             "timeouts.server_start_seconds", path,
         ),
-        address_from_user=bool(address_env or temporal.get("address")),
+        address_from_user=bool(address),
+        namespace_from_user=bool(namespace),
         embedded=_flag(env.get("SAGAFLOW_EMBEDDED"), temporal.get("embedded", True)),
         prices=price_table(_section(data, "prices", path), source=path),
         step_timeouts={

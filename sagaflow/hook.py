@@ -29,7 +29,7 @@ from typing import Any
 
 from sagaflow import inbox
 from sagaflow.errors import HookError
-from sagaflow.paths import HOME_ENV, Home
+from sagaflow.paths import HOME_ENV, Home, claude_dir
 
 MARKER = "# sagaflow-hook"
 EVENT = "SessionStart"
@@ -59,10 +59,8 @@ class HookChange:
 
 
 def settings_path() -> Path:
-    """Claude Code's user settings file: ``$CLAUDE_CONFIG_DIR`` or ``~/.claude``."""
-    config_dir = os.environ.get("CLAUDE_CONFIG_DIR")
-    base = Path(config_dir).expanduser() if config_dir else Path.home() / ".claude"
-    return base / "settings.json"
+    """Claude Code's user settings file, in :func:`sagaflow.paths.claude_dir`."""
+    return claude_dir() / "settings.json"
 
 
 def hook_script() -> Path:

@@ -28,6 +28,7 @@ from typing import Any
 
 from sagaflow.errors import InboxError
 from sagaflow.locks import exclusive
+from sagaflow.timestamps import now_iso
 
 HEADER = "# sagaflow inbox\n\n"
 _START = re.compile(
@@ -66,11 +67,11 @@ class Problem:
 def normalize_timestamp(value: str | None) -> str:
     """ISO-8601 with a timezone; naive input is taken as local time."""
     if not value:
-        return datetime.now().astimezone().isoformat(timespec="seconds")
+        return now_iso()
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        return datetime.now().astimezone().isoformat(timespec="seconds")
+        return now_iso()
     if parsed.tzinfo is None:
         parsed = parsed.astimezone()
     return parsed.isoformat(timespec="seconds")

@@ -22,6 +22,17 @@ from sagaflow.errors import HomeError
 
 HOME_ENV = "SAGAFLOW_HOME"
 HOME_ENV_ALIAS = "SAGAFLOW_ROOT"
+#: relocates Claude Code's config directory (default ``~/.claude``)
+CLAUDE_CONFIG_ENV = "CLAUDE_CONFIG_DIR"
+
+
+def claude_dir() -> Path:
+    """Claude Code's config directory: ``$CLAUDE_CONFIG_DIR``, else ``~/.claude``.
+
+    It holds the user's ``settings.json`` (the SessionStart hook) and ``skills/``.
+    """
+    raw = os.environ.get(CLAUDE_CONFIG_ENV)
+    return Path(raw).expanduser() if raw else Path.home() / ".claude"
 
 
 def home_dir() -> Path:

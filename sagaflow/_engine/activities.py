@@ -17,8 +17,9 @@ transport; its bound methods are the activities:
 The :class:`~sagaflow._engine.meta.RunConfig` argument is the run's configuration
 (transport, model per tier, prices, skill dir) fixed at launch; the workflow
 interceptor appends it from the run's memo, so no activity reads the environment,
-``config.yaml`` or ``run.json``. Activities scheduled without it (a run started
-before sagaflow put it in the memo) use the worker's ``defaults``.
+``config.yaml`` or ``run.json``. For a run whose memo carries none (started by
+another tool, or by an older sagaflow) it appends None and the worker's
+``defaults`` apply.
 
 The module-level functions ``write_artifact``, ``spawn_subagent`` and ``emit_finding``
 are the seed API skills list in their ``SkillSpec``: on a sagaflow worker they are
@@ -152,6 +153,11 @@ class SagaflowActivities:
             raise TransportError(
                 "This step carries no run configuration and the worker has no defaults; "
                 "launch the run with 'sagaflow launch'.", retryable=False,
+            )
+        if config.transport == "auto":  # the worker found no transport when it was built
+            raise TransportError(
+                "No model transport is configured: set ANTHROPIC_API_KEY or install the claude "
+                "CLI and restart the worker, or launch with --transport scripted.", retryable=False,
             )
         return config
 

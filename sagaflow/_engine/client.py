@@ -1,73 +1,125 @@
-"""Connecting to Temporal: sagaflow settings, then Temporal's envconfig profiles.
+"""Connecting to Temporal: sagaflow's settings over Temporal's envconfig.
 
-Precedence for the target: ``--address`` / ``TEMPORAL_ADDRESS`` / config.yaml,
-then the selected envconfig profile (``TEMPORAL_PROFILE``, ``--profile``; TLS and
-API keys come from it), then ``localhost:7233``.
+:func:`resolve` is the one place that decides where sagaflow connects (its
+docstring lists the precedence); :func:`connect` and :func:`ensure_temporal` (hence every
+command that talks to Temporal, the worker included) and ``sagaflow doctor`` go through it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from sagaflow.config import Settings
+from sagaflow.config import DEFAULT_ADDRESS, DEFAULT_NAMESPACE, Settings
 from sagaflow.errors import ConfigError, TemporalError
 
 if TYPE_CHECKING:
     from temporalio.client import Client
 
 
-def connect_options(settings: Settings) -> dict[str, Any]:
-    """Keyword arguments for ``Client.connect``."""
+@dataclass(frozen=True)
+class Target:
+    """Where and how to connect.
+
+    ``options`` holds the remaining ``Client.connect`` keyword arguments from the
+    envconfig profile (``tls``, ``api_key``, ``rpc_metadata``); never the target or namespace.
+    """
+
+    address: str
+    namespace: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def resolve(settings: Settings) -> Target:
+    """The Temporal address, namespace and connection options sagaflow uses.
+
+    Precedence, first one set wins, for the address and the namespace separately:
+
+    1. ``--address`` / ``--namespace`` on the command line;
+    2. ``TEMPORAL_ADDRESS`` / ``TEMPORAL_NAMESPACE`` in the environment;
+    3. ``temporal.address`` / ``temporal.namespace`` in the home's ``config.yaml``;
+    4. the Temporal envconfig profile (``temporalio.envconfig``): the profile named by
+       ``--profile``, ``TEMPORAL_PROFILE`` or ``temporal.profile`` (else ``default``) in
+       ``TEMPORAL_CONFIG_FILE`` or Temporal's default config file;
+    5. ``localhost:7233`` / ``default``.
+
+    Steps 1 to 3 are read by :func:`sagaflow.config.load_settings` (``Settings.address``
+    with ``address_from_user``, likewise for the namespace). TLS, the API key and gRPC
+    metadata come from envconfig alone (profile plus its ``TEMPORAL_TLS*``,
+    ``TEMPORAL_API_KEY``... variables).
+
+    Raises:
+        ConfigError: The envconfig profile or file cannot be loaded.
+    """
     from temporalio.envconfig import ClientConfigProfile
 
     try:
         profile = ClientConfigProfile.load(profile=settings.profile)
-        options: dict[str, Any] = dict(profile.to_client_connect_config())
     except Exception as exc:
         raise ConfigError(
             f"Cannot load Temporal profile {settings.profile or 'default'!r}: {exc}; "
             "check your Temporal config file or TEMPORAL_PROFILE."
         ) from None
-    if settings.address_from_user or not options.get("target_host"):
-        options["target_host"] = settings.address
-    if settings.address_from_user or not options.get("namespace"):
-        options["namespace"] = settings.namespace
-    return options
+    options: dict[str, Any] = dict(profile.to_client_connect_config())
+    from_profile_address = options.pop("target_host", None)
+    from_profile_namespace = options.pop("namespace", None)
+    address = settings.address if settings.address_from_user else (
+        from_profile_address or settings.address or DEFAULT_ADDRESS
+    )
+    namespace = settings.namespace if settings.namespace_from_user else (
+        from_profile_namespace or settings.namespace or DEFAULT_NAMESPACE
+    )
+    return Target(str(address), str(namespace), options)
+
+
+def _with_target(settings: Settings, target: Target) -> Settings:
+    return replace(settings, address=target.address, namespace=target.namespace,
+                   address_from_user=True, namespace_from_user=True)
 
 
 def target_of(settings: Settings) -> str:
-    """The address sagaflow will talk to (without loading profiles when not needed)."""
-    if settings.address_from_user or not settings.profile:
-        return settings.address
-    return str(connect_options(settings)["target_host"])
+    """The address sagaflow will talk to (see :func:`resolve`)."""
+    return resolve(settings).address
 
 
 async def connect(settings: Settings) -> Client:
-    """Connect, turning failures into one clear TemporalError."""
+    """Connect to the target :func:`resolve` picks.
+
+    Raises:
+        ConfigError: The envconfig profile cannot be loaded.
+        TemporalError: Nothing usable answers there (one line, with the cause).
+    """
+    return await _connect(resolve(settings))
+
+
+async def _connect(target: Target) -> Client:
     from temporalio.client import Client
 
-    options = connect_options(settings)
-    target = options.pop("target_host")
     try:
-        return await Client.connect(target, **options)
+        return await Client.connect(target.address, namespace=target.namespace, **target.options)
     except Exception as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise TemporalError(
-            f"Temporal at {target} does not answer ({first[:160]}); check --address or "
+            f"Temporal at {target.address} does not answer ({first[:160]}); check --address or "
             "TEMPORAL_ADDRESS, or run 'sagaflow server start' for a local server."
         ) from None
 
 
 async def ensure_temporal(settings: Settings) -> Client:
-    """Start the embedded server when the target is local and silent, then connect."""
+    """Start the embedded server when the target is local and silent, then connect.
+
+    Search attributes are not checked here: a fresh embedded server is started with
+    them, and every worker registers missing ones at start (see
+    :mod:`sagaflow._engine.search_attributes`).
+
+    Raises:
+        ServerError: The embedded server could not be started.
+        TemporalError: A remote target does not answer.
+    """
     from sagaflow._engine import server
-    from sagaflow._engine.search_attributes import ensure_registered
     from sagaflow.paths import Home
 
-    home = Home.current()
-    target = target_of(settings)
-    if settings.embedded and server.is_loopback(target) and not server.answers(target):
-        server.ensure_running(home, settings)
-    client = await connect(settings)
-    await ensure_registered(client, client.namespace, home, target)
-    return client
+    target = resolve(settings)
+    if settings.embedded and server.is_loopback(target.address) and not server.answers(target.address):
+        server.ensure_running(Home.current(), _with_target(settings, target))
+    return await _connect(target)

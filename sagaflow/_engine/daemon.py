@@ -5,7 +5,7 @@ live worker process (Temporal's poller list remembers dead workers for
 minutes). ``state.json`` records the worker's pid and the fingerprint of what
 it loaded; a launch whose fingerprint differs (skills edited, API key or target
 changed) replaces the worker gracefully. Only pids recorded in this home are
-ever signalled.
+ever signalled, and only while they name the same process (:mod:`sagaflow.procs`).
 """
 
 from __future__ import annotations
@@ -19,15 +19,20 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sagaflow
+from sagaflow import procs
 from sagaflow.config import Settings
 from sagaflow.errors import WorkerError
 from sagaflow.locks import exclusive
 from sagaflow.paths import Home
+from sagaflow.timestamps import now_iso
+
+if TYPE_CHECKING:
+    from sagaflow.skills.discovery import SkillSource
 
 FINGERPRINT_ENV = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL")
 
@@ -109,7 +114,7 @@ def write_state(home: Home, fingerprint: str, settings: Settings, skills: list[A
         "task_queue": settings.task_queue,
         "address": settings.address,
         "namespace": settings.namespace,
-        "started_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "started_at": now_iso(),
         "skills": skills,
     }
     tmp = state_path(home).with_suffix(".tmp")
@@ -143,9 +148,12 @@ def _worker_env(home: Home, settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
     env["SAGAFLOW_HOME"] = str(home.root)
     env["SAGAFLOW_TASK_QUEUE"] = settings.task_queue
-    env["TEMPORAL_NAMESPACE"] = settings.namespace
-    if settings.address_from_user or not settings.profile:
+    # The worker resolves its target as this process does (client.resolve): it reads the
+    # same config.yaml and envconfig files, so only explicit choices are handed down.
+    if settings.address_from_user:
         env["TEMPORAL_ADDRESS"] = settings.address
+    if settings.namespace_from_user:
+        env["TEMPORAL_NAMESPACE"] = settings.namespace
     if settings.profile:
         env["TEMPORAL_PROFILE"] = settings.profile
     env.pop("SAGAFLOW_ROOT", None)
@@ -183,20 +191,6 @@ def _signal(pid: int, sig: int) -> bool:
         return False
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    with contextlib.suppress(OSError):
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        if stat.rsplit(")", 1)[-1].split()[0] == "Z":
-            return False
-    return True
-
-
 def ensure_worker(home: Home, settings: Settings, skills_fingerprint: str) -> tuple[int, str]:
     """Make sure a current worker serves this home.
 
@@ -216,17 +210,58 @@ def ensure_worker(home: Home, settings: Settings, skills_fingerprint: str) -> tu
         return spawn(home, settings), action
 
 
+def describe_action(home: Home, pid: int, action: str) -> str:
+    """The line saying what :func:`ensure_worker` did: ``worker started (pid 42); log: ...``."""
+    return f"worker {action} (pid {pid}); log: {home.worker_log}"
+
+
+def serve(
+    home: Home, settings: Settings, sources: Sequence[SkillSource] | None = None,
+    notice: Callable[[str], None] | None = None,
+) -> tuple[int, str]:
+    """Make sure a current worker serves this home: every "ensure a worker" goes through here.
+
+    Args:
+        sources: The skills it must load (default: :func:`~sagaflow.skills.discovery.discover`
+            from the working directory); their fingerprint decides whether a live worker
+            is current (see :func:`ensure_worker`).
+        notice: Told :func:`describe_action`'s line when a worker was started or replaced.
+
+    Returns:
+        ``(pid, action)`` as :func:`ensure_worker`.
+
+    Raises:
+        WorkerError: The worker exited at start or did not start in time.
+        HomeError: The home's worker or log directory cannot be created.
+    """
+    from sagaflow.skills.discovery import discover, fingerprint
+
+    if sources is None:
+        sources, _ = discover()
+    home.ensure(home.runs, home.worker, home.logs)
+    pid, action = ensure_worker(home, settings, fingerprint(sources))
+    if action != "running" and notice is not None:
+        notice(describe_action(home, pid, action))
+    return pid, action
+
+
 def _request_stop(home: Home, pid: int, *, wait_for_exit: bool, timeout: float = 30.0) -> None:
-    if pid > 0:
-        _signal(pid, signal.SIGTERM)
+    """SIGTERM the lock holder ``pid``; wait until the lock is free (and it exited, if asked).
+
+    The process is identified once (psutil, create time): a pid reused meanwhile is
+    neither waited for nor signalled.
+    """
+    proc = procs.find(pid)  # None: already gone, or the holder's pid is unknown (-1)
+    if proc is not None:
+        procs.send(proc, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         released = live_pid(home) is None
-        if released and (not wait_for_exit or pid <= 0 or not _alive(pid)):
+        if released and (not wait_for_exit or proc is None or not procs.running(proc)):
             return
         time.sleep(0.05)
-    if pid > 0 and wait_for_exit:
-        _signal(pid, signal.SIGKILL)
+    if proc is not None and wait_for_exit:
+        procs.send(proc, signal.SIGKILL)
         return
     raise WorkerError(
         f"The worker (pid {pid}) did not stop within {timeout:.0f}s; see {home.worker_log}."

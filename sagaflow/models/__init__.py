@@ -11,8 +11,11 @@ This package's ``__init__`` is light: the SDK is imported only on first use.
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import os
 import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,6 +81,17 @@ def preflight(transport: str, skill_dir: Path | None) -> None:
         )
 
 
+async def _import_off_loop(name: str) -> None:
+    """Import a transport module in a thread, so the event loop keeps running.
+
+    The anthropic SDK takes over a second to import (several on a busy host);
+    done on the loop it would stall the heartbeats of the very call that needs
+    it, and a short heartbeat timeout would fail that attempt.
+    """
+    if name not in sys.modules:
+        await asyncio.to_thread(importlib.import_module, name)
+
+
 async def complete(
     transport: str,
     *,
@@ -89,6 +103,7 @@ async def complete(
 ) -> ModelReply:
     """Ask ``transport`` for one reply."""
     if transport == "anthropic":
+        await _import_off_loop("sagaflow.models.anthropic_api")
         from sagaflow.models import anthropic_api
 
         return await anthropic_api.call(model=model, system=system, user=user, max_tokens=max_tokens)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, NotRequired, TypedDict
 from sagaflow._engine import meta
 from sagaflow.errors import UsageError
 from sagaflow.runs.listing import RunFilter, build_query, executions, make_filter
+from sagaflow.timestamps import iso
 
 if TYPE_CHECKING:
     from temporalio.client import Client
@@ -123,5 +124,5 @@ async def cost_report(client: Client, settings: Settings, request: CostRequest) 
         spends.append(Spend(str(skill), wf.start_time, float(cost) if cost is not None else None))
     report = summarize(spends, request.by)
     seconds = request.filter.since_seconds or 0.0
-    report["since"] = (now - timedelta(seconds=seconds)).astimezone().isoformat(timespec="seconds")
+    report["since"] = iso(now - timedelta(seconds=seconds))
     return report

@@ -36,9 +36,13 @@ def _home(home: Home) -> Check:
 
 def _temporal(settings: Settings) -> list[Check]:
     from sagaflow._engine import server
-    from sagaflow._engine.client import connect, target_of
+    from sagaflow._engine.client import connect, resolve
 
-    target = target_of(settings)
+    try:
+        resolved = resolve(settings)
+    except SagaflowError as exc:
+        return [Check("temporal", "FAIL", exc.message, "fix the Temporal profile or TEMPORAL_PROFILE")]
+    target = resolved.address
     local = server.is_loopback(target)
     if local and not server.answers(target):
         return [Check("temporal", "WARN", f"nothing answers at {target}",
@@ -71,8 +75,9 @@ def _temporal(settings: Settings) -> list[Check]:
 
         checks.append(Check(
             "search attributes", "WARN", f"not registered yet: {', '.join(missing)}",
-            "the next launch registers them; on a remote cluster without operator rights run: "
-            + create_command(settings.namespace),
+            "the next worker start registers them ('sagaflow worker start'); on a remote "
+            "cluster without operator rights run: "
+            + create_command(resolved.namespace),
         ))
     else:
         checks.append(Check("search attributes", "OK", "SagaflowSkill, State, Waiting, CostUsd"))

@@ -39,7 +39,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Required, TypedDict, cast
 
-from sagaflow.runs.historyfold import HistoryFold, iso, not_found
+from sagaflow.runs import missing
+from sagaflow.runs.historyfold import HistoryFold, iso
 
 if TYPE_CHECKING:
     from temporalio.client import Client, WorkflowHandle
@@ -126,8 +127,6 @@ async def follow(
     Raises:
         RunNotFoundError: when Temporal has no run with that id.
     """
-    from temporalio.service import RPCError, RPCStatusCode
-
     handle = client.get_workflow_handle(run_id)
     fold = HistoryFold(client.data_converter, run_id)
     watcher = _Watcher(handle, fold, on_event)
@@ -151,9 +150,9 @@ async def follow(
                 break
             if len(events) < CATCH_UP_PAGE:  # at the live edge: let events gather
                 await asyncio.sleep(pace)
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise not_found(run_id) from None
+    except Exception as exc:
+        if missing.is_not_found(exc):
+            raise missing.run_not_found(run_id) from None
         raise
     finally:
         watch.cancel()

@@ -14,9 +14,9 @@ import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from sagaflow import timestamps
 from sagaflow._engine import meta
 from sagaflow._engine.model_call import ModelStepResult, StepUsage
-from sagaflow.errors import RunNotFoundError
 from sagaflow.pricing import USAGE_KEYS
 
 if TYPE_CHECKING:
@@ -37,16 +37,11 @@ _STEP_CLOSE = {"completed": "completed", "failed": "failed", "timed_out": "timed
 
 def iso(value: datetime | None) -> str | None:
     """Local-time ISO string with milliseconds (None stays None)."""
-    return value.astimezone().isoformat(timespec="milliseconds") if value else None
+    return timestamps.iso(value, "milliseconds")
 
 
 def _when(event: HistoryEvent) -> datetime:
     return event.event_time.ToDatetime(tzinfo=UTC)
-
-
-def not_found(run_id: str) -> RunNotFoundError:
-    """The one error every observing command gives for an unknown run."""
-    return RunNotFoundError(f"No run {run_id} in Temporal; check the id with 'sagaflow list'.")
 
 
 class HistoryFold:

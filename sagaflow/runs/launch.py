@@ -13,7 +13,7 @@ from sagaflow.config import Settings
 from sagaflow.errors import HookError
 from sagaflow.paths import Home
 from sagaflow.runs import start as runs
-from sagaflow.skills.discovery import fingerprint, load_skills
+from sagaflow.skills.discovery import load_skills
 from sagaflow.skills.prepare import prepare
 
 HOOK_MARKER = "hook-offered"
@@ -145,9 +145,7 @@ async def launch(
     offer_hook(home, notice)
     client = await ensure_temporal(settings)
     if options.pool is None:
-        pid, action = daemon.ensure_worker(home, settings, fingerprint(loaded.sources))
-        if action != "running":
-            notice(f"worker {action} (pid {pid}); log: {home.worker_log}")
+        daemon.serve(home, settings, loaded.sources, notice)
     else:
         try:
             await check_pool_served(client, settings, options.pool)

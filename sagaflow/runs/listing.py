@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from sagaflow._engine import meta
 from sagaflow.durations import parse_duration
 from sagaflow.errors import TemporalError, UsageError
+from sagaflow.timestamps import iso as _iso
 
 if TYPE_CHECKING:
     from temporalio.client import Client, WorkflowExecution
@@ -197,8 +198,6 @@ def _status_in(statuses: tuple[str, ...]) -> str:
     return "ExecutionStatus IN (" + ", ".join(f"'{n}'" for n in names) + ")"
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone().isoformat(timespec="seconds") if value else None
 
 
 def _attributes(wf: WorkflowExecution) -> dict[str, Any]:

@@ -18,11 +18,11 @@ from typing import Any
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.client import Client, WorkflowExecutionStatus
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
 from sagaflow.config import Settings
 from sagaflow.paths import Home
-from sagaflow.runs import listing
+from sagaflow.runs import listing, missing
 
 FAILED = {WorkflowExecutionStatus.FAILED, WorkflowExecutionStatus.TIMED_OUT}
 
@@ -108,7 +108,7 @@ async def _still_purgeable(client: Client, item: PurgeItem) -> bool:
     try:
         desc = await client.get_workflow_handle(item.run_id).describe()
     except RPCError as exc:
-        return exc.status == RPCStatusCode.NOT_FOUND
+        return missing.is_not_found(exc)
     return desc.status != WorkflowExecutionStatus.RUNNING and desc.run_id in item.temporal_runs
 
 
@@ -137,7 +137,7 @@ async def purge(client: Client, home: Home, plan: PurgePlan) -> dict[str, Any]:
                     )
                 )
             except RPCError as exc:
-                if exc.status != RPCStatusCode.NOT_FOUND:
+                if not missing.is_not_found(exc):
                     failed = True
                     first = (str(exc).splitlines() or [""])[0][:160]
                     counts["errors"].append(f"{item.run_id}: {first}")

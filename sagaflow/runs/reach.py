@@ -94,15 +94,10 @@ async def ensure_worker(desc: WorkflowExecutionDescription, local: Local | None)
     if local is None or desc.task_queue != local.settings.task_queue:
         return
     from sagaflow._engine import daemon
-    from sagaflow.skills.discovery import discover, fingerprint
 
     if daemon.live_pid(local.home) is not None:
         return
-    active, _ = discover()
-    pid, action = await asyncio.to_thread(
-        daemon.ensure_worker, local.home, local.settings, fingerprint(active)
-    )
-    local.notice(f"worker {action} (pid {pid}); log: {local.home.worker_log}")
+    await asyncio.to_thread(daemon.serve, local.home, local.settings, None, local.notice)
 
 
 def _base_queue(desc: WorkflowExecutionDescription, local: Local | None) -> str:

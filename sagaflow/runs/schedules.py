@@ -19,17 +19,17 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sagaflow._engine import meta
+from sagaflow._engine import daemon, meta
 from sagaflow._engine.scheduled import started_run, why_not_started
 from sagaflow.config import Settings
 from sagaflow.errors import SagaflowError, TemporalError, UsageError
 from sagaflow.paths import Home
-from sagaflow.runs import cron
+from sagaflow.runs import missing, schedule_spec
 from sagaflow.runs.launch import LaunchOptions, check_pool_served, launch_options
+from sagaflow.timestamps import iso as _iso
 
 if TYPE_CHECKING:
     from temporalio.client import Client, ScheduleDescription, ScheduleHandle
@@ -68,14 +68,19 @@ def schedule_id(name: str) -> str:
 
 
 def check_request(req: ScheduleRequest) -> ScheduleRequest:
-    """Validate everything that needs neither skills nor Temporal; fills the time zone."""
+    """Validate everything that needs neither skills nor Temporal; fills the time zone.
+
+    The cron expression itself is checked by Temporal when the schedule is created
+    (:func:`sagaflow.runs.schedule_spec.refusal` words its verdict).
+    """
     if not _NAME_OK.match(req.name):
         raise UsageError(
             f"Schedule name {req.name!r} is not usable; use letters, digits, '.', '_' or '-' "
             "(at most 100 characters, not starting with punctuation)."
         )
-    req.cron = cron.check(req.cron)
-    req.time_zone = cron.check_zone(req.time_zone) if req.time_zone else cron.local_zone()
+    req.cron = schedule_spec.normalize(req.cron)  # Temporal checks the grammar at creation
+    req.time_zone = (schedule_spec.check_zone(req.time_zone) if req.time_zone
+                     else schedule_spec.local_zone())
     if req.overlap not in OVERLAPS:
         raise UsageError(f"Unknown --overlap {req.overlap!r}; use skip, buffer or allow.")
     req.options = launch_options(req.pool, req.budget_usd, req.timeout)
@@ -90,31 +95,11 @@ def _check_skill(settings: Settings, loaded: Any, req: ScheduleRequest) -> None:
         prepare(Home(Path(tmp)), settings, loaded, req.skill, dict(req.args))
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone().isoformat(timespec="seconds") if value else None
-
-
 async def _describe(client: Client, name: str) -> ScheduleDescription:
-    from temporalio.service import RPCError, RPCStatusCode
-
-    try:
+    with missing.not_found_as(lambda: ScheduleNotFoundError(
+        f"No schedule {name!r}; see the names with 'sagaflow schedule list'."
+    )):
         return await client.get_schedule_handle(schedule_id(name)).describe()
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise ScheduleNotFoundError(
-                f"No schedule {name!r}; see the names with 'sagaflow schedule list'."
-            ) from None
-        raise
-
-
-def _ensure_worker(home: Home, settings: Settings, loaded: Any, notice: Callable[[str], None]) -> None:
-    from sagaflow._engine import daemon
-    from sagaflow.skills.discovery import fingerprint
-
-    home.ensure(home.runs, home.logs)
-    pid, action = daemon.ensure_worker(home, settings, fingerprint(loaded.sources))
-    if action != "running":
-        notice(f"worker {action} (pid {pid}); log: {home.worker_log}")
 
 
 def _schedule(settings: Settings, req: ScheduleRequest) -> tuple[Any, dict[str, Any]]:
@@ -176,7 +161,7 @@ async def add(
         raise exists
     except ScheduleNotFoundError:
         pass
-    _ensure_worker(home, settings, loaded, notice)
+    daemon.serve(home, settings, loaded.sources, notice)
     if req.options.pool:
         await check_pool_served(client, settings, req.options.pool)
     schedule, memo = _schedule(settings, req)
@@ -187,16 +172,28 @@ async def add(
     except RPCError as exc:
         if exc.status != RPCStatusCode.INVALID_ARGUMENT:
             raise
-        raise UsageError(
-            f"Temporal rejected the schedule ({exc.message.splitlines()[0][:200]}); "
-            "fix --cron or --tz."
-        ) from None
+        raise schedule_spec.refusal(req.cron, exc.message) from None
     return await show(client, req.name, runs=False)
 
 
 def _overlap_name(policy: Any) -> str:
     by_enum = {v: k for k, v in OVERLAPS.items()}
     return by_enum.get(str(policy.name), str(policy.name).lower())
+
+
+def _started(action: Any) -> tuple[str | None, str | None]:
+    """Workflow id and first run id of a schedule's action execution (None for other kinds)."""
+    from temporalio.client import ScheduleActionExecutionStartWorkflow
+
+    if isinstance(action, ScheduleActionExecutionStartWorkflow):
+        return action.workflow_id, action.first_execution_run_id
+    return None, None
+
+
+def _recent(result: Any) -> dict[str, Any]:
+    workflow_id, run_id = _started(result.action)
+    return {"scheduled_at": _iso(result.scheduled_at), "started_at": _iso(result.started_at),
+            "workflow_id": workflow_id, "workflow_run_id": run_id}
 
 
 async def _summary(desc: ScheduleDescription) -> dict[str, Any]:
@@ -216,12 +213,7 @@ async def _summary(desc: ScheduleDescription) -> dict[str, Any]:
         "paused": state.paused,
         "note": state.note,
         "next_runs": [_iso(t) for t in info.next_action_times[:3]],
-        "recent": [
-            {"scheduled_at": _iso(a.scheduled_at), "started_at": _iso(a.started_at),
-             "workflow_id": getattr(a.action, "workflow_id", None),
-             "workflow_run_id": getattr(a.action, "first_execution_run_id", None)}
-            for a in info.recent_actions
-        ],
+        "recent": [_recent(a) for a in info.recent_actions],
         "budget_usd": memo.get("budget_usd"),
         "timeout_seconds": memo.get("timeout_seconds"),
         "task_queue": memo.get("base_queue"),
@@ -253,7 +245,7 @@ async def show(client: Client, name: str, *, runs: bool = True) -> dict[str, Any
     data = await _summary(desc)
     spec = desc.schedule.spec
     data["spec"] = {
-        "calendars": [cron.describe_calendar(c) for c in spec.calendars],
+        "calendars": [schedule_spec.describe_calendar(c) for c in spec.calendars],
         "intervals": [f"every {int(i.every.total_seconds())}s" for i in spec.intervals],
     }
     data["actions"] = desc.info.num_actions
@@ -306,7 +298,7 @@ async def trigger(
         raise UsageError(f"Unknown --overlap {overlap!r}; use skip, buffer or allow.")
     client = await ensure_temporal(settings)
     before = await _describe(client, name)
-    _ensure_worker(home, settings, load_skills(), notice)
+    daemon.serve(home, settings, load_skills().sources, notice)
     policy = ScheduleOverlapPolicy[OVERLAPS[overlap]] if overlap else None
     await client.get_schedule_handle(before.id).trigger(overlap=policy)
     out: dict[str, Any] = {"name": name, "triggered": True, "skipped": False,
@@ -322,8 +314,7 @@ async def trigger(
         if info.num_actions <= before.info.num_actions or not info.recent_actions:
             continue
         fired = info.recent_actions[-1].action
-        out["workflow_id"] = getattr(fired, "workflow_id", None)
-        run = getattr(fired, "first_execution_run_id", None)
+        out["workflow_id"], run = _started(fired)
         found = await started_run(client, out["workflow_id"], run)
         out["run_id"] = found["run_id"]
         if found["run_id"]:

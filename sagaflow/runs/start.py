@@ -5,27 +5,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
 
 from sagaflow._engine.failures import failure_reason
 from sagaflow._engine.meta import RunOptions
 from sagaflow.config import Settings
-from sagaflow.errors import RunNotFoundError, SagaflowError, UsageError
+from sagaflow.errors import SagaflowError, UsageError
+from sagaflow.runs import missing
 from sagaflow.skills.prepare import Prepared
 
 
 class RunFailedError(SagaflowError):
     """The awaited run ended without a result."""
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone().isoformat(timespec="seconds") if value else None
 
 
 IF_EXISTS = ("attach", "fail", "replace")
@@ -105,14 +101,8 @@ async def start(
 
 
 async def describe(handle: WorkflowHandle[Any, Any]) -> Any:
-    try:
+    with missing.run(handle.id):
         return await handle.describe()
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise RunNotFoundError(
-                f"No run {handle.id} in Temporal; check the id with 'sagaflow list'."
-            ) from None
-        raise
 
 
 async def await_result(

@@ -47,7 +47,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from sagaflow._engine import meta
-from sagaflow.runs.historyfold import HistoryFold, iso, not_found
+from sagaflow.runs import missing
+from sagaflow.runs.historyfold import HistoryFold, iso
 
 if TYPE_CHECKING:
     from temporalio.client import Client, WorkflowHandle
@@ -173,16 +174,10 @@ async def build_timeline(client: Client, run_id: str) -> Timeline:
     Raises:
         RunNotFoundError: when Temporal has no run with that id.
     """
-    from temporalio.service import RPCError, RPCStatusCode
-
     handle = client.get_workflow_handle(run_id)
     fold = HistoryFold(client.data_converter, run_id)
-    try:
+    with missing.run(run_id):
         desc, _ = await asyncio.gather(handle.describe(), _fold_history(handle, fold))
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise not_found(run_id) from None
-        raise
     now = datetime.now(UTC)
     raw = desc.raw_description
     overlay_pending(fold, raw.pending_activities, now)

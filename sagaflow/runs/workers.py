@@ -31,12 +31,10 @@ def start_daemon(home: Home, settings: Settings) -> WorkerStart:
 
     from sagaflow._engine import daemon
     from sagaflow._engine.client import ensure_temporal
-    from sagaflow.skills.discovery import discover, fingerprint
 
     home.ensure(home.worker, home.logs)
     asyncio.run(ensure_temporal(settings))
-    active, _ = discover()
-    pid, action = daemon.ensure_worker(home, settings, fingerprint(active))
+    pid, action = daemon.serve(home, settings)
     return WorkerStart(pid, action, str(home.worker_log))
 
 

@@ -32,6 +32,7 @@ from types import ModuleType
 
 import sagaflow
 from sagaflow.errors import SkillLoadError
+from sagaflow.paths import claude_dir
 from sagaflow.skills.registry import SkillRegistry
 
 NAMESPACE = "skills"
@@ -54,12 +55,6 @@ def bundled_skills_dir() -> Path:
     package = Path(sagaflow.__file__).resolve().parent
     wheel = package / "_bundled" / "skills"
     return wheel if wheel.is_dir() else package.parent / "skills"
-
-
-def claude_dir() -> Path:
-    """Claude Code's config directory (``$CLAUDE_CONFIG_DIR`` or ``~/.claude``)."""
-    raw = os.environ.get("CLAUDE_CONFIG_DIR")
-    return Path(raw).expanduser() if raw else Path.home() / ".claude"
 
 
 def search_roots(cwd: Path | None = None) -> list[tuple[str, Path]]:

@@ -11,7 +11,6 @@ import difflib
 import shutil
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from sagaflow.models import choose_transport, preflight
 from sagaflow.paths import Home
 from sagaflow.skills.registry import SkillSpec
 from sagaflow.runrecord import RunRecord, check_run_id, new_run_id, read_record, write_record
+from sagaflow.timestamps import now_iso
 
 
 def parse_skill_args(pairs: list[str], extra: list[str]) -> dict[str, str]:
@@ -197,7 +197,7 @@ def prepare(
         record = RunRecord(
             run_id=run_id, skill=skill, skill_dir=str(skill_dir or ""), args=dict(args),
             transport=chosen, task_queue=task_queue or settings.task_queue,
-            created=datetime.now().astimezone().isoformat(timespec="seconds"),
+            created=now_iso(),
         )
         write_record(home, record)
     except BaseException:

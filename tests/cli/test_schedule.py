@@ -1,4 +1,4 @@
-"""Scheduled runs: ``sagaflow schedule ...`` on real Temporal Schedules, plus the cron checker."""
+"""Scheduled runs: ``sagaflow schedule ...`` on real Temporal Schedules (Temporal checks the cron)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from temporalio.client import ScheduleCalendarSpec, ScheduleRange
 
 from sagaflow import inbox
 from sagaflow.errors import UsageError
-from sagaflow.runs import cron, schedules
+from sagaflow.runs import schedule_spec, schedules
 
 FAR = "0 9 29 2 *"  # 09:00 on Feb 29: never fires during a test
 
@@ -40,36 +40,16 @@ def name(sf: Sandbox) -> Iterator[str]:
 # --- pure parts ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("expr", [
-    "0 9 * * *", "*/15 9-17 * * mon-fri", "0 0 1 jan,jul *", "30 6 * * 7", "@daily",
-    "@every 90m", "@every 1h/15m", "CRON_TZ=Asia/Tokyo 0 9 * * *", "0 0 1 1 * 2099",
-    "0 30 9 * * * 2030-2040",
-])
-def test_cron_accepts_what_temporal_accepts(expr: str) -> None:
-    assert cron.check(f"  {expr} ") == expr
-
-
-@pytest.mark.parametrize(("expr", "problem"), [
-    ("0 9 * *", "4 fields"),
-    ("0 9 * * * * * *", "8 fields"),
-    ("61 9 * * *", "minute value 61 is out of range 0-59"),
-    ("0 24 * * *", "hour value 24"),
-    ("0 9 0 * *", "day-of-month value 0"),
-    ("0 9 * 13 *", "month value 13"),
-    ("0 9 * * ?", "day-of-week has the bad token '?'"),
-    ("0 9 * * 1#2", "bad token"),
-    ("5-3 * * * *", "minute value 3 is out of range 5-59"),
-    ("*/0 * * * *", "bad step"),
-    ("0 9 1 1 * 1999", "year value 1999"),
-    ("@often", "not one of"),
-    ("@every soon", "@every needs a duration"),
-    ("", "empty"),
-])
-def test_cron_rejects_with_one_clear_line(expr: str, problem: str) -> None:
-    with pytest.raises(UsageError) as caught:
-        cron.check(expr)
-    message = caught.value.message
-    assert problem in message and "\n" not in message and "'0 9 * * *'" in message
+def test_server_refusal_is_one_line_naming_the_expression() -> None:
+    error = schedule_spec.refusal("61 9 * * *", "Invalid schedule spec: Minute is not in range [0-59]")
+    assert error.message == (
+        "Invalid --cron '61 9 * * *': Minute is not in range [0-59] (Temporal); "
+        f"{schedule_spec.HINT}."
+    )
+    zone = schedule_spec.refusal("CRON_TZ=Mars/Base 0 9 * * *",
+                                 "Invalid schedule spec: conflicting timezone names\nmore")
+    assert "--tz" in zone.message and "conflicting timezone names" in zone.message
+    assert "\n" not in zone.message and zone.retryable is False
 
 
 def test_request_checks_name_overlap_pool_budget_zone() -> None:
@@ -99,7 +79,7 @@ def test_calendar_is_described_as_cron() -> None:
         second=[ScheduleRange(0)], minute=[ScheduleRange(0, 59, 15)], hour=[ScheduleRange(9, 17)],
         day_of_week=[ScheduleRange(1, 5)],
     )
-    assert cron.describe_calendar(cal) == "0 */15 9-17 * * 1-5 *"
+    assert schedule_spec.describe_calendar(cal) == "0 */15 9-17 * * 1-5 *"
 
 
 # --- through the CLI, against real Temporal ----------------------------------------------
@@ -186,10 +166,10 @@ def test_pause_unpause_rm(sf: Sandbox, name: str) -> None:
 def test_bad_input_creates_nothing(sf: Sandbox, name: str) -> None:
     line = _fails(
         sf.run("schedule", "add", name, "hello-world", "--cron", "61 9 * * *"), 2,
-        "Invalid --cron '61 9 * * *'", "minute value 61",
+        "Invalid --cron '61 9 * * *'", "Minute is not in range [0-59]",
     )
     assert "0 9 * * *" in line
-    _fails(sf.run("schedule", "add", name, "hello-world", "--cron", "0 9 * *"), 2, "4 fields")
+    _fails(sf.run("schedule", "add", name, "hello-world", "--cron", "0 9 * *"), 2, "5-7 fields")
     _fails(sf.run("schedule", "add", name, "helo-world", "--cron", FAR), 2,
            "Unknown skill", "hello-world")
     _fails(sf.run("schedule", "add", name, "hello-world", "--cron", FAR, "--arg", "nmae=x"), 2,
@@ -202,9 +182,12 @@ def test_bad_input_creates_nothing(sf: Sandbox, name: str) -> None:
            "Unknown pool 'nosuch'", "sagaflow worker run --pool nosuch")
     _fails(sf.run("schedule", "add", name, "hello-world", "--cron", FAR, "--budget-usd", "-1"),
            2, "--budget-usd")
-    # passes the local check, refused by the server: still one line, nothing created
-    _fails(sf.run("schedule", "add", name, "hello-world", "--cron", "@every 0s"), 2,
-           "Temporal rejected the schedule", "interval is too small")
+    # the server checks the grammar: still one line, nothing created
+    for expr, problem in [("@every 0s", "interval is too small"), ("*/0 * * * *", "invalid Step"),
+                          ("0 9 1 1 * 1999", "Year is not in range"), ("@often", "5-7 fields"),
+                          ("0 9 * * ?", "DayOfWeek")]:
+        _fails(sf.run("schedule", "add", name, "hello-world", "--cron", expr), 2,
+               f"Invalid --cron {expr!r}", problem)
     _fails(sf.run("schedule", "show", name), 1, "No schedule")
     runs = sf.home / "runs"
     assert not runs.exists() or list(runs.iterdir()) == []

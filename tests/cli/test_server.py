@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -13,8 +14,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
+from sagaflow import procs
 from sagaflow._engine import server
 from sagaflow.config import Settings
 from sagaflow.errors import ConfigError, ServerError, TemporalError
@@ -30,22 +33,16 @@ def _free_port() -> int:
 def _servers_on(db: Path) -> list[int]:
     """Pids of live processes whose command line names ``db`` (a unique temp path)."""
     pids = []
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            if os.fsencode(db) in (entry / "cmdline").read_bytes().split(b"\0"):
-                pids.append(int(entry.name))
-        except OSError:
-            continue
+    for proc in psutil.process_iter():
+        with contextlib.suppress(psutil.Error):
+            if str(db) in proc.cmdline() and proc.status() != psutil.STATUS_ZOMBIE:
+                pids.append(proc.pid)
     return pids
 
 
 def _gone(pid: int) -> bool:
     """Exited: no such process, or a zombie not yet reaped by its (new) parent."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return True
-    return stat.rpartition(")")[2].split()[0] in ("Z", "X")
+    return procs.find(pid) is None
 
 
 @pytest.fixture
@@ -95,6 +92,7 @@ def test_start_status_stop(home: Home, settings: Settings) -> None:
     assert state.ui_port is None
     recorded = json.loads((home.server / "state.json").read_text())
     assert recorded["pid"] == state.pid and recorded["db_path"] == state.db_path
+    assert recorded["create_time"] == state.create_time and state.create_time
 
     info = server.status(home, settings)
     assert info["answering"] and info["managed"] and info["pid"] == state.pid
@@ -119,11 +117,44 @@ def test_start_with_ui_and_namespace(home: Home, settings: Settings) -> None:
     state = server.start(home, replace(settings, namespace="sagaflow-test"), ui=True)
     assert state.ui_port is not None
     assert server.status(home, settings)["ui_url"] == f"http://127.0.0.1:{state.ui_port}"
-    cmdline = Path(f"/proc/{state.pid}/cmdline").read_bytes().split(b"\0")
-    assert b"--headless" not in cmdline and b"sagaflow-test" in cmdline
+    cmdline = psutil.Process(state.pid).cmdline()
+    assert "--headless" not in cmdline and "sagaflow-test" in cmdline
     # timeout=0: SIGTERM is not waited for, so the SIGKILL path runs.
     assert server.stop(home, timeout=0.0) == state
     assert _gone(state.pid) and not server.answers(settings.address)
+
+
+async def _custom_attributes(address: str) -> dict[str, str]:
+    from temporalio.api.enums.v1 import IndexedValueType
+    from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
+    from temporalio.client import Client
+
+    client = await Client.connect(address)
+    listed = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=client.namespace)
+    )
+    return {name: IndexedValueType.Name(kind) for name, kind in listed.custom_attributes.items()}
+
+
+def test_fresh_server_has_search_attributes_and_a_reused_pid_is_left_alone(
+    home: Home, settings: Settings
+) -> None:
+    from sagaflow._engine.meta import SEARCH_ATTRIBUTES
+
+    state = server.start(home, settings)
+    custom = asyncio.run(_custom_attributes(settings.address))  # no worker registered them
+    for name, kind in SEARCH_ATTRIBUTES.items():
+        assert custom.get(name) == f"INDEXED_VALUE_TYPE_{kind.upper()}", (name, custom)
+    assert list(home.server.glob("search-attributes-*.ok")) == []
+    # Same pid, same database, but another start time: a reused pid, never signalled.
+    state_file = home.server / "state.json"
+    recorded = state_file.read_text()
+    state_file.write_text(json.dumps({**json.loads(recorded), "create_time": state.create_time - 60}))
+    assert server.status(home, settings)["managed"] is False
+    assert server.stop(home) is None
+    assert not _gone(state.pid) and server.answers(settings.address)
+    state_file.write_text(recorded)
+    assert server.stop(home) == state and _gone(state.pid)
 
 
 async def _start_workflow(address: str) -> None:
