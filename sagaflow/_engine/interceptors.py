@@ -101,7 +101,7 @@ class _Outbound(WorkflowOutboundInterceptor):
         The activity returns :class:`ModelStepResult` whatever type the skill's
         call declared; the skill receives its ``output``.
         """
-        input.ret_type = ModelStepResult
+        input.ret_type = None  # decoded below: this shape or the envelope of earlier versions
         start = super().start_activity
 
         async def model_step() -> dict[str, str]:
@@ -109,7 +109,7 @@ class _Outbound(WorkflowOutboundInterceptor):
                 await control.wait_unpaused()
                 await control.check_budget()
                 await control.wait_unpaused()
-            step: ModelStepResult = await start(input)
+            step = ModelStepResult.from_history(await start(input))
             if control is not None:
                 control.record_usage(step.usage)
             return step.output

@@ -14,7 +14,7 @@ import os
 import re
 import socket
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -78,6 +78,10 @@ class StepUsage:
         return {key: int(getattr(self, key)) for key in USAGE_KEYS}
 
 
+#: the key of the result envelope sagaflow 0.1 wrote (decoded for runs started before an upgrade)
+LEGACY_ENVELOPE_KEY = "sagaflow_step"
+
+
 @dataclass(frozen=True)
 class ModelStepResult:
     """``spawn_subagent``'s result as history records it.
@@ -87,13 +91,39 @@ class ModelStepResult:
             :mod:`sagaflow.models.structured`); what the skill receives.
         usage: Tokens, cost and provenance of the call.
 
-    Both fields are required, so a result of another shape (such as the
-    ``{"sagaflow_step": ..., "value": ...}`` envelope of earlier versions) fails
-    to decode loudly instead of handing the skill an empty output.
+    Both fields are required: a value of any other shape fails to decode loudly
+    instead of handing the skill an empty output (see :meth:`from_history`).
     """
 
     output: dict[str, str]
     usage: StepUsage
+
+    @classmethod
+    def from_history(cls, raw: object) -> ModelStepResult:
+        """Decode a model step's result as JSON-decoded from history (``ret_type=None``).
+
+        Accepts this shape and the ``{"sagaflow_step": usage, "value": output}``
+        envelope that sagaflow 0.1 wrote, so runs started before an upgrade finish.
+
+        Raises:
+            TypeError: ``raw`` is neither shape (the step fails loudly rather than
+                handing the skill an empty output).
+        """
+        from temporalio.converter import value_to_type
+
+        if isinstance(raw, dict) and LEGACY_ENVELOPE_KEY in raw:
+            usage = raw.get(LEGACY_ENVELOPE_KEY) or {}
+            known = {f.name for f in fields(StepUsage)}
+            raw = {
+                "output": raw.get("value") or {},
+                "usage": {"model": "", "transport": "", **{
+                    k: v for k, v in usage.items() if k in known and v is not None
+                }},
+            }
+        result = value_to_type(cls, raw)
+        if not isinstance(result, cls):  # pragma: no cover - value_to_type raises first
+            raise TypeError(f"not a model step result: {raw!r:.200}")
+        return result
 
 
 def _safe(name: str) -> str:

@@ -88,8 +88,8 @@ class HistoryFold:
         if not payloads:
             return None
         with contextlib.suppress(Exception):
-            values = await self.conv.decode(list(payloads), [ModelStepResult])
-            return values[0].usage if values and isinstance(values[0], ModelStepResult) else None
+            values = await self.conv.decode(list(payloads))
+            return ModelStepResult.from_history(values[0]).usage if values else None
         return None
 
     def _search(self, fields: Any) -> dict[str, Any]:
