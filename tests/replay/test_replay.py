@@ -122,6 +122,22 @@ def test_histories_replay_on_todays_code(engine: Engine) -> None:
     )
 
 
+def test_runs_started_by_sagaflow_0_1_still_replay(engine: Engine) -> None:
+    """tests/histories/v0.1/: runs recorded by sagaflow 0.1 (commit edc40be, before the
+    plugin: activities read the environment, model steps return the old envelope).
+    Never re-recorded: they stand for runs in flight during an upgrade."""
+
+    async def replay_old(path: Path) -> str | None:
+        old = WorkflowHistory.from_json(f"replay-v0.1-{path.stem}", path.read_text(encoding="utf-8"))
+        result = await asyncio.wait_for(
+            engine.replayer().replay_workflow(old, raise_on_replay_failure=False), REPLAY_TIMEOUT)
+        return None if result.replay_failure is None else str(result.replay_failure)
+
+    old = sorted((HISTORIES / "v0.1").glob("*.json"))
+    assert [p.stem for p in old] == ["hello-world"]
+    assert asyncio.run(replay_old(old[0])) is None
+
+
 class _TimerFirst(Interceptor):
     """A would-be interceptor change: a timer before the skill's code starts."""
 
