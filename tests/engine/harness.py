@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from fake_model import FAKE_CONFIG, FakeModel
 from temporalio.api.enums.v1 import EventType, IndexedValueType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
@@ -40,9 +41,7 @@ from sagaflow._engine.plugin import SagaflowPlugin
 from sagaflow._engine.search_attributes import initial
 from sagaflow._engine.worker import collect
 from sagaflow.config import Settings, load_settings
-from sagaflow.models import ModelReply, complete
 from sagaflow.paths import Home
-from sagaflow.pricing import Price
 from sagaflow.skills.discovery import LoadedSkills, load_skills
 from sagaflow.skills.registry import SkillSpec
 
@@ -76,37 +75,6 @@ async def register_search_attributes(client: Client) -> None:
     except RPCError as exc:
         if exc.status != RPCStatusCode.ALREADY_EXISTS:
             raise
-
-
-#: what inline runs (and the worker's defaults) are configured with; the transport is only
-#: a label here (FakeModel answers whatever it names); the fake model costs $0.40 per call
-FAKE_MODEL = "fake-model"
-FAKE_CONFIG = RunConfig(
-    transport="anthropic", models={"HAIKU": FAKE_MODEL, "SONNET": FAKE_MODEL},
-    prices={FAKE_MODEL: Price(input=0.4, output=0.0, cache_write=0.0, cache_read=0.0)},
-)
-
-
-@dataclass
-class FakeModel:
-    """A model transport (``SagaflowActivities(complete=...)``): records calls, answers
-    ``RESULT|<n>`` with 1,000,000 input tokens, which costs $0.40 at ``FAKE_CONFIG``'s price.
-    The ``scripted`` transport (a skill's replies.yaml, no model) is left to sagaflow's own."""
-
-    calls: list[dict[str, Any]] = field(default_factory=list)
-    input_tokens: int = 1_000_000
-
-    async def __call__(
-        self, transport: str, *, model: str, system: str, user: str, max_tokens: int,
-        skill_dir: Path | None = None,
-    ) -> ModelReply:
-        self.calls.append({"transport": transport, "model": model, "system": system, "user": user})
-        if transport == "scripted":
-            return await complete(transport, model=model, system=system, user=user,
-                                  max_tokens=max_tokens, skill_dir=skill_dir)
-        text = f"STRUCTURED_OUTPUT_START\nRESULT|{len(self.calls)}\nSTRUCTURED_OUTPUT_END"
-        return ModelReply(text=text, model=model, transport=transport,
-                          usage={"input_tokens": self.input_tokens, "output_tokens": 10})
 
 
 @dataclass

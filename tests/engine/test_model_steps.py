@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 from engine_workflows import StepsInput
-from harness import FAKE_MODEL, Engine
+from fake_model import FAKE_MODEL
+from harness import Engine
 from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
 
 from sagaflow._engine import meta
