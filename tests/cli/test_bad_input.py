@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Sandbox, free_port
+from sandbox import Sandbox, free_port
 
 
 def _clean_failure(proc: subprocess.CompletedProcess[str], code: int, *needles: str) -> None:

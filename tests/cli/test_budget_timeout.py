@@ -6,8 +6,8 @@ import json
 import time
 from typing import Any
 
-from conftest import Sandbox
 from fake_anthropic import FakeAnthropic
+from sandbox import Sandbox
 
 STEP_REPLY = "STRUCTURED_OUTPUT_START\nRESULT|ok\nSTRUCTURED_OUTPUT_END"
 # Each fake call uses a few dozen tokens: at $10,000 per MTok one call costs about $0.30-0.50.

@@ -6,8 +6,8 @@ import json
 import shutil
 import time
 
-from conftest import REPO, Sandbox
 from fake_anthropic import FakeAnthropic
+from sandbox import REPO, Sandbox
 
 from sagaflow import inbox
 

@@ -6,8 +6,8 @@ import json
 from datetime import datetime
 
 import pytest
-from conftest import Sandbox
 from fake_anthropic import FakeAnthropic
+from sandbox import Sandbox
 
 from sagaflow.errors import UsageError
 from sagaflow.runs.costs import Spend, make_request, summarize

@@ -9,8 +9,8 @@ import threading
 import time
 from typing import Any
 
-from conftest import Sandbox, free_port
 from fake_anthropic import FakeAnthropic
+from sandbox import Sandbox, free_port
 
 
 def _slow_once(pattern: str, seconds: float) -> Any:

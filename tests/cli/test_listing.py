@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from conftest import Sandbox
 from fake_anthropic import FakeAnthropic
+from sandbox import Sandbox
 
 from sagaflow._engine.meta import pool_of
 from sagaflow.errors import UsageError

@@ -8,8 +8,8 @@ import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from conftest import Sandbox, kill_pid
 from fake_anthropic import FakeAnthropic
+from sandbox import Sandbox, kill_pid
 
 RUNS = 50
 

@@ -9,8 +9,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import Sandbox
 from fake_anthropic import FakeAnthropic
+from sandbox import Sandbox
 from temporalio.api.common.v1 import ActivityType, Payload, Payloads
 from temporalio.api.history.v1 import (
     ActivityTaskCompletedEventAttributes,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import time
 
-from conftest import Sandbox
 from fake_anthropic import FakeAnthropic
+from sandbox import Sandbox
 
 
 def _launch(sf: Sandbox, *args: str) -> str:

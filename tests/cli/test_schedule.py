@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from conftest import Sandbox
+from sandbox import Sandbox
 from temporalio.client import ScheduleCalendarSpec, ScheduleRange
 
 from sagaflow import inbox

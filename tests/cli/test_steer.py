@@ -9,8 +9,8 @@ import time
 from typing import Any
 
 import pytest
-from conftest import Sandbox
 from fake_anthropic import FakeAnthropic
+from sandbox import Sandbox
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
 
 from sagaflow._engine import meta

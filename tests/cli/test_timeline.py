@@ -6,8 +6,8 @@ import json
 import time
 from typing import Any
 
-from conftest import Sandbox
 from fake_anthropic import FakeAnthropic
+from sandbox import Sandbox
 
 RUN_KEYS = {
     "run_id", "workflow_run_id", "skill", "workflow_type", "task_queue", "status", "state",

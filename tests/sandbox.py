@@ -1,0 +1,127 @@
+"""Helpers shared by the test suites: free ports, our own dev server, the CLI sandbox.
+
+A plain module (not a conftest), so tests import it by name whatever conftest files
+other test folders add: ``from sandbox import Sandbox, free_port``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sagaflow._engine.server import ready, temporal_binary
+
+REPO = Path(__file__).resolve().parent.parent
+TEST_SKILLS = Path(__file__).parent / "skills"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_dev_server(db: Path, port: int, timeout: float = 30.0) -> subprocess.Popen[bytes]:
+    """A temporal dev server we own (by pid), returned once its frontend serves requests."""
+    http_port = free_port()
+    log = open(db.with_suffix(".log"), "ab")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [
+            str(temporal_binary()), "server", "start-dev", "--headless",
+            "--ip", "127.0.0.1", "--port", str(port),
+            "--http-port", str(http_port), "--metrics-port", str(free_port()),
+            "--db-filename", str(db),
+            # deleting a closed run waits for the transfer queue's ack level, which the server
+            # saves every 30 s by default: purge tests would wait that long for Temporal
+            "--dynamic-config-value", 'history.transferProcessorUpdateAckInterval="1s"',
+        ],
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    deadline = time.monotonic() + timeout
+    while not ready(f"127.0.0.1:{port}", "127.0.0.1", http_port):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"temporal dev server did not start; see {db.with_suffix('.log')}")
+        time.sleep(0.05)
+    return proc
+
+
+def kill_pid(pid: int, sig: int = signal.SIGKILL) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)
+
+
+@dataclass
+class Sandbox:
+    """One user's world: env, home, and a CLI runner."""
+
+    root: Path
+    env: dict[str, str]
+    spawned: list[int] = field(default_factory=list)
+
+    @property
+    def home(self) -> Path:
+        return Path(self.env["SAGAFLOW_HOME"])
+
+    @property
+    def user_skills(self) -> Path:
+        return Path(self.env["HOME"]) / ".claude" / "skills"
+
+    def run(
+        self, *args: str, timeout: float = 120, check: bool = False, **env: str
+    ) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "sagaflow", *args],
+            env={**self.env, **env}, cwd=self.root, capture_output=True, text=True,
+            timeout=timeout, stdin=subprocess.DEVNULL,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(
+                f"sagaflow {' '.join(args)} exited {proc.returncode}\n"
+                f"stdout: {proc.stdout}\nstderr: {proc.stderr}"
+            )
+        return proc
+
+    def popen(self, *args: str, **env: str) -> subprocess.Popen[str]:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sagaflow", *args],
+            env={**self.env, **env}, cwd=self.root, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+        )
+        self.spawned.append(proc.pid)
+        return proc
+
+    def worker_pid(self) -> int | None:
+        try:
+            data = json.loads((self.home / "worker" / "state.json").read_text())
+        except (OSError, ValueError):
+            return None
+        return int(data["pid"])
+
+    def install_skill(self, name: str, into: Path | None = None) -> Path:
+        """Copy a test skill from tests/skills into the user's skills dir."""
+        import shutil
+
+        target = (into or self.user_skills) / name
+        shutil.copytree(TEST_SKILLS / name, target)
+        return target
+
+
+def _stop_home_processes(sandbox: Sandbox) -> None:
+    """Stop the worker and any embedded server this home started, by recorded pid."""
+    for rel in ("worker/state.json", "server/state.json"):
+        try:
+            pid = int(json.loads((sandbox.home / rel).read_text())["pid"])
+        except (OSError, ValueError, KeyError):
+            continue
+        kill_pid(pid, signal.SIGKILL)
+    for pid in sandbox.spawned:
+        kill_pid(pid, signal.SIGKILL)
