@@ -229,6 +229,9 @@ def _start_locked(home: Home, settings: Settings, ui: bool) -> ServerState:
         cmd += ["--search-attribute", f"{name}={kind}"]
     if settings.namespace != "default":
         cmd += ["--namespace", settings.namespace]
+    # `purge` deletes closed runs; the dev server only forgets them once its transfer queue's
+    # ack level is saved, every 30 s by default: save it every second so they go at once
+    cmd += ["--dynamic-config-value", 'history.transferProcessorUpdateAckInterval="1s"']
     started_at = now_iso()
     with open(log, "ab") as out:
         out.write(f"\n--- {started_at} sagaflow: {' '.join(cmd)}\n".encode())
