@@ -2,6 +2,7 @@
 
     python scripts/bench_cost.py compare  [-n 200] [--reps 3]   # sagaflow vs raw floor
     python scripts/bench_cost.py variants [-n 150] [--reps 3]   # raw workflow + one extra item
+    python scripts/bench_cost.py latency  [-n 20]               # fresh launch --await, split
 
 Wall-clock throughput on a shared 2-core machine is noisy; CPU seconds charged
 to each process (``/proc/PID/stat`` utime+stime, the client's own
@@ -75,17 +76,25 @@ async def history_summary(address: str, workflow_id: str) -> dict[str, Any]:
 
 # --- variants: the raw workflow plus one item ---------------------------------------------
 
+SAGAFLOW_ITEMS: dict[str, Any] = {"upsert_after": [1], "final_upsert": 1, "beat": 3,
+                                  "query": True, "pad": "x" * 300}
 VARIANTS: dict[str, dict[str, Any]] = {
     "floor (3 activities)": {},
     "+ memo (sagaflow's, 180 B)": {"memo": True},
     "+ 3 search attributes at start": {"sa": True},
-    "+ 2 upserts (same tasks)": {"input": {"upserts": 4}},
+    "+ 1 upsert after an activity": {"input": {"upsert_after": [1]}},
+    "+ 1 upsert (2 attributes) beside the completion": {"input": {"final_upsert": 2}},
+    "+ 1 heartbeat (3 s heartbeat timeout)": {"input": {"beat": 3}},
+    "+ 3 s heartbeat timeout, heartbeat only after 0.5 s": {"input": {"beat": 3, "beat_late": True}},
     "+ 1 local activity": {"input": {"local": 1}},
     "+ query/update/signal handlers": {"input": {"query": True}},
-    "+ 1 KB more input": {"input": {"payload": "x" * 1024}},
+    "+ 1 KB more workflow input": {"input": {"pad": "x" * 1024}},
     "+ 1 activity": {"input": {"acts": 4}},
-    "all of sagaflow's extras": {"memo": True, "sa": True,
-                                 "input": {"upserts": 4, "query": True}},
+    "sagaflow's items today (memo, 3 attributes, 2 upserts, 1 heartbeat, handlers)": {
+        "memo": True, "sa": True, "input": SAGAFLOW_ITEMS},
+    "proposed (1 upsert of 2 attributes at the end, no early heartbeat)": {
+        "memo": True, "sa": True,
+        "input": {**SAGAFLOW_ITEMS, "upsert_after": [], "final_upsert": 2, "beat_late": True}},
 }
 MEMO = {"skill": "hello-world", "args": {"name": "t1"},
         "sagaflow": {"base_queue": "sagaflow-default", "pool": "default", "budget_usd": None,
@@ -104,10 +113,18 @@ def _worker_main(args: argparse.Namespace) -> None:
     async def cost_noop(value: str) -> str:
         return value
 
+    @activity.defn(name="cost_beat")
+    async def cost_beat(mode: str) -> str:
+        if mode == "late":  # heartbeat only if the call outlives 0.5 s (it does not)
+            return ""
+        activity.heartbeat()
+        await asyncio.sleep(0.01)  # the SDK sends the first heartbeat at once
+        return ""
+
     async def serve() -> None:
         client = await Client.connect(args.address)
         worker = Worker(client, task_queue=args.task_queue, workflows=[CostWorkflow],
-                        activities=[cost_noop])
+                        activities=[cost_noop, cost_beat])
         async with worker:
             print("ready", flush=True)
             await asyncio.Event().wait()
@@ -257,9 +274,112 @@ def compare(args: argparse.Namespace) -> None:
         print(f"{side} history: {json.dumps(summary)}")
 
 
+# --- latency: where a fresh `launch --await` spends its time ---------------------------------
+
+IMPORTS = {
+    "raw floor (temporalio.client)": "import temporalio.client",
+    "sagaflow launch path": "import sagaflow.cli.main, sagaflow.cli.launching, sagaflow.runs.launch",
+    "+ config, server, envconfig, search attributes": (
+        "import sagaflow.cli.main, sagaflow.cli.launching, sagaflow.runs.launch, sagaflow.config, "
+        "sagaflow._engine.server, sagaflow._engine.search_attributes, temporalio.envconfig"),
+}
+
+
+def _run_id(err: str) -> str | None:
+    for line in err.splitlines():
+        if line.startswith("run "):
+            return line.split()[1]
+    return None
+
+
+async def _in_temporal(address: str, ids: list[str]) -> tuple[list[float], list[list[Any]]]:
+    """Seconds from each run's first to its last history event, and each run's steps.
+
+    A step is ``(event type, seconds since the previous event)``; upsert events
+    are left out (they share their workflow task's completion time).
+    """
+    from temporalio.client import Client
+
+    client = await Client.connect(address)
+    spans, steps = [], []
+    for wid in ids:
+        events = (await client.get_workflow_handle(wid).fetch_history()).events
+        times = [e.event_time.ToDatetime().timestamp() for e in events]
+        spans.append(times[-1] - times[0])
+        kinds = [e.WhichOneof("attributes").removesuffix("_event_attributes") for e in events]
+        kept = [(k, t) for k, t in zip(kinds, times, strict=True) if not k.startswith("upsert")]
+        steps.append([(k, t - kept[i - 1][1] if i else 0.0) for i, (k, t) in enumerate(kept)])
+    return spans, steps
+
+
+def _step_table(steps: dict[str, list[list[Any]]]) -> None:
+    """Median gap before each history event, raw and sagaflow side by side."""
+    shape = {side: [k for k, _ in runs[0]] for side, runs in steps.items() if runs}
+    if len(set(map(tuple, shape.values()))) != 1:
+        print(f"histories differ in shape: {shape}")
+        return
+    print("| history event (median ms since previous) | raw floor | sagaflow | Δ |")
+    print("|---|---|---|---|")
+    for i, kind in enumerate(shape["raw"]):
+        r = 1000 * statistics.median(run[i][1] for run in steps["raw"])
+        s = 1000 * statistics.median(run[i][1] for run in steps["sagaflow"])
+        print(f"| {i + 1}. {kind} | {r:.1f} | {s:.1f} | {s - r:+.1f} |")
+
+
+def latency(args: argparse.Namespace) -> None:
+    from bench_env import SAGAFLOW
+
+    env = Env(keep=args.keep)
+    walls: dict[str, list[float]] = {"raw": [], "sagaflow": []}
+    ids: dict[str, list[str]] = {"raw": [], "sagaflow": []}
+    imports: dict[str, list[float]] = {name: [] for name in IMPORTS}
+    try:
+        env.start_server()
+        env.start_fake()
+        env.start_raw_worker()
+        box = env.sandbox("latency")
+        cmds = {
+            "sagaflow": ([*SAGAFLOW, "launch", "hello-world", "--name", "bench", "--await"],
+                         box.env, box.work),
+            "raw": ([PY, str(SCRIPTS / "raw_floor.py"), "run", *env.raw_args(), "--name", "bench"],
+                    env.raw_env(), env.root),
+        }
+        for cmd, run_env, cwd in cmds.values():
+            timed(cmd, run_env, cwd)  # warm-up: the sagaflow daemon starts here
+        for i in range(args.n):
+            for side in ("raw", "sagaflow") if i % 2 == 0 else ("sagaflow", "raw"):
+                cmd, run_env, cwd = cmds[side]
+                result = timed(cmd, run_env, cwd)
+                rid = _run_id(result.err)
+                if result.code == 0 and rid:
+                    walls[side].append(result.seconds)
+                    ids[side].append(rid)
+            for name, code in IMPORTS.items():
+                imports[name].append(timed([PY, "-c", code], box.env, box.work).seconds)
+        found = {side: asyncio.run(_in_temporal(env.address, ids[side])) for side in ids}
+        spans = {side: found[side][0] for side in found}
+    finally:
+        env.close()
+    print(f"| fresh process, N={args.n} alternated (median s) | raw floor | sagaflow | Δ |")
+    print("|---|---|---|---|")
+    med = {side: statistics.median(walls[side]) for side in walls}
+    inside = {side: statistics.median(spans[side]) for side in spans}
+    outside = {side: statistics.median(w - s for w, s in zip(walls[side], spans[side], strict=True))
+               for side in walls}
+    for label, table in (("wall, start to result", med), ("in Temporal (first→last event)", inside),
+                         ("outside Temporal (process, imports, client)", outside)):
+        print(f"| {label} | {table['raw']:.3f} | {table['sagaflow']:.3f} | "
+              f"{table['sagaflow'] - table['raw']:+.3f} |")
+    print(f"\nratio {med['sagaflow'] / med['raw']:.2f}\n")
+    _step_table({side: found[side][1] for side in found})
+    print("\n| imports only (fresh process, median s) | wall |\n|---|---|")
+    for name, values in imports.items():
+        print(f"| {name} | {statistics.median(values):.3f} |")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=("compare", "variants", "worker"))
+    parser.add_argument("mode", choices=("compare", "variants", "latency", "worker"))
     parser.add_argument("-n", type=int, default=150, help="runs per batch")
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--conc", type=int, default=20, help="runs in flight")
@@ -271,6 +391,8 @@ def main(argv: list[str] | None = None) -> int:
         _worker_main(args)
     elif args.mode == "variants":
         variants(args)
+    elif args.mode == "latency":
+        latency(args)
     else:
         compare(args)
     return 0

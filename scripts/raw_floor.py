@@ -45,6 +45,7 @@ async def _run_one(args: argparse.Namespace) -> str:
 
     client = await Client.connect(args.address)
     wid, inp = _input(args.dir, args.name)
+    print(f"run {wid}", file=sys.stderr)  # like launch --await: lets bench_cost find the run
     result: str = await client.execute_workflow(
         WORKFLOW_NAME, inp, id=wid, task_queue=args.task_queue
     )
