@@ -193,12 +193,16 @@ def append(path: Path, entry: Entry) -> bool:
     """
     entry = replace(entry, timestamp=normalize_timestamp(entry.timestamp))
     with _locked(path):
-        existing, _ = parse(_read(path))
+        text = _read(path)
         run_token, status_token = _clean_token(entry.run_id), _clean_token(entry.status)
         key_token = _clean_token(entry.key) if entry.key else ""
-        if any(
+        # An entry's marker line holds exactly this text; only when it occurs is the
+        # (slow, Python-level) parse needed to tell a real entry from quoted text.
+        key = f" key={key_token}" if key_token else ""
+        marker = f"<!-- sagaflow:entry run={run_token} status={status_token}{key} state="
+        if marker in text and any(
             e.run_id == run_token and e.status == status_token and e.key == key_token
-            for e in existing
+            for e in parse(text)[0]
         ):
             return False
         try:

@@ -45,6 +45,7 @@ async def _run_one(args: argparse.Namespace) -> str:
 
     client = await Client.connect(args.address)
     wid, inp = _input(args.dir, args.name)
+    print(f"run {wid}", file=sys.stderr)  # like launch --await: lets bench_cost find the run
     result: str = await client.execute_workflow(
         WORKFLOW_NAME, inp, id=wid, task_queue=args.task_queue
     )
@@ -59,10 +60,13 @@ async def _run_many(args: argparse.Namespace) -> dict[str, Any]:
     starts: list[float] = []
     ends: list[float] = []
     errors: list[str] = []
+    ids: list[str] = []
+    cpu = time.process_time()
 
     async def one(i: int) -> None:
         async with sem:
             wid, inp = _input(args.dir, f"t{i}")
+            ids.append(wid)
             try:
                 starts.append(time.monotonic())
                 handle = await client.start_workflow(
@@ -82,6 +86,7 @@ async def _run_many(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "count": args.count, "ok": ok, "errors": errors[:5], "error_count": len(errors),
         "seconds": seconds, "per_sec": ok / seconds if seconds > 0 else 0.0,
+        "cpu_s": time.process_time() - cpu, "last_id": ids[-1] if ids else None,
     }
 
 

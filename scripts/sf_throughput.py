@@ -37,7 +37,7 @@ async def _starter(mode: str) -> tuple[Any, Callable[[int], Awaitable[Any]]]:
     home = Home.current()
     settings = load_settings(home)
     home.ensure(home.runs, home.logs)
-    loaded = load_skills()
+    loaded = load_skills(only=SKILL)
     client = await ensure_temporal(settings)
     daemon.ensure_worker(home, settings, fingerprint(loaded.sources))
 
@@ -62,12 +62,15 @@ async def _drive(args: argparse.Namespace) -> dict[str, Any]:
     starts: list[float] = []
     ends: list[float] = []
     errors: list[str] = []
+    ids: list[str] = []
+    cpu = time.process_time()
 
     async def one(i: int) -> None:
         async with sem:
             try:
                 starts.append(time.monotonic())
                 handle = await start(i)
+                ids.append(handle.id)
                 result = await asyncio.wait_for(handle.result(), timeout=args.timeout)
                 if result != f"hello, t{i}":
                     errors.append(f"run {i}: unexpected result {result!r}")
@@ -83,6 +86,7 @@ async def _drive(args: argparse.Namespace) -> dict[str, Any]:
         "mode": args.mode, "count": args.count, "ok": ok, "errors": errors[:5],
         "error_count": len(errors), "seconds": seconds,
         "per_sec": ok / seconds if seconds > 0 else 0.0,
+        "cpu_s": time.process_time() - cpu, "last_id": ids[-1] if ids else None,
     }
 
 

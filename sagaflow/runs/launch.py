@@ -134,7 +134,7 @@ async def launch(
 
     options = options or LaunchOptions()
     home.ensure(home.runs, home.logs)
-    loaded = load_skills()
+    loaded = load_skills(only=skill)
     prepared = prepare(
         home, settings, loaded, skill, args, run_id=run_id, transport=transport,
         replace_existing=options.if_exists == "replace",

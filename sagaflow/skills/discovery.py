@@ -184,42 +184,63 @@ def _describe_failure(source: SkillSource, exc: BaseException) -> str:
     )
 
 
-def load_skills(cwd: Path | None = None) -> LoadedSkills:
-    """Import every active skill and call its ``register(registry)``.
+def _import_skill(loaded: LoadedSkills, source: SkillSource) -> None:
+    """Import one skill directory and call its ``register``; a failure becomes an info."""
+    before = set(loaded.registry.names())
+    try:
+        module = importlib.import_module(source.module)
+        register = getattr(module, "register", None)
+        if not callable(register):
+            raise SkillLoadError("its __init__.py defines no register(registry) function")
+        register(loaded.registry)
+    except Exception as exc:
+        loaded.registry.discard(set(loaded.registry.names()) - before)
+        for name in [m for m in sys.modules if m == source.module or m.startswith(source.module + ".")]:
+            del sys.modules[name]
+        loaded.infos.append(
+            SkillInfo(
+                source.dir.name, source.dir, source.origin, "error",
+                _describe_failure(source, exc), module=source.module,
+            )
+        )
+        return
+    for name in [n for n in loaded.registry.names() if n not in before]:
+        spec = loaded.registry.get(name)
+        loaded.infos.append(
+            SkillInfo(
+                name, source.dir, source.origin, "ok",
+                workflow=spec.workflow_name if spec else None, module=source.module,
+            )
+        )
+
+
+def load_skills(cwd: Path | None = None, *, only: str | None = None) -> LoadedSkills:
+    """Import the active skills and call each one's ``register(registry)``.
 
     A skill that fails is recorded with its error; the others still load.
+
+    Args:
+        only: the one skill a caller needs (``launch``): import just the
+            directory named after it (``hello-world/`` for ``hello-world``).
+            When that directory does not register ``only`` cleanly, every skill
+            is loaded as without ``only``, so errors and near-match hints are
+            complete. ``sources`` always lists every active skill (the worker
+            fingerprint covers them all).
     """
     active, shadowed = discover(cwd)
     install_finder(active)
+    if only is not None:
+        wanted = f"{NAMESPACE}.{only.replace('-', '_')}"
+        match = [s for s in active if s.module == wanted]
+        if match:
+            loaded = LoadedSkills(SkillRegistry(), sources=active)
+            _import_skill(loaded, match[0])
+            if loaded.registry.get(only) is not None:
+                return loaded
+            install_finder(active)  # start the full load from a clean namespace
     loaded = LoadedSkills(SkillRegistry(), sources=active)
     for source in active:
-        before = set(loaded.registry.names())
-        try:
-            module = importlib.import_module(source.module)
-            register = getattr(module, "register", None)
-            if not callable(register):
-                raise SkillLoadError("its __init__.py defines no register(registry) function")
-            register(loaded.registry)
-        except Exception as exc:
-            loaded.registry.discard(set(loaded.registry.names()) - before)
-            for name in [m for m in sys.modules if m == source.module or m.startswith(source.module + ".")]:
-                del sys.modules[name]
-            loaded.infos.append(
-                SkillInfo(
-                    source.dir.name, source.dir, source.origin, "error",
-                    _describe_failure(source, exc), module=source.module,
-                )
-            )
-            continue
-        new = [n for n in loaded.registry.names() if n not in before]
-        for name in new:
-            spec = loaded.registry.get(name)
-            loaded.infos.append(
-                SkillInfo(
-                    name, source.dir, source.origin, "ok",
-                    workflow=spec.workflow_name if spec else None, module=source.module,
-                )
-            )
+        _import_skill(loaded, source)
     for source in shadowed:
         loaded.infos.append(
             SkillInfo(source.dir.name, source.dir, source.origin, "shadowed", module=source.module)

@@ -400,3 +400,40 @@ def test_fingerprint_tracks_skill_files(layout: Layout) -> None:
     (directory / "prompts").mkdir()
     (directory / "prompts" / "new.md").write_text("a new prompt\n", encoding="utf-8")
     assert discovery.fingerprint(loaded.sources) != before
+
+
+# --- loading one skill (launch) ----------------------------------------------------
+
+
+def test_only_imports_just_the_named_skill(layout: Layout) -> None:
+    tag = uid()
+    wanted, other = f"want-{tag}", f"other-{tag}"
+    make_skill(layout.user, wanted, desc="mine")
+    make_skill(layout.path1, other)
+    make_skill(layout.bundled, wanted, desc="bundled copy")
+    loaded = load_skills(cwd=layout.cwd, only=wanted)
+    assert loaded.registry.names() == [wanted]
+    assert loaded.registry.get(wanted).description == "mine"  # type: ignore[union-attr]
+    assert loaded.dir_of(wanted) == (layout.user / wanted).resolve()
+    assert f"skills.other_{tag}" not in sys.modules
+    # every active skill still counts for the worker's fingerprint
+    assert {s.module for s in loaded.sources} == {f"skills.want_{tag}", f"skills.other_{tag}"}
+    assert discovery.fingerprint(loaded.sources) == discovery.fingerprint(
+        load_skills(cwd=layout.cwd).sources
+    )
+
+
+def test_only_falls_back_to_loading_everything(layout: Layout) -> None:
+    tag = uid()
+    renamed, broken, fine = f"renamed-{tag}", f"broken-{tag}", f"fine-{tag}"
+    make_skill(layout.user, f"dir-{tag}", name=renamed)  # directory named unlike the skill
+    make_skill(layout.user, broken, init="raise RuntimeError('broken')\n")
+    make_skill(layout.user, fine)
+    loaded = load_skills(cwd=layout.cwd, only=renamed)
+    assert loaded.registry.get(renamed) is not None
+    assert set(loaded.registry.names()) == {renamed, fine}
+    loaded = load_skills(cwd=layout.cwd, only=broken)
+    assert "RuntimeError: broken" in (info_for(loaded, broken, "error").error or "")
+    assert loaded.registry.get(fine) is not None  # near-match hints see every skill
+    loaded = load_skills(cwd=layout.cwd, only=f"missing-{tag}")
+    assert set(loaded.registry.names()) == {renamed, fine}

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -228,6 +229,20 @@ def test_append_is_idempotent_per_run_and_status(path: Path) -> None:
         ("r-1", "DONE", "first"),
         ("r-1", "FAILED", "another status"),
         ("r-2", "DONE", "another run"),
+    ]
+
+
+def test_append_not_fooled_by_a_quoted_marker_or_a_key(path: Path) -> None:
+    quoted = "<!-- sagaflow:entry run=r-2 status=DONE state=unread -->"
+    assert inbox.append(path, entry("r-1", "DONE", quoted)) is True
+    assert inbox.append(path, replace(entry("r-2", "DONE", "gate"), key="k1")) is True
+    assert inbox.append(path, entry("r-2", "DONE", "the real one")) is True
+    assert inbox.append(path, entry("r-2", "DONE", "a retry")) is False
+    assert inbox.append(path, replace(entry("r-2", "DONE", "gate retry"), key="k1")) is False
+    entries, problems = inbox.read(path)
+    assert problems == []
+    assert [(e.run_id, e.key, e.summary) for e in entries] == [
+        ("r-1", "", quoted), ("r-2", "k1", "gate"), ("r-2", "", "the real one"),
     ]
 
 
