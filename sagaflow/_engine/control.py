@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -31,9 +30,11 @@ from sagaflow._engine import meta
 from sagaflow._engine.control_types import (
     APPROVAL,
     BUDGET,
+    GATE_ACTIVITY,
     Decision,
     DecisionRequest,
     Gate,
+    GateInboxInput,
     PauseRequest,
     RunStatus,
 )
@@ -49,22 +50,7 @@ COST_BATCHING_PATCH = "sagaflow-cost-upsert-batched"
 if TYPE_CHECKING:
     from sagaflow._engine.model_call import StepUsage
 
-GATE_ACTIVITY = "sagaflow_gate_inbox"
 _ATTR = "__sagaflow_control__"
-
-
-@dataclass(frozen=True)
-class GateInboxInput:
-    run_id: str
-    skill: str
-    key: str
-    opened: bool
-    step: str
-    kind: str
-    prompt: str
-    timeout_at: str
-    default: str
-    timestamp_iso: str
 
 
 class RunControl:
