@@ -14,6 +14,7 @@ Prints one JSON object: ``max_lag`` (seconds), ``attempts`` of the model steps,
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import sys
@@ -60,6 +61,7 @@ async def scenario(engine: Any, run_dir: Path, big: int) -> dict[str, Any]:
             lags.append(loop.time() - began - 0.01)
             at.append(round(began - began_run, 3))
 
+    gc.freeze()  # as run_worker does before it polls
     tick = asyncio.create_task(ticker())
     warming = loop.run_in_executor(None, warm_up, True)  # as run_worker does at start
     handle = await engine.start("t-lag", LagInput(
