@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import typer
 
 from sagaflow.cli import _state
-from sagaflow.cli.render import emit_json, err, out, table
+from sagaflow.cli.render import emit_json, err, out, skill_args, table
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
 T = TypeVar("T")
@@ -29,9 +29,10 @@ async def _client() -> Any:
 
 def _human(data: dict[str, Any], *, runs: bool) -> None:
     out(f"schedule  {data['name']}  ({data['schedule_id']})")
-    out(f"skill     {data['skill']}  {json.dumps(data['args'])}")
+    out(f"skill     {data['skill']}  {skill_args(data['args'])}")
     out(f"cron      {data['cron']}  ({data['time_zone']})")
-    out(f"overlap   {data['overlap']}   pool {data['pool']}")
+    out(f"overlap   {data['overlap']}   pool {data['pool']}"
+        + (f"   transport {data['transport']}" if data.get("transport") else ""))
     out(f"state     {'paused' if data['paused'] else 'active'}"
         + (f"  ({data['note']})" if data.get("note") else ""))
     out(f"next      {', '.join(data['next_runs']) or '-'}")
