@@ -22,6 +22,7 @@ from sagaflow.errors import (
     SagaflowError,
     SkillArgumentError,
     SkillLoadError,
+    TransportError,
     UnknownSkillError,
 )
 from sagaflow.models import choose_transport, preflight
@@ -211,8 +212,7 @@ def prepare(
             unknown = set(args) - tracked.asked
             if unknown:
                 raise SkillArgumentError(_unknown_message(skill, unknown, tracked.asked))
-        chosen = choose_transport(settings, transport)
-        preflight(chosen, skill_dir)
+        chosen = _transport(spec, settings, transport, skill_dir)
         record = RunRecord(
             run_id=run_id, skill=skill, skill_dir=str(skill_dir or ""), args=dict(args),
             transport=chosen, task_queue=task_queue or settings.task_queue,
@@ -224,6 +224,27 @@ def prepare(
             shutil.rmtree(run_dir, ignore_errors=True)
         raise
     return Prepared(spec, run_id, record, workflow_input)
+
+
+def _transport(
+    spec: SkillSpec, settings: Settings, requested: str | None, skill_dir: Path | None
+) -> str:
+    """The transport a run records: checked for skills that call a model (the default).
+
+    A skill with ``uses_model=False`` needs none: an unusable or missing transport is
+    not checked, and when ``auto`` finds none the run records ``auto``, which makes
+    a model call fail at once with the fix (the worker refuses an unresolved ``auto``).
+    """
+    if spec.uses_model:
+        chosen = choose_transport(settings, requested)
+        preflight(chosen, skill_dir)
+        return chosen
+    try:
+        return choose_transport(settings, requested)
+    except TransportError:
+        if (requested or settings.transport or "auto").lower() != "auto":
+            raise  # an unknown --transport name is still a mistake
+        return "auto"
 
 
 def _claim_run_dir(home: Home, skill: str, run_id: str | None) -> tuple[str, bool]:
