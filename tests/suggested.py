@@ -13,7 +13,7 @@ import shlex
 from typing import Any
 
 #: a quoted command: 'sagaflow ...' or `sagaflow ...`, or one after "label: " on its own line
-QUOTED = re.compile(r"['`]sagaflow ([^'`\n]+)['`]|(?:^|\n)[a-z]+: +sagaflow ([^\n]+)")
+QUOTED = re.compile(r"['`]sagaflow ([^'`\n]+)['`]|(?:^|\n)[ \t]*[a-z]+: +sagaflow ([^\n]+)")
 #: an option named in prose ("pass --transport scripted", "pick one with --step")
 BARE = re.compile(r"(?<![\w'`-])(--[a-z][a-z-]*)")
 
