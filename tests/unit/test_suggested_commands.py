@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from suggested import bare_options, problem, quoted_commands  # noqa: E402
+from suggested import bare_options, problem, quoted_commands
 
 PACKAGE = Path(__file__).resolve().parents[2] / "sagaflow"
 
@@ -35,7 +35,8 @@ def _strings(tree: ast.AST) -> list[tuple[int, str]]:
                 v.value if isinstance(v, ast.Constant) else "{X}" for v in node.values
             )
             found.append((node.lineno, str(text)))
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings | parts:
+        elif (isinstance(node, ast.Constant) and isinstance(node.value, str)
+              and id(node) not in docstrings | parts):
             found.append((node.lineno, node.value))
     return found
 
