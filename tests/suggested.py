@@ -20,11 +20,9 @@ BARE = re.compile(r"(?<![\w'`-])(--[a-z][a-z-]*)")
 
 def tree() -> Any:
     """The Click command the ``sagaflow`` CLI runs (built from the Typer app)."""
-    import typer
+    from sagaflow.cli.app import command
 
-    from sagaflow.cli.app import app
-
-    return typer.main.get_command(app)
+    return command()
 
 
 def quoted_commands(text: str) -> list[str]:
