@@ -216,50 +216,6 @@ class _Watcher:
                                       "attempts": act.attempt, "error": failure or None, "live": True})
 
 
-def gate_commands(run_id: str, waiting_on: str) -> str | None:
-    """The exact commands that answer what a run waits on (None: not an approval or budget).
-
-    ``waiting_on`` is the run's SagaflowWaiting value: ``approval:STEP`` or ``budget``.
-    """
-    import shlex
-
-    run = shlex.quote(run_id)
-    if waiting_on == "budget":
-        return (f"run {run_id} is parked on its budget; continue: sagaflow approve {run} "
-                f"--extend-budget 1.00 · stop: sagaflow reject {run} --reason \"...\"")
-    kind, _, step = waiting_on.partition(":")
-    if kind != "approval" or not step:
-        return None
-    gate = shlex.quote(step)
-    return (f"run {run_id} waits for approval of {step}; approve: sagaflow approve {run} "
-            f"--step {gate} · reject: sagaflow reject {run} --step {gate} --reason \"...\"")
-
-
-class GateNotices:
-    """Turns ``state`` happenings into one notice per gate (``launch --await``).
-
-    A gate's commands are said when it opens; the same gate seen again (history
-    replayed, a cost update) says nothing, a different gate says its own commands.
-    """
-
-    def __init__(self, notice: Callable[[str], None]) -> None:
-        self.notice = notice
-        self.current = ""
-
-    def __call__(self, event: Event) -> None:
-        if event["event"] != "state":
-            return
-        waiting = event.get("waiting_on") or ""
-        text = gate_commands(event.get("run_id", ""), waiting)
-        if text is None:
-            if not waiting:
-                self.current = ""  # the gate closed: a later one is news again
-            return
-        if waiting != self.current:
-            self.current = waiting
-            self.notice(text)
-
-
 def _money(value: Any) -> str:
     from sagaflow.pricing import format_usd
 

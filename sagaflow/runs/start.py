@@ -119,7 +119,7 @@ async def await_result(
     :mod:`sagaflow.runs.follow`) and each step, retry or wait becomes a
     progress line. Quick runs therefore cost nothing extra. ``on_gate`` gets the
     exact approve/reject commands once per gate the run opens (see
-    :class:`sagaflow.runs.follow.GateNotices`).
+    :class:`sagaflow.runs.gates.GateNotices`).
     """
     result_task = asyncio.ensure_future(handle.result())
     follower: asyncio.Future[Any] | None = None
@@ -127,7 +127,8 @@ async def await_result(
         done, _ = await asyncio.wait({result_task}, timeout=follow_after)
         client = getattr(handle, "_client", None)
         if not done and on_progress is not None and client is not None:
-            from sagaflow.runs.follow import Event, GateNotices, follow, format_event
+            from sagaflow.runs.follow import Event, follow, format_event
+            from sagaflow.runs.gates import GateNotices
 
             gates = GateNotices(on_gate) if on_gate is not None else None
 

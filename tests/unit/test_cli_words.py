@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from sagaflow.cli.render import skill_args, word
-from sagaflow.runs.follow import Event, GateNotices, gate_commands
+from sagaflow.runs.follow import Event
+from sagaflow.runs.gates import GateNotices, gate_commands
 
 
 def _commands(cmd: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
