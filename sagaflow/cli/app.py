@@ -82,8 +82,8 @@ _register()
 OPTION_WORDS = {
     "--since": "DURATION", "--older-than": "DURATION", "--timeout": "DURATION",
     "--by": "NAME", "--skill": "SKILL", "--status": "STATUS[,STATUS]", "--pool": "POOL",
-    "--limit": "N", "--max-concurrent": "N", "--reason": "TEXT", "--comment": "TEXT",
-    "--note": "TEXT", "--step": "STEP", "--extend-budget": "USD", "--overlap": "MODE",
+    "--limit": "N", "--max-concurrent": "N", "--reason": "REASON", "--comment": "COMMENT",
+    "--note": "NOTE", "--step": "STEP", "--extend-budget": "USD", "--overlap": "MODE",
 }
 #: help placeholders by argument name (the rest: the name in capitals)
 ARGUMENT_WORDS = {"run_id": "RUN", "run_ids": "RUN", "payload": "JSON"}
