@@ -69,10 +69,10 @@ def _render_timeline(data: Timeline) -> None:
     state = f" (state {data['state']})" if data["state"] and data["state"] != data["status"] else ""
     tokens = data["tokens"]
     out(f"run       {data['run_id']}")
-    out(f"skill     {data['skill']}")
+    out(f"skill     {word(data['skill'])}")
     out(f"status    {paint(data['status'], status_style(data['status']))}{state}")
     out(f"args      {skill_args(data['args'])}")
-    out(f"started   {data['started']}")
+    out(f"started   {word(data['started'])}")
     out(f"closed    {data['closed'] or '-'}  (duration {_secs(data['duration_seconds'])})")
     out(f"cost      {_money(data['cost_usd'])} · {tokens['total']} tokens "
         f"({tokens['input_tokens']} in, {tokens['output_tokens']} out)")

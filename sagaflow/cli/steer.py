@@ -109,7 +109,9 @@ def register(app: typer.Typer) -> None:
 
         result = _run(lambda c, loc: steer.approve(
             c, run_id, step, comment, by, extend_budget, local=loc))
-        extra = f", budget +${extend_budget:.2f}" if extend_budget else ""
+        from sagaflow.pricing import format_usd
+
+        extra = f", budget +{format_usd(extend_budget)}" if extend_budget else ""
         _say(result, as_json,
              f"approved {result['step']} of {run_id} (by {result['by']}{extra})")
 
