@@ -96,13 +96,50 @@ async def _connect(target: Target) -> Client:
     from temporalio.client import Client
 
     try:
-        return await Client.connect(target.address, namespace=target.namespace, **target.options)
+        client = await Client.connect(target.address, namespace=target.namespace, **target.options)
     except Exception as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise TemporalError(
             f"Temporal at {target.address} does not answer ({first[:160]}); check --address or "
             "TEMPORAL_ADDRESS, or run 'sagaflow server start' for a local server."
         ) from None
+    await _check_namespace(client, target)
+    return client
+
+
+async def _check_namespace(client: Client, target: Target) -> None:
+    """Refuse a namespace the server does not have, naming the ones it has.
+
+    Without this, every later call fails with Temporal's raw "Namespace X is not
+    found" (or a misleading search-attribute error from the worker). One RPC; any
+    answer but NOT_FOUND (e.g. no permission to describe) lets the command go on.
+    """
+    from temporalio.api.workflowservice.v1 import (
+        DescribeNamespaceRequest,
+        ListNamespacesRequest,
+    )
+    from temporalio.service import RPCError, RPCStatusCode
+
+    try:
+        await client.workflow_service.describe_namespace(
+            DescribeNamespaceRequest(namespace=target.namespace)
+        )
+        return
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            return
+    try:
+        listed = await client.workflow_service.list_namespaces(ListNamespacesRequest(page_size=50))
+        names = sorted(n.namespace_info.name for n in listed.namespaces
+                       if n.namespace_info.name != "temporal-system")
+    except RPCError:
+        names = []
+    has = f" (it has: {', '.join(names)})" if names else ""
+    raise ConfigError(
+        f"Namespace {target.namespace!r} does not exist on Temporal at {target.address}{has}; "
+        "choose one with --namespace or TEMPORAL_NAMESPACE, or create it with 'temporal operator "
+        f"namespace create --namespace {target.namespace} --address {target.address}'."
+    )
 
 
 async def ensure_temporal(settings: Settings) -> Client:

@@ -63,6 +63,8 @@ class ScheduledRunInput:
     pool: str | None = None
     budget_usd: float | None = None
     timeout_seconds: float | None = None
+    #: ``schedule add --transport`` (None: the worker's configured transport)
+    transport: str | None = None
 
 
 @dataclass
@@ -123,7 +125,7 @@ class Preparer:
         from sagaflow.skills.prepare import prepare
 
         home = self.home
-        transport = self.defaults.transport if self.defaults else None
+        transport = inp.transport or (self.defaults.transport if self.defaults else None)
         try:
             settings = self.settings.with_overrides(task_queue=inp.base_queue)
             home.ensure(home.runs)

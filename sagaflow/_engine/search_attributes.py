@@ -48,11 +48,19 @@ def initial(skill: str) -> Any:
 
 
 def create_command(namespace: str) -> str:
-    """The CLI command that registers the attributes by hand (for remote clusters)."""
-    parts = " ".join(
-        f"--name {name} --type {kind}" for name, kind in meta.SEARCH_ATTRIBUTES.items()
+    """The CLI commands that register the attributes by hand (for remote clusters).
+
+    ``temporal operator search-attribute create`` takes several ``--name`` but one
+    ``--type``: one command per type, joined with ``&&``.
+    """
+    by_kind: dict[str, list[str]] = {}
+    for name, kind in meta.SEARCH_ATTRIBUTES.items():
+        by_kind.setdefault(kind, []).append(name)
+    return " && ".join(
+        f"temporal operator search-attribute create --namespace {namespace} "
+        + " ".join(f"--name {name}" for name in names) + f" --type {kind}"
+        for kind, names in by_kind.items()
     )
-    return f"temporal operator search-attribute create --namespace {namespace} {parts}"
 
 
 async def ensure_registered(client: Client, namespace: str) -> None:

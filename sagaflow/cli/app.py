@@ -21,7 +21,9 @@ app = typer.Typer(
     name="sagaflow",
     help="Durable execution for long-running agent skills, on Temporal.",
     no_args_is_help=True,
-    add_completion=False,
+    # Typer's --install-completion / --show-completion; the completion script calls
+    # sagaflow with _SAGAFLOW_COMPLETE set, which reaches Click through cli.app.run
+    add_completion=True,
     pretty_exceptions_enable=False,
     # plain help: no rich import on --help (about 50 ms) and '[...]' in help text survives
     rich_markup_mode=None,
@@ -76,6 +78,42 @@ def _register() -> None:
 
 _register()
 
+#: help placeholders by long option (value-taking options that declare none)
+OPTION_WORDS = {
+    "--since": "DURATION", "--older-than": "DURATION", "--timeout": "DURATION",
+    "--by": "NAME", "--skill": "SKILL", "--status": "STATUS[,STATUS]", "--pool": "POOL",
+    "--limit": "N", "--max-concurrent": "N", "--reason": "REASON", "--comment": "COMMENT",
+    "--note": "NOTE", "--step": "STEP", "--extend-budget": "USD", "--overlap": "MODE",
+}
+#: help placeholders by argument name (the rest: the name in capitals)
+ARGUMENT_WORDS = {"run_id": "RUN", "run_ids": "RUN", "payload": "JSON"}
+
+
+def _readable(command: Any) -> Any:
+    """Give every value a word in ``--help`` (``--since DURATION``, ``RUN``), not a type.
+
+    Typer labels a value by its Python type (``<str>``, ``<list[str]>``); options and
+    arguments that declare a ``metavar`` keep it, the others get one here, and an
+    argument's row shows only its word (Typer appends the type to argument rows).
+    """
+    for param in getattr(command, "params", []):
+        if param.param_type_name == "argument":
+            if param.metavar is None:
+                param.metavar = ARGUMENT_WORDS.get(param.name, str(param.name).upper())
+            # Typer appends "<str>" to an argument's help row; the word says it all
+            setattr(param, "display_type_rich", lambda ctx: None)  # noqa: B010
+        elif param.metavar is None and not getattr(param, "is_flag", False):
+            long = max(param.opts, key=len)
+            param.metavar = OPTION_WORDS.get(long, long.lstrip("-").upper())
+    for sub in getattr(command, "commands", {}).values():
+        _readable(sub)
+    return command
+
+
+def command() -> Any:
+    """The Click command the CLI runs: the Typer app with readable help placeholders."""
+    return _readable(typer.main.get_command(app))
+
 
 def run(argv: list[str]) -> int:
     """Run the Typer CLI and return the exit code (never raises)."""
@@ -88,7 +126,7 @@ def run(argv: list[str]) -> int:
 
     def call() -> int:
         try:
-            rv = app(args=argv, prog_name="sagaflow", standalone_mode=False)
+            rv = command().main(args=argv, prog_name="sagaflow", standalone_mode=False)
         except typer.Exit as exc:
             return int(getattr(exc, "exit_code", 0) or 0)
         except ClickException as exc:

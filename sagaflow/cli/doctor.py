@@ -12,9 +12,14 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
         """Check Temporal, worker, model transport, skills, hook and home (no billable call)."""
+        from sagaflow.errors import SagaflowError
         from sagaflow.runs.doctor import run_checks
 
-        checks = run_checks(_state.home(), None)
+        try:  # the root options (--address, --namespace, --profile) apply to doctor too
+            settings = _state.settings()
+        except SagaflowError:
+            settings = None  # run_checks reports the unreadable config as a FAIL check
+        checks = run_checks(_state.home(), settings)
         if as_json:
             emit_json([c.to_dict() for c in checks])
         else:

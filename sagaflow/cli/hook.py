@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from sagaflow.cli import _state
-from sagaflow.cli.render import emit_json, out
+from sagaflow.cli.render import emit_json, fields, out
 
 if TYPE_CHECKING:
     from sagaflow.hook import HookChange
@@ -49,7 +49,6 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
     if as_json:
         emit_json(info)
         return
-    for key, value in info.items():
-        out(f"{key:<10} {value}")
+    fields(info)
     if not info.get("installed"):
         raise typer.Exit(1)

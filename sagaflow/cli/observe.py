@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from sagaflow.cli import _state
-from sagaflow.cli.render import emit_json, err, out, paint, status_style
+from sagaflow.cli.params import run_argument
+from sagaflow.cli.render import emit_json, err, out, paint, skill_args, status_style, word
 
 if TYPE_CHECKING:
     from sagaflow.runs.follow import Event
@@ -68,17 +69,17 @@ def _render_timeline(data: Timeline) -> None:
     state = f" (state {data['state']})" if data["state"] and data["state"] != data["status"] else ""
     tokens = data["tokens"]
     out(f"run       {data['run_id']}")
-    out(f"skill     {data['skill']}")
+    out(f"skill     {word(data['skill'])}")
     out(f"status    {paint(data['status'], status_style(data['status']))}{state}")
-    out(f"args      {json.dumps(data['args'])}")
-    out(f"started   {data['started']}")
+    out(f"args      {skill_args(data['args'])}")
+    out(f"started   {word(data['started'])}")
     out(f"closed    {data['closed'] or '-'}  (duration {_secs(data['duration_seconds'])})")
     out(f"cost      {_money(data['cost_usd'])} · {tokens['total']} tokens "
         f"({tokens['input_tokens']} in, {tokens['output_tokens']} out)")
     if data["waiting_on"]:
         out(f"waiting   {data['waiting_on']}")
     for gate in data["pending_gates"]:
-        out(f"gate      {gate.get('step')} ({gate.get('kind')}): {gate.get('prompt')}")
+        out(f"gate      {word(gate.get('step'))} ({word(gate.get('kind'))}): {word(gate.get('prompt'))}")
     out(f"steps     {data['steps_done']} done of {len(data['steps'])}")
     for step in data["steps"]:
         out(_step_line(step))
@@ -100,7 +101,7 @@ def _render_timeline(data: Timeline) -> None:
 def register(app: typer.Typer) -> None:
     @app.command()
     def show(
-        run_id: str = typer.Argument(..., help="The run id."),
+        run_id: str = run_argument(),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Show a run's timeline: steps, attempts, errors, tokens, cost, what it waits on."""
@@ -114,7 +115,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def tail(
-        run_id: str = typer.Argument(..., help="The run id."),
+        run_id: str = run_argument(),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON object per line."),
     ) -> None:
         """Follow a run live until it ends (exit 0 completed, 1 otherwise; Ctrl-C detaches)."""
@@ -130,7 +131,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def logs(
-        run_id: str = typer.Argument(..., help="The run id."),
+        run_id: str = run_argument(),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
         follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new lines (Ctrl-C stops)."),
     ) -> None:

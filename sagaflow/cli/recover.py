@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from sagaflow.cli import _state
+from sagaflow.cli.params import run_argument
 from sagaflow.cli.render import emit_json, err, out, table
 from sagaflow.errors import UsageError
 
@@ -101,7 +102,7 @@ async def _purge(older_than: float, failed: bool, yes: bool, as_json: bool) -> d
 def register(app: typer.Typer) -> None:
     @app.command()
     def retry(
-        run_id: str = typer.Argument(..., help="The run id of a failed/timed-out/cancelled run."),
+        run_id: str = run_argument("The run id of a failed, timed-out or cancelled run."),
         wait: bool = typer.Option(False, "--await", help="Wait for the new attempt's result."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:

@@ -56,8 +56,41 @@ def console(stream: IO[str] | None = None) -> Console | None:
     return Console(file=stream, highlight=False)
 
 
+def word(value: Any) -> str:
+    """A value as people read it: yes/no, ``-`` for nothing, lists and mappings spelled out.
+
+    Human output never shows Python's ``True``, ``None``, ``{}`` or ``['a']``; ``--json``
+    keeps the real values.
+    """
+    if value is None or value == "" or value == [] or value == {}:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k} {word(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return ", ".join(word(v) for v in value)
+    return str(value)
+
+
+def skill_args(args: Any) -> str:
+    """Skill arguments as they are typed: ``--name bob --topic 'two words'`` (``-`` for none)."""
+    import shlex
+
+    if not isinstance(args, Mapping) or not args:
+        return word(args)
+    return " ".join(f"--{str(k).replace('_', '-')} {shlex.quote(str(v))}" for k, v in args.items())
+
+
+def fields(info: Mapping[str, Any]) -> None:
+    """``key  value`` lines on stdout, each value through :func:`word`."""
+    width = max((len(k) for k in info), default=0)
+    for key, value in info.items():
+        out(f"{key.replace('_', ' '):<{width}}  {word(value)}")
+
+
 def _cell(value: Any) -> str:
-    return str(value) if value is not None else "-"
+    return word(value)
 
 
 def table(

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import typer
 
 from sagaflow.cli import _state
-from sagaflow.cli.render import emit_json, err, out, table
+from sagaflow.cli.render import emit_json, err, out, skill_args, table
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
 T = TypeVar("T")
@@ -29,9 +28,10 @@ async def _client() -> Any:
 
 def _human(data: dict[str, Any], *, runs: bool) -> None:
     out(f"schedule  {data['name']}  ({data['schedule_id']})")
-    out(f"skill     {data['skill']}  {json.dumps(data['args'])}")
+    out(f"skill     {data['skill']}  {skill_args(data['args'])}")
     out(f"cron      {data['cron']}  ({data['time_zone']})")
-    out(f"overlap   {data['overlap']}   pool {data['pool']}")
+    out(f"overlap   {data['overlap']}   pool {data['pool']}"
+        + (f"   transport {data['transport']}" if data.get("transport") else ""))
     out(f"state     {'paused' if data['paused'] else 'active'}"
         + (f"  ({data['note']})" if data.get("note") else ""))
     out(f"next      {', '.join(data['next_runs']) or '-'}")
@@ -44,28 +44,48 @@ def _human(data: dict[str, Any], *, runs: bool) -> None:
                 f"{run.get('status', '-')}")
 
 
-@app.command()
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def add(
-    name: str = typer.Argument(..., help="A name for the schedule."),
-    skill: str = typer.Argument(..., help="The skill to run."),
-    cron: str = typer.Option(..., "--cron", help="When to run, e.g. '0 9 * * *' (local time)."),
-    arg: list[str] = typer.Option([], "--arg", help="Skill argument key=value (repeatable)."),
-    overlap: str = typer.Option(
-        "skip", "--overlap", help="When the previous run is still going: skip, buffer or allow."
+    ctx: typer.Context,
+    name: str = typer.Argument(..., metavar="NAME", help="A name for the schedule."),
+    skill: str = typer.Argument(..., metavar="SKILL", help="The skill to run."),
+    cron: str = typer.Option(
+        ..., "--cron", metavar="CRON", help="When to run, e.g. '0 9 * * *' (local time)."
     ),
-    pool: str | None = typer.Option(None, "--pool", help="Worker pool that runs it."),
-    budget_usd: str | None = typer.Option(None, "--budget-usd", help="Spend cap per run, USD."),
-    timeout: str | None = typer.Option(None, "--timeout", help="Whole-run timeout, e.g. 2h."),
-    tz: str | None = typer.Option(None, "--tz", help="IANA time zone (default: this machine's)."),
+    arg: list[str] = typer.Option(
+        [], "--arg", "-a", metavar="KEY=VALUE", help="Skill argument key=value (repeatable)."
+    ),
+    overlap: str = typer.Option(
+        "skip", "--overlap", metavar="MODE",
+        help="When the previous run is still going: skip, buffer or allow.",
+    ),
+    pool: str | None = typer.Option(None, "--pool", metavar="NAME", help="Worker pool that runs it."),
+    transport: str | None = typer.Option(
+        None, "--transport", metavar="NAME",
+        help="auto, anthropic, claude or scripted (default: the worker's).",
+    ),
+    budget_usd: str | None = typer.Option(
+        None, "--budget-usd", metavar="USD", help="Spend cap per run, USD."
+    ),
+    timeout: str | None = typer.Option(
+        None, "--timeout", metavar="DURATION", help="Whole-run timeout, e.g. 2h."
+    ),
+    tz: str | None = typer.Option(
+        None, "--tz", metavar="ZONE", help="IANA time zone (default: this machine's)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Run a skill on a cron schedule (a Temporal Schedule)."""
+    """Run a skill on a cron schedule (a Temporal Schedule).
+
+    Skill arguments are free --key value options or --arg key=value, as for launch.
+    """
     from sagaflow.runs import schedules
     from sagaflow.skills.prepare import parse_skill_args
 
     req = schedules.ScheduleRequest(
-        name=name, skill=skill, cron=cron, args=parse_skill_args(list(arg), []),
+        name=name, skill=skill, cron=cron, args=parse_skill_args(list(arg), list(ctx.args)),
         overlap=overlap, pool=pool, budget_usd=budget_usd, timeout=timeout, time_zone=tz,
+        transport=transport,
     )
     data = _run(lambda: schedules.add(_state.home(), _state.settings(), req, err))
     if as_json:

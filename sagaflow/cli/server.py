@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from sagaflow.cli import _state
-from sagaflow.cli.render import emit_json, err, out
+from sagaflow.cli.render import emit_json, err, fields, out
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
 
@@ -52,7 +52,6 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
     if as_json:
         emit_json(info)
         return
-    for key, value in info.items():
-        out(f"{key:<10} {value}")
+    fields(info)
     if not info.get("answering"):
         raise typer.Exit(1)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from sagaflow.cli import _state
+from sagaflow.cli.params import run_argument
 from sagaflow.cli.render import emit_json, out
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def _why(reason: str) -> str:
 def register(app: typer.Typer) -> None:
     @app.command()
     def cancel(
-        run_id: str = typer.Argument(..., help="The run id."),
+        run_id: str = run_argument(),
         reason: str = typer.Option("", "--reason", help="Why (recorded with the request)."),
         as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     ) -> None:
@@ -68,7 +69,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def terminate(
-        run_id: str = typer.Argument(..., help="The run id."),
+        run_id: str = run_argument(),
         reason: str = typer.Option(..., "--reason", help="Why (required; recorded)."),
         as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     ) -> None:
@@ -80,7 +81,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def signal(
-        run_id: str = typer.Argument(..., help="The run id."),
+        run_id: str = run_argument(),
         name: str = typer.Argument(..., help="Signal name (what the skill waits for)."),
         payload: str | None = typer.Argument(None, help="JSON payload, e.g. '{\"ok\": true}'."),
         as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
@@ -94,7 +95,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def approve(
-        run_id: str = typer.Argument(..., help="The run id."),
+        run_id: str = run_argument(),
         step: str = typer.Option("", "--step", help="The approval to answer, when several wait."),
         comment: str = typer.Option("", "--comment", help="A note kept with the decision."),
         by: str = typer.Option("", "--by", help=BY_HELP),
@@ -108,13 +109,15 @@ def register(app: typer.Typer) -> None:
 
         result = _run(lambda c, loc: steer.approve(
             c, run_id, step, comment, by, extend_budget, local=loc))
-        extra = f", budget +${extend_budget:.2f}" if extend_budget else ""
+        from sagaflow.pricing import format_usd
+
+        extra = f", budget +{format_usd(extend_budget)}" if extend_budget else ""
         _say(result, as_json,
              f"approved {result['step']} of {run_id} (by {result['by']}{extra})")
 
     @app.command()
     def reject(
-        run_id: str = typer.Argument(..., help="The run id."),
+        run_id: str = run_argument(),
         reason: str = typer.Option(..., "--reason", help="Why (required; the run sees it)."),
         step: str = typer.Option("", "--step", help="The approval to answer, when several wait."),
         by: str = typer.Option("", "--by", help=BY_HELP),
@@ -128,7 +131,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def pause(
-        run_id: str = typer.Argument(..., help="The run id."),
+        run_id: str = run_argument(),
         reason: str = typer.Option("", "--reason", help="Why (shown in the run's status)."),
         by: str = typer.Option("", "--by", help=BY_HELP),
         as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
@@ -141,7 +144,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def unpause(
-        run_id: str = typer.Argument(..., help="The run id."),
+        run_id: str = run_argument(),
         by: str = typer.Option("", "--by", help=BY_HELP),
         as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     ) -> None:

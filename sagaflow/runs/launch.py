@@ -171,6 +171,8 @@ async def launch(
     on_started(prepared.run_id)
     outcome = LaunchOutcome(prepared.run_id, skill, prepared.record.transport, fresh)
     if wait:
-        outcome.result = await runs.await_result(handle, progress)
+        outcome.result = await runs.await_result(
+            handle, progress, on_gate=notice if progress is not None else None
+        )
         outcome.waited = True
     return outcome

@@ -58,6 +58,8 @@ class ScheduleRequest:
     budget_usd: str | None = None
     timeout: str | None = None
     time_zone: str | None = None
+    #: the model transport of every run (None: the worker's configured one)
+    transport: str | None = None
     #: pool, budget and timeout as ``launch`` validates them (set by :func:`check_request`)
     options: LaunchOptions = field(default_factory=LaunchOptions)
 
@@ -84,6 +86,14 @@ def check_request(req: ScheduleRequest) -> ScheduleRequest:
     if req.overlap not in OVERLAPS:
         raise UsageError(f"Unknown --overlap {req.overlap!r}; use skip, buffer or allow.")
     req.options = launch_options(req.pool, req.budget_usd, req.timeout)
+    if req.transport is not None:
+        from sagaflow.config import TRANSPORTS
+
+        req.transport = req.transport.lower()
+        if req.transport not in TRANSPORTS:
+            raise UsageError(
+                f"Unknown --transport {req.transport!r}; use one of {', '.join(TRANSPORTS)}."
+            )
     return req
 
 
@@ -92,7 +102,8 @@ def _check_skill(settings: Settings, loaded: Any, req: ScheduleRequest) -> None:
     from sagaflow.skills.prepare import prepare
 
     with tempfile.TemporaryDirectory(prefix="sagaflow-schedule-check-") as tmp:
-        prepare(Home(Path(tmp)), settings, loaded, req.skill, dict(req.args))
+        prepare(Home(Path(tmp)), settings, loaded, req.skill, dict(req.args),
+                transport=req.transport)
 
 
 async def _describe(client: Client, name: str) -> ScheduleDescription:
@@ -119,6 +130,7 @@ def _schedule(settings: Settings, req: ScheduleRequest) -> tuple[Any, dict[str, 
     fixed = ScheduledRunInput(
         schedule=req.name, skill=req.skill, base_queue=settings.task_queue, args=req.args,
         pool=opts.pool, budget_usd=opts.budget_usd, timeout_seconds=opts.timeout_seconds,
+        transport=req.transport,
     )
     schedule = Schedule(
         action=ScheduleActionStartWorkflow(
@@ -134,7 +146,7 @@ def _schedule(settings: Settings, req: ScheduleRequest) -> tuple[Any, dict[str, 
         "name": req.name, "skill": req.skill, "args": req.args, "cron": req.cron,
         "time_zone": req.time_zone, "overlap": req.overlap, "pool": opts.pool or meta.DEFAULT_POOL,
         "base_queue": settings.task_queue, "budget_usd": opts.budget_usd,
-        "timeout_seconds": opts.timeout_seconds,
+        "timeout_seconds": opts.timeout_seconds, "transport": req.transport,
     }
     return schedule, {MEMO_KEY: memo}
 
@@ -216,6 +228,7 @@ async def _summary(desc: ScheduleDescription) -> dict[str, Any]:
         "recent": [_recent(a) for a in info.recent_actions],
         "budget_usd": memo.get("budget_usd"),
         "timeout_seconds": memo.get("timeout_seconds"),
+        "transport": memo.get("transport"),
         "task_queue": memo.get("base_queue"),
     }
 

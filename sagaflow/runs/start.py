@@ -110,13 +110,16 @@ async def await_result(
     on_progress: Callable[[str], None] | None = None,
     *,
     follow_after: float = 1.0,
+    on_gate: Callable[[str], None] | None = None,
 ) -> Any:
     """Wait for the run's result (Temporal's long poll on the close event).
 
     When the result is not there after ``follow_after`` seconds and
     ``on_progress`` is given, the run's history is followed too (see
     :mod:`sagaflow.runs.follow`) and each step, retry or wait becomes a
-    progress line. Quick runs therefore cost nothing extra.
+    progress line. Quick runs therefore cost nothing extra. ``on_gate`` gets the
+    exact approve/reject commands once per gate the run opens (see
+    :class:`sagaflow.runs.gates.GateNotices`).
     """
     result_task = asyncio.ensure_future(handle.result())
     follower: asyncio.Future[Any] | None = None
@@ -125,8 +128,13 @@ async def await_result(
         client = getattr(handle, "_client", None)
         if not done and on_progress is not None and client is not None:
             from sagaflow.runs.follow import Event, follow, format_event
+            from sagaflow.runs.gates import GateNotices
+
+            gates = GateNotices(on_gate) if on_gate is not None else None
 
             def on_event(event: Event) -> None:
+                if gates is not None:
+                    gates(event)
                 line = format_event(event)
                 if line and event["event"] != "run_finished":
                     on_progress(line)

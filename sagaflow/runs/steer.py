@@ -148,7 +148,7 @@ async def reject(
         UsageError: No reason, closed run, nothing pending, or the run refused it.
     """
     if not reason.strip():
-        raise UsageError("reject needs a reason; say why with --reason TEXT.")
+        raise UsageError("reject needs a reason; say why with --reason '...'.")
     request = DecisionRequest(approved=False, step=step, by=by or default_user(), reason=reason)
     return await _decide(client, run_id, request, "reject", local)
 
@@ -203,7 +203,7 @@ async def terminate(client: Client, run_id: str, reason: str) -> dict[str, Any]:
         UsageError: No reason given, or the run already finished.
     """
     if not reason.strip():
-        raise UsageError("terminate needs a reason; say why with --reason TEXT.")
+        raise UsageError("terminate needs a reason; say why with --reason '...'.")
     await open_run(client, run_id, "terminate")
     await client.get_workflow_handle(run_id).terminate(reason=reason)
     return {"run_id": run_id, "action": "terminated", "reason": reason}

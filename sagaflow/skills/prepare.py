@@ -22,6 +22,7 @@ from sagaflow.errors import (
     SagaflowError,
     SkillArgumentError,
     SkillLoadError,
+    TransportError,
     UnknownSkillError,
 )
 from sagaflow.models import choose_transport, preflight
@@ -34,16 +35,33 @@ from sagaflow.timestamps import now_iso
 def parse_skill_args(pairs: list[str], extra: list[str]) -> dict[str, str]:
     """``--arg k=v`` values plus free ``--key value`` / ``--key=value`` options.
 
-    Keys have ``-`` turned into ``_``; a bare ``--flag`` means ``"true"``.
+    Keys have ``-`` turned into ``_``. Every skill argument takes a value (skill
+    arguments are text, parsed before the skill is loaded): a bare ``--key`` is
+    refused (a yes/no switch is written ``--key true``), and so is a key given twice
+    in any spelling (``--name a --arg name=b``), rather than silently keeping one.
+
+    Raises:
+        SkillArgumentError: A malformed pair, a stray word, a bare ``--key`` or a
+            repeated key (one sentence naming it).
     """
     args: dict[str, str] = {}
+    spelled: dict[str, str] = {}
+
+    def put(key: str, value: str, spelling: str) -> None:
+        if key in args:
+            raise SkillArgumentError(
+                f"Skill argument {key.replace('_', '-')} is given twice ({spelled[key]} and "
+                f"{spelling}); give it once."
+            )
+        args[key], spelled[key] = value, spelling
+
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
             raise SkillArgumentError(
                 f"Malformed --arg {pair!r}; write it as --arg key=value."
             )
-        args[key.strip().replace("-", "_")] = value
+        put(key.strip().replace("-", "_"), value, f"--arg {pair}")
     i = 0
     while i < len(extra):
         token = extra[i]
@@ -57,12 +75,14 @@ def parse_skill_args(pairs: list[str], extra: list[str]) -> dict[str, str]:
             raise SkillArgumentError(f"Malformed option {token!r}; write --key value.")
         if not sep:
             nxt = extra[i + 1] if i + 1 < len(extra) else None
-            if nxt is not None and not nxt.startswith("--"):
-                value = nxt
-                i += 1
-            else:
-                value = "true"
-        args[key.replace("-", "_")] = value
+            if nxt is None or nxt.startswith("--"):
+                raise SkillArgumentError(
+                    f"Skill option {token} has no value; give it a value: {token} VALUE "
+                    f"(a yes/no switch is {token} true)."
+                )
+            value = nxt
+            i += 1
+        put(key.replace("-", "_"), value, f"--{key} {value}")
         i += 1
     return args
 
@@ -192,8 +212,7 @@ def prepare(
             unknown = set(args) - tracked.asked
             if unknown:
                 raise SkillArgumentError(_unknown_message(skill, unknown, tracked.asked))
-        chosen = choose_transport(settings, transport)
-        preflight(chosen, skill_dir)
+        chosen = _transport(spec, settings, transport, skill_dir)
         record = RunRecord(
             run_id=run_id, skill=skill, skill_dir=str(skill_dir or ""), args=dict(args),
             transport=chosen, task_queue=task_queue or settings.task_queue,
@@ -205,6 +224,27 @@ def prepare(
             shutil.rmtree(run_dir, ignore_errors=True)
         raise
     return Prepared(spec, run_id, record, workflow_input)
+
+
+def _transport(
+    spec: SkillSpec, settings: Settings, requested: str | None, skill_dir: Path | None
+) -> str:
+    """The transport a run records: checked for skills that call a model (the default).
+
+    A skill with ``uses_model=False`` needs none: an unusable or missing transport is
+    not checked, and when ``auto`` finds none the run records ``auto``, which makes
+    a model call fail at once with the fix (the worker refuses an unresolved ``auto``).
+    """
+    if spec.uses_model:
+        chosen = choose_transport(settings, requested)
+        preflight(chosen, skill_dir)
+        return chosen
+    try:
+        return choose_transport(settings, requested)
+    except TransportError:
+        if (requested or settings.transport or "auto").lower() != "auto":
+            raise  # an unknown --transport name is still a mistake
+        return "auto"
 
 
 def _claim_run_dir(home: Home, skill: str, run_id: str | None) -> tuple[str, bool]:

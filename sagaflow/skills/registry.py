@@ -35,6 +35,11 @@ class SkillSpec:
             required). When omitted, sagaflow learns the accepted names from the
             keys ``build_input`` reads.
         description: One line shown by ``sagaflow skills``.
+        uses_model: Whether the skill calls a model (``spawn_subagent``). True by
+            default: launch then refuses to start without a usable model transport.
+            A skill that never calls one says ``uses_model=False`` and launches
+            without a key; should it call a model anyway, that step fails at once
+            saying no transport is configured.
     """
 
     name: str
@@ -43,6 +48,7 @@ class SkillSpec:
     build_input: Callable[..., Any] | None = None
     arguments: Sequence[str] | None = None
     description: str = ""
+    uses_model: bool = True
 
     @property
     def workflow_name(self) -> str:

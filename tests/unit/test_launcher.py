@@ -52,26 +52,41 @@ def test_arg_pairs() -> None:
 
 
 def test_key_value_forms() -> None:
-    extra = ["--name", "alice", "--max-items=3", "--verbose", "--dry-run", "--topic", "x y"]
+    extra = ["--name", "alice", "--max-items=3", "--verbose", "true", "--topic", "x y"]
     assert parse_skill_args([], extra) == {
         "name": "alice",
         "max_items": "3",
         "verbose": "true",
-        "dry_run": "true",
         "topic": "x y",
     }
 
 
-def test_bare_flag_at_end_and_before_option() -> None:
-    assert parse_skill_args([], ["--a", "--b", "1", "--c"]) == {"a": "true", "b": "1", "c": "true"}
+@pytest.mark.parametrize("extra", [["--name"], ["--a", "--b", "1"], ["--b", "1", "--c"]])
+def test_bare_option_is_refused_with_the_fix(extra: list[str]) -> None:
+    with pytest.raises(SkillArgumentError, match=r"give it a value: --\w+ VALUE"):
+        parse_skill_args([], extra)
+
+
+@pytest.mark.parametrize(("pairs", "extra", "named"), [
+    (["name=b"], ["--name", "a"], "--arg name=b and --name a"),
+    ([], ["--name", "a", "--name=b"], "--name a and --name b"),
+    ([], ["--dry-run", "x", "--dry_run", "y"], "--dry-run x and --dry_run y"),
+    (["k=1", "k=2"], [], "--arg k=1 and --arg k=2"),
+])
+def test_a_key_given_twice_is_refused_naming_both(
+    pairs: list[str], extra: list[str], named: str
+) -> None:
+    with pytest.raises(SkillArgumentError, match="given twice") as info:
+        parse_skill_args(pairs, extra)
+    assert named in info.value.message
 
 
 def test_value_may_start_with_single_dash() -> None:
     assert parse_skill_args([], ["--offset", "-5"]) == {"offset": "-5"}
 
 
-def test_pairs_and_options_combine_later_wins() -> None:
-    assert parse_skill_args(["name=a"], ["--name", "b"]) == {"name": "b"}
+def test_pairs_and_options_combine() -> None:
+    assert parse_skill_args(["name=a"], ["--topic", "b"]) == {"name": "a", "topic": "b"}
 
 
 @pytest.mark.parametrize("bad", ["novalue", "=value", " =x"])

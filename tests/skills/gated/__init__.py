@@ -18,4 +18,5 @@ def register(registry: SkillRegistry) -> None:
         activities=[write_artifact, emit_finding],
         build_input=_build_input,
         description="Writes a draft, waits for approval to publish; compensates on cancel.",
+        uses_model=False,
     ))
