@@ -80,6 +80,9 @@ class SpawnSubagentInput:
     max_tokens: int = 4096
     tools_needed: bool = False
     output_path: str = ""
+    #: a reply cut at max_tokens before its structured block is retried (a fresh,
+    #: paid sample) instead of failing the step at once
+    retry_truncated: bool = False
 
 
 @dataclass(frozen=True)

@@ -222,6 +222,7 @@ class HistoryFold:
                 "offset_seconds": _secs(self.started_at, when), "duration_seconds": None,
                 "attempts": 0, "error": None, "next_retry": None, "next_retry_in_seconds": None,
                 "model": None, **dict.fromkeys(USAGE_KEYS), "cost_usd": None,
+                "stop_reason": None,
             }
             self.steps[event.event_id] = step
             self.times[event.event_id] = when
@@ -254,6 +255,7 @@ class HistoryFold:
         if usage is None:
             return
         step["model"] = usage.model
+        step["stop_reason"] = usage.stop_reason or None
         for key, value in usage.tokens().items():
             step[key] = value
             self.tokens[key] += value
@@ -264,7 +266,7 @@ class HistoryFold:
     def _step_event(self, kind: str, event: HistoryEvent, step: dict[str, Any]) -> dict[str, Any]:
         return self._base(kind, event) | {k: step[k] for k in (
             "id", "type", "role", "status", "attempts", "error", "duration_seconds",
-            "model", *USAGE_KEYS, "cost_usd")}
+            "model", *USAGE_KEYS, "cost_usd", "stop_reason")}
 
     def totals(self) -> dict[str, Any]:
         """Tokens and cost so far: ``{"tokens": {...}, "cost_usd": float | None}``."""
