@@ -99,8 +99,10 @@ class EmitFindingInput:
 def to_application_error(exc: SagaflowError) -> ApplicationError:
     """Turn a SagaflowError into the failure Temporal records and retries (or not)."""
     delay = getattr(exc, "retry_after", None)
+    paid = getattr(exc, "paid_usd", None)
     return ApplicationError(
         exc.message,
+        *([{"paid_usd": paid}] if paid else []),  # the workflow counts it against the budget
         type=type(exc).__name__,
         non_retryable=not exc.retryable,
         next_retry_delay=timedelta(seconds=delay) if delay else None,

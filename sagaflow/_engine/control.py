@@ -337,7 +337,15 @@ class RunControl:
         if usage.cost_usd is not None:
             self.spent_usd += usage.cost_usd
             self.last_call_usd = usage.cost_usd
+        self.spent_usd += usage.retried_cost_usd
         self.refresh()
+
+    def record_paid(self, usd: float) -> None:
+        """Count what a model step that then failed was billed (its reply was unusable)."""
+        if usd > 0:
+            self.spent_usd += usd
+            self.last_call_usd = max(self.last_call_usd, usd)
+            self.refresh()
 
     # -- search attributes -------------------------------------------------------------------
 

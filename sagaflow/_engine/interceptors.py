@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.exceptions import CancelledError as TemporalCancelledError
 from temporalio.worker import (
     ExecuteWorkflowInput,
@@ -57,6 +57,15 @@ SUMMARY_LIMIT = 4000
 def _field(value: Any, name: str) -> Any:
     """A field of an activity argument: a dataclass or the dict a skill passed instead."""
     return value.get(name) if isinstance(value, dict) else getattr(value, name, None)
+
+
+def _paid_usd(err: ActivityError) -> float:
+    """What a failed model step was billed (``paid_usd`` in its failure's details)."""
+    cause = err.cause
+    details = cause.details if isinstance(cause, ApplicationError) else ()
+    first = details[0] if details else None
+    paid = first.get("paid_usd") if isinstance(first, dict) else None
+    return float(paid) if isinstance(paid, int | float) else 0.0
 
 
 def _summarize(result: Any) -> str:
@@ -128,7 +137,14 @@ class _Outbound(WorkflowOutboundInterceptor):
                 await control.check_budget(control.worst_case_usd(
                     tier, prompt_bytes, max_tokens if isinstance(max_tokens, int) else 4096))
                 await control.wait_unpaused()
-            result = ModelStepResult.from_history(await start(input))
+            try:
+                raw = await start(input)
+            except ActivityError as err:
+                paid = _paid_usd(err)
+                if control is not None and paid:
+                    control.record_paid(paid)
+                raise
+            result = ModelStepResult.from_history(raw)
             if control is not None:
                 control.record_usage(result.usage)
             return result.output

@@ -56,6 +56,8 @@ class StepUsage:
         attempt: Temporal's attempt number (1 = first try).
         worker: ``host:pid`` of the worker process.
         cost_usd: USD, or None when the model has no price.
+        retried_cost_usd: USD billed for earlier attempts of this step whose replies
+            could not be used (empty, cut, truncated...; their step files keep each).
         stop_reason: Why the model stopped (``end_turn``, ``max_tokens``...; see
             :class:`~sagaflow.models.ModelReply`); "" in histories recorded before it existed.
         input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens:
@@ -75,6 +77,7 @@ class StepUsage:
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
     stop_reason: str = ""
+    retried_cost_usd: float = 0.0
 
     def tokens(self) -> dict[str, int]:
         """Token counts keyed by :data:`sagaflow.pricing.USAGE_KEYS`."""
@@ -185,6 +188,19 @@ def _oversized(output: dict[str, str], response: Path) -> ModelError | None:
     )
 
 
+def _earlier_cost(steps: Path, base: str, attempt: int) -> float:
+    """USD of this step's earlier attempts that were billed and failed (their step files)."""
+    total = 0.0
+    for n in range(1, attempt):
+        try:
+            cost = json.loads((steps / f"{base}.attempt{n}.failed.json").read_text("utf-8"))
+        except (OSError, ValueError):
+            continue
+        value = cost.get("cost_usd") if isinstance(cost, dict) else None
+        total += float(value) if isinstance(value, int | float) else 0.0
+    return round(total, 9)
+
+
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:60] or "step"
 
@@ -234,6 +250,7 @@ async def run_model_step(
         model=reply.model, transport=reply.transport, role=inp.role, tier=inp.tier_name,
         seconds=round(time.monotonic() - started, 3), attempt=attempt, worker=worker,
         cost_usd=cost, stop_reason=reply.stop_reason,
+        retried_cost_usd=_earlier_cost(steps, base, attempt),
         **{key: int(reply.usage.get(key) or 0) for key in USAGE_KEYS},
     )
     problem = reply_problem(reply, inp, response)
@@ -252,5 +269,6 @@ async def run_model_step(
         usage.input_tokens, usage.output_tokens, cost, usage.stop_reason, usage.seconds,
     )
     if problem is not None:
+        problem.paid_usd = (cost or 0.0) + usage.retried_cost_usd or None
         raise problem
     return ModelStepResult(output=output, usage=usage)

@@ -9,6 +9,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fake_anthropic import FakeAnthropic
 from sandbox import Sandbox
 
@@ -91,6 +92,10 @@ def test_stop_reasons_are_recorded_and_judged(sf: Sandbox, fake_model: FakeAnthr
     failed = [f for f in _step_files(sf, "retried") if "error" in f]
     assert [("empty reply" in f["error"], "message_stop" in f["error"]) for f in failed] == [
         (True, False), (False, True)]
+    # every paid attempt is costed: the step's cost covers the two unusable replies too
+    first = _model_steps(sf, "retried")[0]
+    paid = sum(f["cost_usd"] for f in _step_files(sf, "retried") if f["role"] == "first")
+    assert first["cost_usd"] == pytest.approx(paid) and len(failed) == 2
 
 
 def test_a_huge_reply_fails_once_and_is_costed(sf: Sandbox, fake_model: FakeAnthropic) -> None:
@@ -101,6 +106,8 @@ def test_a_huge_reply_fails_once_and_is_costed(sf: Sandbox, fake_model: FakeAnth
     assert code != 0 and "largest field RESULT" in err.strip().splitlines()[-1]
     [record] = _step_files(sf, "huge")  # one paid call, not six
     assert record["cost_usd"] > 0 and record["usage"]["output_tokens"] > 0
+    shown = _show(sf, "huge")  # the failed step's bill reaches show and the run's total
+    assert _model_steps(sf, "huge")[0]["cost_usd"] == record["cost_usd"] == shown["cost_usd"]
 
 
 def test_an_input_over_the_limit_is_refused_and_leaves_nothing(sf: Sandbox) -> None:
