@@ -27,6 +27,7 @@ from temporalio import workflow
 from temporalio.common import RawValue, RetryPolicy
 
 from sagaflow._engine import meta
+from sagaflow._engine.budget import BUDGET_WORST_CASE_PATCH, worst_case_usd
 from sagaflow._engine.control_types import (
     APPROVAL,
     BUDGET,
@@ -39,21 +40,13 @@ from sagaflow._engine.control_types import (
     RunStatus,
 )
 from sagaflow._engine.meta import RunOptions
-from sagaflow.pricing import MTOK, USAGE_KEYS, format_usd, price_for
+from sagaflow.pricing import USAGE_KEYS, format_usd
 
 #: a change of cost alone reaches the ``SagaflowCostUsd`` search attribute at most this often
 #: (seconds of workflow time); state changes and the end of the run always carry it
 COST_UPSERT_SECONDS = 30.0
 #: ``workflow.patched`` id: runs recorded before cost upserts were batched replay unbatched
 COST_BATCHING_PATCH = "sagaflow-cost-upsert-batched"
-#: ``workflow.patched`` id: runs recorded before the worst-case budget check keep the old one
-BUDGET_WORST_CASE_PATCH = "sagaflow-budget-worst-case"
-#: input tokens per prompt byte assumed by the budget check (tokenizers average 3-4 bytes
-#: per token on text; this bound is exceeded only by unusual text, see the README)
-BYTES_PER_TOKEN = 3
-#: input tokens Claude Code adds to every ``claude -p`` call (its own system prompt and
-#: tools; measured about 10,600 with Claude Code 2.1.330)
-CLAUDE_CLI_OVERHEAD_TOKENS = 12_000
 
 if TYPE_CHECKING:
     from sagaflow._engine.model_call import StepUsage
@@ -273,27 +266,8 @@ class RunControl:
     # -- budget and usage ----------------------------------------------------------------------
 
     def worst_case_usd(self, tier: str, prompt_bytes: int | None, max_tokens: int) -> float:
-        """What the next model call could cost at most, in USD.
-
-        Input: ``prompt_bytes`` / :data:`BYTES_PER_TOKEN` tokens (plus Claude Code's own
-        prompt for the ``claude`` transport) at the tier's input price; output:
-        ``max_tokens`` at its output price. Never less than the previous call cost (the
-        prompt size is unknown when the skill did not write it with ``write_artifact``).
-        0 when the model has no price (its cost is unknown; see ``sagaflow cost``).
-        """
-        estimate = 0.0
-        config = self.config
-        if config is not None and config.transport != "scripted":
-            try:
-                price = price_for(config.model_for(tier), config.prices)
-            except Exception:  # an unknown tier fails the step itself, with its reason
-                price = None
-            if price is not None:
-                tokens = -(-(prompt_bytes or 0) // BYTES_PER_TOKEN)
-                if config.transport == "claude":
-                    tokens += CLAUDE_CLI_OVERHEAD_TOKENS
-                estimate = (tokens * price.input + max(0, max_tokens) * price.output) / MTOK
-        return max(estimate, self.last_call_usd)
+        """The next call's worst case in USD (:func:`sagaflow._engine.budget.worst_case_usd`)."""
+        return worst_case_usd(self.config, tier, prompt_bytes, max_tokens, self.last_call_usd)
 
     async def check_budget(self, next_call_usd: float | None = None) -> None:
         """Park in a budget gate while the next model call could overspend.
