@@ -3,8 +3,11 @@
 The server speaks enough of ``POST /v1/messages`` (plain JSON and SSE streaming)
 and ``POST /v1/messages/count_tokens`` for the real ``anthropic`` SDK and for
 Claude Code's CLI to talk to it via ``ANTHROPIC_BASE_URL``. Replies are scripted
-with regex rules, faults (429, 529, ...) can be queued, latency can be added, and
-every messages request is recorded.
+with regex rules, faults (429, 529, ...) can be queued, replies that answer HTTP 200
+and then go wrong can be queued (:meth:`FakeAnthropic.inject_reply`: an ``error``
+event in the stream, a ``max_tokens``/``refusal`` stop reason, an empty or huge
+text, a stream cut before ``message_stop``), latency can be added, and every
+messages request is recorded.
 
 Standalone use::
 

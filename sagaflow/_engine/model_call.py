@@ -144,7 +144,7 @@ def reply_problem(reply: ModelReply, inp: SpawnSubagentInput, response: Path) ->
     * :data:`~sagaflow.models.INCOMPLETE` (stream cut before ``message_stop``) — retryable;
     * ``max_tokens`` before a complete structured block — retryable only when
       ``inp.retry_truncated``;
-    * an empty reply — retryable;
+    * an empty reply — retryable (not for scripted replies: they would repeat it);
     * a structured output over :data:`MAX_OUTPUT_BYTES` — not retryable.
     """
     stop = reply.stop_reason
@@ -168,6 +168,11 @@ def reply_problem(reply: ModelReply, inp: SpawnSubagentInput, response: Path) ->
             retryable=inp.retry_truncated,
         )
     if not reply.text.strip():
+        if reply.transport == "scripted":
+            return ModelError(
+                "The scripted reply that matched is empty; give its rule a 'reply:' text.",
+                retryable=False,
+            )
         return ModelError(
             f"The model returned an empty reply (stop_reason {stop or 'unknown'}); will retry.",
             retryable=True,

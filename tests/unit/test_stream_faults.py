@@ -117,6 +117,10 @@ def test_reply_problems_and_their_retry_flags(tmp_path: Path) -> None:
     assert cut is not None and cut.retryable and "message_stop" in cut.message
     empty = reply_problem(_reply("  \n", "end_turn"), _inp(), out)
     assert empty is not None and empty.retryable and "empty reply" in empty.message
+    scripted = reply_problem(
+        ModelReply(text="", model="scripted", transport="scripted", stop_reason="end_turn"),
+        _inp(), out)
+    assert scripted is not None and not scripted.retryable
     truncated = reply_problem(_reply("STRUCTURED_OUTPUT_START\nRESULT|par", "max_tokens"), _inp(), out)
     assert truncated is not None and not truncated.retryable
     assert "max_tokens=100" in truncated.message and "writer" in truncated.message
