@@ -86,6 +86,8 @@ class ModelError(SagaflowError):
     Attributes:
         status: The HTTP status code, when there was one.
         retry_after: Seconds the provider asked us to wait, when it said.
+        paid_usd: USD already billed for this step's attempts whose replies could
+            not be used (set by the model step; None when nothing was billed).
     """
 
     def __init__(
@@ -99,6 +101,7 @@ class ModelError(SagaflowError):
         super().__init__(message, retryable=retryable)
         self.status = status
         self.retry_after = retry_after
+        self.paid_usd: float | None = None
 
 
 class TemporalError(SagaflowError):

@@ -193,7 +193,14 @@ def cost_of(
 
 
 def format_usd(value: float | None) -> str:
-    """``0.01234`` -> ``$0.0123``; ``12.5`` -> ``$12.50``; ``None`` -> ``-``."""
+    """``0.01234`` -> ``$0.0123``; ``12.5`` -> ``$12.50``; ``None`` -> ``-``.
+
+    Amounts under $0.0001 keep two significant digits (``1e-7`` -> ``$0.0000001``),
+    so a tiny budget never prints as ``$0.0000``.
+    """
     if value is None:
         return "-"
+    if 0 < abs(value) < 0.0001:
+        digits = 1 - math.floor(math.log10(abs(value)))
+        return f"${value:.{digits}f}".rstrip("0")
     return f"${value:.4f}" if abs(value) < 10 else f"${value:,.2f}"

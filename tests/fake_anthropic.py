@@ -3,8 +3,11 @@
 The server speaks enough of ``POST /v1/messages`` (plain JSON and SSE streaming)
 and ``POST /v1/messages/count_tokens`` for the real ``anthropic`` SDK and for
 Claude Code's CLI to talk to it via ``ANTHROPIC_BASE_URL``. Replies are scripted
-with regex rules, faults (429, 529, ...) can be queued, latency can be added, and
-every messages request is recorded.
+with regex rules, faults (429, 529, ...) can be queued, replies that answer HTTP 200
+and then go wrong can be queued (:meth:`FakeAnthropic.inject_reply`: an ``error``
+event in the stream, a ``max_tokens``/``refusal`` stop reason, an empty or huge
+text, a stream cut before ``message_stop``), latency can be added, and every
+messages request is recorded.
 
 Standalone use::
 
@@ -127,6 +130,16 @@ class _Fault:
     message: str | None
 
 
+@dataclass
+class _Outcome:
+    """How one reply that answered HTTP 200 goes wrong (see :meth:`FakeAnthropic.inject_reply`)."""
+
+    error_type: str | None = None
+    stop_reason: str = "end_turn"
+    text: str | None = None
+    cut: bool = False
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     fake: FakeAnthropic
@@ -240,7 +253,8 @@ class _Handler(BaseHTTPRequestHandler):
                 fault.status, fault.message or _ERROR_MESSAGES.get(kind, "Error (injected)"), extra
             )
             return
-        text = fake._reply_for(body, record["text"])
+        outcome = fake._next_outcome()
+        text = outcome.text if outcome.text is not None else fake._reply_for(body, record["text"])
         fake._note_reply(record, text)
         model = str(body.get("model") or "claude-fake")
         usage = {
@@ -254,17 +268,19 @@ class _Handler(BaseHTTPRequestHandler):
             "type": "message",
             "role": "assistant",
             "model": model,
-            "content": [{"type": "text", "text": text}],
-            "stop_reason": "end_turn",
+            "content": [{"type": "text", "text": text}] if text else [],
+            "stop_reason": outcome.stop_reason,
             "stop_sequence": None,
             "usage": usage,
         }
         if body.get("stream") is True:
-            self._stream(message, text, usage)
+            self._stream(message, text, usage, outcome)
         else:
             self._send_json(200, message)
 
-    def _stream(self, message: dict[str, Any], text: str, usage: dict[str, int]) -> None:
+    def _stream(
+        self, message: dict[str, Any], text: str, usage: dict[str, int], outcome: _Outcome
+    ) -> None:
         fake = self.server.fake
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")
@@ -296,18 +312,26 @@ class _Handler(BaseHTTPRequestHandler):
             )
             for piece in _chunks(text)
         ]
+        if outcome.error_type is not None:  # an error event after HTTP 200, as the API does
+            error = {"type": outcome.error_type,
+                     "message": _ERROR_MESSAGES.get(outcome.error_type, "Error (injected)")}
+            events.append(("error", {"type": "error", "error": error}))
         events += [
             ("content_block_stop", {"type": "content_block_stop", "index": 0}),
             (
                 "message_delta",
                 {
                     "type": "message_delta",
-                    "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                    "delta": {"stop_reason": outcome.stop_reason, "stop_sequence": None},
                     "usage": {"output_tokens": usage["output_tokens"]},
                 },
             ),
             ("message_stop", {"type": "message_stop"}),
         ]
+        if outcome.error_type is not None:
+            events = events[: next(i for i, e in enumerate(events) if e[0] == "error") + 1]
+        elif outcome.cut:
+            events = events[:-1]
         for i, (name, data) in enumerate(events):
             if i:
                 fake._sleep(fake._chunk_delay)
@@ -349,6 +373,7 @@ class FakeAnthropic:
         self._rules: list[tuple[re.Pattern[str], str]] = []
         self._default = DEFAULT_TEXT
         self._faults: deque[_Fault] = deque()
+        self._outcomes: deque[_Outcome] = deque()
         self._latency = 0.0
         self._chunk_delay = 0.0
         self._records: list[dict[str, Any]] = []
@@ -460,6 +485,31 @@ class FakeAnthropic:
         with self._cond:
             self._faults.extend(_Fault(status, retry_after, message) for _ in range(count))
 
+    def inject_reply(
+        self,
+        *,
+        error_type: str | None = None,
+        stop_reason: str = "end_turn",
+        text: str | None = None,
+        cut: bool = False,
+        count: int = 1,
+    ) -> None:
+        """Queue how the next ``count`` replies that answer HTTP 200 go wrong (FIFO).
+
+        Args:
+            error_type: Send an SSE ``error`` event of this type (``overloaded_error``,
+                ``api_error``, ``rate_limit_error``, ``invalid_request_error``...) after
+                the text deltas, and end the stream there.
+            stop_reason: The reply's ``stop_reason`` (``max_tokens``, ``refusal``...).
+            text: The reply text instead of the rules' (``""``: an empty reply with no
+                content block).
+            cut: End the stream without ``message_stop`` (a cleanly closed, cut reply).
+            count: How many replies get this outcome.
+        """
+        outcome = _Outcome(error_type=error_type, stop_reason=stop_reason, text=text, cut=cut)
+        with self._cond:
+            self._outcomes.extend(outcome for _ in range(count))
+
     def latency(self, seconds: float, chunk_delay: float = 0.0) -> None:
         """Delay every messages request; the connection stays open meanwhile.
 
@@ -476,6 +526,7 @@ class FakeAnthropic:
         with self._cond:
             self._rules.clear()
             self._faults.clear()
+            self._outcomes.clear()
             self._records.clear()
             self._latency = self._chunk_delay = 0.0
             self._default = DEFAULT_TEXT
@@ -576,6 +627,10 @@ class FakeAnthropic:
             self._records.append(record)
             self._cond.notify_all()
         return record, fault
+
+    def _next_outcome(self) -> _Outcome:
+        with self._cond:
+            return self._outcomes.popleft() if self._outcomes else _Outcome()
 
     def _note_reply(self, record: dict[str, Any], text: str) -> None:
         with self._cond:

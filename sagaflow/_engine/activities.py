@@ -80,6 +80,9 @@ class SpawnSubagentInput:
     max_tokens: int = 4096
     tools_needed: bool = False
     output_path: str = ""
+    #: a reply cut at max_tokens before its structured block is retried (a fresh,
+    #: paid sample) instead of failing the step at once
+    retry_truncated: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,8 +99,10 @@ class EmitFindingInput:
 def to_application_error(exc: SagaflowError) -> ApplicationError:
     """Turn a SagaflowError into the failure Temporal records and retries (or not)."""
     delay = getattr(exc, "retry_after", None)
+    paid = getattr(exc, "paid_usd", None)
     return ApplicationError(
         exc.message,
+        *([{"paid_usd": paid}] if paid else []),  # the workflow counts it against the budget
         type=type(exc).__name__,
         non_retryable=not exc.retryable,
         next_retry_delay=timedelta(seconds=delay) if delay else None,

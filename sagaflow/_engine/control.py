@@ -27,6 +27,7 @@ from temporalio import workflow
 from temporalio.common import RawValue, RetryPolicy
 
 from sagaflow._engine import meta
+from sagaflow._engine.budget import BUDGET_WORST_CASE_PATCH, worst_case_usd
 from sagaflow._engine.control_types import (
     APPROVAL,
     BUDGET,
@@ -39,7 +40,7 @@ from sagaflow._engine.control_types import (
     RunStatus,
 )
 from sagaflow._engine.meta import RunOptions
-from sagaflow.pricing import USAGE_KEYS
+from sagaflow.pricing import USAGE_KEYS, format_usd
 
 #: a change of cost alone reaches the ``SagaflowCostUsd`` search attribute at most this often
 #: (seconds of workflow time); state changes and the end of the run always carry it
@@ -59,6 +60,7 @@ class RunControl:
     def __init__(self, skill: str, options: RunOptions) -> None:
         self.skill = skill
         self.budget_usd = options.budget_usd
+        self.config = options.config
         self.paused = False
         self.pause_note = ""
         self.gates: dict[str, Gate] = {}
@@ -263,15 +265,34 @@ class RunControl:
 
     # -- budget and usage ----------------------------------------------------------------------
 
-    async def check_budget(self) -> None:
-        """Park in a budget gate while the next model call would overspend."""
+    def worst_case_usd(self, tier: str, prompt_bytes: int | None, max_tokens: int) -> float:
+        """The next call's worst case in USD (:func:`sagaflow._engine.budget.worst_case_usd`)."""
+        return worst_case_usd(self.config, tier, prompt_bytes, max_tokens, self.last_call_usd)
+
+    async def check_budget(self, next_call_usd: float | None = None) -> None:
+        """Park in a budget gate while the next model call could overspend.
+
+        Args:
+            next_call_usd: The next call's worst case (:meth:`worst_case_usd`); None
+                estimates it from the previous call (runs recorded before the
+                worst-case check replay that way).
+        """
+        if self.budget_usd is None:
+            return
+        worst = next_call_usd is not None and workflow.patched(BUDGET_WORST_CASE_PATCH)
+        estimate = next_call_usd if worst and next_call_usd is not None else self.last_call_usd
         while self.budget_usd is not None and (
-            self.spent_usd >= self.budget_usd
-            or self.spent_usd + self.last_call_usd > self.budget_usd
+            self.spent_usd >= self.budget_usd or self.spent_usd + estimate > self.budget_usd
         ):
-            prompt = f"budget reached: ${self.spent_usd:.2f} of ${self.budget_usd:.2f}"
-            if self.spent_usd < self.budget_usd:
-                prompt += f" (the next call may cost about ${self.last_call_usd:.2f})"
+            if worst:
+                prompt = (f"budget reached: {format_usd(self.spent_usd)} of "
+                          f"{format_usd(self.budget_usd)} spent")
+                if self.spent_usd < self.budget_usd:
+                    prompt += f"; the next call may cost up to {format_usd(estimate)}"
+            else:
+                prompt = f"budget reached: ${self.spent_usd:.2f} of ${self.budget_usd:.2f}"
+                if self.spent_usd < self.budget_usd:
+                    prompt += f" (the next call may cost about ${self.last_call_usd:.2f})"
             decision = await self.open_gate(BUDGET, BUDGET, prompt, None, "reject")
             if not decision.approved:
                 from temporalio.exceptions import ApplicationError
@@ -290,7 +311,15 @@ class RunControl:
         if usage.cost_usd is not None:
             self.spent_usd += usage.cost_usd
             self.last_call_usd = usage.cost_usd
+        self.spent_usd += usage.retried_cost_usd
         self.refresh()
+
+    def record_paid(self, usd: float) -> None:
+        """Count what a model step that then failed was billed (its reply was unusable)."""
+        if usd > 0:
+            self.spent_usd += usd
+            self.last_call_usd = max(self.last_call_usd, usd)
+            self.refresh()
 
     # -- search attributes -------------------------------------------------------------------
 

@@ -4,7 +4,9 @@
   query, validated approve/reject and pause updates, buffered signals, search
   attributes kept current.
 * Before each activity the run honours a pause; before each model call it
-  checks its budget and parks in a budget gate instead of overspending.
+  checks its budget against the call's worst case and parks in a budget gate
+  instead of overspending (the user prompt's size is known from the
+  ``write_artifact`` that wrote it, so no I/O happens in workflow code).
 * The run's :class:`~sagaflow._engine.meta.RunConfig` (from its memo) is appended
   as the last argument of ``spawn_subagent`` and ``emit_finding``: how the
   built-in activities learn the transport, models, prices and skill dir.
@@ -29,7 +31,7 @@ from typing import Any, ClassVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.exceptions import CancelledError as TemporalCancelledError
 from temporalio.worker import (
     ExecuteWorkflowInput,
@@ -45,11 +47,25 @@ from sagaflow._engine.activities import CONFIGURED_ACTIVITIES
 from sagaflow._engine.control import RunControl, run_options
 from sagaflow._engine.failures import failure_reason
 from sagaflow._engine.framework_activities import FINALIZE_ACTIVITY, FinalizeInput
-from sagaflow._engine.meta import EMIT_FINDING, SPAWN_SUBAGENT, RunOptions
+from sagaflow._engine.meta import EMIT_FINDING, SPAWN_SUBAGENT, WRITE_ARTIFACT, RunOptions
 from sagaflow._engine.model_call import ModelStepResult
 from sagaflow.durations import format_duration
 
 SUMMARY_LIMIT = 4000
+
+
+def _field(value: Any, name: str) -> Any:
+    """A field of an activity argument: a dataclass or the dict a skill passed instead."""
+    return value.get(name) if isinstance(value, dict) else getattr(value, name, None)
+
+
+def _paid_usd(err: ActivityError) -> float:
+    """What a failed model step was billed (``paid_usd`` in its failure's details)."""
+    cause = err.cause
+    details = cause.details if isinstance(cause, ApplicationError) else ()
+    first = details[0] if details else None
+    paid = first.get("paid_usd") if isinstance(first, dict) else None
+    return float(paid) if isinstance(paid, int | float) else 0.0
 
 
 def _summarize(result: Any) -> str:
@@ -66,12 +82,17 @@ class _Outbound(WorkflowOutboundInterceptor):
         self.emitted = False
         self.control: RunControl | None = None
         self.options: RunOptions | None = None
+        self.written: dict[str, int] = {}  # path -> bytes, from write_artifact inputs
 
     def start_activity(self, input: StartActivityInput) -> workflow.ActivityHandle[Any]:
         name = input.activity
         options = self.options
         if name == EMIT_FINDING:
             self.emitted = True
+        if name == WRITE_ARTIFACT and input.args:
+            path, content = _field(input.args[0], "path"), _field(input.args[0], "content")
+            if isinstance(path, str) and isinstance(content, str):
+                self.written[path] = len(content.encode("utf-8"))
         if options is not None and name in options.step_timeouts:
             input.start_to_close_timeout = timedelta(seconds=options.step_timeouts[name])
         if name in CONFIGURED_ACTIVITIES and len(input.args) == 1:
@@ -103,16 +124,30 @@ class _Outbound(WorkflowOutboundInterceptor):
         """
         input.ret_type = None  # decoded below: this shape or the envelope of earlier versions
         start = super().start_activity
+        step = input.args[0] if input.args else None
+        user = self.written.get(str(_field(step, "user_prompt_path")))
+        system = _field(step, "system_prompt")
+        prompt_bytes = None if user is None else user + len(str(system or "").encode("utf-8"))
+        max_tokens = _field(step, "max_tokens")
+        tier = str(_field(step, "tier_name") or "")
 
         async def model_step() -> dict[str, str]:
             if control is not None:
                 await control.wait_unpaused()
-                await control.check_budget()
+                await control.check_budget(control.worst_case_usd(
+                    tier, prompt_bytes, max_tokens if isinstance(max_tokens, int) else 4096))
                 await control.wait_unpaused()
-            step = ModelStepResult.from_history(await start(input))
+            try:
+                raw = await start(input)
+            except ActivityError as err:
+                paid = _paid_usd(err)
+                if control is not None and paid:
+                    control.record_paid(paid)
+                raise
+            result = ModelStepResult.from_history(raw)
             if control is not None:
-                control.record_usage(step.usage)
-            return step.output
+                control.record_usage(result.usage)
+            return result.output
 
         return asyncio.ensure_future(model_step())  # type: ignore[return-value]
 

@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Protocol
 
 from temporalio import activity
 
-from sagaflow.errors import PromptError
-from sagaflow.models import ModelReply
-from sagaflow.models.structured import parse_structured
+from sagaflow.errors import ModelError, PromptError
+from sagaflow.models import INCOMPLETE, ModelReply
+from sagaflow.models.structured import last_block, parse_structured
 from sagaflow.paths import Home
 from sagaflow.pricing import USAGE_KEYS, cost_of
 
@@ -57,6 +57,10 @@ class StepUsage:
         attempt: Temporal's attempt number (1 = first try).
         worker: ``host:pid`` of the worker process.
         cost_usd: USD, or None when the model has no price.
+        retried_cost_usd: USD billed for earlier attempts of this step whose replies
+            could not be used (empty, cut, truncated...; their step files keep each).
+        stop_reason: Why the model stopped (``end_turn``, ``max_tokens``...; see
+            :class:`~sagaflow.models.ModelReply`); "" in histories recorded before it existed.
         input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens:
             Token counts (the keys of :data:`sagaflow.pricing.USAGE_KEYS`).
     """
@@ -73,6 +77,8 @@ class StepUsage:
     output_tokens: int = 0
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
+    stop_reason: str = ""
+    retried_cost_usd: float = 0.0
 
     def tokens(self) -> dict[str, int]:
         """Token counts keyed by :data:`sagaflow.pricing.USAGE_KEYS`."""
@@ -132,6 +138,80 @@ def _write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+#: the most the parsed output of one step may take in history (JSON bytes); Temporal warns
+#: at 256 KB per payload and fails at 2 MB, and a failed result would be retried (paid) again
+MAX_OUTPUT_BYTES = 256 * 1024
+
+
+def reply_problem(reply: ModelReply, inp: SpawnSubagentInput, response: Path) -> ModelError | None:
+    """Why a reply that arrived cannot be the step's result (None: it can).
+
+    * ``refusal``: the model declined — not retryable;
+    * :data:`~sagaflow.models.INCOMPLETE` (stream cut before ``message_stop``) — retryable;
+    * ``max_tokens`` before a complete structured block — retryable only when
+      ``inp.retry_truncated``;
+    * an empty reply — retryable (not for scripted replies: they would repeat it);
+    * a structured output over :data:`MAX_OUTPUT_BYTES` — not retryable.
+    """
+    stop = reply.stop_reason
+    if stop == "refusal":
+        said = reply.text.strip().replace("\n", " ")[:200]
+        return ModelError(
+            f"The model declined: {said or 'it gave no reason (stop_reason refusal)'}; "
+            "rephrase the skill's prompt.", retryable=False,
+        )
+    if stop == INCOMPLETE:
+        return ModelError(
+            "The model's reply stream ended without message_stop (cut off in transit); "
+            "will retry.", retryable=True,
+        )
+    if stop == "max_tokens" and last_block(reply.text) is None:
+        again = "will retry" if inp.retry_truncated else "not retrying (retry_truncated is off)"
+        return ModelError(
+            f"The model reached max_tokens={inp.max_tokens} before its structured output "
+            f"block; raise max_tokens for role {inp.role or '?'} or shorten the reply asked "
+            f"for ({again}; the partial reply is in {response}).",
+            retryable=inp.retry_truncated,
+        )
+    if not reply.text.strip():
+        if reply.transport == "scripted":
+            return ModelError(
+                "The scripted reply that matched is empty; give its rule a 'reply:' text.",
+                retryable=False,
+            )
+        return ModelError(
+            f"The model returned an empty reply (stop_reason {stop or 'unknown'}); will retry.",
+            retryable=True,
+        )
+    return None
+
+
+def _oversized(output: dict[str, str], response: Path) -> ModelError | None:
+    size = len(json.dumps(output).encode("utf-8"))
+    if size <= MAX_OUTPUT_BYTES:
+        return None
+    biggest = max(output, key=lambda k: len(output[k]))
+    return ModelError(
+        f"The step's structured output is {size // 1024} KB (largest field {biggest}), over "
+        f"the {MAX_OUTPUT_BYTES // 1024} KB sagaflow keeps in Temporal's history; ask for "
+        f"short fields and read long text from the reply file {response} "
+        "(SpawnSubagentInput.output_path).", retryable=False,
+    )
+
+
+def _earlier_cost(steps: Path, base: str, attempt: int) -> float:
+    """USD of this step's earlier attempts that were billed and failed (their step files)."""
+    total = 0.0
+    for n in range(1, attempt):
+        try:
+            cost = json.loads((steps / f"{base}.attempt{n}.failed.json").read_text("utf-8"))
+        except (OSError, ValueError):
+            continue
+        value = cost.get("cost_usd") if isinstance(cost, dict) else None
+        total += float(value) if isinstance(value, int | float) else 0.0
+    return round(total, 9)
+
+
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:60] or "step"
 
@@ -143,12 +223,15 @@ async def run_model_step(
     """Call the run's model transport and save the full reply in the run dir.
 
     Writes ``runs/<run_id>/steps/<activity>-<role>.response.md`` (or
-    ``inp.output_path``) and a ``.json`` beside it with the usage.
+    ``inp.output_path``) and a ``.json`` beside it with the usage, the stop
+    reason and, when the reply cannot be the result, ``error``: every reply
+    that arrived is costed there, even when the step then fails.
 
     Raises:
         PromptError: the user prompt file cannot be read (not retryable).
         ConfigError: the tier is unknown to the run's configuration.
-        ModelError, TransportError: from the transport (retryable or not).
+        ModelError, TransportError: from the transport (retryable or not), or a
+            reply that cannot be the result (see :func:`reply_problem`).
     """
     model = run.model_for(inp.tier_name)
     try:  # file I/O in a thread: the loop keeps every activity's heartbeats going
@@ -175,15 +258,27 @@ async def run_model_step(
     usage = StepUsage(
         model=reply.model, transport=reply.transport, role=inp.role, tier=inp.tier_name,
         seconds=round(time.monotonic() - started, 3), attempt=attempt, worker=worker,
-        cost_usd=cost, **{key: int(reply.usage.get(key) or 0) for key in USAGE_KEYS},
+        cost_usd=cost, stop_reason=reply.stop_reason,
+        retried_cost_usd=_earlier_cost(steps, base, attempt),
+        **{key: int(reply.usage.get(key) or 0) for key in USAGE_KEYS},
     )
+    problem = reply_problem(reply, inp, response)
+    output: dict[str, str] = {} if problem else await asyncio.to_thread(
+        parse_structured, reply.text)  # megabytes of reply: a thread
+    problem = problem or _oversized(output, response)
     tokens = usage.tokens()
     record = {k: v for k, v in asdict(usage).items() if k not in tokens}
     record |= {"usage": tokens, "response_path": str(response)}
-    await asyncio.to_thread(_write, steps / f"{base}.json", json.dumps(record, indent=2))
+    if problem is not None:
+        record["error"] = problem.message
+    # a failed attempt keeps its own file: each paid call stays costed when retries follow
+    name = f"{base}.json" if problem is None else f"{base}.attempt{attempt}.failed.json"
+    await asyncio.to_thread(_write, steps / name, json.dumps(record, indent=2))
     activity.logger.info(
-        "model reply: %s input / %s output tokens, cost_usd %s, %ss",
-        usage.input_tokens, usage.output_tokens, cost, usage.seconds,
+        "model reply: %s input / %s output tokens, cost_usd %s, stop %s, %ss",
+        usage.input_tokens, usage.output_tokens, cost, usage.stop_reason, usage.seconds,
     )
-    output = await asyncio.to_thread(parse_structured, reply.text)  # megabytes of reply: a thread
+    if problem is not None:
+        problem.paid_usd = (cost or 0.0) + usage.retried_cost_usd or None
+        raise problem
     return ModelStepResult(output=output, usage=usage)

@@ -22,17 +22,30 @@ from sagaflow.config import TRANSPORTS, Settings
 from sagaflow.errors import TransportError
 
 REPLIES_FILE = "replies.yaml"
+#: stop reason of a reply whose stream ended without ``message_stop`` (cut off in transit)
+INCOMPLETE = "incomplete"
 KEY_VARS = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
 
 
 @dataclass
 class ModelReply:
-    """A model's answer and what it cost."""
+    """A model's answer and what it cost.
+
+    Attributes:
+        text: The reply's text blocks, joined.
+        model: The model id the provider reported.
+        transport: ``anthropic``, ``claude`` or ``scripted``.
+        usage: Token counts keyed by :data:`sagaflow.pricing.USAGE_KEYS`.
+        stop_reason: Why the model stopped, as the Messages API says (``end_turn``,
+            ``max_tokens``, ``stop_sequence``, ``refusal``...), :data:`INCOMPLETE`
+            when the stream was cut, "" when the transport does not say.
+    """
 
     text: str
     model: str
     transport: str
     usage: dict[str, int] = field(default_factory=dict)
+    stop_reason: str = ""
 
 
 def has_api_key() -> bool:

@@ -1,4 +1,12 @@
-"""The Anthropic SDK transport: streaming calls, Temporal owns the retries."""
+"""The Anthropic SDK transport: streaming calls, Temporal owns the retries.
+
+Faults are classified by the Messages API error *type* (``overloaded_error``,
+``invalid_request_error``...), by one table (:data:`ERROR_KINDS`), whether the
+error came as an HTTP status or as an ``error`` event inside a stream that had
+already answered HTTP 200 (the SDK raises an ``APIStatusError`` with status 200
+and the event as ``body`` for the latter). The HTTP status only picks a type
+when the body names none.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +16,30 @@ from typing import Any
 import anthropic
 
 from sagaflow.errors import ModelError
-from sagaflow.models import ModelReply
+from sagaflow.models import INCOMPLETE, ModelReply
 from sagaflow.pricing import USAGE_KEYS
 
 _client: anthropic.AsyncAnthropic | None = None
 
-_RETRYABLE = {408, 409, 429, 529}
-_HINTS = {
-    400: "the request was rejected; check the skill's prompt and max_tokens",
-    401: "check ANTHROPIC_API_KEY",
-    403: "the key lacks permission for this model",
-    404: "check the model id for this tier in config.yaml",
-    413: "the prompt is too large; shorten it",
+#: error type -> (retryable, what to do); source: the Messages API "Errors" page
+ERROR_KINDS: dict[str, tuple[bool, str]] = {
+    "overloaded_error": (True, "the API is overloaded; will retry"),
+    "api_error": (True, "the API had an internal error; will retry"),
+    "rate_limit_error": (True, "rate limited; will retry"),
+    "timeout_error": (True, "the API timed out; will retry"),
+    "invalid_request_error": (False, "the request was rejected; check the skill's prompt and "
+                                     "max_tokens"),
+    "authentication_error": (False, "check ANTHROPIC_API_KEY"),
+    "permission_error": (False, "the key lacks permission for this model"),
+    "not_found_error": (False, "check the model id for this tier in config.yaml"),
+    "request_too_large": (False, "the prompt is too large; shorten it"),
+    "billing_error": (False, "check the account's billing and credits"),
+}
+#: the type an HTTP status stands for when the body names none
+_STATUS_KINDS = {
+    400: "invalid_request_error", 401: "authentication_error", 402: "billing_error",
+    403: "permission_error", 404: "not_found_error", 408: "timeout_error",
+    409: "api_error", 413: "request_too_large", 429: "rate_limit_error", 529: "overloaded_error",
 }
 
 
@@ -49,23 +69,34 @@ def _retry_after(headers: Any) -> float | None:
     return None
 
 
+def error_kind(status: int, body: object) -> tuple[str, str]:
+    """``(error type, message)`` of an error response or stream ``error`` event."""
+    err = body.get("error") if isinstance(body, dict) else None
+    if isinstance(err, dict) and err.get("type"):
+        return str(err["type"]), str(err.get("message") or "")
+    kind = _STATUS_KINDS.get(status) or ("api_error" if status >= 500 else "invalid_request_error")
+    return kind, ""
+
+
 def classify(exc: Exception) -> ModelError:
-    """Map an SDK exception to a ModelError with the right retry flag."""
+    """Map an SDK exception to a ModelError whose retry flag follows the error type."""
     if isinstance(exc, anthropic.APIStatusError):
         status = exc.status_code
         headers = exc.response.headers if exc.response is not None else None
-        detail = exc.message
-        body = exc.body
-        if isinstance(body, dict) and isinstance(body.get("error"), dict):
-            err = body["error"]
-            detail = f"{err.get('type', 'error')}: {err.get('message', '')}".strip()
-        retryable = status in _RETRYABLE or status >= 500
-        should = headers.get("x-should-retry") if headers is not None else None
+        kind, message = error_kind(status, exc.body)
+        retryable, hint = ERROR_KINDS.get(
+            kind, (status >= 500, "will retry" if status >= 500 else "not retrying")
+        )
+        in_stream = status < 400  # an ``error`` event after the stream answered 200
+        should = headers.get("x-should-retry") if headers is not None and not in_stream else None
         if should in ("true", "false"):
             retryable = should == "true"
-        hint = _HINTS.get(status, "will retry" if retryable else "not retrying")
+            hint = hint if retryable == ERROR_KINDS.get(kind, (None,))[0] else (
+                "will retry" if retryable else "not retrying")
+        detail = f"{kind}: {message or exc.message}".strip()
+        where = f"in the reply stream (HTTP {status})" if in_stream else f"with HTTP {status}"
         return ModelError(
-            f"Model call failed with HTTP {status} ({detail}); {hint}.",
+            f"Model call failed {where} ({detail}); {hint}.",
             retryable=retryable,
             status=status,
             retry_after=_retry_after(headers),
@@ -80,9 +111,18 @@ def classify(exc: Exception) -> ModelError:
 
 
 async def call(*, model: str, system: str, user: str, max_tokens: int) -> ModelReply:
-    """Stream one reply and return its text and usage."""
+    """Stream one reply; returns its text, usage and stop reason.
+
+    A stream that ends without ``message_stop`` comes back with stop reason
+    :data:`~sagaflow.models.INCOMPLETE` (its usage so far is still paid, so the
+    caller costs it before failing the step).
+
+    Raises:
+        ModelError: an HTTP error, an ``error`` event in the stream, or no connection.
+    """
     # TLS setup off the loop when the worker did not build the client yet (see client)
     api = _client if _client is not None else await asyncio.to_thread(client)
+    started = stopped = False
     try:
         async with api.messages.stream(
             model=model,
@@ -90,9 +130,19 @@ async def call(*, model: str, system: str, user: str, max_tokens: int) -> ModelR
             system=system,
             messages=[{"role": "user", "content": user}],
         ) as stream:
-            message = await stream.get_final_message()
+            async for event in stream:
+                started = started or event.type == "message_start"
+                stopped = stopped or event.type == "message_stop"
+            if not started:
+                raise ModelError(
+                    "The model API answered with an empty reply stream (no message_start); "
+                    "will retry.", retryable=True,
+                )
+            message = stream.current_message_snapshot
     except anthropic.AnthropicError as exc:
         raise classify(exc) from None
     text = "".join(getattr(block, "text", "") for block in message.content)
     counts = {key: int(getattr(message.usage, key, 0) or 0) for key in USAGE_KEYS}
-    return ModelReply(text=text, model=message.model, transport="anthropic", usage=counts)
+    stop = str(message.stop_reason or "") if stopped else INCOMPLETE
+    return ModelReply(text=text, model=message.model, transport="anthropic", usage=counts,
+                      stop_reason=stop)

@@ -51,7 +51,8 @@ def call(*, skill_dir: Path | None, model: str, system: str, user: str) -> Model
         if match:
             groups = {k: v.strip() for k, v in match.groupdict().items() if v is not None}
             text = string.Template(str(rule.get("reply", ""))).safe_substitute(groups)
-            return ModelReply(text=text, model="scripted", transport="scripted", usage={})
+            return ModelReply(text=text, model="scripted", transport="scripted", usage={},
+                              stop_reason="end_turn")
     first = user.strip().splitlines()[0][:80] if user.strip() else ""
     raise ModelError(
         f"No scripted reply in {REPLIES_FILE} matches the prompt {first!r}; add a rule.",

@@ -16,7 +16,7 @@ handed to ``on_event``; :func:`format_event` turns one into a human line. Kinds:
 ``step_started``   attempt in ``attempts``; ``live`` (seen running via describe)
 ``step_retry``     an attempt failed: attempts (the next attempt), error,
                    next_retry (ISO)
-``step_completed`` duration_seconds, model, the step's token fields and cost_usd;
+``step_completed`` duration_seconds, model, the step's token fields, cost_usd and stop_reason;
                    running totals so far in ``tokens`` (dict) and ``cost_usd_total``
 ``step_failed``    status (failed | timed_out | canceled), error
 ``timer_started``  timer_id, seconds, fire_at;  ``timer_fired``: timer_id
@@ -83,6 +83,7 @@ class Event(TypedDict, total=False):
     cache_creation_input_tokens: int | None
     cache_read_input_tokens: int | None
     cost_usd: float | None
+    stop_reason: str | None
     live: bool
     next_retry: str | None
     tokens: dict[str, int]
@@ -252,6 +253,8 @@ def format_event(ev: Event) -> str | None:
             tokens = (ev.get("input_tokens") or 0) + (ev.get("output_tokens") or 0)
             text += f" · {tokens} tokens {_money(ev.get('cost_usd'))}".rstrip()
             text += f" · total {ev['tokens']['total']} tokens {_money(ev.get('cost_usd_total'))}".rstrip()
+        if ev.get("stop_reason") not in (None, "", "end_turn"):
+            text += f" · stop_reason {ev['stop_reason']}"
     elif kind == "step_failed":
         text = f"{_label(ev)} {ev['status']} (attempt {ev['attempts']}): {ev['error'] or 'no message'}"
     elif kind == "timer_started":

@@ -92,6 +92,16 @@ class HistoryFold:
             return ModelStepResult.from_history(values[0]).usage if values else None
         return None
 
+    async def _paid(self, failure: Any) -> float:
+        """``paid_usd`` a failed model step reported (in its failure's details), else 0."""
+        info = failure.application_failure_info if failure.HasField(
+            "application_failure_info") else None
+        if info is None or not info.details.payloads:
+            return 0.0
+        value = await self._value(info.details.payloads)
+        paid = value.get("paid_usd") if isinstance(value, dict) else None
+        return float(paid) if isinstance(paid, int | float) else 0.0
+
     def _search(self, fields: Any) -> dict[str, Any]:
         changed: dict[str, Any] = {}
         for name, payload in fields.items():
@@ -222,6 +232,7 @@ class HistoryFold:
                 "offset_seconds": _secs(self.started_at, when), "duration_seconds": None,
                 "attempts": 0, "error": None, "next_retry": None, "next_retry_in_seconds": None,
                 "model": None, **dict.fromkeys(USAGE_KEYS), "cost_usd": None,
+                "stop_reason": None,
             }
             self.steps[event.event_id] = step
             self.times[event.event_id] = when
@@ -248,23 +259,29 @@ class HistoryFold:
                 "tokens": self.totals()["tokens"], "cost_usd_total": self.cost}]
         if hasattr(attrs, "failure") and attrs.HasField("failure"):
             step["error"] = attrs.failure.message or step["error"]
+            paid = await self._paid(attrs.failure)
+            if paid:
+                step["cost_usd"] = paid
+                self.cost = (self.cost or 0.0) + paid
         return [self._step_event("step_failed", event, step)]
 
     def _account(self, step: dict[str, Any], usage: StepUsage | None) -> None:
         if usage is None:
             return
         step["model"] = usage.model
+        step["stop_reason"] = usage.stop_reason or None
         for key, value in usage.tokens().items():
             step[key] = value
             self.tokens[key] += value
-        if usage.cost_usd is not None:
-            step["cost_usd"] = usage.cost_usd
-            self.cost = (self.cost or 0.0) + usage.cost_usd
+        if usage.cost_usd is not None or usage.retried_cost_usd:
+            paid = (usage.cost_usd or 0.0) + usage.retried_cost_usd  # the step's every attempt
+            step["cost_usd"] = paid
+            self.cost = (self.cost or 0.0) + paid
 
     def _step_event(self, kind: str, event: HistoryEvent, step: dict[str, Any]) -> dict[str, Any]:
         return self._base(kind, event) | {k: step[k] for k in (
             "id", "type", "role", "status", "attempts", "error", "duration_seconds",
-            "model", *USAGE_KEYS, "cost_usd")}
+            "model", *USAGE_KEYS, "cost_usd", "stop_reason")}
 
     def totals(self) -> dict[str, Any]:
         """Tokens and cost so far: ``{"tokens": {...}, "cost_usd": float | None}``."""

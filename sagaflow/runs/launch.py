@@ -129,8 +129,8 @@ async def launch(
     options: LaunchOptions | None = None,
 ) -> LaunchOutcome:
     """Validate, make sure server and worker are up, start or attach, maybe await."""
-    from sagaflow._engine.meta import DEFAULT_POOL, RunConfig, RunOptions, pool_queue
-    from sagaflow.errors import UsageError
+    from sagaflow._engine.meta import DEFAULT_POOL, RunConfig, RunOptions, memo_for, pool_queue
+    from sagaflow.runs.payload_size import check_start_size
 
     options = options or LaunchOptions()
     home.ensure(home.runs, home.logs)
@@ -143,29 +143,35 @@ async def launch(
     if prepared.attach and options.if_exists == "fail":
         raise runs.exists_error(prepared.run_id)
     offer_hook(home, notice)
-    client = await ensure_temporal(settings)
-    if options.pool is None:
-        daemon.serve(home, settings, loaded.sources, notice)
-    else:
-        try:
+    try:
+        client = await ensure_temporal(settings)
+        memo_options = RunOptions(
+            base_queue=settings.task_queue, pool=options.pool or DEFAULT_POOL,
+            budget_usd=options.budget_usd, timeout_seconds=options.timeout_seconds,
+            step_timeouts=settings.step_timeouts_for(skill),
+            config=RunConfig.from_settings(
+                settings, prepared.record.transport, prepared.record.skill_dir
+            ),
+        )
+        if not prepared.attach:
+            await check_start_size(
+                client.data_converter, prepared.run_id, prepared.workflow_input,
+                memo_for(prepared.record.skill, prepared.record.args, memo_options),
+                prepared.record.args,
+            )
+        if options.pool is None:
+            daemon.serve(home, settings, loaded.sources, notice)
+        else:
             await check_pool_served(client, settings, options.pool)
-        except UsageError:
-            if not prepared.attach:  # leave nothing behind
-                import shutil
+        handle, fresh = await runs.start(
+            client, settings, prepared, options=memo_options, if_exists=options.if_exists
+        )
+    except BaseException:
+        if prepared.created:  # a start that failed leaves no run directory behind
+            import shutil
 
-                shutil.rmtree(home.run_dir(prepared.run_id), ignore_errors=True)
-            raise
-    memo_options = RunOptions(
-        base_queue=settings.task_queue, pool=options.pool or DEFAULT_POOL,
-        budget_usd=options.budget_usd, timeout_seconds=options.timeout_seconds,
-        step_timeouts=settings.step_timeouts_for(skill),
-        config=RunConfig.from_settings(
-            settings, prepared.record.transport, prepared.record.skill_dir
-        ),
-    )
-    handle, fresh = await runs.start(
-        client, settings, prepared, options=memo_options, if_exists=options.if_exists
-    )
+            shutil.rmtree(home.run_dir(prepared.run_id), ignore_errors=True)
+        raise
     if not fresh:
         notice(f"attached to open run {prepared.run_id}")
     on_started(prepared.run_id)

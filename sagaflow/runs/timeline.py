@@ -35,6 +35,8 @@ Each step (:class:`Step`)::
     attempts, error (the last failure's message), next_retry (ISO), next_retry_in_seconds,
     model, input_tokens, output_tokens, cache_creation_input_tokens,
     cache_read_input_tokens, cost_usd   (from the step's ModelStepResult; None otherwise)
+    stop_reason   why the model stopped (end_turn, max_tokens, ...; None for other steps
+                  and for steps recorded before sagaflow kept it)
 
 :class:`~sagaflow.runs.historyfold.HistoryFold` does the history pass;
 :mod:`sagaflow.runs.follow` feeds it the same events live.
@@ -88,6 +90,7 @@ class Step(TypedDict):
     cache_creation_input_tokens: int | None
     cache_read_input_tokens: int | None
     cost_usd: float | None
+    stop_reason: str | None
 
 
 class Framework(TypedDict):

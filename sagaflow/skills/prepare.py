@@ -162,6 +162,8 @@ class Prepared:
     record: RunRecord
     workflow_input: Any
     attach: bool = False
+    #: this launch created the run directory (a failed start removes it again)
+    created: bool = False
 
 
 def prepare(
@@ -223,7 +225,7 @@ def prepare(
         if created:
             shutil.rmtree(run_dir, ignore_errors=True)
         raise
-    return Prepared(spec, run_id, record, workflow_input)
+    return Prepared(spec, run_id, record, workflow_input, created=created)
 
 
 def _transport(

@@ -49,7 +49,10 @@ def test_budget_parks_run_until_extended(sf: Sandbox, fake_model: FakeAnthropic)
     entry = next(e for e in _inbox(sf) if e["run_id"] == run_id)
     assert "budget reached" in entry["summary"]
     assert f"sagaflow approve {run_id} --extend-budget" in entry["summary"]
-    assert fake_model.calls("step about") == 1  # parked before the second call
+    # parked before the first call: its worst case (200 output tokens at $10,000/MTok,
+    # $2.00) is over the $0.10 budget
+    assert fake_model.calls("step about") == 0
+    assert "the next call may cost up to $2." in entry["summary"]
 
     listed = json.loads(sf.run("list", "--waiting", "--json", check=True).stdout)
     assert [r["run_id"] for r in listed] == [run_id]

@@ -19,7 +19,7 @@ STEP_KEYS = {
     "id", "type", "role", "status", "scheduled", "started", "closed", "offset_seconds",
     "duration_seconds", "attempts", "error", "next_retry", "next_retry_in_seconds", "model",
     "input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens",
-    "cost_usd",
+    "cost_usd", "stop_reason",
 }
 
 
@@ -53,6 +53,7 @@ def test_show_completed_run_json_and_human(sf: Sandbox, fake_model: FakeAnthropi
     assert model_step["output_tokens"] > 0 and model_step["input_tokens"] > 0
     assert data["tokens"]["total"] == model_step["input_tokens"] + model_step["output_tokens"]
     assert model_step["cost_usd"] > 0 and data["cost_usd"] == model_step["cost_usd"]
+    assert model_step["stop_reason"] == "end_turn" and steps[0]["stop_reason"] is None
     assert request["reply"] and "hello, alice" in request["reply"]
     assert all(s["duration_seconds"] >= 0 and s["closed"] for s in steps)
     human = sf.run("show", run_id, check=True).stdout

@@ -177,7 +177,7 @@ class Engine:
         """Start an inline skill (``t-gates``...) with sagaflow's memo and attributes."""
         spec = self.loaded.registry.get(skill)
         assert spec is not None, skill
-        opts = RunOptions(base_queue=self.task_queue, config=FAKE_CONFIG, **options)
+        opts = RunOptions(base_queue=self.task_queue, **{"config": FAKE_CONFIG, **options})
         return await self.client.start_workflow(
             spec.workflow_name, arg, id=f"{skill}-{uuid.uuid4().hex[:8]}",
             task_queue=self.task_queue, memo=meta.memo_for(skill, {}, opts),

@@ -10,13 +10,15 @@ from typing import Any
 
 import pytest
 from engine_workflows import StepsInput
-from fake_model import FAKE_MODEL
+from fake_model import FAKE_CONFIG, FAKE_MODEL
 from harness import Engine
 from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
 
 from sagaflow._engine import meta
 from sagaflow._engine.control_types import Decision, DecisionRequest
 from sagaflow._engine.failures import failure_reason
+from sagaflow._engine.meta import RunConfig
+from sagaflow.pricing import Price
 
 
 def steps(e: Engine, calls: int, **kw: Any) -> StepsInput:
@@ -52,7 +54,7 @@ def test_budget_parks_the_run_until_extended(engine: Engine) -> None:
         [gate] = status.pending
         assert (gate.kind, status.waiting_on, len(e.model.calls)) == ("budget", "budget", 2)
         assert gate.prompt == (
-            "budget reached: $0.80 of $1.00 (the next call may cost about $0.40)")
+            "budget reached: $0.8000 of $1.0000 spent; the next call may cost up to $0.4000")
         attrs = await e.attributes(handle)
         assert (attrs[meta.SA_STATE], attrs[meta.SA_WAITING]) == ("waiting", "budget")
         needs = await e.entry(handle.id, "NEEDS_APPROVAL")
@@ -81,7 +83,7 @@ def test_a_refused_extension_fails_the_run(engine: Engine) -> None:
             await handle.result()
         assert info.value.cause is not None
         assert failure_reason(info.value.cause) == (
-            "budget reached: $0.40 of $0.50 (the next call may cost about $0.40); "
+            "budget reached: $0.4000 of $0.5000 spent; the next call may cost up to $0.4000; "
             "the budget was not extended: enough"
         )
         assert len(e.model.calls) == 1
@@ -131,5 +133,43 @@ def test_cost_alone_is_upserted_with_the_next_state_change_not_per_call(engine: 
         markers = await e.events(handle, EventType.EVENT_TYPE_MARKER_RECORDED)
         patches = [m for m in markers if m.marker_recorded_event_attributes.marker_name == "core_patch"]
         assert len(patches) == 1  # the workflow.patched marker that keeps old runs replayable
+
+    engine.run(scenario)
+
+
+#: FAKE_CONFIG with an output price: the worst case of a call is dominated by max_tokens
+PRICED = RunConfig(
+    transport="anthropic", models=dict(FAKE_CONFIG.models),
+    prices={FAKE_MODEL: Price(input=0.4, output=10.0, cache_write=0.0, cache_read=0.0)},
+)
+
+
+def test_a_tiny_budget_parks_before_the_first_call(engine: Engine) -> None:
+    async def scenario(e: Engine) -> None:
+        handle = await e.start("t-steps", steps(e, 1), budget_usd=0.0000001)
+        status = await e.until(handle, lambda s: bool(s.pending))
+        [gate] = status.pending
+        assert len(e.model.calls) == 0  # the first call is checked too
+        # prompt "0" + system "sys": 4 bytes -> 2 tokens at $0.40/MTok; no output price
+        assert gate.prompt == (
+            "budget reached: $0.0000 of $0.0000001 spent; the next call may cost up to $0.0000008")
+        await decide(handle, approved=False, reason="too small")
+        with pytest.raises(WorkflowFailureError):
+            await handle.result()
+        assert len(e.model.calls) == 0
+
+    engine.run(scenario)
+
+
+def test_budget_counts_max_tokens_of_the_next_call(engine: Engine) -> None:
+    async def scenario(e: Engine) -> None:
+        # worst case of each call: 2 input tokens + 4096 output tokens at $10/MTok = $0.041
+        allowed = await e.start("t-steps", steps(e, 1), budget_usd=0.05, config=PRICED)
+        await allowed.result()
+        assert len(e.model.calls) == 1
+        handle = await e.start("t-steps", steps(e, 1), budget_usd=0.04, config=PRICED)
+        [gate] = (await e.until(handle, lambda s: bool(s.pending))).pending
+        assert gate.prompt.endswith("the next call may cost up to $0.0410")
+        assert len(e.model.calls) == 1
 
     engine.run(scenario)

@@ -100,3 +100,6 @@ def test_format_usd() -> None:
     assert format_usd(0.0) == "$0.0000"
     assert format_usd(1234.5) == "$1,234.50"
     assert format_usd(None) == "-"
+    assert format_usd(0.0000001) == "$0.0000001"
+    assert format_usd(0.0001) == "$0.0001"
+    assert format_usd(0.000012345) == "$0.000012"
