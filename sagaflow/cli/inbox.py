@@ -1,4 +1,9 @@
-"""``sagaflow inbox`` and ``sagaflow dismiss``."""
+"""``sagaflow inbox`` and ``sagaflow dismiss``.
+
+Whatever INBOX.md holds, ``inbox`` lists every well-formed entry, then names each
+garbled region once on stderr and exits 1; entry text is printed through
+:mod:`sagaflow.cli.render`, so escape sequences in model output are shown, not run.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ import typer
 from sagaflow.cli import _state
 from sagaflow.cli.render import emit_json, err, out
 from sagaflow.errors import UsageError
+
+PROBLEMS_SHOWN = 5
 
 
 def register(app: typer.Typer) -> None:
@@ -30,11 +37,16 @@ def register(app: typer.Typer) -> None:
             note = f"  ({entry.note})" if entry.note else ""
             status = entry.status.replace("_", " ")
             out(f"{mark} {status:<8} {entry.skill}  {entry.run_id}  {entry.timestamp}{note}")
-            for line in entry.summary.splitlines() or [""]:
+            for line in entry.summary.split("\n"):
                 out(f"    {line}")
-        for problem in problems[:5]:
-            err(f"sagaflow: {path} line {problem.line} is not a sagaflow entry and was skipped; "
-                "fix or delete that line.")
+        for problem in problems[:PROBLEMS_SHOWN]:
+            where = f"line {problem.line}" if problem.size == 1 else f"lines {problem.line}-{problem.last}"
+            err(f"sagaflow: {path} {where} {'is' if problem.size == 1 else 'are'} not a sagaflow "
+                "entry and was skipped; fix or delete "
+                f"{'that line' if problem.size == 1 else 'those lines'}.")
+        if len(problems) > PROBLEMS_SHOWN:
+            err(f"sagaflow: {len(problems) - PROBLEMS_SHOWN} more damaged regions in {path} "
+                "were skipped.")
         if problems:
             raise typer.Exit(1)
 
