@@ -154,3 +154,29 @@ def test_inbox_command_escapes_and_marks_nothing_raw(tmp_path: Path) -> None:
         text=True, check=True).stdout)
     assert [e["run_id"] for e in listed] == ["hostile-1"]
     assert listed[0]["summary"] == HOSTILE.replace("\udcff", "?").replace("\r", "\n")
+
+
+def test_desktop_notification_gets_clean_text_and_no_options(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from sagaflow._engine import framework_activities as framework
+
+    record = tmp_path / "argv.json"
+    fake = tmp_path / "bin" / "notify-send"
+    fake.parent.mkdir()
+    fake.write_text(f"#!{sys.executable}\nimport json, sys\n"
+                    f"open({str(record)!r}, 'w').write(json.dumps(sys.argv[1:]))\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(fake.parent))
+
+    async def notify() -> None:
+        framework.desktop_notify("sagaflow: s\x1b[2J DONE", "--icon=/evil " + HOSTILE)
+        await asyncio.gather(*framework._pending_notifications)
+
+    asyncio.run(notify())
+    argv = json.loads(record.read_text())
+    assert argv[0] == "--" and argv[1] == "sagaflow: s DONE"
+    assert argv[2].startswith("--icon=/evil All done.") and len(argv[2]) == 200
+    assert RAW.search("".join(argv)) is None and "\n" not in argv[2]
