@@ -40,13 +40,16 @@ def register(app: typer.Typer) -> None:
             for line in entry.summary.split("\n"):
                 out(f"    {line}")
         for problem in problems[:PROBLEMS_SHOWN]:
-            where = f"line {problem.line}" if problem.size == 1 else f"lines {problem.line}-{problem.last}"
-            err(f"sagaflow: {path} {where} {'is' if problem.size == 1 else 'are'} not a sagaflow "
-                "entry and was skipped; fix or delete "
-                f"{'that line' if problem.size == 1 else 'those lines'}.")
-        if len(problems) > PROBLEMS_SHOWN:
-            err(f"sagaflow: {len(problems) - PROBLEMS_SHOWN} more damaged regions in {path} "
-                "were skipped.")
+            if problem.size == 1:
+                err(f"sagaflow: {path} line {problem.line} is not a sagaflow entry and was "
+                    "skipped; fix or delete that line.")
+            else:
+                err(f"sagaflow: {path} lines {problem.line}-{problem.last} are not sagaflow "
+                    "entries and were skipped; fix or delete those lines.")
+        hidden = len(problems) - PROBLEMS_SHOWN
+        if hidden > 0:
+            regions = "region was" if hidden == 1 else "regions were"
+            err(f"sagaflow: {hidden} more damaged {regions} skipped in {path}.")
         if problems:
             raise typer.Exit(1)
 
