@@ -26,17 +26,57 @@ Everything else in sagaflow is private and may move; the seed paths
 (``sagaflow.durable.activities``, ``sagaflow.durable.retry_policies``) stay as re-exports.
 """
 
-from sagaflow._engine.activities import (
-    EmitFindingInput,
-    SpawnSubagentInput,
-    WriteArtifactInput,
-    emit_finding,
-    spawn_subagent,
-    write_artifact,
-)
-from sagaflow._engine.control_types import Decision
-from sagaflow._engine.helpers import ApprovalGate, Saga, pool, wait_for_signal
-from sagaflow._engine.retry_policies import HAIKU_POLICY, OPUS_POLICY, SONNET_POLICY
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sagaflow._engine.activities import (
+        EmitFindingInput,
+        SpawnSubagentInput,
+        WriteArtifactInput,
+        emit_finding,
+        spawn_subagent,
+        write_artifact,
+    )
+    from sagaflow._engine.control_types import Decision
+    from sagaflow._engine.helpers import ApprovalGate, Saga, pool, wait_for_signal
+    from sagaflow._engine.retry_policies import HAIKU_POLICY, OPUS_POLICY, SONNET_POLICY
+
+# Each name loads its module on first use (PEP 562), so a skill's registration, which
+# `sagaflow launch` imports, does not pay for the workflow-side control plane it never runs.
+_WHERE = {
+    "EmitFindingInput": "sagaflow._engine.activities",
+    "SpawnSubagentInput": "sagaflow._engine.activities",
+    "WriteArtifactInput": "sagaflow._engine.activities",
+    "emit_finding": "sagaflow._engine.activities",
+    "spawn_subagent": "sagaflow._engine.activities",
+    "write_artifact": "sagaflow._engine.activities",
+    "Decision": "sagaflow._engine.control_types",
+    "ApprovalGate": "sagaflow._engine.helpers",
+    "Saga": "sagaflow._engine.helpers",
+    "pool": "sagaflow._engine.helpers",
+    "wait_for_signal": "sagaflow._engine.helpers",
+    "HAIKU_POLICY": "sagaflow._engine.retry_policies",
+    "OPUS_POLICY": "sagaflow._engine.retry_policies",
+    "SONNET_POLICY": "sagaflow._engine.retry_policies",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sagaflow.workflow' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "HAIKU_POLICY",

@@ -46,7 +46,7 @@ from temporalio.exceptions import ApplicationError
 
 from sagaflow import inbox
 from sagaflow._engine import framework_activities as framework
-from sagaflow._engine.control import GATE_ACTIVITY, GateInboxInput
+from sagaflow._engine.control_types import GATE_ACTIVITY, GateInboxInput
 from sagaflow._engine.meta import EMIT_FINDING, SPAWN_SUBAGENT, WRITE_ARTIFACT, RunConfig
 from sagaflow._engine.model_call import WORKER_ID, CompleteFn, ModelStepResult, run_model_step
 from sagaflow.errors import SagaflowError, TransportError

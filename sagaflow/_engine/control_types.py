@@ -12,6 +12,24 @@ from dataclasses import dataclass, field
 #: gate kinds
 APPROVAL = "approval"
 BUDGET = "budget"
+#: the local activity that opens/retires a gate's NEEDS APPROVAL inbox entry
+GATE_ACTIVITY = "sagaflow_gate_inbox"
+
+
+@dataclass(frozen=True)
+class GateInboxInput:
+    """What ``sagaflow_gate_inbox`` writes: a gate opened (entry appended) or closed (retired)."""
+
+    run_id: str
+    skill: str
+    key: str
+    opened: bool
+    step: str
+    kind: str
+    prompt: str
+    timeout_at: str
+    default: str
+    timestamp_iso: str
 
 
 @dataclass

@@ -24,8 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sagaflow import inbox
-from sagaflow._engine.control import GateInboxInput
-from sagaflow._engine.control_types import BUDGET
+from sagaflow._engine.control_types import BUDGET, GateInboxInput
 from sagaflow.safetext import strip_controls
 
 FINALIZE_ACTIVITY = "sagaflow_finalize_run"

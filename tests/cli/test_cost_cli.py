@@ -52,7 +52,7 @@ def test_request_validation() -> None:
 
 
 def test_cost_totals_through_cli(sf: Sandbox, fake_model: FakeAnthropic) -> None:
-    """Needs the worker's SagaflowCostUsd upsert after each model call."""
+    """Needs the SagaflowCostUsd upsert each run carries when it ends."""
     for name in ("ann", "ben"):
         sf.run("launch", "hello-world", "--name", name, "--await", check=True)
     report = json.loads(sf.run("cost", "--json", check=True).stdout)

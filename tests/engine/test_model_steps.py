@@ -111,3 +111,25 @@ def test_scripted_skill_runs_on_its_replies_with_the_launch_config(engine: Engin
         assert (done.status, done.note) == ("DONE", "scripted replies, no model called")
 
     engine.run(scenario)
+
+
+def test_cost_alone_is_upserted_with_the_next_state_change_not_per_call(engine: Engine) -> None:
+    """Each upsert is a visibility write: cost rides with state changes and the run's end."""
+    from temporalio.api.enums.v1 import EventType
+
+    async def scenario(e: Engine) -> None:
+        handle = await e.start("t-steps", steps(e, 3))
+        await handle.result()
+        upserts = await e.events(handle, EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES)
+        with_cost = [
+            u for u in upserts
+            if meta.SA_COST in u.upsert_workflow_search_attributes_event_attributes
+            .search_attributes.indexed_fields
+        ]
+        assert len(with_cost) == 1  # the closing upsert, not one per model call
+        assert (await e.attributes(handle))[meta.SA_COST] == pytest.approx(1.2)
+        markers = await e.events(handle, EventType.EVENT_TYPE_MARKER_RECORDED)
+        patches = [m for m in markers if m.marker_recorded_event_attributes.marker_name == "core_patch"]
+        assert len(patches) == 1  # the workflow.patched marker that keeps old runs replayable
+
+    engine.run(scenario)
