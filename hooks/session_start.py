@@ -79,6 +79,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    os.umask(0o077)  # sagaflow.paths.PRIVATE_UMASK: whatever the hook writes is owner-only
     try:
         main()
     finally:

@@ -16,7 +16,7 @@ def exclusive(path: Path) -> Iterator[None]:
     Raises:
         OSError: if the lock file cannot be created or opened.
     """
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield

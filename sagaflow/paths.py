@@ -10,11 +10,20 @@ defaulting to ``~/.sagaflow``::
       server/              embedded Temporal: temporal.db, state.json, server.log
       worker/              worker daemon: worker.lock, state.json
       logs/                worker.log
+
+Everything in it is private to its owner: sagaflow's processes run with the
+umask :data:`PRIVATE_UMASK` (set by :func:`make_private` at process start, and
+handed to the children they spawn), so what they create is ``0700`` / ``0600``;
+:meth:`Home.ensure` also takes group and other access away from the home itself,
+so files an older sagaflow (or another tool) left readable stay unreachable.
+:func:`loose_permissions` finds what is still looser, for ``doctor``.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +33,20 @@ HOME_ENV = "SAGAFLOW_HOME"
 HOME_ENV_ALIAS = "SAGAFLOW_ROOT"
 #: relocates Claude Code's config directory (default ``~/.claude``)
 CLAUDE_CONFIG_ENV = "CLAUDE_CONFIG_DIR"
+#: the umask of every sagaflow process and child: files 0600, directories 0700
+PRIVATE_UMASK = 0o077
+
+
+def make_private() -> int:
+    """Set this process's umask to :data:`PRIVATE_UMASK`; returns the previous one.
+
+    Called once at process start by sagaflow's entry points (the CLI, hence the
+    worker daemon, and the SessionStart hook). Children inherit it; the embedded
+    server and the worker daemon are also spawned with it explicitly
+    (``subprocess.Popen(umask=...)``), whoever starts them. SQLite and the
+    ``temporal`` server create their files through the umask too.
+    """
+    return os.umask(PRIVATE_UMASK)
 
 
 def claude_dir() -> Path:
@@ -87,20 +110,76 @@ class Home:
         return self.runs / run_id
 
     def ensure(self, *subdirs: Path) -> None:
-        """Create the home (and the given subdirectories), failing clearly."""
+        """Create the home (and the given subdirectories) owner-only, failing clearly.
+
+        New directories are ``0700`` whatever the umask; an existing home that
+        group or others may enter loses that access (its contents are left as
+        they are: :func:`loose_permissions` reports them).
+
+        Raises:
+            HomeError: A directory cannot be created, or the home is not writable.
+        """
         for path in (self.root, *subdirs):
             try:
-                path.mkdir(parents=True, exist_ok=True)
+                path.mkdir(mode=0o700, parents=True, exist_ok=True)
             except OSError as exc:
                 raise HomeError(
                     f"Cannot create {path}: {exc.strerror or exc}. "
                     f"Set {HOME_ENV} to a writable directory."
                 ) from exc
+        _tighten(self.root)
         if not os.access(self.root, os.W_OK):
             raise HomeError(
                 f"The sagaflow home {self.root} is not writable. "
                 f"Fix its permissions or set {HOME_ENV} to a writable directory."
             )
+
+
+def _tighten(path: Path) -> None:
+    """Drop group/other access from a directory we own (someone else's is left alone)."""
+    try:
+        st = path.stat()
+        if st.st_uid == os.getuid() and stat.S_IMODE(st.st_mode) & 0o077:
+            os.chmod(path, stat.S_IMODE(st.st_mode) & 0o700)
+    except OSError:
+        pass  # not ours to fix: doctor reports it
+
+
+def loose_permissions(root: Path, limit: int = 20) -> tuple[list[tuple[Path, int]], int]:
+    """Paths under ``root`` (itself included) that group or others may access.
+
+    Symlinks are not followed (a link's own mode means nothing on Linux).
+
+    Returns:
+        Up to ``limit`` ``(path, mode)`` pairs (mode as ``stat.S_IMODE``) and the total
+        count found; ``([], 0)`` when ``root`` does not exist.
+    """
+    found: list[tuple[Path, int]] = []
+    total = 0
+
+    def check(path: Path) -> None:
+        nonlocal total
+        try:
+            st = path.lstat()
+        except OSError:
+            return
+        if not stat.S_ISLNK(st.st_mode) and stat.S_IMODE(st.st_mode) & 0o077:
+            total += 1
+            if len(found) < limit:
+                found.append((path, stat.S_IMODE(st.st_mode)))
+
+    if not root.exists():
+        return [], 0
+    check(root)
+    for folder, dirs, files in os.walk(root):
+        for name in (*dirs, *files):
+            check(Path(folder) / name)
+    return found, total
+
+
+def private_fix(root: Path) -> str:
+    """The shell command that makes ``root`` and everything in it owner-only."""
+    return f"chmod -R go-rwx {shlex.quote(str(root))}"
 
 
 NAMED_PATHS = ("home", "inbox", "runs", "logs", "config", "server", "worker")

@@ -11,6 +11,14 @@ psutil is imported inside the functions: the launch fast path never needs it.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -114,3 +122,54 @@ def send(proc: psutil.Process, sig: int) -> bool:
         return True
     except psutil.Error:
         return False
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where a program was looked for and what was found.
+
+    Attributes:
+        name: The program's name (``temporal``, ``claude``).
+        path: The executable found, else the first file of that name that is not
+            executable, else None (nothing of that name anywhere).
+        executable: Whether ``path`` may be executed by us.
+    """
+
+    name: str
+    path: Path | None
+    executable: bool
+
+
+def locate(name: str, first: Iterable[Path] = ()) -> Located:
+    """Find the program ``name``: in the folders ``first``, in order, then on PATH.
+
+    An executable anywhere wins; a file that exists but may not be executed is
+    reported as such (``shutil.which`` with ``mode=os.F_OK`` finds it on PATH), so
+    callers can say "not executable" instead of "not found".
+    """
+    stranded: Path | None = None
+    for folder in first:
+        candidate = folder / name
+        if candidate.is_file():
+            if os.access(candidate, os.X_OK):
+                return Located(name, candidate, True)
+            stranded = stranded or candidate
+    if found := shutil.which(name):
+        return Located(name, Path(found), True)
+    if stranded is None and (present := shutil.which(name, mode=os.F_OK)):
+        stranded = Path(present) if Path(present).is_file() else None
+    return Located(name, stranded, False)
+
+
+def kill_group(child: subprocess.Popen[bytes], wait: float = 5.0) -> None:
+    """SIGKILL the whole process group of ``child`` (started with ``start_new_session``).
+
+    Its pid is its group's id. While the child is unreaped its pid (hence the group
+    id) cannot be reused, so the signal reaches only processes it started; it is
+    then reaped. Grandchildren that started their own session are not reached.
+    """
+    if child.returncode is None:  # not reaped yet: the group id is still ours
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        child.wait(timeout=wait)

@@ -165,7 +165,7 @@ class SagaflowActivities:
     async def write_artifact(self, inp: WriteArtifactInput) -> str:
         """Write ``inp.content`` to ``inp.path``; returns the path."""
         try:
-            _atomic_write(Path(inp.path), inp.content)
+            await asyncio.to_thread(_atomic_write, Path(inp.path), inp.content)  # off the loop
         except OSError as exc:
             raise ApplicationError(
                 f"Cannot write {inp.path}: {exc.strerror}.", type="HomeError", non_retryable=False

@@ -28,7 +28,7 @@ from sagaflow import procs
 from sagaflow.config import Settings
 from sagaflow.errors import WorkerError
 from sagaflow.locks import exclusive
-from sagaflow.paths import Home
+from sagaflow.paths import PRIVATE_UMASK, Home
 from sagaflow.timestamps import now_iso
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def state_path(home: Home) -> Path:
 def acquire_lock(home: Home) -> int:
     """Take the liveness lock for this process (fails if a worker holds it)."""
     home.ensure(home.worker, home.logs)
-    fd = os.open(lock_path(home), os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(lock_path(home), os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -157,6 +157,7 @@ def _worker_env(home: Home, settings: Settings) -> dict[str, str]:
     if settings.profile:
         env["TEMPORAL_PROFILE"] = settings.profile
     env.pop("SAGAFLOW_ROOT", None)
+    env["NO_COLOR"] = "1"  # libraries writing to worker.log: no colour codes
     return env
 
 
@@ -168,6 +169,7 @@ def spawn(home: Home, settings: Settings, timeout: float = 60.0) -> int:
             [sys.executable, "-m", "sagaflow", "worker", "run"],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True, env=_worker_env(home, settings), close_fds=True,
+            umask=PRIVATE_UMASK,
         )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -179,16 +181,8 @@ def spawn(home: Home, settings: Settings, timeout: float = 60.0) -> int:
         if live_pid(home) == proc.pid and state and state.get("pid") == proc.pid:
             return proc.pid
         time.sleep(0.03)
-    _signal(proc.pid, signal.SIGKILL)
+    procs.kill_group(proc)  # the session it started, by its id: no orphans
     raise WorkerError(f"The worker did not start within {timeout:.0f}s; see {home.worker_log}.")
-
-
-def _signal(pid: int, sig: int) -> bool:
-    try:
-        os.kill(pid, sig)
-        return True
-    except (ProcessLookupError, PermissionError):
-        return False
 
 
 def ensure_worker(home: Home, settings: Settings, skills_fingerprint: str) -> tuple[int, str]:

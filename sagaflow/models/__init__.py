@@ -15,7 +15,6 @@ import asyncio
 import importlib
 import os
 import shutil
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,10 +85,12 @@ async def _import_off_loop(name: str) -> None:
 
     The anthropic SDK takes over a second to import (several on a busy host);
     done on the loop it would stall the heartbeats of the very call that needs
-    it, and a short heartbeat timeout would fail that attempt.
+    it, and a short heartbeat timeout would fail that attempt. Always a thread,
+    even when the module is already in ``sys.modules``: the worker's warm-up may
+    be importing it right now, and waiting for that import's lock on the loop
+    would block it just the same.
     """
-    if name not in sys.modules:
-        await asyncio.to_thread(importlib.import_module, name)
+    await asyncio.to_thread(importlib.import_module, name)  # a dict lookup once imported
 
 
 async def complete(

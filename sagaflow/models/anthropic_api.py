@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import anthropic
@@ -23,7 +24,12 @@ _HINTS = {
 
 
 def client() -> anthropic.AsyncAnthropic:
-    """One client per worker process; the SDK reads key and base URL from the env."""
+    """One client per worker process; the SDK reads key and base URL from the env.
+
+    Building it loads the TLS trust store (tens of ms, more on a busy host): the
+    worker builds it in a thread at start (``warm_up``), and :func:`call` in a
+    thread if it is still missing.
+    """
     global _client
     if _client is None:
         _client = anthropic.AsyncAnthropic(max_retries=0)
@@ -75,8 +81,10 @@ def classify(exc: Exception) -> ModelError:
 
 async def call(*, model: str, system: str, user: str, max_tokens: int) -> ModelReply:
     """Stream one reply and return its text and usage."""
+    # TLS setup off the loop when the worker did not build the client yet (see client)
+    api = _client if _client is not None else await asyncio.to_thread(client)
     try:
-        async with client().messages.stream(
+        async with api.messages.stream(
             model=model,
             max_tokens=max_tokens,
             system=system,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import shutil
 
+from sagaflow import procs
 from sagaflow.errors import ModelError
 from sagaflow.models import ModelReply
 from sagaflow.pricing import USAGE_KEYS
@@ -14,16 +14,23 @@ from sagaflow.pricing import USAGE_KEYS
 
 async def call(*, model: str, system: str, user: str, max_tokens: int) -> ModelReply:
     """Run ``claude -p --output-format json`` with the prompt on stdin."""
-    binary = shutil.which("claude")
-    if binary is None:
+    found = procs.locate("claude")
+    if found.path is None:
         raise ModelError("The claude CLI is not on PATH; install Claude Code.", retryable=False)
-    proc = await asyncio.create_subprocess_exec(
-        binary, "-p", "--output-format", "json", "--model", model,
-        "--system-prompt", system,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    if not found.executable:
+        raise ModelError(f"The claude CLI at {found.path} is not executable; run "
+                         f"`chmod +x {found.path}` or reinstall Claude Code.", retryable=False)
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            str(found.path), "-p", "--output-format", "json", "--model", model,
+            "--system-prompt", system,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+    except OSError as exc:  # executable, yet the kernel would not run it
+        raise ModelError(f"The claude CLI at {found.path} could not be started "
+                         f"({exc.strerror or exc}); reinstall Claude Code.", retryable=False) from None
     try:
         out, err = await proc.communicate(user.encode("utf-8"))
     except asyncio.CancelledError:

@@ -34,6 +34,19 @@ def _home(home: Home) -> Check:
     return Check("home", "OK", str(home.root))
 
 
+def _permissions(home: Home) -> Check:
+    """Whether the home and everything in it is owner-only (0700 / 0600)."""
+    from sagaflow.paths import loose_permissions, private_fix
+
+    found, total = loose_permissions(home.root, limit=3)
+    if not total:
+        return Check("permissions", "OK", "owner-only (directories 0700, files 0600)")
+    shown = ", ".join(f"{path} ({mode:04o})" for path, mode in found)
+    more = f" and {total - len(found)} more" if total > len(found) else ""
+    return Check("permissions", "WARN",
+                 f"{total} path(s) others may read: {shown}{more}", f"run: {private_fix(home.root)}")
+
+
 def _temporal(settings: Settings) -> list[Check]:
     from sagaflow._engine import server
     from sagaflow._engine.client import connect, resolve
@@ -127,7 +140,7 @@ def _hook(home: Home) -> Check:
 
 def run_checks(home: Home, settings: Settings | None = None) -> list[Check]:
     """Every check, in the order a user would fix them."""
-    checks = [_home(home)]
+    checks = [_home(home), _permissions(home)]
     try:
         settings = settings or load_settings(home)
     except SagaflowError as exc:
