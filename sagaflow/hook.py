@@ -4,7 +4,8 @@ sagaflow adds one command hook for Claude Code's ``SessionStart`` event to the
 user settings (``$CLAUDE_CONFIG_DIR/settings.json``, else
 ``~/.claude/settings.json``). Claude Code runs it through a shell at every
 session start; it runs ``hooks/session_start.py``, which prints
-:func:`session_start_output` so unread inbox results reach the model
+:func:`session_start_output` (from :mod:`sagaflow.session_context`, which says how
+model text is marked as data) so unread inbox results reach the model
 (``additionalContext``) and the user (``systemMessage``).
 
 Our entries are recognised by :data:`MARKER`, a trailing shell comment
@@ -20,25 +21,25 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sagaflow import inbox
 from sagaflow.errors import HookError
 from sagaflow.paths import HOME_ENV, Home, claude_dir
+from sagaflow.session_context import EVENT, session_start_output
+
+__all__ = [
+    "BACKUP_SUFFIX", "EVENT", "MARKER", "HookChange", "hook_command", "hook_script", "install",
+    "session_start_output", "settings_path", "status", "uninstall",
+]
 
 MARKER = "# sagaflow-hook"
-EVENT = "SessionStart"
 MATCHER = "startup|resume|clear|compact"
 TIMEOUT_SECONDS = 10
 BACKUP_SUFFIX = ".sagaflow-backup"
-TEXT_LIMIT = 9_500  # Claude Code caps each hook output string at 10,000 characters.
-SUMMARY_LIMIT = 400
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -264,72 +265,4 @@ def status(home: Home) -> dict[str, Any]:
         "command": command,
         "current": current,
         "problem": problem,
-    }
-
-
-def _clip(text: str, limit: int) -> str:
-    text = _CONTROL.sub(" ", text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-APPROVAL_STATUS = "NEEDS_APPROVAL"  # as parsed from INBOX.md markers
-
-
-def session_start_output(
-    home: Home, payload: dict[str, Any] | None = None
-) -> dict[str, Any] | None:
-    """The hook's JSON answer for Claude Code, or None when nothing is unread.
-
-    Args:
-        home: The sagaflow home whose inbox is read.
-        payload: Claude Code's SessionStart input; accepted for future use. Every
-            source (startup, resume, clear, compact) gets the same answer,
-            since compaction and clearing drop earlier context.
-
-    Raises:
-        InboxError: if INBOX.md exists but cannot be read.
-    """
-    del payload
-    entries, _ = inbox.read(home.inbox)
-    unread = [e for e in reversed(entries) if e.unread]
-    if not unread:
-        return None
-    # runs waiting on a person come first: they are stuck until someone answers
-    unread.sort(key=lambda e: e.status != APPROVAL_STATUS)
-    count = len(unread)
-    waiting = sum(e.status == APPROVAL_STATUS for e in unread)
-    noun = "result" if count == 1 else "results"
-    asks = f" ({waiting} waiting on an approval)" if waiting else ""
-    head = (
-        f"sagaflow (durable background agent skills) has {count} unread {noun}{asks} "
-        f"in {_clip(str(home.inbox), 300)}, approvals first, then newest first:\n"
-    )
-    foot = (
-        "\n`sagaflow inbox` shows these results in full; "
-        "`sagaflow dismiss <run_id>` marks a result as read."
-    )
-    blocks: list[str] = []
-    used = len(head) + len(foot) + 80  # room for the "and N more" line
-    for number, entry in enumerate(unread, 1):
-        summary = " ".join(entry.summary[: SUMMARY_LIMIT * 4].split()) or "(no summary)"
-        block = (
-            f"\n{number}. {_clip(entry.status.replace('_', ' '), 30)} · {_clip(entry.skill, 80)} · "
-            f"run {_clip(entry.run_id, 120)} · {_clip(entry.timestamp, 40)}\n"
-            f"   summary: {_clip(summary, SUMMARY_LIMIT)}"
-        )
-        if used + len(block) > TEXT_LIMIT:
-            break
-        blocks.append(block)
-        used += len(block)
-    hidden = count - len(blocks)
-    more = (
-        f"\n… and {hidden} more unread {'result' if hidden == 1 else 'results'}." if hidden else ""
-    )
-    context = _clip(head + "".join(blocks) + more + "\n" + foot, TEXT_LIMIT)
-    shown = [f"{_clip(e.skill, 40)} {_clip(e.status.replace('_', ' '), 20)}" for e in unread[:3]]
-    rest = f", +{count - 3} more" if count > 3 else ""
-    message = _clip(f"sagaflow: {count} unread {noun} — {', '.join(shown)}{rest}", 500)
-    return {
-        "hookSpecificOutput": {"hookEventName": EVENT, "additionalContext": context},
-        "systemMessage": message,
     }

@@ -1,18 +1,22 @@
-"""INBOX.md: one markdown file of findings, safe under concurrent writers.
+"""INBOX.md: one markdown file of findings that survives concurrent writers and hand edits.
 
-Each entry is readable as markdown and parseable back::
+The format, and what parsing guarantees, are in :mod:`sagaflow.inbox_format`.
+What this store guarantees, whatever the file already holds (its last byte, its
+encoding, garbage or half-written lines, NUL bytes):
 
-    <!-- sagaflow:entry run=hello-world-20261121-101500-k3f9 status=DONE state=unread -->
-    ### DONE · hello-world · 2026-11-21T10:15:00+00:00
-    run `hello-world-20261121-101500-k3f9`
-
-    > hello, alice
-    <!-- sagaflow:end -->
-
-Summary lines are quoted with ``> `` so any text (blank lines, markdown, even
-our own markers) survives. Every change happens under an exclusive
-``flock`` on ``INBOX.md.lock``; appends are idempotent per (run, status), and
-dismissals rewrite the file atomically.
+* **Appends never glue or vanish.** Each append is one ``write`` at the end of
+  the file, under an exclusive ``flock`` on ``INBOX.md.lock``, preceded by a
+  newline when the file does not end with one, so the new entry starts on its
+  own line with its own marker and parses back. Appends are idempotent per
+  (run, status, key): an activity retry writes nothing.
+* **Reads never fail on content.** Bytes are decoded as UTF-8 with replacement
+  characters (``U+FFFD``); each garbled region is reported once and skipped.
+  Only an unreadable file (permissions, a directory in its place) raises
+  :class:`~sagaflow.errors.InboxError`.
+* **Dismissing changes only the markers.** ``dismiss`` and ``retire`` rewrite
+  the file atomically (temporary file, ``fsync``, rename, same mode), flipping
+  ``state=unread`` to ``state=read`` in marker lines and keeping every other
+  byte, damaged ones included.
 """
 
 from __future__ import annotations
@@ -20,141 +24,36 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, replace
-from datetime import datetime
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from sagaflow.errors import InboxError
-from sagaflow.locks import exclusive
-from sagaflow.timestamps import now_iso
-
-HEADER = "# sagaflow inbox\n\n"
-_START = re.compile(
-    r"^<!-- sagaflow:entry run=(?P<run>\S+) status=(?P<status>\S+)(?: key=(?P<key>\S+))? "
-    r"state=(?P<state>unread|read) -->$"
+from sagaflow.inbox_format import (
+    HEADER,
+    START_PREFIX,
+    Entry,
+    Problem,
+    marker_prefix,
+    normalize_timestamp,
+    parse,
+    render_entry,
+    token,
 )
-_TITLE = re.compile(r"^### (?P<status>.+?) · (?P<skill>.+?) · (?P<ts>\S+)$")
-_END = "<!-- sagaflow:end -->"
+from sagaflow.locks import exclusive
 
+__all__ = [
+    "HEADER", "Entry", "Problem", "append", "decode", "dismiss", "has_entry", "normalize_timestamp",
+    "parse", "read", "render_entry", "retire",
+]
 
-@dataclass(frozen=True)
-class Entry:
-    """One finding in the inbox."""
-
-    run_id: str
-    status: str
-    skill: str
-    summary: str
-    timestamp: str
-    unread: bool = True
-    note: str = ""
-    key: str = ""  # tells apart entries of one run and status (gates, retried attempts)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A line of INBOX.md that is not part of a well-formed entry."""
-
-    line: int
-    text: str
-
-
-def normalize_timestamp(value: str | None) -> str:
-    """ISO-8601 with a timezone; naive input is taken as local time."""
-    if not value:
-        return now_iso()
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return now_iso()
-    if parsed.tzinfo is None:
-        parsed = parsed.astimezone()
-    return parsed.isoformat(timespec="seconds")
-
-
-def _clean_token(value: str) -> str:
-    return re.sub(r"\s+", "_", value.strip()) or "-"
-
-
-def render_entry(entry: Entry) -> str:
-    """The markdown block for one entry."""
-    state = "unread" if entry.unread else "read"
-    key = f" key={_clean_token(entry.key)}" if entry.key else ""
-    lines = [
-        f"<!-- sagaflow:entry run={_clean_token(entry.run_id)} "
-        f"status={_clean_token(entry.status)}{key} state={state} -->",
-        f"### {entry.status.strip() or '-'} · {entry.skill.strip() or '-'} · {entry.timestamp}",
-        f"run `{entry.run_id}`" + (f" · {entry.note}" if entry.note else ""),
-        "",
-    ]
-    summary = entry.summary.rstrip("\n") or "(no summary)"
-    lines += [("> " + line) if line else ">" for line in summary.split("\n")]
-    lines.append(_END)
-    return "\n".join(lines) + "\n\n"
-
-
-def parse(text: str) -> tuple[list[Entry], list[Problem]]:
-    """Parse INBOX.md text into entries, reporting lines that do not fit."""
-    entries: list[Entry] = []
-    problems: list[Problem] = []
-    lines = text.split("\n")
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        match = _START.match(line)
-        if not match:
-            if line.strip() and line.strip() != HEADER.strip():
-                problems.append(Problem(i + 1, line))
-            i += 1
-            continue
-        start = i
-        title = _TITLE.match(lines[i + 1]) if i + 1 < len(lines) else None
-        body: list[str] = []
-        note = ""
-        j = i + 2
-        if j < len(lines) and lines[j].startswith("run `"):
-            _, _, rest = lines[j].partition("` · ")
-            note = rest
-            j += 1
-        ok = title is not None
-        while j < len(lines) and lines[j] != _END:
-            raw = lines[j]
-            if raw.startswith("> "):
-                body.append(raw[2:])
-            elif raw == ">":
-                body.append("")
-            elif raw.strip() == "" and not body:
-                pass
-            elif _START.match(raw):
-                ok = False
-                break
-            else:
-                ok = False
-                break
-            j += 1
-        if ok and title is not None and j < len(lines):
-            entries.append(
-                Entry(
-                    run_id=match["run"],
-                    status=match["status"],
-                    skill=title["skill"],
-                    summary="\n".join(body),
-                    timestamp=title["ts"],
-                    unread=match["state"] == "unread",
-                    note=note,
-                    key=match["key"] or "",
-                )
-            )
-            i = j + 1
-        else:
-            problems.append(Problem(start + 1, line))
-            i = start + 1
-    return entries, problems
+_START_BYTES = START_PREFIX.encode()
+_UNREAD, _READ = b"state=unread -->", b"state=read -->"
+_MARKER = re.compile(
+    r"^\ufeff?<!-- sagaflow:entry run=(?P<run>\S+) status=(?P<status>\S+)(?: key=(?P<key>\S+))? "
+    r"state=unread -->\r?$"
+)
 
 
 @contextlib.contextmanager
@@ -166,23 +65,47 @@ def _locked(path: Path) -> Iterator[None]:
         except OSError as exc:
             raise InboxError(
                 f"Cannot open the inbox lock next to {path}: {exc.strerror}. "
-                "Check that the sagaflow home is writable."
+                "Check that the sagaflow home is writable.",
+                retryable=True,
             ) from exc
         yield
 
 
-def _read(path: Path) -> str:
+def _read_bytes(path: Path) -> bytes:
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_bytes()
     except FileNotFoundError:
-        return ""
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InboxError(f"Cannot read {path}: {exc}. Fix or move the file.") from exc
+        return b""
+    except OSError as exc:
+        raise InboxError(
+            f"Cannot read {path}: {exc.strerror or exc}. Make it a readable file, or move it away.",
+            retryable=True,
+        ) from exc
+
+
+def decode(data: bytes) -> str:
+    """INBOX.md bytes as text: UTF-8, invalid bytes as U+FFFD (never raises)."""
+    return data.decode("utf-8", errors="replace")
 
 
 def read(path: Path) -> tuple[list[Entry], list[Problem]]:
-    """All entries (read and unread) and any malformed lines."""
-    return parse(_read(path))
+    """All entries (read and unread) and the garbled regions, in file order.
+
+    Raises:
+        InboxError: only if the file exists but cannot be read (retryable).
+    """
+    return parse(decode(_read_bytes(path)))
+
+
+def _exists(data: bytes, entry: Entry) -> bool:
+    # An entry's marker line holds exactly this text; only when it occurs is the
+    # (slow, Python-level) parse needed to tell a real entry from quoted text.
+    if marker_prefix(entry.run_id, entry.status, entry.key).encode() not in data:
+        return False
+    run, status, key = token(entry.run_id), token(entry.status), token(entry.key) if entry.key else ""
+    return any(
+        e.run_id == run and e.status == status and e.key == key for e in parse(decode(data))[0]
+    )
 
 
 def append(path: Path, entry: Entry) -> bool:
@@ -190,28 +113,26 @@ def append(path: Path, entry: Entry) -> bool:
 
     Returns:
         True if written, False if it was already there (an activity retry).
+
+    Raises:
+        InboxError: the file or its lock cannot be read or written (retryable).
     """
     entry = replace(entry, timestamp=normalize_timestamp(entry.timestamp))
     with _locked(path):
-        text = _read(path)
-        run_token, status_token = _clean_token(entry.run_id), _clean_token(entry.status)
-        key_token = _clean_token(entry.key) if entry.key else ""
-        # An entry's marker line holds exactly this text; only when it occurs is the
-        # (slow, Python-level) parse needed to tell a real entry from quoted text.
-        key = f" key={key_token}" if key_token else ""
-        marker = f"<!-- sagaflow:entry run={run_token} status={status_token}{key} state="
-        if marker in text and any(
-            e.run_id == run_token and e.status == status_token and e.key == key_token
-            for e in parse(text)[0]
-        ):
+        data = _read_bytes(path)
+        if _exists(data, entry):
             return False
+        lead = HEADER if not data else "" if data.endswith(b"\n") else "\n"
+        block = (lead + render_entry(entry)).encode("utf-8", errors="replace")
         try:
-            with open(path, "a", encoding="utf-8") as fh:
-                if fh.tell() == 0:
-                    fh.write(HEADER)
-                fh.write(render_entry(entry))
-                fh.flush()
-                os.fsync(fh.fileno())
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                view = memoryview(block)
+                while view:  # one write in practice; a short write just continues
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
         except OSError as exc:
             raise InboxError(
                 f"Cannot write {path}: {exc.strerror}. Check that the sagaflow home is writable.",
@@ -222,8 +143,26 @@ def append(path: Path, entry: Entry) -> bool:
 
 def has_entry(path: Path, run_id: str) -> bool:
     """Whether any entry exists for ``run_id``."""
-    entries, _ = read(path)
-    return any(e.run_id == run_id for e in entries)
+    data = _read_bytes(path)
+    if f"{START_PREFIX}run={token(run_id)} ".encode() not in data:
+        return False
+    return any(e.run_id == token(run_id) for e in parse(decode(data))[0])
+
+
+def _mark_read(path: Path, data: bytes, pick: Callable[[re.Match[str]], bool]) -> bool:
+    """Flip the unread markers ``pick`` accepts to read; True if the file changed."""
+    lines = data.split(b"\n")
+    changed = False
+    for number, raw in enumerate(lines):
+        if _START_BYTES not in raw[:32]:
+            continue
+        match = _MARKER.match(decode(raw))
+        if match and pick(match):
+            lines[number] = raw.replace(_UNREAD, _READ)
+            changed = True
+    if changed:
+        _rewrite(path, b"\n".join(lines))
+    return changed
 
 
 def dismiss(path: Path, run_ids: list[str] | None) -> list[str]:
@@ -233,30 +172,24 @@ def dismiss(path: Path, run_ids: list[str] | None) -> list[str]:
         The run ids whose entries were marked read.
 
     Raises:
-        InboxError: if a given run id has no entry (nothing is changed then).
+        InboxError: if a given run id has no entry (nothing is changed then), or
+            the file cannot be read or rewritten.
     """
     with _locked(path):
-        text = _read(path)
-        entries, _ = parse(text)
+        data = _read_bytes(path)
+        entries, _ = parse(decode(data))
         known = {e.run_id for e in entries}
         if run_ids is not None:
-            missing = [r for r in run_ids if r not in known]
+            missing = [r for r in run_ids if token(r) not in known]
             if missing:
                 raise InboxError(
                     f"No inbox entry for {', '.join(missing)}; "
                     "run 'sagaflow inbox --all' to see the run ids."
                 )
-        targets = known if run_ids is None else set(run_ids)
+        targets = known if run_ids is None else {token(r) for r in run_ids}
         changed = sorted({e.run_id for e in entries if e.unread and e.run_id in targets})
-        if not changed:
-            return []
-        out_lines = []
-        for line in text.split("\n"):
-            m = _START.match(line)
-            if m and m["run"] in targets and m["state"] == "unread":
-                line = line.replace("state=unread -->", "state=read -->")
-            out_lines.append(line)
-        _rewrite(path, out_lines)
+        if changed:
+            _mark_read(path, data, lambda m: m["run"] in targets)
         return changed
 
 
@@ -266,29 +199,30 @@ def retire(path: Path, run_id: str, status: str, key: str) -> bool:
     Returns:
         True if an unread entry was marked read.
     """
-    run_token, status_token, key_token = _clean_token(run_id), _clean_token(status), _clean_token(key)
+    wanted = (token(run_id), token(status), token(key) if key else "")
     with _locked(path):
-        text = _read(path)
-        out_lines = []
-        changed = False
-        for line in text.split("\n"):
-            m = _START.match(line)
-            if (
-                m and m["run"] == run_token and m["status"] == status_token
-                and (m["key"] or "") == key_token and m["state"] == "unread"
-            ):
-                line = line.replace("state=unread -->", "state=read -->")
-                changed = True
-            out_lines.append(line)
-        if changed:
-            _rewrite(path, out_lines)
-        return changed
+        return _mark_read(
+            path, _read_bytes(path), lambda m: (m["run"], m["status"], m["key"] or "") == wanted
+        )
 
 
-def _rewrite(path: Path, lines: list[str]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
+def _rewrite(path: Path, data: bytes) -> None:
+    """Replace the file's content atomically, keeping its mode."""
+    tmp = ""
     try:
-        tmp.write_text("\n".join(lines), encoding="utf-8")
+        mode = path.stat().st_mode & 0o777
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except OSError as exc:
-        raise InboxError(f"Cannot rewrite {path}: {exc.strerror}.") from exc
+        if tmp:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise InboxError(
+            f"Cannot rewrite {path}: {exc.strerror}. Check that the sagaflow home is writable.",
+            retryable=True,
+        ) from exc

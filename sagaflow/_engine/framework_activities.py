@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from sagaflow import inbox
 from sagaflow._engine.control_types import BUDGET, GateInboxInput
+from sagaflow.safetext import strip_controls
 
 FINALIZE_ACTIVITY = "sagaflow_finalize_run"
 NEEDS_APPROVAL = "NEEDS APPROVAL"
@@ -37,11 +39,17 @@ _pending_notifications: set[asyncio.Task[None]] = set()
 
 
 def desktop_notify(title: str, body: str) -> None:
-    """Best-effort desktop notification; never blocks, never raises."""
+    """Best-effort desktop notification; never blocks, never raises.
+
+    ``body`` is often model text: escape sequences and control characters are removed.
+    """
+    title, body = strip_controls(title)[:200], strip_controls(body[:800])
     if shutil.which("notify-send"):
-        argv = ["notify-send", title, body[:200]]
+        argv = ["notify-send", "--", title, body[:200]]  # "--": text starting with "-" is no option
     elif shutil.which("osascript"):
-        script = f"display notification {json.dumps(body[:200])} with title {json.dumps(title)}"
+        # no control characters are left, so JSON's only escapes (\" and \\) are AppleScript's too
+        quote = functools.partial(json.dumps, ensure_ascii=False)
+        script = f"display notification {quote(body[:200])} with title {quote(title)}"
         argv = ["osascript", "-e", script]
     else:
         return

@@ -26,6 +26,6 @@ def register(app: typer.Typer) -> None:
             for check in checks:
                 fix = f"  → {check.fix}" if check.fix and check.level != "OK" else ""
                 level = paint(f"{check.level:<4}", status_style(check.level))
-                out(f"{level}  {check.name:<12} {check.detail}{fix}")
+                out(level, f"  {check.name:<12} {check.detail}{fix}")
         if any(c.level == "FAIL" for c in checks):
             raise typer.Exit(1)

@@ -1,4 +1,9 @@
-"""``sagaflow inbox`` and ``sagaflow dismiss``."""
+"""``sagaflow inbox`` and ``sagaflow dismiss``.
+
+Whatever INBOX.md holds, ``inbox`` lists every well-formed entry, then names each
+garbled region once on stderr and exits 1; entry text is printed through
+:mod:`sagaflow.cli.render`, so escape sequences in model output are shown, not run.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ import typer
 from sagaflow.cli import _state
 from sagaflow.cli.render import emit_json, err, out
 from sagaflow.errors import UsageError
+
+PROBLEMS_SHOWN = 5
 
 
 def register(app: typer.Typer) -> None:
@@ -30,11 +37,19 @@ def register(app: typer.Typer) -> None:
             note = f"  ({entry.note})" if entry.note else ""
             status = entry.status.replace("_", " ")
             out(f"{mark} {status:<8} {entry.skill}  {entry.run_id}  {entry.timestamp}{note}")
-            for line in entry.summary.splitlines() or [""]:
+            for line in entry.summary.split("\n"):
                 out(f"    {line}")
-        for problem in problems[:5]:
-            err(f"sagaflow: {path} line {problem.line} is not a sagaflow entry and was skipped; "
-                "fix or delete that line.")
+        for problem in problems[:PROBLEMS_SHOWN]:
+            if problem.size == 1:
+                err(f"sagaflow: {path} line {problem.line} is not a sagaflow entry and was "
+                    "skipped; fix or delete that line.")
+            else:
+                err(f"sagaflow: {path} lines {problem.line}-{problem.last} are not sagaflow "
+                    "entries and were skipped; fix or delete those lines.")
+        hidden = len(problems) - PROBLEMS_SHOWN
+        if hidden > 0:
+            regions = "region was" if hidden == 1 else "regions were"
+            err(f"sagaflow: {hidden} more damaged {regions} skipped in {path}.")
         if problems:
             raise typer.Exit(1)
 

@@ -31,7 +31,7 @@ async def _follow(run_id: str, as_json: bool) -> Event:
     def emit(event: Event) -> None:
         line = json.dumps(event, default=str) if as_json else format_event(event)
         if line is not None:
-            sys.stdout.write(line + "\n")
+            out(line)
             sys.stdout.flush()
 
     return await follow(await connect(_state.settings()), run_id, emit)
@@ -47,13 +47,14 @@ def _secs(value: Any) -> str:
     return f"{value:.2f}s" if isinstance(value, int | float) else "-"
 
 
-def _step_line(step: Step) -> str:
+def _step_line(step: Step) -> tuple[str, str, str]:
+    """A step's line as (head, painted status, tail): parts for :func:`out`."""
     label = step["type"] + (f"({step['role']})" if step["role"] else "")
     tokens = [step["input_tokens"], step["output_tokens"]]
+    head = f"  #{step['id']:<4} {label:<28} "
     status = paint(step["status"].ljust(13), status_style(step["status"]))
     parts = [
-        f"#{step['id']:<4} {label:<28} {status} +{_secs(step['offset_seconds']):<8}"
-        f" {_secs(step['duration_seconds']):<8} x{step['attempts']}",
+        f" +{_secs(step['offset_seconds']):<8} {_secs(step['duration_seconds']):<8} x{step['attempts']}",
     ]
     if any(t is not None for t in tokens):
         parts.append(f"{sum(t or 0 for t in tokens)} tok {_money(step['cost_usd'])}")
@@ -64,7 +65,7 @@ def _step_line(step: Step) -> str:
         parts.append(f"next retry in {next_retry:.0f}s")
     if step["error"]:
         parts.append(f"error: {step['error']}")
-    return "  " + " · ".join(parts)
+    return head, status, " · ".join(parts)
 
 
 def _render_timeline(data: Timeline) -> None:
@@ -72,7 +73,7 @@ def _render_timeline(data: Timeline) -> None:
     tokens = data["tokens"]
     out(f"run       {data['run_id']}")
     out(f"skill     {word(data['skill'])}")
-    out(f"status    {paint(data['status'], status_style(data['status']))}{state}")
+    out("status    ", paint(data["status"], status_style(data["status"])), state)
     out(f"args      {skill_args(data['args'])}")
     out(f"started   {word(data['started'])}")
     out(f"closed    {data['closed'] or '-'}  (duration {_secs(data['duration_seconds'])})")
@@ -84,7 +85,7 @@ def _render_timeline(data: Timeline) -> None:
         out(f"gate      {word(gate.get('step'))} ({word(gate.get('kind'))}): {word(gate.get('prompt'))}")
     out(f"steps     {data['steps_done']} done of {len(data['steps'])}")
     for step in data["steps"]:
-        out(_step_line(step))
+        out(*_step_line(step))
     for name in dict.fromkeys(f["type"] for f in data["framework"]):
         out(f"  framework {name}")
     for error in data["workflow_errors"][-1:]:

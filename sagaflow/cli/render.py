@@ -4,6 +4,13 @@ On a terminal, tables, colours and the live status line are drawn with rich
 (imported only then: piped output, ``--help``, ``inbox``, ``path`` and the hook
 never load it). Colour honours ``NO_COLOR`` (rich reads it). Piped output is plain
 text whose shape tests pin.
+
+Model output is data: every line printed here (:func:`out`, :func:`err`, table
+cells, the status line) passes through :func:`sagaflow.safetext.for_terminal`, so
+control characters and escape sequences in it (C0, C1, CSI, OSC, bidi overrides)
+are shown as visible escapes, never executed by the terminal. The only escape
+sequences written are the colours of :func:`paint` parts, which rich renders from
+a style name. JSON is escaped by ``json.dumps`` (``ensure_ascii``).
 """
 
 from __future__ import annotations
@@ -14,9 +21,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
+from sagaflow.safetext import for_terminal
+
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.status import Status
+    from rich.text import Text
 
 #: rich styles of run, step and schedule statuses (terminal only)
 STATUS_STYLES = {
@@ -33,16 +43,53 @@ def status_style(value: str) -> str | None:
     return STATUS_STYLES.get(value)
 
 
-def out(text: str) -> None:
-    sys.stdout.write(text + "\n")
+class Styled(str):
+    """Text to show in a rich ``style`` on a colour terminal (as plain text elsewhere,
+    and when formatted into another string)."""
+
+    style: str | None
+
+    def __new__(cls, text: str, style: str | None) -> Styled:
+        made = super().__new__(cls, text)
+        made.style = style
+        return made
 
 
-def err(text: str) -> None:
-    sys.stderr.write(text + "\n")
+def paint(text: str, style: str | None) -> Styled:
+    """``text`` to be drawn in a rich ``style`` when passed as a part to :func:`out`/:func:`err`."""
+    return Styled(text, style)
+
+
+def _line(parts: Sequence[str], stream: IO[str]) -> str:
+    """The parts as one safe line: escapes made visible, painted parts coloured on a terminal."""
+    if not any(isinstance(p, Styled) and p.style for p in parts):
+        return "".join(for_terminal(p) for p in parts)
+    shown = console(stream)
+    if shown is None:
+        return "".join(for_terminal(p) for p in parts)
+    from rich.text import Text
+
+    text = Text.assemble(*(
+        (for_terminal(p), (p.style or "") if isinstance(p, Styled) else "") for p in parts
+    ))
+    with shown.capture() as captured:
+        shown.print(text, end="", soft_wrap=True)
+    return captured.get()
+
+
+def out(*parts: str) -> None:
+    """One line on stdout: the parts joined, each made safe (see the module docstring)."""
+    sys.stdout.write(_line(parts, sys.stdout) + "\n")
+
+
+def err(*parts: str) -> None:
+    """One line on stderr, like :func:`out`, flushed at once."""
+    sys.stderr.write(_line(parts, sys.stderr) + "\n")
     sys.stderr.flush()
 
 
 def emit_json(data: Any) -> None:
+    """``data`` as indented JSON on stdout (``ensure_ascii``: no raw control characters)."""
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
@@ -90,7 +137,7 @@ def fields(info: Mapping[str, Any]) -> None:
 
 
 def _cell(value: Any) -> str:
-    return word(value)
+    return for_terminal(word(value), one_line=True)
 
 
 def table(
@@ -128,26 +175,16 @@ def table(
     shown.print(grid)
 
 
-def paint(text: str, style: str | None, stream: IO[str] | None = None) -> str:
-    """``text`` in a rich ``style`` (ANSI) when ``stream`` is a colour terminal, else as is."""
-    shown = console(stream) if style else None
-    if shown is None:
-        return text
-    from rich.text import Text
-
-    with shown.capture() as captured:
-        shown.print(Text(text, style=style or ""), end="")
-    return captured.get()
-
-
 class _Line:
     """The status line's text, its elapsed time recomputed at every redraw."""
 
     def __init__(self, status: StatusLine) -> None:
         self.status = status
 
-    def __rich__(self) -> str:
-        return self.status.line()
+    def __rich__(self) -> Text:
+        from rich.text import Text
+
+        return Text(self.status.line())  # a Text: brackets in it are not rich markup
 
 
 class StatusLine:
@@ -161,7 +198,8 @@ class StatusLine:
         self.live: Status | None = None
 
     def line(self) -> str:
-        return f"{self.prefix} {time.monotonic() - self.started:5.1f}s · {self.last}"[:200]
+        line = f"{self.prefix} {time.monotonic() - self.started:5.1f}s · {self.last}"[:200]
+        return for_terminal(line, one_line=True)
 
     def update(self, text: str) -> None:
         if self.tty:

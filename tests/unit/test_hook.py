@@ -415,18 +415,23 @@ def test_shim_survives_garbled_inbox_and_unusable_home(home: Home, tmp_path: Pat
     home.root.mkdir(parents=True)
     home.inbox.write_bytes(b"<!-- sagaflow:entry run=x status=DONE state=unread -->\n\xff\x00junk")
     proc = run_shim(home.root)
-    assert (proc.returncode, proc.stdout) == (0, "")
-    assert "InboxError" in (home.logs / "hook.log").read_text()
+    # nothing unread: the user hears of the damaged region, the model hears nothing
+    assert proc.returncode == 0 and json.loads(proc.stdout) == {
+        "systemMessage": "sagaflow: no unread results; 1 damaged region was skipped "
+                         "('sagaflow inbox' names the lines)"
+    }
+    assert not (home.logs / "hook.log").exists()
 
     home.inbox.unlink()
     home.inbox.mkdir()  # a directory where INBOX.md should be
     proc = run_shim(home.root)
     assert (proc.returncode, proc.stdout) == (0, "")
+    assert "InboxError" in (home.logs / "hook.log").read_text()
 
     home.inbox.rmdir()
     home.inbox.write_text("# sagaflow inbox\n\n<!-- sagaflow:entry run=half\n### broken\n")
     proc = run_shim(home.root)
-    assert (proc.returncode, proc.stdout) == (0, "")
+    assert proc.returncode == 0 and "1 damaged region" in json.loads(proc.stdout)["systemMessage"]
 
     not_a_dir = tmp_path / "a-file"
     not_a_dir.write_text("x")

@@ -133,12 +133,12 @@ def test_broken_entry_is_reported_at_its_marker_line() -> None:
     )
     entries, problems = parse(prefix + broken + render_entry(good_after))
     assert entries == [good_before, good_after]
-    assert problems
     marker_line = prefix.count("\n") + 1
-    assert problems[0] == Problem(
-        marker_line, "<!-- sagaflow:entry run=r-2 status=DONE state=unread -->"
-    )
-    assert all(p.line >= marker_line for p in problems)
+    # the whole broken entry is one region, reported once
+    assert problems == [
+        Problem(marker_line, "<!-- sagaflow:entry run=r-2 status=DONE state=unread -->", 4)
+    ]
+    assert problems[0].last == marker_line + 3
 
 
 def test_entry_without_end_marker_is_a_problem() -> None:
@@ -151,11 +151,11 @@ def test_entry_without_end_marker_is_a_problem() -> None:
     assert problems and problems[0].text.startswith("<!-- sagaflow:entry run=r-2")
 
 
-def test_unquoted_body_line_breaks_the_entry() -> None:
+def test_unquoted_body_line_is_kept_rather_than_losing_the_entry() -> None:
     text = render_entry(entry("r-1", summary="x")).replace("> x\n", "> x\nraw line\n")
     entries, problems = parse(text)
-    assert entries == []
-    assert problems[0].line == 1
+    assert entries == [entry("r-1", summary="x\nraw line")]
+    assert problems == []
 
 
 # --- timestamps ----------------------------------------------------------------

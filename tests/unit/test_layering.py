@@ -37,11 +37,14 @@ LAYERS: dict[str, int] = {
     **{base: 0 for base in (
         "inbox", "hook", "config", "paths", "pricing", "runrecord", "durations", "locks", "errors",
         "procs", "timestamps",  # coming from the platform branch
+        "inbox_format", "safetext", "session_context",
     )},
 }
 ENTRY_POINTS = {"sagaflow", "sagaflow.__main__"}
 #: files imported on every session start, and what they must never reach
-LIGHT_FILES = ("sagaflow/inbox.py", "sagaflow/hook.py", "hooks/session_start.py")
+LIGHT_FILES = (
+    "sagaflow/inbox.py", "sagaflow/hook.py", "hooks/session_start.py", "sagaflow/safetext.py",
+)
 HEAVY_ROOTS = {"temporalio", "anthropic", "rich"}
 TRANSPORTS = "sagaflow.models"
 

@@ -13,9 +13,9 @@ import pytest
 ROWS = "[{'run_id': 'r-1', 'status': 'completed', 'cost': '$0.01'}, {'run_id': 'r-22', 'status': 'failed'}]"
 SCRIPT = (
     "import sys\n"
-    "from sagaflow.cli.render import StatusLine, paint, table\n"
+    "from sagaflow.cli.render import StatusLine, out, paint, table\n"
     f"table({ROWS}, ['run_id', 'status', 'cost'])\n"
-    "print(paint('failed', 'red'))\n"
+    "out(paint('failed', 'red'))\n"
     "line = StatusLine('r-1'); line.update('step 1'); line.update('step 2'); line.clear()\n"
     "print('RICH=' + str('rich' in sys.modules))\n"
 )
