@@ -242,7 +242,7 @@ async def run_model_step(
         user = await asyncio.to_thread(prompt.read_text, encoding="utf-8")  # off the loop
     except OSError as exc:
         raise PromptError(
-            f"Cannot read the user prompt {inp.user_prompt_path}: {exc.strerror}; "
+            f"Cannot read the user prompt {prompt}: {exc.strerror}; "
             "write it (write_artifact) before spawn_subagent."
         ) from None
     activity.logger.info("model call: role %s, tier %s, model %s, transport %s",

@@ -19,6 +19,7 @@ class ArtifactPathInput:
     path: str
     prompt: str = ""
     output: str = ""
+    pause_seconds: float = 0.0
 
 
 @workflow.defn(name="ArtifactPathWorkflow")
@@ -30,6 +31,8 @@ class ArtifactPathWorkflow:
             start_to_close_timeout=timedelta(seconds=10), retry_policy=POLICY,
         )
         summary = "wrote"
+        if inp.pause_seconds > 0:
+            await workflow.sleep(inp.pause_seconds)
         if inp.prompt or inp.output:
             parsed = await workflow.execute_activity(
                 "spawn_subagent",
