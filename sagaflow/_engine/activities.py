@@ -41,7 +41,6 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from temporalio import activity
@@ -49,11 +48,11 @@ from temporalio.exceptions import ApplicationError
 
 from sagaflow import inbox
 from sagaflow._engine import framework_activities as framework
-from sagaflow._engine.confine import confine, write_atomically
+from sagaflow._engine.confine import confine, current_run_dir, home_inbox, write_atomically
 from sagaflow._engine.control_types import GATE_ACTIVITY, GateInboxInput
 from sagaflow._engine.meta import EMIT_FINDING, SPAWN_SUBAGENT, WRITE_ARTIFACT, RunConfig
 from sagaflow._engine.model_call import WORKER_ID, CompleteFn, ModelStepResult, run_model_step
-from sagaflow.errors import ConfinementError, SagaflowError, TransportError
+from sagaflow.errors import SagaflowError, TransportError
 from sagaflow.models import choose_transport
 from sagaflow.models import complete as model_complete
 from sagaflow.paths import Home
@@ -111,16 +110,6 @@ def to_application_error(exc: SagaflowError) -> ApplicationError:
         non_retryable=not exc.retryable,
         next_retry_delay=timedelta(seconds=delay) if delay else None,
     )
-
-
-def current_run_dir(home: Home) -> Path:
-    """The run directory of the activity being executed (its workflow id), or the
-    home's ``runs/`` when called outside an activity (a seed function called directly)."""
-    try:
-        run_id = activity.info().workflow_id
-    except RuntimeError:  # not in an activity
-        run_id = None
-    return home.run_dir(run_id) if run_id else home.runs
 
 
 async def _heartbeat_forever(interval: float) -> None:
@@ -234,7 +223,7 @@ class SagaflowActivities:
         config = run or self.defaults
         scripted = config is not None and config.transport == "scripted"
         try:
-            path = self._inbox(inp.inbox_path)
+            path = home_inbox(self.home, inp.inbox_path)
         except SagaflowError as exc:
             raise to_application_error(exc) from None
         entry = inbox.Entry(
@@ -249,16 +238,6 @@ class SagaflowActivities:
         if written and inp.notify:
             self.notify(f"sagaflow: {inp.skill} {inp.status}", inp.summary)
         return written
-
-    def _inbox(self, given: str) -> Path:
-        """The home's inbox, when ``given`` is it (or empty); a skill writes no other file
-        through emit_finding."""
-        if not given or Path(given).resolve() == self.home.inbox.resolve():
-            return self.home.inbox
-        raise ConfinementError(
-            f"emit_finding was given the inbox {given}, but this worker's inbox is "
-            f"{self.home.inbox}; pass the inbox_path that build_input received."
-        )
 
     @activity.defn(name=framework.FINALIZE_ACTIVITY)
     async def finalize_run(self, inp: framework.FinalizeInput) -> bool:

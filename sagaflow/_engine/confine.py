@@ -13,7 +13,9 @@ Every file sagaflow writes on a skill's behalf (``write_artifact``, a model step
   naming the path as given and where it leads.
 
 Callers write to the *resolved* path (a temporary file beside it, then a rename),
-so a symlink at the last component is replaced, never followed.
+so what is written is what was checked: a symlink that appears there later is
+replaced, not followed. ``emit_finding`` appends only to the home's ``INBOX.md``
+(:func:`home_inbox`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,10 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from temporalio import activity
+
 from sagaflow.errors import ConfinementError
+from sagaflow.paths import Home
 
 
 def confine(path: str, run_dir: Path, roots: Sequence[str] = (), *, what: str) -> Path:
@@ -62,6 +67,35 @@ def confine(path: str, run_dir: Path, roots: Sequence[str] = (), *, what: str) -
         f"The {what} {path} leads to {resolved}, outside the run directory {run_dir}{extra}; "
         "write inside the run directory, or add the directory to 'artifacts: allowed_roots' "
         "in config.yaml (it applies to runs launched after the change)."
+    )
+
+
+def current_run_dir(home: Home) -> Path:
+    """The run directory of the activity being executed (``runs/<workflow id>``), or the
+    home's ``runs/`` outside an activity (a seed function called directly).
+
+    Raises:
+        UsageError: the workflow id is not a usable run id (never a path).
+    """
+    try:
+        run_id = activity.info().workflow_id
+    except RuntimeError:  # not in an activity
+        run_id = None
+    return home.run_dir(run_id) if run_id else home.runs
+
+
+def home_inbox(home: Home, given: str) -> Path:
+    """The inbox ``emit_finding`` may append to: the home's ``INBOX.md``, and only when
+    ``given`` (the skill's ``inbox_path``) resolves to it or is empty.
+
+    Raises:
+        ConfinementError: ``given`` names any other file.
+    """
+    if not given or Path(given).resolve() == home.inbox.resolve():
+        return home.inbox
+    raise ConfinementError(
+        f"emit_finding was given the inbox {given}, but this worker's inbox is "
+        f"{home.inbox}; pass the inbox_path that build_input received."
     )
 
 
