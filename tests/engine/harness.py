@@ -181,8 +181,10 @@ class Engine:
         ``<root>/out``, outside their run directory)."""
         spec = self.loaded.registry.get(skill)
         assert spec is not None, skill
-        config = dataclasses.replace(FAKE_CONFIG, allowed_roots=[str(self.root)])
-        opts = RunOptions(base_queue=self.task_queue, **{"config": config, **options})
+        config = dataclasses.replace(
+            options.pop("config", None) or FAKE_CONFIG, allowed_roots=[str(self.root)]
+        )
+        opts = RunOptions(base_queue=self.task_queue, config=config, **options)
         return await self.client.start_workflow(
             spec.workflow_name, arg, id=f"{skill}-{uuid.uuid4().hex[:8]}",
             task_queue=self.task_queue, memo=meta.memo_for(skill, {}, opts),
