@@ -21,6 +21,9 @@ Example ``config.yaml`` (every key optional)::
       steps:                       # per-step (activity) timeouts in seconds, over the skill's
         spawn_subagent: 600
         hello-world/spawn_subagent: 120   # for one skill only
+    artifacts:
+      allowed_roots: [~/reports]   # where runs may write besides their run directory
+                                   # (absolute; fixed per run when it is launched)
     prices:                        # USD per million tokens, merged over the defaults
       claude-sonnet-4-5: {input: 3, output: 15, cache_write: 3.75, cache_read: 0.3}
       my-model: {input: 1, output: 5}   # cache_* default to 1.25x / 0.1x input
@@ -71,6 +74,7 @@ class Settings:
     embedded: bool = True
     prices: dict[str, Price] = field(default_factory=lambda: dict(DEFAULT_PRICES))
     step_timeouts: dict[str, float] = field(default_factory=dict)
+    artifact_roots: tuple[str, ...] = ()
 
     def step_timeouts_for(self, skill: str) -> dict[str, float]:
         """Activity name -> timeout seconds for ``skill`` (skill-specific keys win)."""
@@ -136,6 +140,24 @@ def _number(value: Any, key: str, path: str) -> float:
     return number
 
 
+def _roots(section: dict[str, Any], path: str) -> tuple[str, ...]:
+    """``artifacts.allowed_roots``: absolute directories (``~`` expanded), as given."""
+    raw = section.get("allowed_roots") or []
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list):
+        raise ConfigError(f"'artifacts.allowed_roots' in {path} must be a list of directories.")
+    roots = []
+    for item in raw:
+        root = os.path.expanduser(str(item))
+        if not os.path.isabs(root):
+            raise ConfigError(
+                f"'artifacts.allowed_roots' in {path} holds {item!r}; give absolute directories."
+            )
+        roots.append(os.path.normpath(root))
+    return tuple(roots)
+
+
 def _flag(env_value: str | None, file_value: Any) -> bool:
     if env_value is not None and env_value != "":
         return env_value.strip().lower() not in ("0", "false", "no", "off")
@@ -192,4 +214,5 @@ def load_settings(home: Home | None = None) -> Settings:
             str(k): _number(v, f"timeouts.steps.{k}", path)
             for k, v in _section(timeouts, "steps", path).items()
         },
+        artifact_roots=_roots(_section(data, "artifacts", path), path),
     )

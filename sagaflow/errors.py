@@ -9,6 +9,7 @@ how to fix it, plus a flag telling Temporal whether retrying could help::
     │   └── SkillArgumentError
     ├── ConfigError           unreadable config file or setting
     ├── HomeError             the sagaflow home is not usable
+    │   └── ConfinementError  a path a run writes or reads leaves its allowed places
     ├── SkillLoadError        a skill failed to import or register
     ├── PromptError           a prompt is missing or has an undefined $variable
     ├── TransportError        no way to call a model is configured
@@ -66,6 +67,11 @@ class ConfigError(SagaflowError):
 
 class HomeError(SagaflowError):
     """The sagaflow home directory cannot be created or written."""
+
+
+class ConfinementError(HomeError):
+    """A file a run writes (or a prompt it reads) resolves outside the run directory
+    and every root the user allowed (``artifacts: allowed_roots`` in config.yaml)."""
 
 
 class SkillLoadError(SagaflowError):

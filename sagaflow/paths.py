@@ -22,12 +22,13 @@ so files an older sagaflow (or another tool) left readable stay unreachable.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from sagaflow.errors import HomeError
+from sagaflow.errors import HomeError, UsageError
 
 HOME_ENV = "SAGAFLOW_HOME"
 HOME_ENV_ALIAS = "SAGAFLOW_ROOT"
@@ -47,6 +48,35 @@ def make_private() -> int:
     ``temporal`` server create their files through the umask too.
     """
     return os.umask(PRIVATE_UMASK)
+
+
+#: a name that becomes part of a path or a Temporal id: no separators, no newline, no
+#: leading punctuation (so never ``.`` or ``..``); checked with ``fullmatch``, because
+#: ``re.match(r"...$")`` also accepts a trailing newline
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+#: length caps of the names sagaflow accepts
+RUN_ID_MAX = 200
+SKILL_NAME_MAX = 100
+
+
+def check_name(value: str, what: str, limit: int) -> str:
+    """Return ``value`` if it is usable as a run id, skill, schedule or pool name.
+
+    Args:
+        value: The name as given.
+        what: How the message names it (``"Run id"``, ``"Schedule name"``...).
+        limit: The maximum length in characters.
+
+    Raises:
+        UsageError: ``value`` is empty, longer than ``limit``, starts with
+            punctuation, or holds anything but letters, digits, ``.``, ``_``, ``-``.
+    """
+    if not isinstance(value, str) or len(value) > limit or not _NAME.fullmatch(value):
+        raise UsageError(
+            f"{what} {value!r} is not usable; use letters, digits, '.', '_' or '-' "
+            f"(at most {limit} characters, starting with a letter or digit)."
+        )
+    return value
 
 
 def claude_dir() -> Path:
@@ -106,8 +136,13 @@ class Home:
         return self.logs / "worker.log"
 
     def run_dir(self, run_id: str) -> Path:
-        """Directory holding one run's files."""
-        return self.runs / run_id
+        """Directory holding one run's files.
+
+        Raises:
+            UsageError: ``run_id`` is not a usable name (:func:`check_name`), so no
+                id can point outside ``runs/``.
+        """
+        return self.runs / check_name(run_id, "Run id", RUN_ID_MAX)
 
     def ensure(self, *subdirs: Path) -> None:
         """Create the home (and the given subdirectories) owner-only, failing clearly.

@@ -8,19 +8,18 @@ memo (:class:`sagaflow._engine.meta.RunConfig`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import re
 import secrets
+import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sagaflow.errors import HomeError, UsageError
-from sagaflow.paths import Home
-
-_ID_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+from sagaflow.errors import HomeError
+from sagaflow.paths import RUN_ID_MAX, Home, check_name
 
 
 def new_run_id(skill: str, now: datetime | None = None) -> str:
@@ -36,13 +35,12 @@ def new_run_id(skill: str, now: datetime | None = None) -> str:
 
 
 def check_run_id(run_id: str) -> str:
-    """Reject ids that would be unsafe as directory names."""
-    if not _ID_OK.match(run_id):
-        raise UsageError(
-            f"Run id {run_id!r} is not usable; use letters, digits, '.', '_' or '-' "
-            "(at most 200 characters, not starting with punctuation)."
-        )
-    return run_id
+    """Reject ids that would be unsafe as directory names or Temporal ids.
+
+    Raises:
+        UsageError: see :func:`sagaflow.paths.check_name` (at most 200 characters).
+    """
+    return check_name(run_id, "Run id", RUN_ID_MAX)
 
 
 @dataclass
@@ -66,13 +64,20 @@ def record_path(home: Home, run_id: str) -> Path:
 
 
 def write_record(home: Home, record: RunRecord) -> None:
-    """Write ``run.json`` atomically."""
+    """Write ``run.json`` atomically: a temporary file of this writer's own (two
+    launches of one id never share one), then a rename over the old record."""
     path = record_path(home, record.run_id)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(record.to_dict(), indent=2), encoding="utf-8")
-        os.replace(tmp, path)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".run.json.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as stream:
+                stream.write(json.dumps(record.to_dict(), indent=2))
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
     except OSError as exc:
         raise HomeError(f"Cannot write {path}: {exc.strerror}; check the sagaflow home.") from exc
 

@@ -4,13 +4,17 @@
 :class:`~sagaflow._engine.plugin.SagaflowPlugin`) with the home and the model
 transport; its bound methods are the activities:
 
-* ``write_artifact(WriteArtifactInput) -> str`` writes a file atomically, returns its path;
+* ``write_artifact(WriteArtifactInput, RunConfig) -> str`` writes a file atomically inside
+  the run directory or an allowed root (:mod:`sagaflow._engine.confine`; a relative path
+  is relative to the run directory), returns the path as given;
 * ``spawn_subagent(SpawnSubagentInput, RunConfig) -> ModelStepResult`` asks a model; the
   skill receives ``ModelStepResult.output`` (``dict[str, str]``, see
   :mod:`sagaflow.models.structured`) through the workflow interceptor, which also
   records the usage; the full reply goes to the run directory, not to history;
 * ``emit_finding(EmitFindingInput, RunConfig) -> bool`` appends an inbox entry
   (idempotent per run and status) and sends a best-effort desktop notification;
+  ``inbox_path`` must be this home's ``INBOX.md`` (the one ``build_input`` receives;
+  empty means it), anything else is a non-retryable ConfinementError;
 * local activities ``sagaflow_finalize_run`` and ``sagaflow_gate_inbox`` (the
   framework's inbox entries, :mod:`sagaflow._engine.framework_activities`).
 
@@ -34,11 +38,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from temporalio import activity
@@ -46,6 +48,7 @@ from temporalio.exceptions import ApplicationError
 
 from sagaflow import inbox
 from sagaflow._engine import framework_activities as framework
+from sagaflow._engine.confine import confine, current_run_dir, home_inbox, write_atomically
 from sagaflow._engine.control_types import GATE_ACTIVITY, GateInboxInput
 from sagaflow._engine.meta import EMIT_FINDING, SPAWN_SUBAGENT, WRITE_ARTIFACT, RunConfig
 from sagaflow._engine.model_call import WORKER_ID, CompleteFn, ModelStepResult, run_model_step
@@ -58,7 +61,7 @@ if TYPE_CHECKING:
     from sagaflow.config import Settings
 
 #: built-in activities that take the run's RunConfig as their second argument
-CONFIGURED_ACTIVITIES = frozenset({SPAWN_SUBAGENT, EMIT_FINDING})
+CONFIGURED_ACTIVITIES = frozenset({WRITE_ARTIFACT, SPAWN_SUBAGENT, EMIT_FINDING})
 #: names of every activity SagaflowActivities registers
 BUILTIN_ACTIVITIES = frozenset({
     WRITE_ARTIFACT, SPAWN_SUBAGENT, EMIT_FINDING, framework.FINALIZE_ACTIVITY, GATE_ACTIVITY,
@@ -107,13 +110,6 @@ def to_application_error(exc: SagaflowError) -> ApplicationError:
         non_retryable=not exc.retryable,
         next_retry_delay=timedelta(seconds=delay) if delay else None,
     )
-
-
-def _atomic_write(path: Path, content: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(content, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 async def _heartbeat_forever(interval: float) -> None:
@@ -167,10 +163,25 @@ class SagaflowActivities:
         return config
 
     @activity.defn(name=WRITE_ARTIFACT)
-    async def write_artifact(self, inp: WriteArtifactInput) -> str:
-        """Write ``inp.content`` to ``inp.path``; returns the path."""
+    async def write_artifact(self, inp: WriteArtifactInput, run: RunConfig | None = None) -> str:
+        """Write ``inp.content`` to ``inp.path`` (confined; see the module docstring).
+
+        Returns:
+            ``inp.path`` as given.
+
+        Raises:
+            ApplicationError: ConfinementError (not retryable) when the path leads
+                outside the run directory and the run's allowed roots; HomeError
+                (retryable) when the file cannot be written.
+        """
+        config = run or self.defaults
+        roots = config.allowed_roots if config is not None else []
         try:
-            await asyncio.to_thread(_atomic_write, Path(inp.path), inp.content)  # off the loop
+            target = confine(inp.path, current_run_dir(self.home), roots,
+                             what="write_artifact path")
+            await asyncio.to_thread(write_atomically, target, inp.content)
+        except SagaflowError as exc:
+            raise to_application_error(exc) from None
         except OSError as exc:
             raise ApplicationError(
                 f"Cannot write {inp.path}: {exc.strerror}.", type="HomeError", non_retryable=False
@@ -211,13 +222,17 @@ class SagaflowActivities:
         """Append a finding to the inbox; returns False if it was already there."""
         config = run or self.defaults
         scripted = config is not None and config.transport == "scripted"
+        try:
+            path = home_inbox(self.home, inp.inbox_path)
+        except SagaflowError as exc:
+            raise to_application_error(exc) from None
         entry = inbox.Entry(
             run_id=inp.run_id, status=inp.status, skill=inp.skill, summary=inp.summary,
             timestamp=inp.timestamp_iso,
             note="scripted replies, no model called" if scripted else "",
         )
         try:
-            written = await asyncio.to_thread(inbox.append, Path(inp.inbox_path), entry)
+            written = await asyncio.to_thread(inbox.append, path, entry)
         except SagaflowError as exc:
             raise to_application_error(exc) from None
         if written and inp.notify:

@@ -62,16 +62,9 @@ SCHEDULED_WORKFLOW = "sagaflow_scheduled_run"
 
 def check_pool(pool: str) -> str:
     """Reject pool names that cannot be part of a task queue name."""
-    import re
+    from sagaflow.paths import check_name
 
-    from sagaflow.errors import UsageError
-
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", pool):
-        raise UsageError(
-            f"Pool name {pool!r} is not usable; use letters, digits, '.', '_' or '-' "
-            "(at most 64 characters)."
-        )
-    return pool
+    return check_name(pool, "Pool name", 64)
 
 
 def pool_queue(base_queue: str, pool: str | None) -> str:
@@ -108,12 +101,16 @@ class RunConfig:
         models: Tier (``HAIKU``...) -> model id.
         prices: Model id -> USD per million tokens, for the models above.
         skill_dir: The skill's directory (scripted replies; "" when unknown).
+        allowed_roots: Absolute directories, besides the run directory, where the run
+            may write files and read prompts (``artifacts: allowed_roots`` in config.yaml;
+            see :mod:`sagaflow._engine.confine`).
     """
 
     transport: str
     models: dict[str, str] = field(default_factory=dict)
     prices: dict[str, Price] = field(default_factory=dict)
     skill_dir: str = ""
+    allowed_roots: list[str] = field(default_factory=list)
 
     @classmethod
     def from_settings(cls, settings: Settings, transport: str, skill_dir: str = "") -> RunConfig:
@@ -123,7 +120,7 @@ class RunConfig:
             if (price := price_for(model, settings.prices)) is not None
         }
         return cls(transport=transport, models=dict(settings.models), prices=prices,
-                   skill_dir=skill_dir)
+                   skill_dir=skill_dir, allowed_roots=list(settings.artifact_roots))
 
     def model_for(self, tier: str) -> str:
         """Model id for a tier, by the one rule :meth:`Settings.model_for` keeps.

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from temporalio import activity
 
+from sagaflow._engine.confine import confine, write_atomically
 from sagaflow.errors import ModelError, PromptError
 from sagaflow.models import INCOMPLETE, ModelReply
 from sagaflow.models.structured import last_block, parse_structured
@@ -133,11 +134,6 @@ class ModelStepResult:
         return result
 
 
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-
-
 #: the most the parsed output of one step may take in history (JSON bytes); Temporal warns
 #: at 256 KB per payload and fails at 2 MB, and a failed result would be retried (paid) again
 MAX_OUTPUT_BYTES = 256 * 1024
@@ -225,20 +221,28 @@ async def run_model_step(
     Writes ``runs/<run_id>/steps/<activity>-<role>.response.md`` (or
     ``inp.output_path``) and a ``.json`` beside it with the usage, the stop
     reason and, when the reply cannot be the result, ``error``: every reply
-    that arrived is costed there, even when the step then fails.
+    that arrived is costed there, even when the step then fails. The prompt is read
+    from, and ``output_path`` written to, only the run directory, the run's allowed
+    roots and (prompt only) the skill's directory (:mod:`sagaflow._engine.confine`).
 
     Raises:
+        ConfinementError: the prompt or output path leads elsewhere (not retryable).
         PromptError: the user prompt file cannot be read (not retryable).
         ConfigError: the tier is unknown to the run's configuration.
         ModelError, TransportError: from the transport (retryable or not), or a
             reply that cannot be the result (see :func:`reply_problem`).
     """
     model = run.model_for(inp.tier_name)
-    try:  # file I/O in a thread: the loop keeps every activity's heartbeats going
-        user = await asyncio.to_thread(Path(inp.user_prompt_path).read_text, encoding="utf-8")
+    run_dir = home.run_dir(run_id)
+    readable = [*run.allowed_roots, *([run.skill_dir] if run.skill_dir else [])]
+    prompt = confine(inp.user_prompt_path, run_dir, readable, what="user prompt path")
+    response = (confine(inp.output_path, run_dir, run.allowed_roots, what="output_path")
+                if inp.output_path else None)
+    try:
+        user = await asyncio.to_thread(prompt.read_text, encoding="utf-8")  # off the loop
     except OSError as exc:
         raise PromptError(
-            f"Cannot read the user prompt {inp.user_prompt_path}: {exc.strerror}; "
+            f"Cannot read the user prompt {prompt}: {exc.strerror}; "
             "write it (write_artifact) before spawn_subagent."
         ) from None
     activity.logger.info("model call: role %s, tier %s, model %s, transport %s",
@@ -248,10 +252,10 @@ async def run_model_step(
         run.transport, model=model, system=inp.system_prompt, user=user,
         max_tokens=inp.max_tokens, skill_dir=Path(run.skill_dir) if run.skill_dir else None,
     )
-    steps = home.run_dir(run_id) / "steps"
+    steps = run_dir / "steps"
     base = f"{_safe(activity_id)}-{_safe(inp.role)}"
-    response = Path(inp.output_path) if inp.output_path else steps / f"{base}.response.md"
-    await asyncio.to_thread(_write, response, reply.text)
+    response = response or steps / f"{base}.response.md"
+    await asyncio.to_thread(write_atomically, response, reply.text)
     cost = 0.0 if reply.transport == "scripted" else cost_of(
         reply.model or model, reply.usage, run.prices
     )
@@ -273,7 +277,7 @@ async def run_model_step(
         record["error"] = problem.message
     # a failed attempt keeps its own file: each paid call stays costed when retries follow
     name = f"{base}.json" if problem is None else f"{base}.attempt{attempt}.failed.json"
-    await asyncio.to_thread(_write, steps / name, json.dumps(record, indent=2))
+    await asyncio.to_thread(write_atomically, steps / name, json.dumps(record, indent=2))
     activity.logger.info(
         "model reply: %s input / %s output tokens, cost_usd %s, stop %s, %ss",
         usage.input_tokens, usage.output_tokens, cost, usage.stop_reason, usage.seconds,

@@ -12,6 +12,7 @@ import typer
 from sagaflow.cli import _state
 from sagaflow.cli.render import emit_json, err, out
 from sagaflow.errors import UsageError
+from sagaflow.runrecord import check_run_id
 
 PROBLEMS_SHOWN = 5
 
@@ -66,6 +67,8 @@ def register(app: typer.Typer) -> None:
             raise UsageError("Name the run ids to dismiss, or pass --all.")
         if run_ids and dismiss_all:
             raise UsageError("Pass either run ids or --all, not both.")
+        for rid in run_ids or []:
+            check_run_id(rid)
         changed = lib.dismiss(_state.home().inbox, None if dismiss_all else list(run_ids))
         if as_json:
             emit_json({"dismissed": changed})

@@ -39,6 +39,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Required, TypedDict, cast
 
+from sagaflow.runrecord import check_run_id
 from sagaflow.runs import missing
 from sagaflow.runs.historyfold import HistoryFold, iso
 
@@ -127,7 +128,9 @@ async def follow(
 
     Raises:
         RunNotFoundError: when Temporal has no run with that id.
+        UsageError: ``run_id`` is not a usable id.
     """
+    check_run_id(run_id)
     handle = client.get_workflow_handle(run_id)
     fold = HistoryFold(client.data_converter, run_id)
     watcher = _Watcher(handle, fold, on_event)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +13,9 @@ from sagaflow._engine import daemon
 from sagaflow._engine.client import ensure_temporal
 from sagaflow.config import Settings
 from sagaflow.errors import HookError
+from sagaflow.locks import exclusive
 from sagaflow.paths import Home
+from sagaflow.runrecord import check_run_id
 from sagaflow.runs import start as runs
 from sagaflow.skills.discovery import load_skills
 from sagaflow.skills.prepare import prepare
@@ -114,6 +118,27 @@ def offer_hook(home: Home, notice: Callable[[str], None]) -> None:
     marker.write_text("1", encoding="utf-8")
 
 
+@contextlib.asynccontextmanager
+async def claimed(home: Home, run_id: str | None) -> AsyncIterator[None]:
+    """Hold this home's launch lock for ``run_id`` (a generated id needs none: its
+    directory is claimed exclusively).
+
+    Held from reading ``run.json`` until Temporal has the run, so concurrent launches
+    of one id take turns: the first writes the record and starts the run, the next
+    finds both and attaches (or fails, per ``--if-exists``). The lock file is
+    ``runs/.launch-<run_id>.lock`` (a run id never starts with a dot); the kernel
+    drops the lock if the process dies.
+    """
+    if run_id is None:
+        yield
+        return
+    check_run_id(run_id)
+    with contextlib.ExitStack() as stack:
+        # flock blocks: wait in a thread, so the loop (and the other launch) go on
+        await asyncio.to_thread(stack.enter_context, exclusive(home.runs / f".launch-{run_id}.lock"))
+        yield
+
+
 async def launch(
     home: Home,
     settings: Settings,
@@ -135,43 +160,44 @@ async def launch(
     options = options or LaunchOptions()
     home.ensure(home.runs, home.logs)
     loaded = load_skills(only=skill)
-    prepared = prepare(
-        home, settings, loaded, skill, args, run_id=run_id, transport=transport,
-        replace_existing=options.if_exists == "replace",
-        task_queue=pool_queue(settings.task_queue, options.pool),
-    )
-    if prepared.attach and options.if_exists == "fail":
-        raise runs.exists_error(prepared.run_id)
-    offer_hook(home, notice)
-    try:
-        client = await ensure_temporal(settings)
-        memo_options = RunOptions(
-            base_queue=settings.task_queue, pool=options.pool or DEFAULT_POOL,
-            budget_usd=options.budget_usd, timeout_seconds=options.timeout_seconds,
-            step_timeouts=settings.step_timeouts_for(skill),
-            config=RunConfig.from_settings(
-                settings, prepared.record.transport, prepared.record.skill_dir
-            ),
+    async with claimed(home, run_id):
+        prepared = prepare(
+            home, settings, loaded, skill, args, run_id=run_id, transport=transport,
+            replace_existing=options.if_exists == "replace",
+            task_queue=pool_queue(settings.task_queue, options.pool),
         )
-        if not prepared.attach:
-            await check_start_size(
-                client.data_converter, prepared.run_id, prepared.workflow_input,
-                memo_for(prepared.record.skill, prepared.record.args, memo_options),
-                prepared.record.args,
+        if prepared.attach and options.if_exists == "fail":
+            raise runs.exists_error(prepared.run_id)
+        offer_hook(home, notice)
+        try:
+            client = await ensure_temporal(settings)
+            memo_options = RunOptions(
+                base_queue=settings.task_queue, pool=options.pool or DEFAULT_POOL,
+                budget_usd=options.budget_usd, timeout_seconds=options.timeout_seconds,
+                step_timeouts=settings.step_timeouts_for(skill),
+                config=RunConfig.from_settings(
+                    settings, prepared.record.transport, prepared.record.skill_dir
+                ),
             )
-        if options.pool is None:
-            daemon.serve(home, settings, loaded.sources, notice)
-        else:
-            await check_pool_served(client, settings, options.pool)
-        handle, fresh = await runs.start(
-            client, settings, prepared, options=memo_options, if_exists=options.if_exists
-        )
-    except BaseException:
-        if prepared.created:  # a start that failed leaves no run directory behind
-            import shutil
+            if not prepared.attach:
+                await check_start_size(
+                    client.data_converter, prepared.run_id, prepared.workflow_input,
+                    memo_for(prepared.record.skill, prepared.record.args, memo_options),
+                    prepared.record.args,
+                )
+            if options.pool is None:
+                daemon.serve(home, settings, loaded.sources, notice)
+            else:
+                await check_pool_served(client, settings, options.pool)
+            handle, fresh = await runs.start(
+                client, settings, prepared, options=memo_options, if_exists=options.if_exists
+            )
+        except BaseException:
+            if prepared.created:  # a start that failed leaves no run directory behind
+                import shutil
 
-            shutil.rmtree(home.run_dir(prepared.run_id), ignore_errors=True)
-        raise
+                shutil.rmtree(home.run_dir(prepared.run_id), ignore_errors=True)
+            raise
     if not fresh:
         notice(f"attached to open run {prepared.run_id}")
     on_started(prepared.run_id)

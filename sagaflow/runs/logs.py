@@ -23,6 +23,7 @@ from typing import Any
 
 from sagaflow.config import Settings
 from sagaflow.paths import Home
+from sagaflow.runrecord import check_run_id
 
 _HEAD = re.compile(
     r"^(?P<time>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}[,.]\d{3}) (?P<level>[A-Z]+) (?P<logger>[^:\s]+): "
@@ -87,7 +88,9 @@ def run_log_records(home: Home, settings: Settings, run_id: str) -> list[dict[st
 
     Raises:
         RunNotFoundError: when no log line mentions the run and Temporal does not know it.
+        UsageError: ``run_id`` is not a usable id.
     """
+    check_run_id(run_id)
     records = records_for(home, run_id)
     if not records:
         import asyncio

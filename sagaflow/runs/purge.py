@@ -21,6 +21,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 
 from sagaflow.config import Settings
+from sagaflow.errors import UsageError
 from sagaflow.paths import Home
 from sagaflow.runs import listing, missing
 
@@ -91,7 +92,10 @@ async def plan_purge(
 
 def _remove_run_dir(home: Home, run_id: str) -> bool:
     """Delete the run's directory, only if it really is inside the home's runs dir."""
-    path = home.run_dir(run_id)
+    try:
+        path = home.run_dir(run_id)
+    except UsageError:  # a workflow id no sagaflow launch would give: never a run dir
+        return False
     runs_root = home.runs.resolve()
     try:
         resolved = path.resolve()

@@ -34,6 +34,7 @@ from sagaflow._engine.failures import failure_reason
 from sagaflow.config import Settings
 from sagaflow.errors import TemporalError, UsageError, WorkerError
 from sagaflow.paths import Home
+from sagaflow.runrecord import check_run_id
 from sagaflow.runs import start as runs
 
 RPC_TIMEOUT = 30.0
@@ -70,8 +71,9 @@ async def open_run(client: Client, run_id: str, verb: str) -> WorkflowExecutionD
 
     Raises:
         RunNotFoundError: No run has that id.
-        UsageError: The run already finished.
+        UsageError: The run already finished, or ``run_id`` is not a usable id.
     """
+    check_run_id(run_id)
     desc: WorkflowExecutionDescription = await runs.describe(client.get_workflow_handle(run_id))
     if desc.status != WorkflowExecutionStatus.RUNNING:
         raise UsageError(

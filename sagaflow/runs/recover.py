@@ -27,6 +27,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 
 from sagaflow.errors import TemporalError, UsageError
+from sagaflow.runrecord import check_run_id
 from sagaflow.runs import reach
 from sagaflow.runs import start as runs
 
@@ -165,6 +166,7 @@ async def retry(
         UsageError: The run is still running or completed.
         TemporalError: Temporal refused the reset.
     """
+    check_run_id(run_id)
     handle = client.get_workflow_handle(run_id)
     desc = await runs.describe(handle)
     status = reach.status_name(desc.status)

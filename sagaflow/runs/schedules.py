@@ -14,7 +14,6 @@ Deleting a schedule leaves runs it already started alone.
 from __future__ import annotations
 
 import asyncio
-import re
 import tempfile
 import time
 from collections.abc import Callable
@@ -26,7 +25,7 @@ from sagaflow._engine import daemon, meta
 from sagaflow._engine.scheduled import started_run, why_not_started
 from sagaflow.config import Settings
 from sagaflow.errors import SagaflowError, TemporalError, UsageError
-from sagaflow.paths import Home
+from sagaflow.paths import Home, check_name
 from sagaflow.runs import missing, schedule_spec
 from sagaflow.runs.launch import LaunchOptions, check_pool_served, launch_options
 from sagaflow.timestamps import iso as _iso
@@ -36,7 +35,6 @@ if TYPE_CHECKING:
 
 PREFIX = "sagaflow-"
 OVERLAPS = {"skip": "SKIP", "buffer": "BUFFER_ONE", "allow": "ALLOW_ALL"}
-_NAME_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
 class ScheduleNotFoundError(TemporalError):
@@ -65,8 +63,13 @@ class ScheduleRequest:
 
 
 def schedule_id(name: str) -> str:
-    """The Temporal schedule id of a sagaflow schedule name."""
-    return PREFIX + name
+    """The Temporal schedule id of a sagaflow schedule name.
+
+    Raises:
+        UsageError: ``name`` is not a usable schedule name (every command that names a
+            schedule passes through here).
+    """
+    return PREFIX + check_name(name, "Schedule name", 100)
 
 
 def check_request(req: ScheduleRequest) -> ScheduleRequest:
@@ -75,11 +78,7 @@ def check_request(req: ScheduleRequest) -> ScheduleRequest:
     The cron expression itself is checked by Temporal when the schedule is created
     (:func:`sagaflow.runs.schedule_spec.refusal` words its verdict).
     """
-    if not _NAME_OK.match(req.name):
-        raise UsageError(
-            f"Schedule name {req.name!r} is not usable; use letters, digits, '.', '_' or '-' "
-            "(at most 100 characters, not starting with punctuation)."
-        )
+    check_name(req.name, "Schedule name", 100)
     req.cron = schedule_spec.normalize(req.cron)  # Temporal checks the grammar at creation
     req.time_zone = (schedule_spec.check_zone(req.time_zone) if req.time_zone
                      else schedule_spec.local_zone())

@@ -49,6 +49,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from sagaflow._engine import meta
+from sagaflow.runrecord import check_run_id
 from sagaflow.runs import missing
 from sagaflow.runs.historyfold import HistoryFold, iso
 
@@ -176,7 +177,9 @@ async def build_timeline(client: Client, run_id: str) -> Timeline:
 
     Raises:
         RunNotFoundError: when Temporal has no run with that id.
+        UsageError: ``run_id`` is not a usable id.
     """
+    check_run_id(run_id)
     handle = client.get_workflow_handle(run_id)
     fold = HistoryFold(client.data_converter, run_id)
     with missing.run(run_id):

@@ -19,7 +19,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sagaflow.errors import SkillLoadError
+from sagaflow.errors import SkillLoadError, UsageError
+from sagaflow.paths import SKILL_NAME_MAX, check_name
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,10 @@ class SkillRegistry:
                 f"register() was given {type(spec).__name__}, not a SkillSpec; "
                 "pass SkillSpec(name=..., workflow_cls=..., activities=..., build_input=...)."
             )
+        try:  # the name becomes part of run ids and so of paths
+            check_name(spec.name, "Skill name", SKILL_NAME_MAX)
+        except UsageError as exc:
+            raise SkillLoadError(f"{exc.message} Rename the SkillSpec.") from None
         if spec.name in self._specs:
             raise SkillLoadError(
                 f"Skill {spec.name!r} is registered twice; give each SkillSpec a unique name."

@@ -14,6 +14,7 @@ scripts/record_histories.py drives the same harness on a dev server.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sysconfig
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -174,10 +175,16 @@ class Engine:
         return handle
 
     async def start(self, skill: str, arg: Any, **options: Any) -> WorkflowHandle[Any, Any]:
-        """Start an inline skill (``t-gates``...) with sagaflow's memo and attributes."""
+        """Start an inline skill (``t-gates``...) with sagaflow's memo and attributes.
+
+        Its run config allows writes under the test's root (inline workflows write to
+        ``<root>/out``, outside their run directory)."""
         spec = self.loaded.registry.get(skill)
         assert spec is not None, skill
-        opts = RunOptions(base_queue=self.task_queue, **{"config": FAKE_CONFIG, **options})
+        config = dataclasses.replace(
+            options.pop("config", None) or FAKE_CONFIG, allowed_roots=[str(self.root)]
+        )
+        opts = RunOptions(base_queue=self.task_queue, config=config, **options)
         return await self.client.start_workflow(
             spec.workflow_name, arg, id=f"{skill}-{uuid.uuid4().hex[:8]}",
             task_queue=self.task_queue, memo=meta.memo_for(skill, {}, opts),

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from temporalio import activity, workflow
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -121,9 +122,12 @@ def test_injected_transport_usage_and_cost_reach_control_and_history(
 
 
 def test_seed_functions_work_when_called_directly(home: Home, tmp_path: Path) -> None:
-    target = tmp_path / "out" / "a.txt"
+    target = home.run_dir("r-1") / "out" / "a.txt"  # outside an activity: confined to runs/
     assert asyncio.run(write_artifact(WriteArtifactInput(str(target), "body"))) == str(target)
     assert target.read_text() == "body"
+    with pytest.raises(ApplicationError, match="outside the run directory"):
+        asyncio.run(write_artifact(WriteArtifactInput(str(tmp_path / "a.txt"), "body")))
+    assert not (tmp_path / "a.txt").exists()
     finding = EmitFindingInput(
         inbox_path=str(home.inbox), run_id="r-1", skill="s", status="DONE", summary="done",
     )

@@ -372,7 +372,8 @@ def test_2000_run_ids_in_the_same_second_are_unique(
 
 @pytest.mark.parametrize(
     "bad",
-    ["../x", "..", "", " ", "has space", "a/b", ".hidden", "-dash-first", "x" * 201, "tab\there"],
+    ["../x", "..", "", " ", "has space", "a/b", ".hidden", "-dash-first", "x" * 201, "tab\there",
+     "trailing-newline\n", "new\nline", "back\\slash", "nul\0", "caf\u00e9"],
 )
 def test_check_run_id_rejects(bad: str) -> None:
     with pytest.raises(UsageError):
