@@ -31,7 +31,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sagaflow._engine.activities import (
+    from sagaflow._engine.control_types import Decision
+    from sagaflow._engine.helpers import ApprovalGate, Saga, pool, wait_for_signal
+    from sagaflow._engine.retry_policies import HAIKU_POLICY, OPUS_POLICY, SONNET_POLICY
+    from sagaflow._engine.seeds import (
         EmitFindingInput,
         SpawnSubagentInput,
         WriteArtifactInput,
@@ -39,19 +42,16 @@ if TYPE_CHECKING:
         spawn_subagent,
         write_artifact,
     )
-    from sagaflow._engine.control_types import Decision
-    from sagaflow._engine.helpers import ApprovalGate, Saga, pool, wait_for_signal
-    from sagaflow._engine.retry_policies import HAIKU_POLICY, OPUS_POLICY, SONNET_POLICY
 
 # Each name loads its module on first use (PEP 562), so a skill's registration, which
 # `sagaflow launch` imports, does not pay for the workflow-side control plane it never runs.
 _WHERE = {
-    "EmitFindingInput": "sagaflow._engine.activities",
-    "SpawnSubagentInput": "sagaflow._engine.activities",
-    "WriteArtifactInput": "sagaflow._engine.activities",
-    "emit_finding": "sagaflow._engine.activities",
-    "spawn_subagent": "sagaflow._engine.activities",
-    "write_artifact": "sagaflow._engine.activities",
+    "EmitFindingInput": "sagaflow._engine.seeds",
+    "SpawnSubagentInput": "sagaflow._engine.seeds",
+    "WriteArtifactInput": "sagaflow._engine.seeds",
+    "emit_finding": "sagaflow._engine.seeds",
+    "spawn_subagent": "sagaflow._engine.seeds",
+    "write_artifact": "sagaflow._engine.seeds",
     "Decision": "sagaflow._engine.control_types",
     "ApprovalGate": "sagaflow._engine.helpers",
     "Saga": "sagaflow._engine.helpers",

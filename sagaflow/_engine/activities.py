@@ -25,13 +25,9 @@ interceptor appends it from the run's memo, so no activity reads the environment
 another tool, or by an older sagaflow) it appends None and the worker's
 ``defaults`` apply.
 
-The module-level functions ``write_artifact``, ``spawn_subagent`` and ``emit_finding``
-are the seed API skills list in their ``SkillSpec``: on a sagaflow worker they are
-replaced by the bound methods of the same name (never run). Called directly (or
-registered on some other worker) they do the same work with
-:func:`direct_activities`: the current home and its ``config.yaml``.
-
-Every field the seed README omits has a default.
+The seed API (the inputs and the module-level ``write_artifact``, ``spawn_subagent``,
+``emit_finding`` skills list in their ``SkillSpec``) lives in :mod:`sagaflow._engine.seeds`,
+which is cheap to import, and is re-exported here.
 """
 
 from __future__ import annotations
@@ -39,7 +35,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +47,7 @@ from sagaflow._engine.confine import confine, current_run_dir, home_inbox, write
 from sagaflow._engine.control_types import GATE_ACTIVITY, GateInboxInput
 from sagaflow._engine.meta import EMIT_FINDING, SPAWN_SUBAGENT, WRITE_ARTIFACT, RunConfig
 from sagaflow._engine.model_call import WORKER_ID, CompleteFn, ModelStepResult, run_model_step
+from sagaflow._engine.seeds import EmitFindingInput, SpawnSubagentInput, WriteArtifactInput
 from sagaflow.errors import SagaflowError, TransportError
 from sagaflow.models import choose_transport
 from sagaflow.models import complete as model_complete
@@ -66,37 +62,6 @@ CONFIGURED_ACTIVITIES = frozenset({WRITE_ARTIFACT, SPAWN_SUBAGENT, EMIT_FINDING}
 BUILTIN_ACTIVITIES = frozenset({
     WRITE_ARTIFACT, SPAWN_SUBAGENT, EMIT_FINDING, framework.FINALIZE_ACTIVITY, GATE_ACTIVITY,
 })
-
-
-@dataclass(frozen=True)
-class WriteArtifactInput:
-    path: str
-    content: str
-
-
-@dataclass(frozen=True)
-class SpawnSubagentInput:
-    role: str
-    tier_name: str
-    system_prompt: str
-    user_prompt_path: str
-    max_tokens: int = 4096
-    tools_needed: bool = False
-    output_path: str = ""
-    #: a reply cut at max_tokens before its structured block is retried (a fresh,
-    #: paid sample) instead of failing the step at once
-    retry_truncated: bool = False
-
-
-@dataclass(frozen=True)
-class EmitFindingInput:
-    inbox_path: str
-    run_id: str
-    skill: str
-    status: str
-    summary: str
-    timestamp_iso: str = ""
-    notify: bool = True
 
 
 def to_application_error(exc: SagaflowError) -> ApplicationError:
@@ -271,31 +236,3 @@ def direct_activities() -> SagaflowActivities:
 
     home = Home.current()
     return SagaflowActivities(home, defaults=worker_run_config(load_settings(home)))
-
-
-@activity.defn(name=WRITE_ARTIFACT)
-async def write_artifact(inp: WriteArtifactInput) -> str:
-    """Seed API: write a file atomically; returns its path (see the module docstring)."""
-    return await direct_activities().write_artifact(inp)
-
-
-@activity.defn(name=SPAWN_SUBAGENT)
-async def spawn_subagent(inp: SpawnSubagentInput) -> dict[str, str]:
-    """Seed API: one model call; returns the parsed structured output.
-
-    On a sagaflow worker the skill receives the same ``dict[str, str]`` (the
-    interceptor unwraps :class:`ModelStepResult`). Called directly it must run
-    inside an activity (it heartbeats and names its files after the activity).
-    """
-    return (await direct_activities().spawn_subagent(inp)).output
-
-
-@activity.defn(name=EMIT_FINDING)
-async def emit_finding(inp: EmitFindingInput) -> bool:
-    """Seed API: append an inbox entry; returns False if it was already there."""
-    return await direct_activities().emit_finding(inp)
-
-
-SEED_ACTIVITIES: dict[str, Callable[..., Any]] = {
-    WRITE_ARTIFACT: write_artifact, SPAWN_SUBAGENT: spawn_subagent, EMIT_FINDING: emit_finding,
-}

@@ -29,8 +29,8 @@ from sagaflow.paths import Home
 from sagaflow.pricing import USAGE_KEYS, cost_of
 
 if TYPE_CHECKING:
-    from sagaflow._engine.activities import SpawnSubagentInput
     from sagaflow._engine.meta import RunConfig
+    from sagaflow._engine.seeds import SpawnSubagentInput
 
 #: which worker process made the call (shown per step; pools spread steps over hosts)
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"

@@ -35,8 +35,9 @@ from temporalio.plugin import SimplePlugin
 from temporalio.worker import WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from sagaflow._engine.activities import SEED_ACTIVITIES, SagaflowActivities, worker_run_config
+from sagaflow._engine.activities import SagaflowActivities, worker_run_config
 from sagaflow._engine.interceptors import SagaflowInterceptor
+from sagaflow._engine.seeds import SEED_ACTIVITIES
 from sagaflow.config import Settings
 from sagaflow.paths import Home
 

@@ -24,12 +24,13 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from sagaflow._engine import daemon
-from sagaflow._engine.activities import BUILTIN_ACTIVITIES, SEED_ACTIVITIES
+from sagaflow._engine.activities import BUILTIN_ACTIVITIES
 from sagaflow._engine.client import connect
 from sagaflow._engine.meta import SCHEDULED_WORKFLOW, pool_queue
 from sagaflow._engine.plugin import SagaflowPlugin
 from sagaflow._engine.scheduled import PREPARE_ACTIVITY
 from sagaflow._engine.search_attributes import ensure_registered
+from sagaflow._engine.seeds import SEED_ACTIVITIES
 from sagaflow.config import Settings
 from sagaflow.models import has_api_key
 from sagaflow.paths import Home

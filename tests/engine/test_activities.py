@@ -20,17 +20,12 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from sagaflow._engine import meta
-from sagaflow._engine.activities import (
-    EmitFindingInput,
-    SagaflowActivities,
-    WriteArtifactInput,
-    emit_finding,
-    write_artifact,
-)
+from sagaflow._engine.activities import SagaflowActivities
 from sagaflow._engine.control_types import RunStatus
 from sagaflow._engine.meta import RunConfig, RunOptions
 from sagaflow._engine.plugin import SagaflowPlugin
 from sagaflow._engine.search_attributes import keys
+from sagaflow._engine.seeds import EmitFindingInput, WriteArtifactInput, emit_finding, write_artifact
 from sagaflow._engine.server import temporal_binary
 from sagaflow._engine.worker import collect
 from sagaflow.config import Settings

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 import sagaflow.models.anthropic_api as anthropic_api
-from sagaflow._engine.activities import SpawnSubagentInput
 from sagaflow._engine.model_call import MAX_OUTPUT_BYTES, _oversized, reply_problem
+from sagaflow._engine.seeds import SpawnSubagentInput
 from sagaflow.errors import ModelError
 from sagaflow.models import INCOMPLETE, ModelReply
 

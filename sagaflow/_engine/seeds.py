@@ -1,0 +1,90 @@
+"""The seed API skills import: the built-in activities' inputs and module-level functions.
+
+Kept apart from :mod:`sagaflow._engine.activities` so that registering a skill (which
+``sagaflow launch`` does in its own process) imports only these dataclasses, not the
+activity implementations, the inbox or the model-call code.
+
+``write_artifact``, ``spawn_subagent`` and ``emit_finding`` are what skills list in
+their ``SkillSpec``: on a sagaflow worker they are replaced by the bound methods of
+:class:`~sagaflow._engine.activities.SagaflowActivities` of the same name (never run).
+Called directly (or registered on some other worker) they do the same work with
+:func:`~sagaflow._engine.activities.direct_activities`: the current home and its
+``config.yaml``.
+
+Every field the seed README omits has a default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from temporalio import activity
+
+from sagaflow._engine.meta import EMIT_FINDING, SPAWN_SUBAGENT, WRITE_ARTIFACT
+
+
+@dataclass(frozen=True)
+class WriteArtifactInput:
+    path: str
+    content: str
+
+
+@dataclass(frozen=True)
+class SpawnSubagentInput:
+    role: str
+    tier_name: str
+    system_prompt: str
+    user_prompt_path: str
+    max_tokens: int = 4096
+    tools_needed: bool = False
+    output_path: str = ""
+    #: a reply cut at max_tokens before its structured block is retried (a fresh,
+    #: paid sample) instead of failing the step at once
+    retry_truncated: bool = False
+
+
+@dataclass(frozen=True)
+class EmitFindingInput:
+    inbox_path: str
+    run_id: str
+    skill: str
+    status: str
+    summary: str
+    timestamp_iso: str = ""
+    notify: bool = True
+
+
+@activity.defn(name=WRITE_ARTIFACT)
+async def write_artifact(inp: WriteArtifactInput) -> str:
+    """Seed API: write a file atomically; returns its path (see the module docstring)."""
+    from sagaflow._engine.activities import direct_activities
+
+    return await direct_activities().write_artifact(inp)
+
+
+@activity.defn(name=SPAWN_SUBAGENT)
+async def spawn_subagent(inp: SpawnSubagentInput) -> dict[str, str]:
+    """Seed API: one model call; returns the parsed structured output.
+
+    On a sagaflow worker the skill receives the same ``dict[str, str]`` (the
+    interceptor unwraps ``ModelStepResult``). Called directly it must run
+    inside an activity (it heartbeats and names its files after the activity).
+    """
+    from sagaflow._engine.activities import direct_activities
+
+    return (await direct_activities().spawn_subagent(inp)).output
+
+
+@activity.defn(name=EMIT_FINDING)
+async def emit_finding(inp: EmitFindingInput) -> bool:
+    """Seed API: append an inbox entry; returns False if it was already there."""
+    from sagaflow._engine.activities import direct_activities
+
+    return await direct_activities().emit_finding(inp)
+
+
+SEED_ACTIVITIES: dict[str, Callable[..., Any]] = {
+    WRITE_ARTIFACT: write_artifact, SPAWN_SUBAGENT: spawn_subagent, EMIT_FINDING: emit_finding,
+}
