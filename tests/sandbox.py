@@ -125,3 +125,15 @@ def _stop_home_processes(sandbox: Sandbox) -> None:
         kill_pid(pid, signal.SIGKILL)
     for pid in sandbox.spawned:
         kill_pid(pid, signal.SIGKILL)
+
+
+def one_line_failure(proc: subprocess.CompletedProcess[str], code: int, *needles: str) -> str:
+    """Assert a clean CLI failure: exit ``code``, no traceback, one ``sagaflow:`` line holding
+    every needle; returns that line."""
+    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("sagaflow:")]
+    assert len(lines) == 1, proc.stderr
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+    return lines[0]

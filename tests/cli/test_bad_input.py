@@ -8,16 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sandbox import Sandbox, free_port
-
-
-def _clean_failure(proc: subprocess.CompletedProcess[str], code: int, *needles: str) -> None:
-    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
-    assert "Traceback" not in proc.stderr
-    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("sagaflow:")]
-    assert len(lines) == 1, proc.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
+from sandbox import Sandbox, free_port, one_line_failure
 
 
 def _no_runs(sf: Sandbox) -> None:
@@ -26,39 +17,39 @@ def _no_runs(sf: Sandbox) -> None:
 
 
 def test_unknown_skill_lists_near_names(sf: Sandbox) -> None:
-    _clean_failure(sf.run("launch", "helo-world"), 2, "Unknown skill", "hello-world")
+    one_line_failure(sf.run("launch", "helo-world"), 2, "Unknown skill", "hello-world")
     _no_runs(sf)
 
 
 def test_unknown_argument_is_named(sf: Sandbox) -> None:
     proc = sf.run("launch", "hello-world", "--nmae", "x")
-    _clean_failure(proc, 2, "--nmae", "--name")
+    one_line_failure(proc, 2, "--nmae", "--name")
     _no_runs(sf)
 
 
 def test_missing_argument_is_named(sf: Sandbox) -> None:
     sf.install_skill("two-step")
-    _clean_failure(sf.run("launch", "two-step"), 2, "--topic")
+    one_line_failure(sf.run("launch", "two-step"), 2, "--topic")
     _no_runs(sf)
 
 
 def test_malformed_arg(sf: Sandbox) -> None:
-    _clean_failure(sf.run("launch", "hello-world", "--arg", "name"), 2, "key=value")
-    _clean_failure(sf.run("launch", "hello-world", "stray"), 2, "stray")
+    one_line_failure(sf.run("launch", "hello-world", "--arg", "name"), 2, "key=value")
+    one_line_failure(sf.run("launch", "hello-world", "stray"), 2, "stray")
 
 
 def test_syntax_error_and_failing_register(sf: Sandbox) -> None:
     sf.install_skill("broken-syntax")
     sf.install_skill("broken-register")
-    _clean_failure(sf.run("launch", "broken-syntax"), 1, "syntax error", "__init__.py:1")
-    _clean_failure(sf.run("launch", "broken-register"), 1, "database not configured")
+    one_line_failure(sf.run("launch", "broken-syntax"), 1, "syntax error", "__init__.py:1")
+    one_line_failure(sf.run("launch", "broken-register"), 1, "database not configured")
     _no_runs(sf)
 
 
 def test_undefined_prompt_variable(sf: Sandbox) -> None:
     skill = sf.install_skill("two-step")
     (skill / "prompts" / "first.md").write_text("First step about $topic for $audience\n")
-    _clean_failure(sf.run("launch", "two-step", "--topic", "x"), 1, "$audience")
+    one_line_failure(sf.run("launch", "two-step", "--topic", "x"), 1, "$audience")
     _no_runs(sf)
 
 
@@ -66,7 +57,7 @@ def test_no_model_transport(sf: Sandbox) -> None:
     proc = sf.run(
         "launch", "hello-world", "--name", "x", ANTHROPIC_API_KEY="", PATH="/usr/bin:/bin"
     )
-    _clean_failure(proc, 1, "ANTHROPIC_API_KEY", "--transport scripted")
+    one_line_failure(proc, 1, "ANTHROPIC_API_KEY", "--transport scripted")
     _no_runs(sf)
 
 
@@ -76,23 +67,23 @@ def test_unreachable_temporal(sf: Sandbox) -> None:
         "launch", "hello-world", "--name", "x",
         TEMPORAL_ADDRESS=address, SAGAFLOW_EMBEDDED="0", SAGAFLOW_NO_HOOK="1",
     )
-    _clean_failure(proc, 1, address, "does not answer")
+    one_line_failure(proc, 1, address, "does not answer")
     listing = sf.run("list", TEMPORAL_ADDRESS=address, SAGAFLOW_EMBEDDED="0")
-    _clean_failure(listing, 1, "does not answer")
+    one_line_failure(listing, 1, "does not answer")
 
 
 def test_unwritable_home(sf: Sandbox, tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
     proc = sf.run("launch", "hello-world", "--name", "x", SAGAFLOW_HOME=str(blocker / "home"))
-    _clean_failure(proc, 1, "SAGAFLOW_HOME")
+    one_line_failure(proc, 1, "SAGAFLOW_HOME")
 
 
 def test_corrupt_settings_json(sf: Sandbox) -> None:
     settings = Path(sf.env["HOME"]) / ".claude" / "settings.json"
     settings.parent.mkdir(parents=True)
     settings.write_text("{not json")
-    _clean_failure(sf.run("hook", "install"), 1, "settings.json")
+    one_line_failure(sf.run("hook", "install"), 1, "settings.json")
     assert settings.read_text() == "{not json"
 
 
@@ -117,12 +108,12 @@ def test_verbose_shows_traceback(sf: Sandbox) -> None:
 
 
 def test_unknown_cli_flags_and_ids(sf: Sandbox) -> None:
-    _clean_failure(sf.run("launch", "hello-world", "--id", "../escape"), 2, "not usable")
+    one_line_failure(sf.run("launch", "hello-world", "--id", "../escape"), 2, "not usable")
     proc = sf.run("list", "--bogus")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    _clean_failure(sf.run("list", "--status", "sleeping"), 2, "Unknown --status")
-    _clean_failure(sf.run("dismiss", "nope-1"), 1, "No inbox entry")
-    _clean_failure(sf.run("dismiss"), 2, "--all")
+    one_line_failure(sf.run("list", "--status", "sleeping"), 2, "Unknown --status")
+    one_line_failure(sf.run("dismiss", "nope-1"), 1, "No inbox entry")
+    one_line_failure(sf.run("dismiss"), 2, "--all")
 
 
 HEAVY = ("temporalio", "anthropic", "rich", "typer")

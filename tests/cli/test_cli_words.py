@@ -10,23 +10,15 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import time
 
 import pytest
-from sandbox import Sandbox, free_port
+from sandbox import Sandbox, free_port, one_line_failure
 from suggested import problem
 
 PYTHON_VALUES = re.compile(r"\b(True|False|None)\b|\{\}|\[\]|\{'")
 
 
-def _one_line(proc: subprocess.CompletedProcess[str], code: int, *needles: str) -> str:
-    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
-    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("sagaflow:")]
-    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
-    return lines[0]
 
 
 def test_human_output_has_no_python_values(sf: Sandbox) -> None:
@@ -53,14 +45,14 @@ def test_human_output_has_no_python_values(sf: Sandbox) -> None:
     (["--name", "a", "--name=b"], ["given twice", "--name a", "--name b"]),
 ])
 def test_ambiguous_skill_options_are_refused(sf: Sandbox, argv: list[str], needles: list[str]) -> None:
-    _one_line(sf.run("launch", "hello-world", *argv), 2, *needles)
+    one_line_failure(sf.run("launch", "hello-world", *argv), 2, *needles)
     assert not (sf.home / "runs").exists() or not list((sf.home / "runs").iterdir())
 
 
 @pytest.mark.parametrize("argv", [["list"], ["show", "some-run"], ["launch", "hello-world"],
                                   ["schedule", "list"], ["cost"]])
 def test_unknown_namespace_is_named(sf: Sandbox, argv: list[str]) -> None:
-    line = _one_line(sf.run("--namespace", "nope", *argv), 1,
+    line = one_line_failure(sf.run("--namespace", "nope", *argv), 1,
                      "Namespace 'nope' does not exist", "it has: default",
                      "temporal operator namespace create --namespace nope")
     assert "search attribute" not in line.lower()
@@ -74,7 +66,7 @@ def test_unknown_namespace_is_named(sf: Sandbox, argv: list[str]) -> None:
 ])
 def test_bad_run_ids_are_refused_before_any_rpc(sf: Sandbox, argv: list[str], needle: str) -> None:
     dead = {"TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}", "SAGAFLOW_EMBEDDED": "0"}
-    _one_line(sf.run(*argv, **dead), 2, "The run id", needle, "'sagaflow list'")
+    one_line_failure(sf.run(*argv, **dead), 2, "The run id", needle, "'sagaflow list'")
 
 
 def test_a_skill_without_model_calls_launches_without_a_transport(sf: Sandbox) -> None:
@@ -88,7 +80,7 @@ def test_a_skill_without_model_calls_launches_without_a_transport(sf: Sandbox) -
         assert time.monotonic() < deadline
         time.sleep(0.3)
     sf.run("approve", run_id, check=True)
-    _one_line(sf.run("launch", "hello-world", "--name", "x", **no_model), 1, "--transport scripted")
+    one_line_failure(sf.run("launch", "hello-world", "--name", "x", **no_model), 1, "--transport scripted")
 
 
 def test_completion_is_offered(sf: Sandbox) -> None:
@@ -127,7 +119,7 @@ def test_skills_shows_one_skill(sf: Sandbox) -> None:
     broken = sf.run("skills", "broken-syntax")
     assert broken.returncode == 1 and "syntax error" in broken.stderr
     assert re.search(r"status\s+error", broken.stdout)
-    _one_line(sf.run("skills", "helo-world"), 2, "did you mean hello-world")
+    one_line_failure(sf.run("skills", "helo-world"), 2, "did you mean hello-world")
 
 
 def test_launch_await_names_the_gate_commands_once(sf: Sandbox) -> None:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
 
 import pytest
-from sandbox import Sandbox
+from sandbox import Sandbox, one_line_failure
 from temporalio.client import ScheduleCalendarSpec, ScheduleRange
 
 from sagaflow import inbox
@@ -19,14 +18,6 @@ from sagaflow.runs import schedule_spec, schedules
 FAR = "0 9 29 2 *"  # 09:00 on Feb 29: never fires during a test
 
 
-def _fails(proc: subprocess.CompletedProcess[str], code: int, *needles: str) -> str:
-    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
-    assert "Traceback" not in proc.stderr
-    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("sagaflow:")]
-    assert len(lines) == 1, proc.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
 
 
 @pytest.fixture
@@ -151,49 +142,49 @@ def test_pause_unpause_rm(sf: Sandbox, name: str) -> None:
     ).stdout)
     assert paused["paused"] is True and paused["note"] == "holiday"
     assert listed()["paused"] is True
-    _fails(sf.run("schedule", "pause", name), 2, "already paused")
+    one_line_failure(sf.run("schedule", "pause", name), 2, "already paused")
     sf.run("schedule", "unpause", name, check=True)
     assert listed()["paused"] is False
-    _fails(sf.run("schedule", "unpause", name), 2, "already running")
+    one_line_failure(sf.run("schedule", "unpause", name), 2, "already running")
 
     assert sf.run("schedule", "rm", name, check=True).stdout.strip() == name
-    _fails(sf.run("schedule", "show", name), 1, f"No schedule {name!r}", "schedule list")
-    _fails(sf.run("schedule", "rm", name), 1, "No schedule")
-    _fails(sf.run("schedule", "trigger", name), 1, "No schedule")
+    one_line_failure(sf.run("schedule", "show", name), 1, f"No schedule {name!r}", "schedule list")
+    one_line_failure(sf.run("schedule", "rm", name), 1, "No schedule")
+    one_line_failure(sf.run("schedule", "trigger", name), 1, "No schedule")
     assert json.loads(sf.run("schedule", "list", "--json", check=True).stdout) == []
 
 
 def test_bad_input_creates_nothing(sf: Sandbox, name: str) -> None:
-    line = _fails(
+    line = one_line_failure(
         sf.run("schedule", "add", name, "hello-world", "--cron", "61 9 * * *"), 2,
         "Invalid --cron '61 9 * * *'", "Minute is not in range [0-59]",
     )
     assert "0 9 * * *" in line
-    _fails(sf.run("schedule", "add", name, "hello-world", "--cron", "0 9 * *"), 2, "5-7 fields")
-    _fails(sf.run("schedule", "add", name, "helo-world", "--cron", FAR), 2,
+    one_line_failure(sf.run("schedule", "add", name, "hello-world", "--cron", "0 9 * *"), 2, "5-7 fields")
+    one_line_failure(sf.run("schedule", "add", name, "helo-world", "--cron", FAR), 2,
            "Unknown skill", "hello-world")
-    _fails(sf.run("schedule", "add", name, "hello-world", "--cron", FAR, "--arg", "nmae=x"), 2,
+    one_line_failure(sf.run("schedule", "add", name, "hello-world", "--cron", FAR, "--arg", "nmae=x"), 2,
            "--nmae", "--name")
-    _fails(sf.run("schedule", "add", name, "hello-world", "--cron", FAR, "--overlap", "x"), 2,
+    one_line_failure(sf.run("schedule", "add", name, "hello-world", "--cron", FAR, "--overlap", "x"), 2,
            "skip, buffer or allow")
-    _fails(sf.run("schedule", "add", name, "hello-world", "--cron", FAR, "--tz", "Mars/Base"), 2,
+    one_line_failure(sf.run("schedule", "add", name, "hello-world", "--cron", FAR, "--tz", "Mars/Base"), 2,
            "Unknown time zone")
-    _fails(sf.run("schedule", "add", name, "hello-world", "--cron", FAR, "--pool", "nosuch"), 2,
+    one_line_failure(sf.run("schedule", "add", name, "hello-world", "--cron", FAR, "--pool", "nosuch"), 2,
            "Unknown pool 'nosuch'", "sagaflow worker run --pool nosuch")
-    _fails(sf.run("schedule", "add", name, "hello-world", "--cron", FAR, "--budget-usd", "-1"),
+    one_line_failure(sf.run("schedule", "add", name, "hello-world", "--cron", FAR, "--budget-usd", "-1"),
            2, "--budget-usd")
     # the server checks the grammar: still one line, nothing created
     for expr, problem in [("@every 0s", "interval is too small"), ("*/0 * * * *", "invalid Step"),
                           ("0 9 1 1 * 1999", "Year is not in range"), ("@often", "5-7 fields"),
                           ("0 9 * * ?", "DayOfWeek")]:
-        _fails(sf.run("schedule", "add", name, "hello-world", "--cron", expr), 2,
+        one_line_failure(sf.run("schedule", "add", name, "hello-world", "--cron", expr), 2,
                f"Invalid --cron {expr!r}", problem)
-    _fails(sf.run("schedule", "show", name), 1, "No schedule")
+    one_line_failure(sf.run("schedule", "show", name), 1, "No schedule")
     runs = sf.home / "runs"
     assert not runs.exists() or list(runs.iterdir()) == []
 
     sf.run("schedule", "add", name, "hello-world", "--cron", FAR, check=True)
-    _fails(sf.run("schedule", "add", name, "hello-world", "--cron", "@daily"), 2,
+    one_line_failure(sf.run("schedule", "add", name, "hello-world", "--cron", "@daily"), 2,
            "already exists", f"sagaflow schedule rm {name}")
     shown = json.loads(sf.run("schedule", "show", name, "--json", check=True).stdout)
     assert shown["cron"] == FAR  # the first one is untouched
@@ -205,7 +196,7 @@ def test_firing_that_cannot_start_a_run_fails_into_the_inbox(sf: Sandbox, name: 
     skill_dir = sf.install_skill("two-step")
     sf.run("schedule", "add", name, "two-step", "--cron", FAR, "--arg", "topic=tea", check=True)
     shutil.rmtree(skill_dir)  # the skill disappears after it was scheduled
-    line = _fails(sf.run("schedule", "trigger", name), 1, "no run started", "Unknown skill")
+    line = one_line_failure(sf.run("schedule", "trigger", name), 1, "no run started", "Unknown skill")
     parent = line.split("has it as ")[1].rstrip(".")
     assert parent.startswith(f"sagaflow-{name}-")
     entries = json.loads(sf.run("inbox", "--json", check=True).stdout)
