@@ -61,6 +61,7 @@ class RunControl:
         self.skill = skill
         self.budget_usd = options.budget_usd
         self.config = options.config
+        self.revision = options.revision
         self.paused = False
         self.pause_note = ""
         self.gates: dict[str, Gate] = {}
@@ -279,7 +280,7 @@ class RunControl:
         """
         if self.budget_usd is None:
             return
-        worst = next_call_usd is not None and workflow.patched(BUDGET_WORST_CASE_PATCH)
+        worst = next_call_usd is not None and self._since(1, BUDGET_WORST_CASE_PATCH)
         estimate = next_call_usd if worst and next_call_usd is not None else self.last_call_usd
         while self.budget_usd is not None and (
             self.spent_usd >= self.budget_usd or self.spent_usd + estimate > self.budget_usd
@@ -321,6 +322,16 @@ class RunControl:
             self.last_call_usd = max(self.last_call_usd, usd)
             self.refresh()
 
+    def _since(self, revision: int, patch: str) -> bool:
+        """Whether this run has the behaviour introduced in ``revision`` (see ``meta.RUN_REVISION``).
+
+        A run launched with that revision in its memo has it, with nothing recorded;
+        an older run (no revision) asks ``workflow.patched(patch)``, as it did when
+        it was recorded: a marker plus a ``TemporalChangeVersion`` upsert (a visibility
+        write) in a new run, the recorded answer on replay.
+        """
+        return self.revision >= revision or workflow.patched(patch)
+
     # -- search attributes -------------------------------------------------------------------
 
     def refresh(self, state: str | None = None) -> None:
@@ -347,7 +358,7 @@ class RunControl:
             changed
             or now - self._cost_shown_at >= COST_UPSERT_SECONDS
             # runs recorded before cost upserts were batched replay the old way
-            or not workflow.patched(COST_BATCHING_PATCH)
+            or not self._since(1, COST_BATCHING_PATCH)
         ):
             wanted[meta.SA_COST] = cost
             self._cost_shown_at = now
