@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import zlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sagaflow._engine import daemon
@@ -118,6 +120,23 @@ def offer_hook(home: Home, notice: Callable[[str], None]) -> None:
     marker.write_text("1", encoding="utf-8")
 
 
+#: explicit run ids share this many launch lock files (see :func:`launch_lock_path`)
+LAUNCH_LOCK_STRIPES = 64
+
+
+def launch_lock_path(home: Home, run_id: str) -> Path:
+    """The lock file launches of ``run_id`` take turns on: ``runs/.launch-<nn>.lock``.
+
+    One file per id would stay behind for every id ever launched (a lock file cannot
+    be removed safely while another process may have it open), so ids share
+    :data:`LAUNCH_LOCK_STRIPES` files by a hash of the id: the files are bounded, and
+    two launches of different ids rarely wait on each other (only while the first
+    starts its run). A run id never starts with a dot, so no run directory clashes.
+    """
+    stripe = zlib.crc32(run_id.encode("utf-8")) % LAUNCH_LOCK_STRIPES
+    return home.runs / f".launch-{stripe:02d}.lock"
+
+
 @contextlib.asynccontextmanager
 async def claimed(home: Home, run_id: str | None) -> AsyncIterator[None]:
     """Hold this home's launch lock for ``run_id`` (a generated id needs none: its
@@ -126,8 +145,7 @@ async def claimed(home: Home, run_id: str | None) -> AsyncIterator[None]:
     Held from reading ``run.json`` until Temporal has the run, so concurrent launches
     of one id take turns: the first writes the record and starts the run, the next
     finds both and attaches (or fails, per ``--if-exists``). The lock file is
-    ``runs/.launch-<run_id>.lock`` (a run id never starts with a dot); the kernel
-    drops the lock if the process dies.
+    :func:`launch_lock_path`; the kernel drops the lock if the process dies.
     """
     if run_id is None:
         yield
@@ -135,7 +153,7 @@ async def claimed(home: Home, run_id: str | None) -> AsyncIterator[None]:
     check_run_id(run_id)
     with contextlib.ExitStack() as stack:
         # flock blocks: wait in a thread, so the loop (and the other launch) go on
-        await asyncio.to_thread(stack.enter_context, exclusive(home.runs / f".launch-{run_id}.lock"))
+        await asyncio.to_thread(stack.enter_context, exclusive(launch_lock_path(home, run_id)))
         yield
 
 
