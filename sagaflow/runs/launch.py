@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sagaflow._engine import daemon
-from sagaflow._engine.client import ensure_temporal
+from sagaflow._engine.client import ensure_temporal, explain_failure
 from sagaflow.config import Settings
 from sagaflow.errors import HookError
 from sagaflow.locks import exclusive
@@ -91,6 +91,22 @@ async def check_pool_served(client: Any, settings: Settings, pool: str) -> None:
             f"Unknown pool {pool!r}: no worker serves task queue {queue}; start one with "
             f"'sagaflow worker run --pool {pool}' (here or on any host using this Temporal)."
         )
+
+
+def _worker_serves(home: Home, settings: Settings) -> bool:
+    """Whether this home's live worker serves the address and namespace launch targets.
+
+    Its start checked that namespace (it connects with the check and registers search
+    attributes before it records itself), so launch skips the check's round trip; any
+    other case (no live worker, another target) checks before a worker is replaced.
+    """
+    from sagaflow._engine.client import resolve
+
+    state = daemon.read_state(home)
+    if not state or daemon.live_pid(home) is None:
+        return False
+    target = resolve(settings)
+    return (state.get("address"), state.get("namespace")) == (target.address, target.namespace)
 
 
 @dataclass
@@ -187,8 +203,11 @@ async def launch(
         if prepared.attach and options.if_exists == "fail":
             raise runs.exists_error(prepared.run_id)
         offer_hook(home, notice)
+        client = None
         try:
-            client = await ensure_temporal(settings)
+            client = await ensure_temporal(
+                settings, check_namespace=options.pool is not None or not _worker_serves(home, settings)
+            )
             memo_options = RunOptions(
                 base_queue=settings.task_queue, pool=options.pool or DEFAULT_POOL,
                 budget_usd=options.budget_usd, timeout_seconds=options.timeout_seconds,
@@ -210,11 +229,13 @@ async def launch(
             handle, fresh = await runs.start(
                 client, settings, prepared, options=memo_options, if_exists=options.if_exists
             )
-        except BaseException:
+        except BaseException as exc:
             if prepared.created:  # a start that failed leaves no run directory behind
                 import shutil
 
                 shutil.rmtree(home.run_dir(prepared.run_id), ignore_errors=True)
+            if client is not None and isinstance(exc, Exception):
+                await explain_failure(client, settings)  # a missing namespace says so
             raise
     if not fresh:
         notice(f"attached to open run {prepared.run_id}")

@@ -1,9 +1,13 @@
-"""Launches of one explicit id take turns on a lock file; the files stay bounded."""
+"""Launch bookkeeping: explicit ids take turns on bounded lock files; the namespace check
+is skipped only when the live worker already serves that namespace."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from pathlib import Path
+
+import pytest
 
 from sagaflow.paths import Home
 from sagaflow.runs.launch import LAUNCH_LOCK_STRIPES, claimed, launch_lock_path
@@ -49,3 +53,28 @@ def test_one_id_is_exclusive(tmp_path: Path) -> None:
 
     asyncio.run(both())
     assert order == ["a in", "a out", "b in", "b out"]
+
+
+def test_launch_checks_the_namespace_unless_the_live_worker_serves_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sagaflow._engine import daemon
+    from sagaflow.config import Settings
+    from sagaflow.runs.launch import _worker_serves
+
+    for name in ("TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TEMPORAL_CONFIG_FILE", str(tmp_path / "none.toml"))
+    home = Home(tmp_path / "home")
+    here = Settings(address="127.0.0.1:7999", namespace="ns-a", address_from_user=True,
+                    namespace_from_user=True)
+    elsewhere = dataclasses.replace(here, namespace="ns-b")
+    assert not _worker_serves(home, here)  # no worker: check
+    fd = daemon.acquire_lock(home)
+    try:
+        daemon.write_state(home, "fp", here, [])
+        assert _worker_serves(home, here)  # its start checked this namespace: skip the RPC
+        assert not _worker_serves(home, elsewhere)  # another namespace: check first
+    finally:
+        daemon.release_lock(fd)
+    assert not _worker_serves(home, here)  # the worker is gone: check
