@@ -5,6 +5,9 @@
 For one fresh ``sagaflow launch hello-world --await`` and one fresh raw-temporalio
 client run (``raw_floor.py run``), both against warm workers, it reports:
 
+* requests the Temporal server's frontend served while the run went (its
+  ``service_requests`` metric by operation, from the client and the worker), long
+  polls counted apart (they return on timeouts too, so they vary with timing);
 * RPCs the client process made, by name (counted by wrapping the SDK's one RPC
   entry point, ``ServiceClient._rpc_call``, in the child process);
 * the run's history: events, workflow tasks, activity tasks, local activities
@@ -23,6 +26,7 @@ import asyncio
 import json
 import os
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -70,6 +74,24 @@ else:
     runpy.run_path(target, run_name="__main__")
 dump(0)
 """
+
+
+def server_requests(port: int) -> Counter[str]:
+    """The dev server's frontend ``service_requests`` counters by operation (its /metrics
+    page): the requests clients and workers made (the history and matching services'
+    internal requests are left out)."""
+    import re
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as page:
+        text = page.read().decode()
+    counts: Counter[str] = Counter()
+    for line in text.splitlines():
+        if line.startswith("service_requests{") and 'service_name="frontend"' in line:
+            found = re.search(r'operation="([^"]+)"', line)
+            if found:
+                counts[found.group(1)] += int(float(line.rsplit(" ", 1)[1]))
+    return counts
 
 
 def _tree(root: Path) -> set[str]:
@@ -135,13 +157,23 @@ def one(env: Env, side: str, box: Sandbox, out: Path, profile: str = "") -> dict
     if profile:
         run_env["BENCH_PROFILE_OUT"] = profile
     before = _tree(box.home)
+    time.sleep(1.5)  # the server's metrics lag a little: let the last run's settle
+    requests = server_requests(env.metrics_port)
     result = timed(cmd, run_env, cwd)
     if result.code != 0:
         raise RuntimeError(f"{side} exit {result.code}: {result.err.strip()[-400:]}")
+    time.sleep(1.5)  # the worker's last completions and re-polls reach the metrics
+    served = server_requests(env.metrics_port)
+    served.subtract(requests)
     client = json.loads(out.read_text())
     run_id = _run_id(result.err)
     added = sorted(_tree(box.home) - before) if side == "sagaflow" else []
-    return {"client_rpcs": client["rpcs"], "client_rpc_total": sum(client["rpcs"].values()),
+    # long polls are counted when they return (a poller's timeout too), so they vary
+    # from run to run with timing: counted apart
+    asked = {k: v for k, v in sorted(served.items()) if v and not k.startswith("Poll")}
+    return {"server_requests": asked, "server_request_total": sum(asked.values()),
+            "server_polls": sum(v for k, v in served.items() if k.startswith("Poll")),
+            "client_rpcs": client["rpcs"], "client_rpc_total": sum(client["rpcs"].values()),
             "client_fsyncs": client["fsyncs"],
             "home_files_added": [p for p in added if run_id not in p],
             "run_dir_files": sorted(p.split(run_id, 1)[1] for p in added if run_id in p),
@@ -183,8 +215,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(found, indent=2))
         return 0
-    keys = ("events", "workflow_tasks", "activity_tasks", "markers", "upserts",
-            "client_rpcs", "client_fsyncs", "home_files_added", "input_bytes", "memo_bytes",
+    keys = ("server_request_total", "server_requests", "server_polls", "events",
+            "workflow_tasks", "activity_tasks", "markers", "upserts", "client_rpcs",
+            "client_fsyncs", "home_files_added", "input_bytes", "memo_bytes",
             "start_search_attribute_bytes")
     print("| per run | " + " | ".join(found) + " |\n|---|" + "---|" * len(found))
     for key in keys:
