@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from sagaflow.pricing import Price, price_for
+from sagaflow.wiretypes import wire
 
 if TYPE_CHECKING:
     from sagaflow.config import Settings
@@ -88,6 +89,7 @@ def pool_of(task_queue: str, base_queue: str) -> str:
     return task_queue[len(prefix):] if task_queue.startswith(prefix) else task_queue
 
 
+@wire
 @dataclass(frozen=True)
 class RunConfig:
     """What the built-in activities need to serve one run, fixed when it is launched.
@@ -141,6 +143,7 @@ class RunConfig:
 RUN_REVISION = 1
 
 
+@wire
 @dataclass(frozen=True)
 class RunOptions:
     """The ``sagaflow`` memo entry of a run, read by the workflow interceptor at start.

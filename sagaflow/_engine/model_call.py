@@ -27,6 +27,7 @@ from sagaflow.models import INCOMPLETE, ModelReply
 from sagaflow.models.structured import last_block, parse_structured
 from sagaflow.paths import Home
 from sagaflow.pricing import USAGE_KEYS, cost_of
+from sagaflow.wiretypes import wire
 
 if TYPE_CHECKING:
     from sagaflow._engine.meta import RunConfig
@@ -45,6 +46,7 @@ class CompleteFn(Protocol):
     ) -> ModelReply: ...
 
 
+@wire
 @dataclass(frozen=True)
 class StepUsage:
     """What one model call used and where it ran.
@@ -90,6 +92,7 @@ class StepUsage:
 LEGACY_ENVELOPE_KEY = "sagaflow_step"
 
 
+@wire
 @dataclass(frozen=True)
 class ModelStepResult:
     """``spawn_subagent``'s result as history records it.

@@ -23,14 +23,17 @@ from typing import Any
 from temporalio import activity
 
 from sagaflow._engine.meta import EMIT_FINDING, SPAWN_SUBAGENT, WRITE_ARTIFACT
+from sagaflow.wiretypes import wire
 
 
+@wire
 @dataclass(frozen=True)
 class WriteArtifactInput:
     path: str
     content: str
 
 
+@wire
 @dataclass(frozen=True)
 class SpawnSubagentInput:
     role: str
@@ -45,6 +48,7 @@ class SpawnSubagentInput:
     retry_truncated: bool = False
 
 
+@wire
 @dataclass(frozen=True)
 class EmitFindingInput:
     inbox_path: str
