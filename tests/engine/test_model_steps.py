@@ -220,3 +220,29 @@ def test_budget_counts_max_tokens_of_the_next_call(engine: Engine) -> None:
         assert len(e.model.calls) == 1
 
     engine.run(scenario)
+
+
+def test_each_builtin_step_carries_only_the_config_it_reads(engine: Engine) -> None:
+    """spawn_subagent gets the whole run config; write_artifact its allowed roots;
+    emit_finding its transport (models and prices are not repeated in history)."""
+    from temporalio.converter import DataConverter
+
+    async def scenario(e: Engine) -> None:
+        handle = await e.launch("hello-world", {"name": "Ada"}, transport="scripted")
+        assert await handle.result() == "hello, Ada"
+        converter = DataConverter.default.payload_converter
+
+        async def config_of(activity: str) -> RunConfig:
+            [scheduled] = await e.scheduled(handle, activity)
+            second = scheduled.input.payloads[1]
+            [config] = converter.from_payloads([second], [RunConfig])
+            assert isinstance(config, RunConfig)
+            return config
+
+        full = await config_of("spawn_subagent")
+        assert full.transport == "scripted" and full.models and full.skill_dir
+        written = await config_of("write_artifact")
+        assert written == RunConfig(transport="scripted", allowed_roots=full.allowed_roots)
+        assert await config_of("emit_finding") == RunConfig(transport="scripted")
+
+    engine.run(scenario)
