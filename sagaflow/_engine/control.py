@@ -41,6 +41,7 @@ from sagaflow._engine.control_types import (
 )
 from sagaflow._engine.meta import RunOptions
 from sagaflow.pricing import USAGE_KEYS, format_usd
+from sagaflow.wiretypes import wire
 
 #: a change of cost alone reaches the ``SagaflowCostUsd`` search attribute at most this often
 #: (seconds of workflow time); state changes and the end of the run always carry it
@@ -90,6 +91,7 @@ class RunControl:
 
     # -- query ----------------------------------------------------------------------------
 
+    @wire  # a handler: its hints are read once per run
     def status(self) -> RunStatus:
         return RunStatus(
             paused=self.paused,
@@ -144,6 +146,7 @@ class RunControl:
             )
         return next(iter(self.gates.values()))
 
+    @wire
     def validate_decide(self, req: DecisionRequest) -> None:
         gate = self._target(req)
         if req.extend_budget_usd < 0 or not math.isfinite(req.extend_budget_usd):
@@ -153,6 +156,7 @@ class RunControl:
         if gate.kind != BUDGET and req.extend_budget_usd:
             raise ValueError(f"step {gate.step!r} is an approval, not a budget; drop --extend-budget")
 
+    @wire
     def decide(self, req: DecisionRequest) -> Decision:
         gate = self._target(req)
         decision = Decision(
@@ -169,12 +173,14 @@ class RunControl:
 
     # -- pause ------------------------------------------------------------------------------
 
+    @wire
     def validate_pause(self, req: PauseRequest) -> None:
         if req.paused and self.paused:
             raise ValueError("the run is already paused; unpause it first")
         if not req.paused and not self.paused:
             raise ValueError("the run is not paused")
 
+    @wire
     def pause(self, req: PauseRequest) -> RunStatus:
         self.paused = req.paused
         who = f" by {req.by}" if req.by else ""
@@ -188,6 +194,7 @@ class RunControl:
 
     # -- signals ----------------------------------------------------------------------------
 
+    @wire
     def _on_signal(self, name: str, args: Sequence[RawValue]) -> None:
         converter = workflow.payload_converter()
         value = converter.from_payload(args[0].payload) if args else None

@@ -47,3 +47,12 @@ def test_an_unresolvable_hint_is_refused_at_definition() -> None:
         @dataclasses.dataclass
         class Broken:
             value: NotImportedAnywhere  # type: ignore[name-defined]  # noqa: F821
+
+
+@pytest.mark.parametrize("name", ["status", "validate_decide", "decide", "validate_pause",
+                                  "pause", "_on_signal"])
+def test_run_control_handlers_carry_resolved_hints(name: str) -> None:
+    from sagaflow._engine.control import RunControl
+
+    hints = inspect.get_annotations(getattr(RunControl, name))
+    assert hints and not [k for k, v in hints.items() if isinstance(v, str)], hints
