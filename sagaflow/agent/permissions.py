@@ -1,0 +1,280 @@
+"""Claude Code's permission rules: which tool calls run, ask a human, or are refused.
+
+A rule is ``Tool`` (every call of that tool) or ``Tool(specifier)``:
+
+* ``Bash(npm run test:*)`` — the command starts with ``npm run test`` at a word boundary;
+  ``Bash(git * main)`` — ``*`` matches any text; ``Bash(npm test)`` — exactly that command.
+  A compound command (``a && b``, ``a; b``, ``a | b``, newlines, subshells) matches per
+  sub-command, as Claude Code does: every sub-command must be allowed for the call to be
+  allowed, and one denied (or asked) sub-command denies (or asks for) the whole call, so
+  ``Bash(ls:*)`` never allows ``ls && rm -rf /``. A command holding ``$(...)``, backticks or
+  process substitution, or one that does not parse, is allowed only by a bare ``Bash`` rule.
+* ``Read(./docs/**)``, ``Edit(src/**)`` — gitignore-style paths (the ``pathspec`` library):
+  ``//abs/path`` from the filesystem root, ``~/path`` from the home directory, ``/path`` and
+  ``./path`` from the workspace, ``path`` as gitignore reads it, from the workspace. ``Read``
+  rules also govern Glob and Grep, ``Edit`` rules also govern Write (Claude Code's families).
+* ``WebFetch(domain:example.com)`` — the URL's host (``*`` wildcards allowed).
+* ``mcp__server`` / ``mcp__server__*`` — every tool of that MCP server; ``mcp__server__tool``.
+
+:func:`decide` evaluates ``deny``, then ``ask``, then ``allow``; the first list with a
+matching rule wins, so an allow never overrides a deny. With no matching rule, the
+read-only tools (Read, Glob, Grep) run and every other tool asks. Where the rules come
+from: :func:`sagaflow.agent.permission_sources.load_rules`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import shlex
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import pathspec
+
+from sagaflow.errors import ConfigError
+
+Decision = Literal["allow", "ask", "deny"]
+#: tools that run without a rule (Claude Code: read-only tools need no approval)
+READ_ONLY_TOOLS = frozenset({"Read", "Glob", "Grep"})
+#: a rule for the key also governs these tools (Claude Code's file-tool families)
+FAMILIES: dict[str, frozenset[str]] = {
+    "Read": frozenset({"Read", "Glob", "Grep"}),
+    "Edit": frozenset({"Edit", "Write", "MultiEdit", "NotebookEdit"}),
+}
+PATH_TOOLS = frozenset({"Read", "Glob", "Grep", "Edit", "Write", "MultiEdit", "NotebookEdit"})
+_RULE = re.compile(r"^(?P<tool>[A-Za-z][A-Za-z0-9_\-]*)(?:\((?P<spec>.*)\))?$", re.DOTALL)
+#: shlex punctuation: sub-command separators and redirections
+_PUNCTUATION = ";&|()<>\n"
+_SEPARATOR_CHARS = frozenset(";|()\n")
+_UNSAFE = ("$(", "`", "<(", ">(")
+
+
+@dataclass(frozen=True)
+class PermissionRules:
+    """The merged ``allow`` / ``ask`` / ``deny`` lists of one run (rule strings, in order)."""
+
+    allow: tuple[str, ...] = ()
+    ask: tuple[str, ...] = ()
+    deny: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One parsed rule: the tool name and its specifier (None for a bare ``Tool``)."""
+
+    text: str
+    tool: str
+    spec: str | None
+
+
+def parse_rule(text: str, *, source: str = "a permission rule") -> Rule:
+    """Parse ``Tool`` / ``Tool(specifier)``.
+
+    Raises:
+        ConfigError: the rule is empty or malformed, naming ``source``.
+    """
+    rule = text.strip()
+    match = _RULE.match(rule)
+    if not match:
+        raise ConfigError(
+            f"The permission rule {text!r} in {source} is malformed; write Tool or "
+            "Tool(specifier), e.g. Bash(npm run test:*) or Read(./docs/**)."
+        )
+    spec = match.group("spec")
+    if spec is not None and spec.strip() in ("", "*"):
+        spec = None  # Bash() and Bash(*) mean every call, like Bash
+    return Rule(rule, match.group("tool"), spec)
+
+
+def load_rules(
+    workspace: str | Path,
+    skill_allowed_tools: str | Sequence[str] | None = None,
+    extra_allow: Iterable[str] = (),
+    *,
+    config_permissions: Mapping[str, Sequence[str]] | None = None,
+) -> PermissionRules:
+    """The run's rules from every source; see
+    :func:`sagaflow.agent.permission_sources.load_rules` (same arguments and errors)."""
+    from sagaflow.agent.permission_sources import load_rules as load
+
+    return load(workspace, skill_allowed_tools, extra_allow, config_permissions=config_permissions)
+
+
+@lru_cache(maxsize=512)
+def _cached(text: str) -> Rule:
+    return parse_rule(text)
+
+
+def decide(rules: PermissionRules, name: str, input: dict[str, Any], workspace: str) -> Decision:
+    """``"allow"``, ``"ask"`` or ``"deny"`` for one call of tool ``name`` with ``input``.
+
+    Args:
+        rules: The run's rules.
+        name: The tool (``Bash``, ``Read``, ``mcp__server__tool``...).
+        input: The call's input as the model gave it.
+        workspace: The run's workspace (absolute), the base of relative paths.
+
+    Raises:
+        ConfigError: a rule is malformed (rules are normally checked when loaded).
+    """
+    return explain(rules, name, input, workspace)[0]
+
+
+def explain(
+    rules: PermissionRules, name: str, input: dict[str, Any], workspace: str
+) -> tuple[Decision, str | None]:
+    """Like :func:`decide`, plus the rule that decided (None: the default applied)."""
+    if name == "Bash":
+        return _decide_bash(rules, str(input.get("command", "")))
+    for decision, listed in (("deny", rules.deny), ("ask", rules.ask), ("allow", rules.allow)):
+        for text in listed:
+            if matches(_cached(text), name, input, workspace):
+                return decision, text  # type: ignore[return-value]
+    return ("allow" if name in READ_ONLY_TOOLS else "ask"), None
+
+
+def _governs(rule_tool: str, name: str) -> bool:
+    if rule_tool == name:
+        return True
+    if rule_tool.startswith("mcp__") and name.startswith(f"{rule_tool}__"):
+        return True  # mcp__server covers mcp__server__tool
+    return name in FAMILIES.get(rule_tool, ())
+
+
+def matches(rule: Rule, name: str, input: dict[str, Any], workspace: str) -> bool:
+    """Whether ``rule`` covers one call (Bash: one sub-command, see :func:`bash_subcommands`)."""
+    if not _governs(rule.tool, name):
+        return False
+    if rule.spec is None:
+        return True
+    if name == "Bash":
+        return bash_matches(rule.spec, str(input.get("command", "")))
+    if name in PATH_TOOLS:
+        target = input.get("file_path") or input.get("notebook_path") or input.get("path")
+        return path_matches(rule.spec, str(target or workspace), workspace)
+    if name == "WebFetch":
+        return domain_matches(rule.spec, str(input.get("url", "")))
+    if name.startswith("mcp__"):
+        return fnmatch.fnmatchcase(name, f"{rule.tool}__{rule.spec}")
+    return False  # a specifier for a tool sagaflow does not inspect never matches
+
+
+# -- Bash ---------------------------------------------------------------------------------
+
+
+def bash_subcommands(command: str) -> list[str] | None:
+    """The simple commands of a shell command line, each re-quoted, or None when the line
+    cannot be split safely (unbalanced quotes, ``$(...)``, backticks, process substitution).
+
+    Written with :mod:`shlex` (the platform's POSIX shell lexer): sagaflow needs only where
+    one command ends and the next begins, not a full shell grammar.
+    """
+    if any(mark in command for mark in _UNSAFE):
+        return None
+    lexer = shlex.shlex(command, posix=True, punctuation_chars=_PUNCTUATION)
+    lexer.whitespace = " \t\r"
+    lexer.whitespace_split = True
+    try:
+        tokens = list(lexer)
+    except ValueError:  # "No closing quotation" and the like
+        return None
+    commands: list[list[str]] = [[]]
+    for token in tokens:
+        is_punct = token and all(ch in _PUNCTUATION for ch in token)
+        if is_punct and (token in ("&", "&&") or _SEPARATOR_CHARS & set(token)):
+            commands.append([])
+        else:
+            commands[-1].append(token)
+    return [shlex.join(words) for words in commands if words]
+
+
+def _bash_rule_matches(spec: str, command: str) -> bool:
+    if spec.endswith(":*"):  # Claude Code's prefix form, at a word boundary
+        prefix = spec[:-2].strip()
+        return command == prefix or command.startswith(prefix + " ")
+    pattern = re.escape(spec).replace(r"\*", ".*")
+    if spec.endswith(" *"):  # "ls *" also covers a bare "ls"
+        pattern = re.escape(spec[:-2]) + r"(?: .*)?"
+    return re.fullmatch(pattern, command, re.DOTALL) is not None
+
+
+def bash_matches(spec: str, subcommand: str) -> bool:
+    """Whether a ``Bash(spec)`` rule covers one simple command (already split)."""
+    return _bash_rule_matches(spec, subcommand.strip())
+
+
+def _decide_bash(rules: PermissionRules, command: str) -> tuple[Decision, str | None]:
+    parts = bash_subcommands(command)
+    whole = command.strip()
+    # deny and ask rules see every sub-command and the whole line (an unsplittable line too)
+    candidates = [*(parts or ()), whole]
+    for decision, listed in (("deny", rules.deny), ("ask", rules.ask)):
+        for text in listed:
+            rule = _cached(text)
+            if rule.tool == "Bash" and (
+                rule.spec is None or any(bash_matches(rule.spec, c) for c in candidates)
+            ):
+                return decision, text  # type: ignore[return-value]
+    allow = [_cached(text) for text in rules.allow if _cached(text).tool == "Bash"]
+    bare = next((rule.text for rule in allow if rule.spec is None), None)
+    if bare is not None:
+        return "allow", bare
+    if not parts:  # unsplittable: only a bare Bash rule allows it
+        return "ask", None
+    hits = [next((r.text for r in allow if r.spec and bash_matches(r.spec, p)), None) for p in parts]
+    if all(hit is not None for hit in hits):
+        return "allow", hits[0]
+    return "ask", None
+
+
+# -- paths and domains ----------------------------------------------------------------------
+
+
+@lru_cache(maxsize=512)
+def _spec_for(pattern: str) -> pathspec.PathSpec[Any]:
+    return pathspec.PathSpec.from_lines("gitwildmatch", [pattern])
+
+
+def path_matches(spec: str, target: str, workspace: str) -> bool:
+    """Whether a path rule's specifier covers ``target`` (resolved, symlinks followed).
+
+    ``//x`` is relative to ``/``, ``~/x`` to the home directory, ``/x`` and ``./x`` to the
+    workspace (anchored), ``x`` to the workspace with gitignore's own anchoring.
+    """
+    if spec.startswith("//"):
+        base, pattern = "/", spec[1:]
+    elif spec.startswith("~/"):
+        base, pattern = os.path.expanduser("~"), spec[1:]
+    elif spec.startswith("./"):
+        base, pattern = workspace, spec[1:]
+    else:
+        base, pattern = workspace, spec
+    path = Path(target if os.path.isabs(target) else os.path.join(workspace, target))
+    try:
+        resolved = os.path.realpath(path)
+        base_real = os.path.realpath(base)
+    except (OSError, ValueError):
+        return False
+    rel = os.path.relpath(resolved, base_real)
+    if rel == "." or rel.startswith(".."):
+        return False
+    if os.path.isdir(resolved):
+        rel += "/"
+    return _spec_for(pattern).match_file(rel)
+
+
+def domain_matches(spec: str, url: str) -> bool:
+    """``domain:example.com`` against the URL's host (case-insensitive, ``*`` allowed)."""
+    if not spec.startswith("domain:"):
+        return False
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return False
+    return bool(host) and fnmatch.fnmatchcase(host, spec[len("domain:"):].strip().lower())
