@@ -48,7 +48,7 @@ FAMILIES: dict[str, frozenset[str]] = {
     "Edit": frozenset({"Edit", "Write", "MultiEdit", "NotebookEdit"}),
 }
 PATH_TOOLS = frozenset({"Read", "Glob", "Grep", "Edit", "Write", "MultiEdit", "NotebookEdit"})
-_RULE = re.compile(r"^(?P<tool>[A-Za-z][A-Za-z0-9_\-]*)(?:\((?P<spec>.*)\))?$", re.DOTALL)
+_RULE = re.compile(r"^(?P<tool>[A-Za-z][A-Za-z0-9_\-*]*)(?:\((?P<spec>.*)\))?$", re.DOTALL)
 #: shlex punctuation: sub-command separators and redirections
 _PUNCTUATION = ";&|()<>\n"
 _SEPARATOR_CHARS = frozenset(";|()\n")
@@ -142,8 +142,8 @@ def explain(
 def _governs(rule_tool: str, name: str) -> bool:
     if rule_tool == name:
         return True
-    if rule_tool.startswith("mcp__") and name.startswith(f"{rule_tool}__"):
-        return True  # mcp__server covers mcp__server__tool
+    if rule_tool.startswith("mcp__"):  # mcp__server covers mcp__server__tool; * wildcards
+        return name.startswith(f"{rule_tool}__") or fnmatch.fnmatchcase(name, rule_tool)
     return name in FAMILIES.get(rule_tool, ())
 
 
@@ -156,8 +156,11 @@ def matches(rule: Rule, name: str, input: dict[str, Any], workspace: str) -> boo
     if name == "Bash":
         return bash_matches(rule.spec, str(input.get("command", "")))
     if name in PATH_TOOLS:
-        target = input.get("file_path") or input.get("notebook_path") or input.get("path")
-        return path_matches(rule.spec, str(target or workspace), workspace)
+        target = input.get("file_path") or input.get("notebook_path")
+        if target:
+            return path_matches(rule.spec, str(target), workspace)
+        # Glob and Grep search a directory: the rule covers it, or what lies inside it
+        return path_matches(rule.spec, str(input.get("path") or workspace), workspace, tree=True)
     if name == "WebFetch":
         return domain_matches(rule.spec, str(input.get("url", "")))
     if name.startswith("mcp__"):
@@ -237,15 +240,17 @@ def _decide_bash(rules: PermissionRules, command: str) -> tuple[Decision, str | 
 
 
 @lru_cache(maxsize=512)
-def _spec_for(pattern: str) -> pathspec.PathSpec[Any]:
-    return pathspec.PathSpec.from_lines("gitwildmatch", [pattern])
+def _spec_for(pattern: str) -> pathspec.GitIgnoreSpec:
+    return pathspec.GitIgnoreSpec.from_lines([pattern])
 
 
-def path_matches(spec: str, target: str, workspace: str) -> bool:
+def path_matches(spec: str, target: str, workspace: str, *, tree: bool = False) -> bool:
     """Whether a path rule's specifier covers ``target`` (resolved, symlinks followed).
 
     ``//x`` is relative to ``/``, ``~/x`` to the home directory, ``/x`` and ``./x`` to the
-    workspace (anchored), ``x`` to the workspace with gitignore's own anchoring.
+    workspace (anchored), ``x`` to the workspace with gitignore's own anchoring. With
+    ``tree``, ``target`` is a directory searched whole: the rule covers it when it covers the
+    directory or anything directly inside it.
     """
     if spec.startswith("//"):
         base, pattern = "/", spec[1:]
@@ -264,9 +269,10 @@ def path_matches(spec: str, target: str, workspace: str) -> bool:
     rel = os.path.relpath(resolved, base_real)
     if rel == "." or rel.startswith(".."):
         return False
-    if os.path.isdir(resolved):
-        rel += "/"
-    return _spec_for(pattern).match_file(rel)
+    spec_ = _spec_for(pattern)
+    if tree:
+        return any(spec_.match_file(x) for x in (rel, f"{rel}/", f"{rel}/-"))
+    return spec_.match_file(f"{rel}/" if os.path.isdir(resolved) else rel)
 
 
 def domain_matches(spec: str, url: str) -> bool:

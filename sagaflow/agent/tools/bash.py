@@ -82,6 +82,20 @@ async def _drain(stream: asyncio.StreamReader, output: _Output) -> None:
         output.add(chunk)
 
 
+async def exited(proc: asyncio.subprocess.Process) -> int:
+    """The shell's exit status, as soon as it exits.
+
+    Polls ``returncode`` (1 ms, doubling to 50 ms) instead of awaiting ``proc.wait()``: on
+    Python 3.11 ``wait()`` also waits until every process holding the output pipe is gone,
+    so a command that leaves ``sleep 600 &`` behind would look like it never ended.
+    """
+    delay = 0.001
+    while proc.returncode is None:
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.05)
+    return proc.returncode
+
+
 def _signal_group(pgid: int, sig: int) -> None:
     # The group id is the shell's pid (start_new_session). The group outlives its leader
     # only while members remain, so a signal here reaches the command's processes or none.
@@ -94,10 +108,10 @@ async def stop_group(proc: asyncio.subprocess.Process, reader: asyncio.Future[No
     reading (a process that left the group could hold the output open forever)."""
     _signal_group(proc.pid, signal.SIGTERM)
     with contextlib.suppress(asyncio.TimeoutError):
-        await asyncio.wait_for(asyncio.shield(asyncio.gather(proc.wait(), reader)),
+        await asyncio.wait_for(asyncio.shield(asyncio.gather(exited(proc), reader)),
                                KILL_GRACE_SECONDS)
     _signal_group(proc.pid, signal.SIGKILL)
-    await proc.wait()
+    await exited(proc)
     try:
         await asyncio.wait_for(asyncio.shield(reader), LINGER_SECONDS)
     except TimeoutError:
@@ -123,7 +137,7 @@ async def run(call: ToolCall) -> str:
     notes = []
     try:
         try:
-            await asyncio.wait_for(proc.wait(), timeout)
+            await asyncio.wait_for(exited(proc), timeout)
         except TimeoutError:
             await stop_group(proc, reader)
             raise ToolRefused(

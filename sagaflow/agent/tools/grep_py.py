@@ -87,7 +87,7 @@ class Query:
                               f"expression ({exc}).") from None
 
     @cached_property
-    def filters(self) -> tuple[pathspec.PathSpec[Any] | None, pathspec.PathSpec[Any] | None]:
+    def filters(self) -> tuple[pathspec.GitIgnoreSpec | None, pathspec.GitIgnoreSpec | None]:
         """(include, exclude) specs from ``glob`` (``!x`` excludes) and ``type``."""
         include: list[str] = []
         exclude: list[str] = []
@@ -99,9 +99,8 @@ class Query:
                 raise ToolRefused(f"Grep: unknown type {self.file_type!r}; use one of "
                                   f"{', '.join(sorted(TYPES))}, or a glob.")
             include += TYPES[self.file_type]
-        spec = pathspec.PathSpec.from_lines
-        return (spec("gitwildmatch", include) if include else None,
-                spec("gitwildmatch", exclude) if exclude else None)
+        spec = pathspec.GitIgnoreSpec.from_lines
+        return (spec(include) if include else None, spec(exclude) if exclude else None)
 
 
 def files(query: Query) -> Iterator[Path]:
