@@ -219,5 +219,5 @@ def test_config_yaml_permissions(tmp_path: Path) -> None:
     home.config_file.write_text("permissions:\n  deny: ['Bash(rm:*)']\n  allow: [Read]\n")
     assert load_settings(home).permissions == {"deny": ("Bash(rm:*)",), "allow": ("Read",)}
     home.config_file.write_text("permissions:\n  always: [Read]\n")
-    with pytest.raises(ConfigError, match="'permissions.always'"):
+    with pytest.raises(ConfigError, match=r"'permissions\.always'"):
         load_settings(home)
