@@ -233,3 +233,17 @@ def test_write_asks_by_default(ws: Path) -> None:
 def test_unknown_tools(ws: Path, name: str, message: str) -> None:
     out = run(name, ws)
     assert out.is_error and message in out.content
+
+
+def test_allowed_tools_problems_are_listed_together() -> None:
+    from sagaflow.agent.tools.registry import allowed_tools_problems
+
+    assert allowed_tools_problems(["Read", "Bash(git:*)", "TodoWrite", "Task"]) == []
+    problems = allowed_tools_problems(
+        ["Read", "Bash(npm", "mcp__github__create_issue", "WebSearch", "Teleport"])
+    assert len(problems) == 4
+    assert "malformed" in problems[0]
+    assert problems[1] == ("mcp__github__create_issue: MCP tools are not supported by sagaflow "
+                           "(server 'github').")
+    assert problems[2].startswith("allowed-tools names WebSearch, a Claude Code tool sagaflow")
+    assert problems[3].startswith("allowed-tools names 'Teleport', which is not a tool")

@@ -11,7 +11,7 @@ import errno
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sagaflow.agent.permissions import explain
+from sagaflow.agent.permissions import explain, parse_rule
 from sagaflow.agent.tools import bash, edit, glob, grep, read, webfetch, write
 from sagaflow.agent.tools.base import Tool, ToolCall, ToolOutcome, ToolRefused
 from sagaflow.agent.tools.paths import INFRASTRUCTURE_ERRNOS
@@ -27,6 +27,10 @@ TOOLS: dict[str, Tool] = {
 TOOL_SCHEMAS: dict[str, dict[str, Any]] = {name: tool.definition() for name, tool in TOOLS.items()}
 #: handled by the agent loop, never by :func:`execute`
 LOOP_TOOLS = frozenset({"TodoWrite", "AskUserQuestion", "Task"})
+#: Claude Code tools sagaflow does not provide (named so the message can say so)
+CLAUDE_CODE_ONLY = frozenset({"WebSearch", "NotebookEdit", "MultiEdit", "Agent", "Skill",
+                              "SlashCommand", "BashOutput", "KillShell", "KillBash",
+                              "ExitPlanMode", "LS", "NotebookRead"})
 
 
 @cache
@@ -98,3 +102,30 @@ async def execute(call: ToolCall) -> ToolOutcome:
             raise
         # an OSError a tool did not expect (e.g. Bash's cwd vanished) is the model's to hear
         return ToolOutcome(f"{call.name}: {exc.strerror or exc}.", is_error=True)
+
+
+def allowed_tools_problems(rules: list[str], *, source: str = "allowed-tools") -> list[str]:
+    """Every problem of a skill's ``allowed-tools`` at once, one sentence each: malformed
+    rules, MCP tools (naming the server), Claude Code tools sagaflow lacks, unknown names.
+    Empty when every rule names a tool sagaflow runs."""
+    from sagaflow.errors import ConfigError
+
+    problems = []
+    for text in rules:
+        try:
+            rule = parse_rule(text, source=source)
+        except ConfigError as exc:
+            problems.append(exc.message)
+            continue
+        if rule.tool in TOOLS or rule.tool in LOOP_TOOLS:
+            continue
+        if rule.tool.startswith("mcp__"):
+            problems.append(unknown_tool(rule.tool if rule.tool.count("__") > 1
+                                         else f"{rule.tool}__*").split(";")[0] + ".")
+        elif rule.tool in CLAUDE_CODE_ONLY:
+            problems.append(f"{source} names {rule.tool}, a Claude Code tool sagaflow does not "
+                            "provide; remove it or use one of " + ", ".join(sorted(TOOLS)) + ".")
+        else:
+            problems.append(f"{source} names {rule.tool!r}, which is not a tool; the tools are "
+                            + ", ".join(sorted({*TOOLS, *LOOP_TOOLS})) + ".")
+    return problems
