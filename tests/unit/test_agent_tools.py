@@ -247,3 +247,13 @@ def test_allowed_tools_problems_are_listed_together() -> None:
                            "(server 'github').")
     assert problems[2].startswith("allowed-tools names WebSearch, a Claude Code tool sagaflow")
     assert problems[3].startswith("allowed-tools names 'Teleport', which is not a tool")
+
+
+def test_every_result_is_capped_for_history(ws: Path) -> None:
+    from sagaflow.agent.tools.base import MAX_RESULT_CHARS
+
+    (ws / "wide.txt").write_text(("é" * 1900 + "\n") * 2000)  # 2000 lines under the line cap
+    out = run("Read", ws, file_path="wide.txt", limit=2000)
+    assert not out.is_error and len(out.content) <= MAX_RESULT_CHARS + 100
+    assert len(out.content.encode("utf-8")) < 256 * 1024  # Temporal's payload warning
+    assert "characters cut]" in out.content

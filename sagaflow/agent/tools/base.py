@@ -17,8 +17,9 @@ from typing import Any
 
 from sagaflow.agent.permissions import PermissionRules
 
-#: the most text one tool result may carry back to the model (characters)
-MAX_RESULT_CHARS = 100_000
+#: the most text one tool result carries (characters): 60,000 characters stay under
+#: Temporal's 256 KB payload warning even as 4-byte UTF-8 (the outcome is in history)
+MAX_RESULT_CHARS = 60_000
 
 
 @dataclass(frozen=True)

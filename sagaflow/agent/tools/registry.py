@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sagaflow.agent.permissions import explain, parse_rule
 from sagaflow.agent.tools import bash, edit, glob, grep, read, webfetch, write
-from sagaflow.agent.tools.base import Tool, ToolCall, ToolOutcome, ToolRefused
+from sagaflow.agent.tools.base import Tool, ToolCall, ToolOutcome, ToolRefused, cap
 from sagaflow.agent.tools.paths import INFRASTRUCTURE_ERRNOS
 
 if TYPE_CHECKING:
@@ -68,9 +68,10 @@ async def execute(call: ToolCall) -> ToolOutcome:
     """Run one tool call: schema check, permission decision, then the tool.
 
     Returns:
-        ``ToolOutcome(content)`` on success; ``is_error=True`` with one sentence when the
-        tool is unknown, the input fails its schema, a ``deny`` rule matched, or the tool
-        refused or failed (non-zero exit, missing file, path escape...);
+        ``ToolOutcome(content)`` on success (capped at ``MAX_RESULT_CHARS``);
+        ``is_error=True`` with one sentence when the tool is unknown, the input fails
+        its schema, a ``deny`` rule matched, or the tool refused or failed (non-zero
+        exit, missing file, path escape...);
         ``needs_approval="Bash: npm test"`` (nothing run) when the call asks and
         ``call.approved`` is false.
 
@@ -94,9 +95,9 @@ async def execute(call: ToolCall) -> ToolOutcome:
         return ToolOutcome(f"Waiting for a human to approve {tool.describe(call.input)}.",
                            needs_approval=tool.describe(call.input))
     try:
-        return ToolOutcome(await tool.run(call))
+        return ToolOutcome(cap(await tool.run(call)))
     except ToolRefused as refused:
-        return ToolOutcome(refused.message, is_error=True)
+        return ToolOutcome(cap(refused.message), is_error=True)
     except OSError as exc:
         if exc.errno in INFRASTRUCTURE_ERRNOS or exc.errno in (errno.EAGAIN,):
             raise

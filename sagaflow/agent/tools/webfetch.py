@@ -19,10 +19,10 @@ from http.client import HTTPMessage
 from typing import IO
 from urllib.parse import urlsplit
 
-from sagaflow.agent.tools.base import Tool, ToolCall, ToolRefused, cap
+from sagaflow.agent.tools.base import MAX_RESULT_CHARS, Tool, ToolCall, ToolRefused, cap
 
 MAX_BYTES = 5 * 1024 * 1024
-MAX_CHARS = 100_000
+MAX_CHARS = MAX_RESULT_CHARS
 TIMEOUT_SECONDS = 30.0
 USER_AGENT = "sagaflow-webfetch/1 (+https://pypi.org/project/sagaflow/)"
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/xhtml+xml",
