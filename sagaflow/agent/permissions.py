@@ -32,12 +32,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-import pathspec
-
 from sagaflow.errors import ConfigError
+
+if TYPE_CHECKING:
+    import pathspec
 
 Decision = Literal["allow", "ask", "deny"]
 #: tools that run without a rule (Claude Code: read-only tools need no approval)
@@ -241,6 +242,8 @@ def _decide_bash(rules: PermissionRules, command: str) -> tuple[Decision, str | 
 
 @lru_cache(maxsize=512)
 def _spec_for(pattern: str) -> pathspec.GitIgnoreSpec:
+    import pathspec  # on the first path rule: importing it costs a worker 50-150 ms here
+
     return pathspec.GitIgnoreSpec.from_lines([pattern])
 
 

@@ -16,11 +16,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
-
-import pathspec
+from typing import TYPE_CHECKING, Any
 
 from sagaflow.agent.tools.base import ToolRefused
+
+if TYPE_CHECKING:
+    import pathspec
 
 VCS_DIRS = (".git", ".hg", ".svn")
 #: ``type`` values the fallback knows (ripgrep knows many more)
@@ -99,6 +100,8 @@ class Query:
                 raise ToolRefused(f"Grep: unknown type {self.file_type!r}; use one of "
                                   f"{', '.join(sorted(TYPES))}, or a glob.")
             include += TYPES[self.file_type]
+        import pathspec  # only when filtering: see sagaflow.agent.permissions._spec_for
+
         spec = pathspec.GitIgnoreSpec.from_lines
         return (spec(include) if include else None, spec(exclude) if exclude else None)
 

@@ -12,14 +12,16 @@ model is told the new URL and may fetch it: a new call, so permission rules such
 from __future__ import annotations
 
 import asyncio
-import urllib.error
-import urllib.request
+from functools import cache
 from html.parser import HTMLParser
-from http.client import HTTPMessage
-from typing import IO
+from typing import IO, TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from sagaflow.agent.tools.base import MAX_RESULT_CHARS, Tool, ToolCall, ToolRefused, cap
+
+if TYPE_CHECKING:
+    import urllib.request
+    from http.client import HTTPMessage
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_CHARS = MAX_RESULT_CHARS
@@ -82,18 +84,23 @@ def html_text(html: str) -> str:
     return parser.text()
 
 
-class _SameHost(urllib.request.HTTPRedirectHandler):
-    """Follow redirects on the same host only; another host is reported to the model."""
+@cache
+def _opener() -> urllib.request.OpenerDirector:
+    """An opener that follows redirects on the same host only; another host is reported to
+    the model. Built on first use: urllib.request (http.client, email, ssl) is slow to import,
+    and most workers never fetch."""
+    import urllib.request
 
-    def redirect_request(self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str,
-                         headers: HTTPMessage, newurl: str) -> urllib.request.Request | None:
-        if urlsplit(newurl).hostname != urlsplit(req.full_url).hostname:
-            raise ToolRefused(f"WebFetch: {req.full_url} redirects to {newurl} (another host); "
-                              "call WebFetch with that URL to follow it.")
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
+    class SameHost(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, req: urllib.request.Request, fp: IO[bytes], code: int,
+                             msg: str, headers: HTTPMessage,
+                             newurl: str) -> urllib.request.Request | None:
+            if urlsplit(newurl).hostname != urlsplit(req.full_url).hostname:
+                raise ToolRefused(f"WebFetch: {req.full_url} redirects to {newurl} (another "
+                                  "host); call WebFetch with that URL to follow it.")
+            return super().redirect_request(req, fp, code, msg, headers, newurl)
 
-
-_OPENER = urllib.request.build_opener(_SameHost)
+    return urllib.request.build_opener(SameHost)
 
 
 def fetch(url: str) -> tuple[str, str]:
@@ -102,11 +109,14 @@ def fetch(url: str) -> tuple[str, str]:
     Raises:
         ToolRefused: not http(s), an HTTP error status, unreachable, or not text.
     """
+    import urllib.error
+    import urllib.request
+
     if urlsplit(url).scheme not in ("http", "https"):
         raise ToolRefused(f"WebFetch: {url} is not an http or https URL.")
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     try:
-        with _OPENER.open(request, timeout=TIMEOUT_SECONDS) as response:
+        with _opener().open(request, timeout=TIMEOUT_SECONDS) as response:
             kind = response.headers.get_content_type()
             charset = response.headers.get_content_charset() or "utf-8"
             if not kind.startswith(TEXT_TYPES):
