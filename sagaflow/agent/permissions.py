@@ -9,6 +9,12 @@ A rule is ``Tool`` (every call of that tool) or ``Tool(specifier)``:
   allowed, and one denied (or asked) sub-command denies (or asks for) the whole call, so
   ``Bash(ls:*)`` never allows ``ls && rm -rf /``. A command holding ``$(...)``, backticks or
   process substitution, or one that does not parse, is allowed only by a bare ``Bash`` rule.
+  Leading shell keywords (``{``, ``do``, ``then``...) and ``NAME=value`` assignments are
+  dropped before deny and ask rules match, so ``{ rm x; }`` and ``FOO=1 rm x`` meet a
+  ``Bash(rm:*)`` deny; allow rules see the assignments (``Bash(make:*)`` does not allow
+  ``LD_PRELOAD=x make``).
+  As in Claude Code, Bash rules are a guard, not a sandbox: ``find -exec``, ``xargs``,
+  ``sh -c`` can still run what a prefix rule meant to keep out.
 * ``Read(./docs/**)``, ``Edit(src/**)`` — gitignore-style paths (the ``pathspec`` library):
   ``//abs/path`` from the filesystem root, ``~/path`` from the home directory, ``/path`` and
   ``./path`` from the workspace, ``path`` as gitignore reads it, from the workspace. ``Read``
@@ -54,6 +60,10 @@ _RULE = re.compile(r"^(?P<tool>[A-Za-z][A-Za-z0-9_\-*]*)(?:\((?P<spec>.*)\))?$",
 _PUNCTUATION = ";&|()<>\n"
 _SEPARATOR_CHARS = frozenset(";|()\n")
 _UNSAFE = ("$(", "`", "<(", ">(")
+#: words that open or close a compound command: "do rm x" is judged as "rm x"
+_KEYWORDS = frozenset({"{", "}", "!", "if", "then", "else", "elif", "fi", "do", "done", "while",
+                       "until", "time", "case", "esac"})
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
 @dataclass(frozen=True)
@@ -133,11 +143,15 @@ def explain(
     """Like :func:`decide`, plus the rule that decided (None: the default applied)."""
     if name == "Bash":
         return _decide_bash(rules, str(input.get("command", "")))
-    for decision, listed in (("deny", rules.deny), ("ask", rules.ask), ("allow", rules.allow)):
+    for decision, listed in _in_order(rules):
         for text in listed:
             if matches(_cached(text), name, input, workspace):
-                return decision, text  # type: ignore[return-value]
+                return decision, text
     return ("allow" if name in READ_ONLY_TOOLS else "ask"), None
+
+
+def _in_order(rules: PermissionRules) -> tuple[tuple[Decision, tuple[str, ...]], ...]:
+    return (("deny", rules.deny), ("ask", rules.ask), ("allow", rules.allow))
 
 
 def _governs(rule_tool: str, name: str) -> bool:
@@ -172,18 +186,21 @@ def matches(rule: Rule, name: str, input: dict[str, Any], workspace: str) -> boo
 # -- Bash ---------------------------------------------------------------------------------
 
 
-def bash_subcommands(command: str) -> list[str] | None:
+def bash_subcommands(command: str, *, assignments: bool = False) -> list[str] | None:
     """The simple commands of a shell command line, each re-quoted, or None when the line
     cannot be split safely (unbalanced quotes, ``$(...)``, backticks, process substitution).
 
     Written with :mod:`shlex` (the platform's POSIX shell lexer): sagaflow needs only where
-    one command ends and the next begins, not a full shell grammar.
+    one command ends and the next begins, not a full shell grammar. Leading keywords are
+    dropped, and leading ``NAME=value`` assignments too unless ``assignments`` is true.
     """
     if any(mark in command for mark in _UNSAFE):
         return None
     lexer = shlex.shlex(command, posix=True, punctuation_chars=_PUNCTUATION)
     lexer.whitespace = " \t\r"
     lexer.whitespace_split = True
+    # no comments: shlex would end the line at "a#b", where bash reads on ("echo a#b; rm x")
+    lexer.commenters = ""
     try:
         tokens = list(lexer)
     except ValueError:  # "No closing quotation" and the like
@@ -193,8 +210,10 @@ def bash_subcommands(command: str) -> list[str] | None:
         is_punct = token and all(ch in _PUNCTUATION for ch in token)
         if is_punct and (token in ("&", "&&") or _SEPARATOR_CHARS & set(token)):
             commands.append([])
-        else:
-            commands[-1].append(token)
+        elif commands[-1] or not (
+            token in _KEYWORDS or (not assignments and _ASSIGNMENT.match(token))
+        ):
+            commands[-1].append(token)  # leading keywords (and FOO=bar assignments) dropped
     return [shlex.join(words) for words in commands if words]
 
 
@@ -214,17 +233,20 @@ def bash_matches(spec: str, subcommand: str) -> bool:
 
 
 def _decide_bash(rules: PermissionRules, command: str) -> tuple[Decision, str | None]:
-    parts = bash_subcommands(command)
+    parts = bash_subcommands(command, assignments=True)
+    bare_parts = bash_subcommands(command) or []
     whole = command.strip()
-    # deny and ask rules see every sub-command and the whole line (an unsplittable line too)
-    candidates = [*(parts or ()), whole]
-    for decision, listed in (("deny", rules.deny), ("ask", rules.ask)):
+    # deny and ask rules see every sub-command, with and without its FOO=bar assignments,
+    # and the whole line (an unsplittable line too); allow rules must match the sub-command
+    # with its assignments (an allowed "make" is not an allowed "LD_PRELOAD=x make")
+    candidates = [*(parts or ()), *bare_parts, whole]
+    for decision, listed in _in_order(rules)[:2]:  # deny, then ask
         for text in listed:
             rule = _cached(text)
             if rule.tool == "Bash" and (
                 rule.spec is None or any(bash_matches(rule.spec, c) for c in candidates)
             ):
-                return decision, text  # type: ignore[return-value]
+                return decision, text
     allow = [_cached(text) for text in rules.allow if _cached(text).tool == "Bash"]
     bare = next((rule.text for rule in allow if rule.spec is None), None)
     if bare is not None:
