@@ -33,7 +33,6 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -41,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
+from sagaflow.agent.shellwords import bash_subcommands
 from sagaflow.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -56,14 +56,6 @@ FAMILIES: dict[str, frozenset[str]] = {
 }
 PATH_TOOLS = frozenset({"Read", "Glob", "Grep", "Edit", "Write", "MultiEdit", "NotebookEdit"})
 _RULE = re.compile(r"^(?P<tool>[A-Za-z][A-Za-z0-9_\-*]*)(?:\((?P<spec>.*)\))?$", re.DOTALL)
-#: shlex punctuation: sub-command separators and redirections
-_PUNCTUATION = ";&|()<>\n"
-_SEPARATOR_CHARS = frozenset(";|()\n")
-_UNSAFE = ("$(", "`", "<(", ">(")
-#: words that open or close a compound command: "do rm x" is judged as "rm x"
-_KEYWORDS = frozenset({"{", "}", "!", "if", "then", "else", "elif", "fi", "do", "done", "while",
-                       "until", "time", "case", "esac"})
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
 @dataclass(frozen=True)
@@ -184,37 +176,6 @@ def matches(rule: Rule, name: str, input: dict[str, Any], workspace: str) -> boo
 
 
 # -- Bash ---------------------------------------------------------------------------------
-
-
-def bash_subcommands(command: str, *, assignments: bool = False) -> list[str] | None:
-    """The simple commands of a shell command line, each re-quoted, or None when the line
-    cannot be split safely (unbalanced quotes, ``$(...)``, backticks, process substitution).
-
-    Written with :mod:`shlex` (the platform's POSIX shell lexer): sagaflow needs only where
-    one command ends and the next begins, not a full shell grammar. Leading keywords are
-    dropped, and leading ``NAME=value`` assignments too unless ``assignments`` is true.
-    """
-    if any(mark in command for mark in _UNSAFE):
-        return None
-    lexer = shlex.shlex(command, posix=True, punctuation_chars=_PUNCTUATION)
-    lexer.whitespace = " \t\r"
-    lexer.whitespace_split = True
-    # no comments: shlex would end the line at "a#b", where bash reads on ("echo a#b; rm x")
-    lexer.commenters = ""
-    try:
-        tokens = list(lexer)
-    except ValueError:  # "No closing quotation" and the like
-        return None
-    commands: list[list[str]] = [[]]
-    for token in tokens:
-        is_punct = token and all(ch in _PUNCTUATION for ch in token)
-        if is_punct and (token in ("&", "&&") or _SEPARATOR_CHARS & set(token)):
-            commands.append([])
-        elif commands[-1] or not (
-            token in _KEYWORDS or (not assignments and _ASSIGNMENT.match(token))
-        ):
-            commands[-1].append(token)  # leading keywords (and FOO=bar assignments) dropped
-    return [shlex.join(words) for words in commands if words]
 
 
 def _bash_rule_matches(spec: str, command: str) -> bool:

@@ -9,13 +9,8 @@ from pathlib import Path
 import pytest
 
 from sagaflow.agent.permission_sources import load_rules, split_tool_list
-from sagaflow.agent.permissions import (
-    PermissionRules,
-    bash_subcommands,
-    decide,
-    explain,
-    parse_rule,
-)
+from sagaflow.agent.permissions import PermissionRules, decide, explain, parse_rule
+from sagaflow.agent.shellwords import bash_subcommands
 from sagaflow.errors import ConfigError
 
 WS = "/work/ws"

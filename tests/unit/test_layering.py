@@ -9,7 +9,7 @@ above, and units never import each other in a cycle)::
 A unit is a subpackage (``sagaflow/cli/``...) or a top-level module
 (``sagaflow/inbox.py``...), except that ``sagaflow/agent/`` holds two: ``agent.tools``
 (the tools, the permission rules and where they come from: ``agent/tools/``,
-``agent/permissions.py``, ``agent/permission_sources.py``), which the plugin in
+``agent/permissions.py``, ``agent/permission_sources.py``, ``agent/shellwords.py``), which the plugin in
 ``_engine`` registers and skill discovery may check ``allowed-tools`` against, and
 ``agent`` (the rest: the agent loop). Every import counts: module level, inside functions
 and under ``if TYPE_CHECKING``. ``sagaflow/__init__.py`` (lazy ``__getattr__``)
@@ -50,7 +50,7 @@ LAYERS: dict[str, float] = {
 ENTRY_POINTS = {"sagaflow", "sagaflow.__main__"}
 #: modules of sagaflow/agent/ that form the unit "agent.tools" (their submodules too)
 AGENT_TOOLS = ("sagaflow.agent.tools", "sagaflow.agent.permissions",
-               "sagaflow.agent.permission_sources")
+               "sagaflow.agent.permission_sources", "sagaflow.agent.shellwords")
 #: files imported on every session start, and what they must never reach
 LIGHT_FILES = (
     "sagaflow/inbox.py", "sagaflow/hook.py", "hooks/session_start.py", "sagaflow/safetext.py",
