@@ -33,7 +33,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -140,6 +140,23 @@ def explain(
             if matches(_cached(text), name, input, workspace):
                 return decision, text
     return ("allow" if name in READ_ONLY_TOOLS else "ask"), None
+
+
+def hidden_files(rules: PermissionRules, workspace: str) -> Callable[[str], bool] | None:
+    """For Glob and Grep, which read many files in one call: a test saying whether a file
+    found must be left out, because reading it alone would be denied or would ask (a path
+    rule of the Read family). None when no such rule exists (nothing to hide)."""
+    guarded = [
+        text for text in (*rules.deny, *rules.ask)
+        if _cached(text).spec is not None and _governs(_cached(text).tool, "Read")
+    ]
+    if not guarded:
+        return None
+
+    def hidden(path: str) -> bool:
+        return explain(rules, "Read", {"file_path": path}, workspace)[0] != "allow"
+
+    return hidden
 
 
 def _in_order(rules: PermissionRules) -> tuple[tuple[Decision, tuple[str, ...]], ...]:

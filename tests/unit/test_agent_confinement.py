@@ -95,3 +95,22 @@ def test_empty_and_nul_paths(world: dict[str, Path]) -> None:
     assert "empty or holds a NUL" in run("Read", world["ws"], file_path="").content
     assert "empty or holds a NUL" in run("Write", world["ws"], file_path="a\0b",
                                          content="").content
+
+
+@pytest.mark.parametrize("list_", ["deny", "ask"])
+def test_search_tools_hide_files_a_read_rule_guards(world: dict[str, Path], list_: str) -> None:
+    from sagaflow.agent.permissions import PermissionRules
+
+    ws = world["ws"]
+    (ws / "secrets").mkdir()
+    (ws / "secrets" / "key.txt").write_text("token = hunter2\n")
+    (ws / "app.txt").write_text("token = public\n")
+    guard = ("Read(./secrets/**)",)
+    rules = PermissionRules(deny=guard) if list_ == "deny" else PermissionRules(ask=guard)
+    glob = run("Glob", ws, rules=rules, pattern="**/*.txt").content
+    assert glob == str(ws / "app.txt")
+    for mode in ("content", "files_with_matches", "count"):
+        grep = run("Grep", ws, rules=rules, pattern="token", output_mode=mode).content
+        assert "hunter2" not in grep and "key.txt" not in grep and "app.txt" in grep
+    read = run("Read", ws, rules=rules, file_path="secrets/key.txt")
+    assert (read.is_error if list_ == "deny" else read.needs_approval == "Read: secrets/key.txt")

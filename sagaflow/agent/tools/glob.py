@@ -3,7 +3,8 @@
 ``**`` matches any number of directories; names starting with ``.`` match only when the
 pattern names them. The search starts at ``path`` (default: the workspace), which must lie
 in the workspace or the skill's directory; every match is resolved and one leading
-elsewhere (a symlink out) is left out. At most :data:`MAX_RESULTS` paths are returned.
+elsewhere (a symlink out) is left out, and so is one a Read permission rule denies or
+asks for (reading it alone would not run at once). At most :data:`MAX_RESULTS` paths are returned.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import itertools
 import os
 from pathlib import Path
 
+from sagaflow.agent.permissions import hidden_files
 from sagaflow.agent.tools.base import Tool, ToolCall, ToolRefused
 from sagaflow.agent.tools.paths import inside, resolve, roots
 
@@ -48,12 +50,13 @@ def _glob(call: ToolCall) -> str:
     if not base.is_dir():
         raise ToolRefused(f"Glob: {given} is not a directory; give the directory to search in.")
     allowed = roots(call, write=False)
+    hidden = hidden_files(call.rules, call.workspace)
     found: dict[Path, float] = {}
     matches = globlib.iglob(pattern, root_dir=None if os.path.isabs(pattern) else base,
                             recursive=True)
     for name in itertools.islice(matches, MAX_SCANNED):
         path = (base / name).resolve()
-        if path.is_file() and inside(path, allowed):
+        if path.is_file() and inside(path, allowed) and not (hidden and hidden(str(path))):
             found[path] = _mtime(path)
     if not found:
         return "No files found"

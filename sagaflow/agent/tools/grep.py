@@ -8,7 +8,9 @@ Python fallback (:mod:`sagaflow.agent.tools.grep_py`) gives the same output with
 
 Both search files and hidden files under ``path`` (default: the workspace), skip VCS
 directories (``.git``, ``.hg``, ``.svn``), do not follow symlinks, ignore no
-``.gitignore`` (the workspace may not be a repository) and skip binary files. Output by
+``.gitignore`` (the workspace may not be a repository) and skip binary files. Files a
+Read permission rule denies or asks for are left out (then the fallback runs, since it
+checks each file against the rules). Output by
 ``output_mode``:
 
 * ``files_with_matches`` (default): ``Found N files`` and the paths, newest first;
@@ -28,6 +30,7 @@ import sysconfig
 from pathlib import Path
 from typing import Any
 
+from sagaflow.agent.permissions import hidden_files
 from sagaflow.agent.tools import grep_py
 from sagaflow.agent.tools.base import Tool, ToolCall, ToolRefused, cap
 from sagaflow.agent.tools.paths import resolve
@@ -137,14 +140,15 @@ def render(query: grep_py.Query, lines: list[str], offset: int, head_limit: int)
 
 
 async def run(call: ToolCall) -> str:
-    """Search with rg when there is one, else with the Python fallback (in a thread)."""
+    """Search with rg when there is one and no Read rule hides files, else with the
+    Python fallback (in a thread)."""
     given = str(call.input.get("path") or call.workspace)
     root = resolve(call, given, write=False)
     if not root.exists():
         raise ToolRefused(f"Grep: {given} does not exist; give a file or directory to search.")
-    query = grep_py.Query.from_input(call.input, root)
+    query = grep_py.Query.from_input(call.input, root, hidden_files(call.rules, call.workspace))
     binary = ripgrep()
-    if binary:
+    if binary and query.hidden is None:
         lines = await run_rg(binary, query)
     else:
         lines = await asyncio.to_thread(grep_py.search, query)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -59,9 +59,13 @@ class Query:
     multiline: bool = False
     globs: tuple[str, ...] = ()
     file_type: str | None = None
+    #: files to leave out (a Read permission rule denies or asks for them); only the
+    #: fallback applies it, so Grep uses the fallback whenever it is set
+    hidden: Callable[[str], bool] | None = field(default=None, compare=False)
 
     @classmethod
-    def from_input(cls, data: dict[str, Any], root: Path) -> Query:
+    def from_input(cls, data: dict[str, Any], root: Path,
+                   hidden: Callable[[str], bool] | None = None) -> Query:
         """Read the tool input (already schema-checked); ``-A``/``-B`` override ``-C``."""
         context = int(data.get("-C") or 0)
         glob = str(data.get("glob") or "").strip()
@@ -75,6 +79,7 @@ class Query:
             multiline=bool(data.get("multiline", False)),
             globs=tuple(glob.split()) if glob else (),
             file_type=str(data["type"]) if data.get("type") else None,
+            hidden=hidden,
         )
 
     @cached_property
@@ -110,7 +115,8 @@ def files(query: Query) -> Iterator[Path]:
     """The files searched, in path order (components compared), as rg --sort=path walks."""
     root = query.root
     if root.is_file():
-        yield root
+        if not (query.hidden and query.hidden(str(root))):
+            yield root
         return
     include, exclude = query.filters
     found: list[tuple[tuple[str, ...], Path]] = []
@@ -124,6 +130,8 @@ def files(query: Query) -> Iterator[Path]:
             if include is not None and not include.match_file(rel):
                 continue
             if exclude is not None and exclude.match_file(rel):
+                continue
+            if query.hidden is not None and query.hidden(str(path)):
                 continue
             found.append((path.relative_to(root).parts, path))
     yield from (path for _, path in sorted(found))
