@@ -233,3 +233,10 @@ def test_config_yaml_permissions(tmp_path: Path) -> None:
     home.config_file.write_text("permissions:\n  always: [Read]\n")
     with pytest.raises(ConfigError, match=r"'permissions\.always'"):
         load_settings(home)
+
+
+def test_home_relative_rule(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    r = rules(deny=("Read(~/.ssh/**)",))
+    assert decide(r, "Read", {"file_path": str(tmp_path / ".ssh" / "id_ed25519")}, WS) == "deny"
+    assert decide(r, "Read", {"file_path": str(tmp_path / "notes.txt")}, WS) == "allow"
