@@ -24,6 +24,10 @@ Example ``config.yaml`` (every key optional)::
     artifacts:
       allowed_roots: [~/reports]   # where runs may write besides their run directory
                                    # (absolute; fixed per run when it is launched)
+    slack:
+      webhook_url: https://hooks.slack.com/services/...  # SAGAFLOW_SLACK_WEBHOOK_URL: where
+                                   # report_slack_progress / deliver_artifact_to_slack post
+                                   # (unset: recorded in the run's slack.jsonl only)
     prices:                        # USD per million tokens, merged over the defaults
       claude-sonnet-4-5: {input: 3, output: 15, cache_write: 3.75, cache_read: 0.3}
       my-model: {input: 1, output: 5}   # cache_* default to 1.25x / 0.1x input
@@ -75,6 +79,7 @@ class Settings:
     prices: dict[str, Price] = field(default_factory=lambda: dict(DEFAULT_PRICES))
     step_timeouts: dict[str, float] = field(default_factory=dict)
     artifact_roots: tuple[str, ...] = ()
+    slack_webhook_url: str = ""
 
     def step_timeouts_for(self, skill: str) -> dict[str, float]:
         """Activity name -> timeout seconds for ``skill`` (skill-specific keys win)."""
@@ -215,4 +220,8 @@ def load_settings(home: Home | None = None) -> Settings:
             for k, v in _section(timeouts, "steps", path).items()
         },
         artifact_roots=_roots(_section(data, "artifacts", path), path),
+        slack_webhook_url=str(
+            env.get("SAGAFLOW_SLACK_WEBHOOK_URL")
+            or _section(data, "slack", path).get("webhook_url") or ""
+        ).strip(),
     )

@@ -38,7 +38,7 @@ def _declared(spec: SkillSpec) -> dict[str, Any]:
 
 
 def _learned(spec: SkillSpec) -> dict[str, Any]:
-    from sagaflow.skills.prepare import TrackingArgs
+    from sagaflow.skills.args import TrackingArgs
 
     required: list[str] = []
     asked: set[str] = set()
