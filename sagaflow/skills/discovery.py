@@ -33,6 +33,7 @@ from types import ModuleType
 import sagaflow
 from sagaflow.errors import SkillLoadError
 from sagaflow.paths import claude_dir
+from sagaflow.skills.imports import explain, install_unsupported_finder
 from sagaflow.skills.registry import SkillRegistry
 
 NAMESPACE = "skills"
@@ -136,6 +137,7 @@ def install_finder(sources: Sequence[SkillSource]) -> SkillsFinder:
     _FINDER.locations = {s.module: s.dir for s in sources}
     if _FINDER not in sys.meta_path:
         sys.meta_path.insert(0, _FINDER)
+    install_unsupported_finder()  # sagaflow 0.10 internals: one clear line, not "No module"
     for name in [m for m in sys.modules if m == NAMESPACE or m.startswith(NAMESPACE + ".")]:
         del sys.modules[name]
     return _FINDER
@@ -170,6 +172,10 @@ class LoadedSkills:
 
 
 def _describe_failure(source: SkillSource, exc: BaseException) -> str:
+    if isinstance(exc, ImportError):  # every unsatisfied import at once, not just the first
+        listed = explain(source.dir, source.module)
+        if listed:
+            return listed
     if isinstance(exc, SyntaxError):
         where = f"{Path(exc.filename or '?').name}:{exc.lineno}"
         return f"Skill {source.dir} has a syntax error at {where} ({exc.msg}); fix that file."
@@ -245,7 +251,44 @@ def load_skills(cwd: Path | None = None, *, only: str | None = None) -> LoadedSk
         loaded.infos.append(
             SkillInfo(source.dir.name, source.dir, source.origin, "shadowed", module=source.module)
         )
+    _name_hidden_working_skills(loaded, shadowed)
     return loaded
+
+
+def _name_hidden_working_skills(loaded: LoadedSkills, shadowed: Sequence[SkillSource]) -> None:
+    """A broken skill that hides a working one of the same name says so in its error."""
+    for info in loaded.infos:
+        if info.status != "error":
+            continue
+        for hidden in (s for s in shadowed if s.module == info.module):
+            if _loads_cleanly(hidden):
+                info.error = (
+                    f"{info.error} It hides the working {hidden.origin} skill of the same name "
+                    f"at {hidden.dir}: fix {info.dir} or remove it to use that one."
+                )
+                break
+
+
+def _purge(module: str) -> None:
+    for name in [m for m in sys.modules if m == module or m.startswith(module + ".")]:
+        del sys.modules[name]
+
+
+def _loads_cleanly(source: SkillSource) -> bool:
+    """Whether a shadowed skill directory imports and registers (then forgotten again)."""
+    saved = dict(_FINDER.locations)
+    _FINDER.locations[source.module] = source.dir
+    _purge(source.module)
+    try:
+        module = importlib.import_module(source.module)
+        registry = SkillRegistry()
+        module.register(registry)
+        return len(registry) > 0
+    except Exception:
+        return False
+    finally:
+        _purge(source.module)
+        _FINDER.locations = saved
 
 
 def fingerprint(sources: Sequence[SkillSource]) -> str:
