@@ -209,6 +209,21 @@ def _earlier_cost(steps: Path, base: str, attempt: int) -> float:
     return round(total, 9)
 
 
+def step_notes(inp: SpawnSubagentInput) -> list[str]:
+    """What this step asked for that it does not get, logged and kept in its record.
+
+    HOOK POINT for ``tools_needed=True``: a step asking for tools should run the durable
+    agent loop (tools as activities) instead of this one-shot call; until that lands it
+    is a plain model call and says so here.
+    """
+    notes = []
+    if inp.tools_needed:
+        notes.append("tools_needed=True: this call ran without tools (one model turn)")
+    if inp.mcp_config_path:
+        notes.append(f"mcp_config_path {inp.mcp_config_path} ignored: MCP is not supported")
+    return notes
+
+
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:60] or "step"
 
@@ -251,9 +266,8 @@ async def run_model_step(
     schema = inp.output_schema
     if schema is not None:
         schema_output.check_schema(schema)
-    if inp.mcp_config_path:  # noted, never silently dropped (see SpawnSubagentInput)
-        activity.logger.warning("role %s: mcp_config_path %s ignored: sagaflow does not run "
-                                "MCP servers", inp.role, inp.mcp_config_path)
+    for note in step_notes(inp):  # noted, never silently dropped (see SpawnSubagentInput)
+        activity.logger.warning("role %s: %s", inp.role, note)
     system = inp.system_prompt + (schema_output.instruction(schema) if schema else "")
 
     async def ask(text: str) -> ModelReply:
@@ -295,8 +309,8 @@ async def run_model_step(
     tokens = usage.tokens()
     record = {k: v for k, v in asdict(usage).items() if k not in tokens}
     record |= {"usage": tokens, "response_path": str(response)}
-    if inp.mcp_config_path:
-        record["note"] = f"mcp_config_path {inp.mcp_config_path} ignored (MCP is not supported)"
+    if step_notes(inp):
+        record["notes"] = step_notes(inp)
     if problem is not None:
         record["error"] = problem.message
     # a failed attempt keeps its own file: each paid call stays costed when retries follow

@@ -284,7 +284,9 @@ def format_event(ev: Event) -> str | None:
 def _args(args: Any) -> str:
     if not isinstance(args, dict):
         return ""
-    return " ".join(f"--{k} {v}" for k, v in args.items())
+    from sagaflow.skills.args import as_command_line
+
+    return as_command_line(args)
 
 
 def _finished(ev: Event) -> str:
