@@ -176,7 +176,7 @@ class CompatActivities:
         run_dir = current_run_dir(self.home)
         roots = run.allowed_roots if run is not None else []
         try:
-            cwd = confine(inp.cwd, run_dir, roots, what="run_shell cwd") if inp.cwd else run_dir
+            cwd = _working_dir(inp.cwd, run_dir, roots)
         except SagaflowError as exc:
             raise _app_error(exc) from None
         cwd.mkdir(parents=True, exist_ok=True)
@@ -259,6 +259,22 @@ class CompatActivities:
                 activity.logger.warning("Slack webhook post failed: %s", entry["error"])
         await asyncio.to_thread(_append_line, run_dir / SLACK_LOG, json.dumps(entry))
         return bool(entry["posted"])
+
+
+def _working_dir(given: str, run_dir: Path, roots: list[str]) -> Path:
+    """``run_shell``'s cwd: the run directory, an allowed root, or a directory inside one.
+
+    Raises:
+        ConfinementError: anything else (see :func:`~sagaflow._engine.confine.confine`).
+    """
+    if not given:
+        return run_dir
+    candidate = Path(given) if Path(given).is_absolute() else run_dir / given
+    with contextlib.suppress(OSError, RuntimeError):
+        resolved = candidate.resolve()
+        if any(resolved == Path(root).resolve() for root in [str(run_dir), *roots]):
+            return resolved
+    return confine(given, run_dir, roots, what="run_shell cwd")
 
 
 def _append_line(path: Path, line: str) -> None:

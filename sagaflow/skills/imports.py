@@ -54,16 +54,33 @@ class UnsupportedImportError(ModuleNotFoundError):
     """A skill imported a sagaflow 0.10 internal this sagaflow does not provide."""
 
     def __init__(self, module: str) -> None:
-        super().__init__(f"{module} is {feature_of(module)}; {_HOW}.", name=module)
+        # no ``name=``: ``from sagaflow import skill`` would swallow an error naming the
+        # module it tried and say "cannot import name" instead
+        super().__init__(f"{module} is {feature_of(module)}; {_HOW}.")
         self.message = str(self)
+
+
+#: absent packages whose submodules mean different features: importing the package itself
+#: works (a stub), so the error names the submodule asked for (``...mcp_registry``)
+_STUB_PACKAGES = frozenset({"sagaflow.transport"})
 
 
 class _Refuse(importlib.abc.Loader):
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
-        raise UnsupportedImportError(spec.name)
+        if spec.name not in _STUB_PACKAGES:
+            raise UnsupportedImportError(spec.name)
+        stub = ModuleType(spec.name)
 
-    def exec_module(self, module: ModuleType) -> None:  # pragma: no cover - create refuses
-        raise UnsupportedImportError(module.__name__)
+        def refuse(attr: str) -> object:
+            if attr.startswith("__"):
+                raise AttributeError(attr)
+            raise UnsupportedImportError(f"{spec.name}.{attr}")
+
+        stub.__getattr__ = refuse  # type: ignore[method-assign]
+        return stub
+
+    def exec_module(self, module: ModuleType) -> None:
+        pass
 
 
 class UnsupportedFinder(importlib.abc.MetaPathFinder):
@@ -74,7 +91,9 @@ class UnsupportedFinder(importlib.abc.MetaPathFinder):
     ) -> importlib.machinery.ModuleSpec | None:
         if not fullname.startswith("sagaflow.") or fullname.startswith("sagaflow._bundled"):
             return None
-        return importlib.machinery.ModuleSpec(fullname, _Refuse())
+        return importlib.machinery.ModuleSpec(
+            fullname, _Refuse(), is_package=fullname in _STUB_PACKAGES,
+        )
 
 
 _UNSUPPORTED = UnsupportedFinder()

@@ -22,8 +22,8 @@ from sagaflow.errors import (
 )
 from sagaflow.paths import Home
 from sagaflow.runrecord import RunRecord, read_record, write_record
-from sagaflow.skills.discovery import LoadedSkills, SkillInfo
 from sagaflow.skills.args import TrackingArgs, parse_skill_args, skill_view
+from sagaflow.skills.discovery import LoadedSkills, SkillInfo
 from sagaflow.skills.prepare import find_skill, prepare
 from sagaflow.skills.prompts import load_prompt
 from sagaflow.skills.registry import SkillRegistry, SkillSpec
