@@ -284,9 +284,11 @@ def format_event(ev: Event) -> str | None:
 def _args(args: Any) -> str:
     if not isinstance(args, dict):
         return ""
-    from sagaflow.skills.args import as_command_line
+    from sagaflow.skills.args import EXTRA, skill_view
 
-    return as_command_line(args)
+    view = skill_view({str(k): str(v) for k, v in args.items()})
+    words = view.pop(EXTRA, [])  # free text, after the options
+    return " ".join([*(f"--{k} {v}" for k, v in view.items()), *words])
 
 
 def _finished(ev: Event) -> str:

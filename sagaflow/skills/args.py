@@ -133,10 +133,3 @@ class TrackingArgs(dict[str, Any]):
     def keys(self) -> Any:
         self.took_all = True
         return super().keys()
-
-
-def as_command_line(args: Mapping[str, Any]) -> str:
-    """The arguments as they were typed: ``--key value`` pairs, then the free text."""
-    view = skill_view({str(k): str(v) for k, v in args.items()})
-    words = view.pop(EXTRA, [])
-    return " ".join([*(f"--{k.replace('_', '-')} {v}" for k, v in view.items()), *words])

@@ -124,3 +124,6 @@ def test_free_text_for_a_skill_that_takes_none(sf: Sandbox) -> None:
     one_line_failure(
         sf.run("launch", "hello-world", "some", "words"), 2, "takes no free text", "--name",
     )
+    sf.install_skill("legacy-010")
+    shown = json.loads(sf.run("skills", "legacy-010", "--json", check=True).stdout)
+    assert shown["arguments"]["free_text"] is True and shown["arguments"]["optional"] == []

@@ -178,3 +178,11 @@ def test_broken_user_skill_hiding_a_working_one_says_so(
     assert f"It hides the working path skill of the same name at {lower / 'dup-skill'}" in (
         info.error or "")
     assert loaded.registry.get("dup-skill") is None  # reported, not silently swapped
+
+
+def test_free_text_is_shown_as_typed() -> None:
+    from sagaflow.cli.render import skill_args
+    from sagaflow.skills.args import parse_skill_args
+
+    args = parse_skill_args([], ["--max-rounds", "2", "fix", "the flaky test"])
+    assert skill_args(args) == "--max-rounds 2 fix 'the flaky test'"
