@@ -16,9 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from temporalio import activity
+
+if TYPE_CHECKING:
+    from sagaflow._engine.seeds import SpawnSubagentInput
 
 FINALIZE_MANIFEST = "finalize_manifest"
 RUN_SHELL = "run_shell"
@@ -102,6 +105,21 @@ class DeliverArtifactInput:
     run_dir: str
     artifact_path: str
     comment: str = ""
+
+
+def step_notes(inp: SpawnSubagentInput) -> list[str]:
+    """What this step asked for that it does not get, logged and kept in its record.
+
+    HOOK POINT for ``tools_needed=True``: a step asking for tools should run the durable
+    agent loop (tools as activities) instead of this one-shot call; until that lands it
+    is a plain model call and says so here.
+    """
+    notes = []
+    if inp.tools_needed:
+        notes.append("tools_needed=True: this call ran without tools (one model turn)")
+    if inp.mcp_config_path:
+        notes.append(f"mcp_config_path {inp.mcp_config_path} ignored: MCP is not supported")
+    return notes
 
 
 def _direct() -> Any:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 from temporalio import activity
 
 from sagaflow._engine import schema_output
+from sagaflow._engine.compat_seeds import step_notes
 from sagaflow._engine.confine import confine, write_atomically
 from sagaflow.errors import ModelError, PromptError
 from sagaflow.models import INCOMPLETE, ModelReply
@@ -209,21 +210,6 @@ def _earlier_cost(steps: Path, base: str, attempt: int) -> float:
     return round(total, 9)
 
 
-def step_notes(inp: SpawnSubagentInput) -> list[str]:
-    """What this step asked for that it does not get, logged and kept in its record.
-
-    HOOK POINT for ``tools_needed=True``: a step asking for tools should run the durable
-    agent loop (tools as activities) instead of this one-shot call; until that lands it
-    is a plain model call and says so here.
-    """
-    notes = []
-    if inp.tools_needed:
-        notes.append("tools_needed=True: this call ran without tools (one model turn)")
-    if inp.mcp_config_path:
-        notes.append(f"mcp_config_path {inp.mcp_config_path} ignored: MCP is not supported")
-    return notes
-
-
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:60] or "step"
 
@@ -266,6 +252,8 @@ async def run_model_step(
     schema = inp.output_schema
     if schema is not None:
         schema_output.check_schema(schema)
+    # HOOK POINT (agent loop): `inp.tools_needed` should route this step to the durable
+    # agent loop with tools; until then it is one model call and step_notes says so.
     for note in step_notes(inp):  # noted, never silently dropped (see SpawnSubagentInput)
         activity.logger.warning("role %s: %s", inp.role, note)
     system = inp.system_prompt + (schema_output.instruction(schema) if schema else "")

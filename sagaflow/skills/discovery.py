@@ -33,7 +33,11 @@ from types import ModuleType
 import sagaflow
 from sagaflow.errors import SkillLoadError
 from sagaflow.paths import claude_dir
-from sagaflow.skills.imports import explain, install_unsupported_finder
+from sagaflow.skills.imports import (
+    explain,
+    install_unsupported_finder,
+    name_hidden_working_skills,
+)
 from sagaflow.skills.registry import SkillRegistry
 
 NAMESPACE = "skills"
@@ -251,44 +255,8 @@ def load_skills(cwd: Path | None = None, *, only: str | None = None) -> LoadedSk
         loaded.infos.append(
             SkillInfo(source.dir.name, source.dir, source.origin, "shadowed", module=source.module)
         )
-    _name_hidden_working_skills(loaded, shadowed)
+    name_hidden_working_skills(loaded.infos, shadowed, _FINDER)
     return loaded
-
-
-def _name_hidden_working_skills(loaded: LoadedSkills, shadowed: Sequence[SkillSource]) -> None:
-    """A broken skill that hides a working one of the same name says so in its error."""
-    for info in loaded.infos:
-        if info.status != "error":
-            continue
-        for hidden in (s for s in shadowed if s.module == info.module):
-            if _loads_cleanly(hidden):
-                info.error = (
-                    f"{info.error} It hides the working {hidden.origin} skill of the same name "
-                    f"at {hidden.dir}: fix {info.dir} or remove it to use that one."
-                )
-                break
-
-
-def _purge(module: str) -> None:
-    for name in [m for m in sys.modules if m == module or m.startswith(module + ".")]:
-        del sys.modules[name]
-
-
-def _loads_cleanly(source: SkillSource) -> bool:
-    """Whether a shadowed skill directory imports and registers (then forgotten again)."""
-    saved = dict(_FINDER.locations)
-    _FINDER.locations[source.module] = source.dir
-    _purge(source.module)
-    try:
-        module = importlib.import_module(source.module)
-        registry = SkillRegistry()
-        module.register(registry)
-        return len(registry) > 0
-    except Exception:
-        return False
-    finally:
-        _purge(source.module)
-        _FINDER.locations = saved
 
 
 def fingerprint(sources: Sequence[SkillSource]) -> str:

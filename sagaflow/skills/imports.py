@@ -25,6 +25,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sagaflow.skills.discovery import SkillInfo, SkillSource, SkillsFinder
 
 #: sagaflow 0.10 internals with a known purpose; other absent ``sagaflow.*`` get a generic line
 FEATURES = {
@@ -224,3 +228,43 @@ def explain(skill_dir: Path, package: str) -> str | None:
         f"Skill {skill_dir} cannot load: {noun} not available: {listed}. "
         "Install missing packages; for sagaflow 0.10 internals, " + _HOW + "."
     )
+
+
+def name_hidden_working_skills(
+    infos: Sequence[SkillInfo], shadowed: Sequence[SkillSource], finder: SkillsFinder
+) -> None:
+    """A broken skill that hides a working lower-precedence one of the same name says so
+    in its error (the working one is imported to check, then forgotten again)."""
+    for info in infos:
+        if info.status != "error":
+            continue
+        for hidden in (s for s in shadowed if s.module == info.module):
+            if _loads_cleanly(hidden, finder):
+                info.error = (
+                    f"{info.error} It hides the working {hidden.origin} skill of the same name "
+                    f"at {hidden.dir}: fix {info.dir} or remove it to use that one."
+                )
+                break
+
+
+def _purge(module: str) -> None:
+    for name in [m for m in sys.modules if m == module or m.startswith(module + ".")]:
+        del sys.modules[name]
+
+
+def _loads_cleanly(source: SkillSource, finder: SkillsFinder) -> bool:
+    from sagaflow.skills.registry import SkillRegistry
+
+    saved = dict(finder.locations)
+    finder.locations[source.module] = source.dir
+    _purge(source.module)
+    try:
+        module = importlib.import_module(source.module)
+        registry = SkillRegistry()
+        module.register(registry)
+        return len(registry) > 0
+    except Exception:
+        return False
+    finally:
+        _purge(source.module)
+        finder.locations = saved
