@@ -181,3 +181,28 @@ def test_schema_repair_turn_then_valid(rhome: Home) -> None:
 
 def test_schema_broken_twice_is_not_retried(rhome: Home) -> None:
     asyncio.run(_schema_broken_twice_is_not_retried(rhome))
+
+
+def test_task_queue_in_a_sandboxed_workflow_is_the_configured_one(
+    home: Home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read at the sandbox's import of the workflow module, on every run."""
+    import uuid
+
+    from compat_workflow import TaskQueueWorkflow
+    from temporalio.testing import WorkflowEnvironment
+    from temporalio.worker import Worker
+
+    from sagaflow._engine.plugin import sandbox_runner
+    from sagaflow._engine.server import temporal_binary
+
+    async def run(queue: str) -> str:
+        monkeypatch.setenv("SAGAFLOW_TASK_QUEUE", queue)
+        async with await WorkflowEnvironment.start_local(
+            dev_server_existing_path=str(temporal_binary())
+        ) as env, Worker(env.client, task_queue="q-run", workflows=[TaskQueueWorkflow],
+                         workflow_runner=sandbox_runner()):
+            return str(await env.client.execute_workflow(
+                TaskQueueWorkflow.run, id=uuid.uuid4().hex, task_queue="q-run"))
+
+    assert asyncio.run(run("configured-a")) == "configured-a"
