@@ -15,7 +15,6 @@ Two pieces:
 
 from __future__ import annotations
 
-import ast
 import importlib
 import importlib.abc
 import importlib.machinery
@@ -26,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
+
+from sagaflow.errors import SkillLoadError
 
 if TYPE_CHECKING:
     from sagaflow.skills.discovery import SkillInfo, SkillSource, SkillsFinder
@@ -54,14 +55,17 @@ def feature_of(module: str) -> str:
     return "a sagaflow 0.10 internal this sagaflow does not provide"
 
 
-class UnsupportedImportError(ModuleNotFoundError):
-    """A skill imported a sagaflow 0.10 internal this sagaflow does not provide."""
+class UnsupportedImportError(SkillLoadError, ModuleNotFoundError):
+    """A skill imported a sagaflow 0.10 internal this sagaflow does not provide.
+
+    A :class:`~sagaflow.errors.SkillLoadError` (one line, not retryable) and a
+    ``ModuleNotFoundError``, so a skill's ``try: ... except ImportError`` still works.
+    Its ``name`` is left unset: ``from sagaflow import skill`` would otherwise swallow
+    it and say "cannot import name" instead.
+    """
 
     def __init__(self, module: str) -> None:
-        # no ``name=``: ``from sagaflow import skill`` would swallow an error naming the
-        # module it tried and say "cannot import name" instead
         super().__init__(f"{module} is {feature_of(module)}; {_HOW}.")
-        self.message = str(self)
 
 
 #: absent packages whose submodules mean different features: importing the package itself
@@ -183,6 +187,8 @@ def missing_imports(skill_dir: Path, package: str) -> list[Missing]:
     ``package``, e.g. ``skills.deep_qa``), in file and line order. Reads the source with
     ``ast``; imports ``sagaflow`` modules (to check their names) and nothing of the skill.
     """
+    import ast  # only when a skill failed to load: not on every launch's import path
+
     found: list[Missing] = []
     seen: set[str] = set()
     for path in _package_files(skill_dir):

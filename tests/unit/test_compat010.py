@@ -147,6 +147,7 @@ def test_a_010_internal_fails_at_import_with_one_line() -> None:
         "remove it."
     )
     assert isinstance(info.value, ImportError)  # a skill's `except ImportError` still works
+    assert isinstance(info.value, SagaflowError) and not info.value.retryable
     with pytest.raises(ImportError, match="@skill decorator"):
         exec("from sagaflow import skill", {})
     with pytest.raises(ImportError, match="MCP registry"):
