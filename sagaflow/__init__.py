@@ -13,7 +13,7 @@ Public faces (everything else is private and may move):
   (``TASK_QUEUE``), ``finalize_manifest`` / ``run_shell`` in
   :mod:`sagaflow.durable.activities`, ``load_claude_skill_prompt`` in
   :mod:`sagaflow.prompts`. Other 0.10 internals (its RLM runner, MCP registry, ``@skill``
-  decorator) fail at import with one line naming them (:mod:`sagaflow.skills.imports`).
+  decorator) fail at import with one line naming them (:mod:`sagaflow.skills.unsupported`).
 
 Importing this package is cheap: it pulls in neither temporalio nor anthropic; the
 names below are loaded on first use.

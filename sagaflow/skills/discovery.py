@@ -33,11 +33,7 @@ from types import ModuleType
 import sagaflow
 from sagaflow.errors import SkillLoadError
 from sagaflow.paths import claude_dir
-from sagaflow.skills.imports import (
-    explain,
-    install_unsupported_finder,
-    name_hidden_working_skills,
-)
+from sagaflow.skills.unsupported import install_unsupported_finder
 from sagaflow.skills.registry import SkillRegistry
 
 NAMESPACE = "skills"
@@ -177,6 +173,8 @@ class LoadedSkills:
 
 def _describe_failure(source: SkillSource, exc: BaseException) -> str:
     if isinstance(exc, ImportError):  # every unsatisfied import at once, not just the first
+        from sagaflow.skills.imports import explain
+
         listed = explain(source.dir, source.module)
         if listed:
             return listed
@@ -255,7 +253,10 @@ def load_skills(cwd: Path | None = None, *, only: str | None = None) -> LoadedSk
         loaded.infos.append(
             SkillInfo(source.dir.name, source.dir, source.origin, "shadowed", module=source.module)
         )
-    name_hidden_working_skills(loaded.infos, shadowed, _FINDER)
+    if shadowed and any(info.status == "error" for info in loaded.infos):
+        from sagaflow.skills.imports import name_hidden_working_skills
+
+        name_hidden_working_skills(loaded.infos, shadowed, _FINDER)
     return loaded
 
 

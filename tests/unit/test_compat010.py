@@ -17,7 +17,8 @@ from sagaflow.errors import PromptError, SagaflowError, SchemaOutputError
 from sagaflow.prompts import load_claude_skill_prompt
 from sagaflow.skills import discovery
 from sagaflow.skills.discovery import load_skills
-from sagaflow.skills.imports import UnsupportedImportError, install_unsupported_finder, missing_imports
+from sagaflow.skills.imports import missing_imports
+from sagaflow.skills.unsupported import UnsupportedImportError, install_unsupported_finder
 
 SCHEMA = {
     "type": "object",
