@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sagaflow.durable.activities import emit_finding, spawn_subagent, write_artifact
+from sagaflow.durable.activities import (
+    emit_finding,
+    finalize_manifest_activity,
+    spawn_subagent,
+    write_artifact,
+)
 from sagaflow.prompts import load_claude_skill_prompt
 from sagaflow.registry import SkillRegistry, SkillSpec
 from sagaflow.slack_progress import report_slack_progress
@@ -34,9 +39,11 @@ def register(registry: SkillRegistry) -> None:
         SkillSpec(
             name="legacy-010",
             workflow_cls=LegacyWorkflow,
-            # run_shell, finalize_manifest and deliver_artifact_to_slack are called by
-            # name below without being listed, as sagaflow 0.10 skills do
-            activities=[write_artifact, emit_finding, spawn_subagent, report_slack_progress],
+            # run_shell and deliver_artifact_to_slack are called by name without being
+            # listed, as sagaflow 0.10 skills do; the listed 0.10 functions are replaced by
+            # the worker's own activities of the same name
+            activities=[write_artifact, emit_finding, spawn_subagent, report_slack_progress,
+                        finalize_manifest_activity],
             build_input=_build_input,
         )
     )
