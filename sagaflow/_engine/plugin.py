@@ -14,7 +14,8 @@ What it adds:
 * the built-in activities, bound methods of one
   :class:`~sagaflow._engine.activities.SagaflowActivities` (``write_artifact``,
   ``spawn_subagent``, ``emit_finding``, ``sagaflow_finalize_run``,
-  ``sagaflow_gate_inbox``); a skill's own listing of the seed functions
+  ``sagaflow_gate_inbox``) and the agent loop's tool activity ``sagaflow_run_tool``
+  (:mod:`sagaflow.agent.tools.activity`); a skill's own listing of the seed functions
   (``sagaflow.durable.activities.*``) is replaced by them, never registered twice;
 * the workflow interceptor (:mod:`sagaflow._engine.interceptors`): run control,
   budget, pause, timeouts, the run's config handed to activities, inbox entries;
@@ -38,6 +39,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from sagaflow._engine.activities import SagaflowActivities, worker_run_config
 from sagaflow._engine.interceptors import SagaflowInterceptor
 from sagaflow._engine.seeds import SEED_ACTIVITIES
+from sagaflow.agent.tools.activity import run_tool
 from sagaflow.config import Settings
 from sagaflow.paths import Home
 
@@ -93,7 +95,7 @@ class SagaflowPlugin(SimplePlugin):
         self.builtin = activities or SagaflowActivities(
             home, defaults=worker_run_config(settings), slack_webhook=settings.slack_webhook_url
         )
-        own: list[Callable[..., Any]] = self.builtin.all()
+        own: list[Callable[..., Any]] = [*self.builtin.all(), run_tool]
         workflows: list[type] = []
         if loaded is not None:
             from sagaflow._engine import scheduled

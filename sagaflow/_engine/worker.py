@@ -31,6 +31,7 @@ from sagaflow._engine.plugin import SagaflowPlugin
 from sagaflow._engine.scheduled import PREPARE_ACTIVITY
 from sagaflow._engine.search_attributes import ensure_registered
 from sagaflow._engine.seeds import SEED_ACTIVITIES
+from sagaflow.agent.tools.activity import RUN_TOOL
 from sagaflow.config import Settings
 from sagaflow.models import has_api_key
 from sagaflow.paths import Home
@@ -59,7 +60,7 @@ def collect(loaded: LoadedSkills) -> tuple[list[type], list[Callable[..., Any]],
     marked as an error and left out; the others still run.
     """
     reserved = {SCHEDULED_WORKFLOW}
-    builtin = BUILTIN_ACTIVITIES | {PREPARE_ACTIVITY}
+    builtin = BUILTIN_ACTIVITIES | {PREPARE_ACTIVITY, RUN_TOOL}
     workflows: dict[str, type] = {}
     activities: dict[str, Callable[..., Any]] = {}
     names: dict[str, str] = {}
