@@ -20,13 +20,16 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any
-
-import jsonschema
-from jsonschema.exceptions import SchemaError, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from sagaflow.errors import SchemaOutputError
 from sagaflow.models import ModelReply
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+
+# jsonschema is imported on first use (100+ ms): a worker whose runs never pass an
+# output_schema does not pay for it at start
 
 _FENCE = re.compile(r"```(?:json)?[ \t]*\n(.*?)\n?```", re.DOTALL)
 _MAX_SHOWN = 4000  # characters of the bad reply quoted back in the repair turn
@@ -38,6 +41,9 @@ def check_schema(schema: dict[str, Any]) -> None:
     Raises:
         SchemaOutputError: naming where the schema is invalid.
     """
+    import jsonschema
+    from jsonschema.exceptions import SchemaError
+
     try:
         jsonschema.validators.validator_for(schema).check_schema(schema)
     except SchemaError as exc:
@@ -80,6 +86,8 @@ def extract_json(text: str) -> tuple[Any, str | None]:
 
 def violation(value: Any, schema: dict[str, Any]) -> str | None:
     """The first (most relevant) schema violation of ``value``, as one phrase, or None."""
+    import jsonschema
+
     validator = jsonschema.validators.validator_for(schema)(schema)
     best = jsonschema.exceptions.best_match(validator.iter_errors(value))
     if best is None:
