@@ -93,7 +93,7 @@ class SagaflowPlugin(SimplePlugin):
         self.settings = settings
         self.skills_by_workflow = dict(skills_by_workflow)
         self.builtin = activities or SagaflowActivities(
-            home, defaults=worker_run_config(settings)
+            home, defaults=worker_run_config(settings), slack_webhook=settings.slack_webhook_url
         )
         own: list[Callable[..., Any]] = [*self.builtin.all(), run_tool]
         workflows: list[type] = []

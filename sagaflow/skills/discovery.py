@@ -33,6 +33,7 @@ from types import ModuleType
 import sagaflow
 from sagaflow.errors import SkillLoadError
 from sagaflow.paths import claude_dir
+from sagaflow.skills.unsupported import install_unsupported_finder
 from sagaflow.skills.registry import SkillRegistry
 
 NAMESPACE = "skills"
@@ -136,6 +137,7 @@ def install_finder(sources: Sequence[SkillSource]) -> SkillsFinder:
     _FINDER.locations = {s.module: s.dir for s in sources}
     if _FINDER not in sys.meta_path:
         sys.meta_path.insert(0, _FINDER)
+    install_unsupported_finder()  # sagaflow 0.10 internals: one clear line, not "No module"
     for name in [m for m in sys.modules if m == NAMESPACE or m.startswith(NAMESPACE + ".")]:
         del sys.modules[name]
     return _FINDER
@@ -170,6 +172,12 @@ class LoadedSkills:
 
 
 def _describe_failure(source: SkillSource, exc: BaseException) -> str:
+    if isinstance(exc, ImportError):  # every unsatisfied import at once, not just the first
+        from sagaflow.skills.imports import explain
+
+        listed = explain(source.dir, source.module)
+        if listed:
+            return listed
     if isinstance(exc, SyntaxError):
         where = f"{Path(exc.filename or '?').name}:{exc.lineno}"
         return f"Skill {source.dir} has a syntax error at {where} ({exc.msg}); fix that file."
@@ -245,6 +253,10 @@ def load_skills(cwd: Path | None = None, *, only: str | None = None) -> LoadedSk
         loaded.infos.append(
             SkillInfo(source.dir.name, source.dir, source.origin, "shadowed", module=source.module)
         )
+    if shadowed and any(info.status == "error" for info in loaded.infos):
+        from sagaflow.skills.imports import name_hidden_working_skills
+
+        name_hidden_working_skills(loaded.infos, shadowed, _FINDER)
     return loaded
 
 
