@@ -20,20 +20,28 @@ What it adds:
   budget, pause, timeouts, the run's config handed to activities, inbox entries;
 * the sandboxed workflow runner with ``sagaflow`` passed through (workflow code
   imports :mod:`sagaflow.workflow` inside ``imports_passed_through()``);
-* ``workflow_failure_exception_types=[Exception]``: any exception, including a
-  nondeterminism error, fails the run instead of retrying its workflow task;
+* ``workflow_failure_exception_types=[SkillCodeError]`` (see :class:`SkillCodeError`):
+  an exception the skill's code raises fails the run, a nondeterminism error
+  (the code on disk no longer matches the run's history) leaves the workflow task
+  retrying, so the run stays open until compatible code serves it;
 * with ``loaded`` skills: the scheduled-run workflow and its prepare activity
   (:mod:`sagaflow._engine.scheduled`).
 """
 
 from __future__ import annotations
 
+from abc import ABCMeta
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from temporalio.plugin import SimplePlugin
 from temporalio.worker import WorkflowRunner
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.worker.workflow_sandbox import (
+    RestrictedWorkflowAccessError,
+    SandboxedWorkflowRunner,
+    SandboxRestrictions,
+)
+from temporalio.workflow import NondeterminismError
 
 from sagaflow._engine.activities import SagaflowActivities, worker_run_config
 from sagaflow._engine.interceptors import SagaflowInterceptor
@@ -45,6 +53,42 @@ if TYPE_CHECKING:
     from sagaflow.skills.discovery import LoadedSkills
 
 PLUGIN_NAME = "sagaflow"
+
+
+class SkillCodeError(Exception, metaclass=ABCMeta):
+    """Matches every exception that fails a run: anything but a nondeterminism error.
+
+    Used as the worker's only ``workflow_failure_exception_types`` entry. Which
+    exception a workflow raises decides what happens to the run:
+
+    * fails the run (as before): any ``Exception`` the skill's code raises, its own
+      classes included (``ValueError``, ``KeyError``, ``class MyError(Exception)``),
+      ``RestrictedWorkflowAccessError`` (the skill touched the clock, files or
+      network in workflow code), and Temporal's own failures (``ApplicationError``,
+      ``ActivityError``, ``ChildWorkflowError``, cancellation), which fail a run
+      whatever this list holds;
+    * leaves the workflow task retrying, the run open: ``NondeterminismError``
+      (the code no longer replays the run's history). The run then shows as
+      blocked and resumes once a compatible build serves it.
+
+    A plain list of exception classes cannot say "every Exception but one";
+    Python's ABC virtual subclassing can (``__subclasshook__``), and the SDK
+    checks the list with ``isinstance``/``issubclass`` (temporalio 1.35,
+    ``worker/_workflow.py``: a type that ``NondeterminismError`` is a subclass
+    of would turn nondeterminism into a workflow failure).
+    """
+
+    @classmethod
+    def __subclasshook__(cls, other: type) -> bool:
+        if not issubclass(other, Exception):
+            return False
+        if issubclass(other, RestrictedWorkflowAccessError):
+            return True
+        return not issubclass(other, NondeterminismError)
+
+
+#: the worker's workflow failure exception types (see :class:`SkillCodeError`)
+FAILURE_EXCEPTION_TYPES: tuple[type[BaseException], ...] = (SkillCodeError,)
 
 
 def sandbox_runner() -> WorkflowRunner:
@@ -109,7 +153,7 @@ class SagaflowPlugin(SimplePlugin):
             workflows=workflows,
             interceptors=[SagaflowInterceptor(self.skills_by_workflow, cap)],
             workflow_runner=sandbox_runner(),
-            workflow_failure_exception_types=[Exception],
+            workflow_failure_exception_types=list(FAILURE_EXCEPTION_TYPES),
         )
 
     def _with_builtins(
