@@ -9,11 +9,21 @@ its history serves it. This module reads that state from Temporal:
   means the last attempt failed (retries are not written to history);
 * ``GetWorkflowExecutionHistoryReverse``: the newest ``WorkflowTaskFailed``
   event, whose cause ``WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR``
-  and failure message say why.
+  and failure message say why;
+* the ``TemporalReportedProblems`` search attribute, which the server sets on a
+  run whose workflow task keeps failing (``cause=WorkflowTaskFailedCause...``)
+  after ``system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute``
+  attempts (1 on the embedded server, see :data:`DEV_SERVER_CONFIG`; Temporal's
+  default is 5): ``list`` reads it from the listing it already does, and the
+  worker daemon's :func:`watch` finds blocked runs with one query and writes a
+  ``BLOCKED`` inbox entry for each (retired once the run moves again).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from temporalio.api.common.v1 import WorkflowExecution
@@ -24,7 +34,21 @@ from temporalio.api.workflowservice.v1 import (
 )
 from temporalio.client import Client
 
+from sagaflow import inbox
+from sagaflow._engine import meta
+from sagaflow.paths import Home
+from sagaflow.timestamps import now_iso
+
+log = logging.getLogger("sagaflow.worker")
+
 NONDETERMINISTIC = WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR
+REPORTED_PROBLEMS = meta.REPORTED_PROBLEMS
+NONDETERMINISTIC_PROBLEM = meta.NONDETERMINISTIC_PROBLEM
+DEV_SERVER_CONFIG = meta.DEV_SERVER_CONFIG
+#: the inbox status of a blocked run's entry
+BLOCKED = "BLOCKED"
+#: seconds between the worker daemon's sweeps for blocked runs
+WATCH_SECONDS = 5.0
 #: events read backwards looking for the last workflow task failure
 SCAN_LIMIT = 200
 
@@ -90,3 +114,62 @@ async def blocked(client: Client, run_id: str, temporal_run_id: str = "") -> Blo
             return Blocked(run_id, event.event_id, desc.pending_workflow_task.attempt,
                            first_line(attrs.failure.message))
     return None
+
+
+def reports_nondeterminism(problems: Iterable[str] | None) -> bool:
+    """Whether a ``TemporalReportedProblems`` value names a nondeterminism error."""
+    return NONDETERMINISTIC_PROBLEM in (problems or ())
+
+
+def blocked_query(base_queue: str) -> str:
+    """Open runs of this home (base queue and pools) reported as nondeterministic."""
+    prefix = meta.pool_prefix(base_queue).replace("'", "")
+    queue = base_queue.replace("'", "")
+    return (f"(TaskQueue = '{queue}' OR TaskQueue STARTS_WITH '{prefix}') "
+            f"AND ExecutionStatus = 'Running' "
+            f"AND {REPORTED_PROBLEMS} = '{NONDETERMINISTIC_PROBLEM}'")
+
+
+async def sweep(client: Client, home: Home, base_queue: str) -> list[Blocked]:
+    """Write a ``BLOCKED`` inbox entry per blocked run; retire those that moved again.
+
+    One visibility query, plus describe/history calls for the runs it returns.
+    An entry is written once per failed workflow task event (its key), so a
+    run that is blocked, fixed and blocked again gets a second entry.
+
+    Returns:
+        The runs blocked now.
+    """
+    found: list[Blocked] = []
+    async for wf in client.list_workflows(blocked_query(base_queue)):
+        why = await blocked(client, wf.id, wf.run_id or "")
+        if why is None:
+            continue
+        found.append(why)
+        skill = next((str(p.value) for p in wf.typed_search_attributes
+                      if p.key.name == meta.SA_SKILL), wf.workflow_type)
+        entry = inbox.Entry(
+            run_id=wf.id, status=BLOCKED, skill=skill, summary=why.reason(skill),
+            timestamp=now_iso(), key=f"e{why.event_id}", note="code changed incompatibly",
+        )
+        if await asyncio.to_thread(inbox.append, home.inbox, entry):
+            log.warning("run %s (%s) is blocked: %s", wf.id, skill, why.detail)
+    entries, _ = await asyncio.to_thread(inbox.read, home.inbox)
+    still = {(b.run_id, f"e{b.event_id}") for b in found}
+    for e in entries:
+        if e.status == BLOCKED and e.unread and (e.run_id, e.key) not in still:
+            await asyncio.to_thread(inbox.retire, home.inbox, e.run_id, BLOCKED, e.key)
+    return found
+
+
+async def watch(client: Client, home: Home, base_queue: str,
+                interval: float = WATCH_SECONDS) -> None:
+    """:func:`sweep` every ``interval`` seconds until cancelled; a failed sweep is logged."""
+    while True:
+        try:
+            await sweep(client, home, base_queue)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the server away for a moment: try again next time
+            log.info("blocked-run sweep failed: %s", exc)
+        await asyncio.sleep(interval)

@@ -24,12 +24,14 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError
 from temporalio.workflow import NondeterminismError
 
-from sagaflow._engine.blocked import NONDETERMINISTIC, blocked
+from sagaflow import inbox
+from sagaflow._engine.blocked import BLOCKED, DEV_SERVER_CONFIG, NONDETERMINISTIC, blocked, sweep
 from sagaflow._engine.plugin import SagaflowPlugin, SkillCodeError
 from sagaflow._engine.search_attributes import keys
 from sagaflow._engine.server import temporal_binary
 from sagaflow.config import Settings
 from sagaflow.paths import Home
+from sagaflow.runs.listing import row_of, state_label
 
 
 class _OwnError(Exception):
@@ -70,6 +72,7 @@ async def _drift(home: Home) -> None:
     queue = f"drift-{uuid.uuid4().hex[:8]}"
     async with await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(temporal_binary()), search_attributes=list(keys().values()),
+        dev_server_extra_args=["--dynamic-config-value", DEV_SERVER_CONFIG],
     ) as env:
         client = env.client
         async with _worker(client, home, queue, DriftV1):
@@ -92,10 +95,24 @@ async def _drift(home: Home) -> None:
                       if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED]
             assert failed and failed[-1].workflow_task_failed_event_attributes.cause == NONDETERMINISTIC
             assert "replay-check t-drift" in found.reason("t-drift")
+            # the worker daemon's sweep: one BLOCKED inbox entry saying why; list says blocked
+            swept = await _wait(lambda: sweep(client, home, queue))
+            assert [b.run_id for b in swept] == [handle.id]
+            entries = [e for e in inbox.read(home.inbox)[0] if e.status == BLOCKED]
+            assert [(e.run_id, e.unread) for e in entries] == [(handle.id, True)]
+            assert "code changed incompatibly" in entries[0].summary
+            assert "sagaflow replay-check" in entries[0].summary
+            await sweep(client, home, queue)  # written once
+            assert len([e for e in inbox.read(home.inbox)[0] if e.status == BLOCKED]) == 1
+            [listed] = [wf async for wf in client.list_workflows(f"WorkflowId = '{handle.id}'")]
+            row = await row_of(listed, queue)
+            assert row["blocked"] and "blocked: code changed incompatibly" in str(state_label(row))
         # reverted: V1's code serves it again and the run finishes as it started
         async with _worker(client, home, queue, DriftV1):
             assert await asyncio.wait_for(handle.result(), 30) == "v1 finished"
             assert await blocked(client, handle.id) is None
+        assert await sweep(client, home, queue) == []  # the entry is retired (marked read)
+        assert [e.unread for e in inbox.read(home.inbox)[0] if e.status == BLOCKED] == [False]
 
         # the other side: a skill's own exceptions still fail the run, at once
         async with Worker(client, task_queue=queue, workflows=[Raises],
