@@ -36,11 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from temporalio.plugin import SimplePlugin
 from temporalio.worker import WorkflowRunner
-from temporalio.worker.workflow_sandbox import (
-    RestrictedWorkflowAccessError,
-    SandboxedWorkflowRunner,
-    SandboxRestrictions,
-)
+from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError
 from temporalio.workflow import NondeterminismError
 
 from sagaflow._engine.activities import SagaflowActivities, worker_run_config
@@ -48,6 +44,7 @@ from sagaflow._engine.interceptors import SagaflowInterceptor
 from sagaflow._engine.seeds import SEED_ACTIVITIES
 from sagaflow.config import Settings
 from sagaflow.paths import Home
+from sagaflow.skills import validation
 
 if TYPE_CHECKING:
     from sagaflow.skills.discovery import LoadedSkills
@@ -92,10 +89,10 @@ FAILURE_EXCEPTION_TYPES: tuple[type[BaseException], ...] = (SkillCodeError,)
 
 
 def sandbox_runner() -> WorkflowRunner:
-    """The sandboxed runner with ``sagaflow`` passed through (imported once, not per run)."""
-    return SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules("sagaflow")
-    )
+    """The sandboxed runner with ``sagaflow`` passed through (imported once, not per run);
+    the same one validates skills before they are reported ok
+    (:mod:`sagaflow.skills.validation`)."""
+    return validation.sandbox_runner()
 
 
 class SagaflowPlugin(SimplePlugin):
