@@ -73,7 +73,8 @@ class Blocked:
         """The one-line explanation ``show``, ``list``, ``doctor`` and the inbox give."""
         return (
             f"code changed incompatibly ({self.detail}); run 'sagaflow replay-check {skill}', "
-            f"revert the skill's code, or 'sagaflow upgrade' the run to a compatible build"
+            "then revert the skill's code (the run resumes by itself) or upgrade the run to a "
+            "compatible build"
         )
 
 

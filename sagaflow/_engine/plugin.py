@@ -25,7 +25,10 @@ What it adds:
   (the code on disk no longer matches the run's history) leaves the workflow task
   retrying, so the run stays open until compatible code serves it;
 * with ``loaded`` skills: the scheduled-run workflow and its prepare activity
-  (:mod:`sagaflow._engine.scheduled`).
+  (:mod:`sagaflow._engine.scheduled`);
+* a call to an activity name the worker does not register fails at once with
+  the close matches (non-retryable ``UnregisteredActivity``) instead of being
+  retried forever (:mod:`sagaflow._engine.activity_check`).
 """
 
 from __future__ import annotations
@@ -144,11 +147,13 @@ class SagaflowPlugin(SimplePlugin):
             workflows.append(scheduled.ScheduledRunWorkflow)
         self.own_activities = own
         cap = settings.heartbeat_seconds if heartbeat_cap_seconds is None else heartbeat_cap_seconds
+        #: the activity names of the worker this plugin configured (empty in a Replayer)
+        self.registered: set[str] = set()
         super().__init__(
             PLUGIN_NAME,
             activities=self._with_builtins,
             workflows=workflows,
-            interceptors=[SagaflowInterceptor(self.skills_by_workflow, cap)],
+            interceptors=[SagaflowInterceptor(self.skills_by_workflow, cap, self.registered)],
             workflow_runner=sandbox_runner(),
             workflow_failure_exception_types=list(FAILURE_EXCEPTION_TYPES),
         )
@@ -157,6 +162,13 @@ class SagaflowPlugin(SimplePlugin):
         self, existing: Sequence[Callable[..., Any]] | None
     ) -> Sequence[Callable[..., Any]]:
         """The worker's activities minus the seed functions, plus the built-ins."""
+        from temporalio import activity
+
         seeds = set(map(id, SEED_ACTIVITIES.values()))
         kept = [fn for fn in existing or () if id(fn) not in seeds]
-        return [*kept, *self.own_activities]
+        final = [*kept, *self.own_activities]
+        for fn in final:
+            defn = activity._Definition.from_callable(fn)
+            if defn is not None and defn.name:
+                self.registered.add(defn.name)
+        return final

@@ -67,3 +67,13 @@ class Raises:
 
             return datetime.datetime.now().isoformat()  # forbidden in workflow code
         raise ValueError("a plain ValueError")
+
+
+@workflow.defn(name="TestCallsUnknownWorkflow")
+class CallsUnknown:
+    """Calls an activity by a name no worker registers (a typo of write_artifact)."""
+
+    @workflow.run
+    async def run(self) -> str:
+        return str(await workflow.execute_activity(
+            "write_artefact", start_to_close_timeout=timedelta(seconds=5)))
