@@ -49,6 +49,7 @@ _MACHINES = {
     "CompleteWorkflow": "CompleteWorkflowExecution", "FailWorkflow": "FailWorkflowExecution",
     "ContinueAsNew": "ContinueAsNewWorkflowExecution", "CancelWorkflow": "CancelWorkflowExecution",
 }
+_INNER = re.compile(r'message: "((?:[^"\\]|\\.)*)"')
 _EVENT = re.compile(r"HistoryEvent\(id: (\d+), (\w+)")
 _MACHINE = re.compile(r"(\w+) machine does not handle this event")
 _NO_COMMAND = re.compile(r"No command scheduled for event")
@@ -173,10 +174,36 @@ async def skill_histories(
     return list(await asyncio.gather(*(fetch(wf) for wf in listed)))
 
 
+_QUIET: list[Any] = []
+
+
+def quiet_runtime() -> Any:
+    """A Temporal runtime whose core logs go to the ``temporalio.core`` logger at ERROR.
+
+    The core writes a WARN line to stdout for every nondeterminism error it meets;
+    a replay that looks for them would otherwise print each twice. One per process.
+    """
+    if not _QUIET:
+        import logging
+
+        from temporalio.runtime import (
+            LogForwardingConfig,
+            LoggingConfig,
+            Runtime,
+            TelemetryConfig,
+            TelemetryFilter,
+        )
+
+        forward = LogForwardingConfig(logger=logging.getLogger("temporalio.core"))
+        logs = LoggingConfig(TelemetryFilter(core_level="ERROR", other_level="ERROR"), forward)
+        _QUIET.append(Runtime(telemetry=TelemetryConfig(logging=logs)))
+    return _QUIET[0]
+
+
 def replayer_for(home: Home, settings: Settings, loaded: LoadedSkills) -> Replayer:
     """A Replayer of every loaded skill's workflow, set up exactly like the worker."""
     workflows, _, names = collect(loaded)
-    return Replayer(workflows=workflows,
+    return Replayer(workflows=workflows, runtime=quiet_runtime(),
                     plugins=[SagaflowPlugin(home, settings, names, loaded=loaded)])
 
 
@@ -205,7 +232,9 @@ async def check_history(
         return check
     from temporalio.workflow import NondeterminismError
 
-    message = one_line(str(failure))
+    text = str(failure)
+    inner = _INNER.search(text)  # the core wraps its message in a Rust debug dump
+    message = one_line(inner.group(1) if inner else text)
     if not isinstance(failure, NondeterminismError):
         check.compatible, check.detail = None, f"{type(failure).__name__}: {message}"
         return check

@@ -44,6 +44,7 @@ def test_an_edit_before_the_gate_is_reported_with_its_event(engine: Engine) -> N
     assert check.compatible is False, check
     assert check.event_id is not None and check.expected == "ActivityTaskScheduled", check
     assert check.found == "StartTimer", check
+    assert check.detail.startswith("[TMPRL1100] Nondeterminism error: Timer machine"), check
     assert check.line().startswith(
         f"replay-gate-approved (unknown): incompatible at event {check.event_id}: "
         "history has ActivityTaskScheduled, the code now issues StartTimer (")
