@@ -127,9 +127,17 @@ def test_bad_skills_are_reported_and_the_good_one_still_runs(sf: Sandbox) -> Non
     assert checks["skill My Review"]["level"] == "WARN"
 
     one_line_failure(sf.run("launch", "clock-skill"), 1, "clock-skill", "workflow sandbox")
+    # replay-check: bad input gets one line
+    one_line_failure(sf.run("replay-check", "gatd"), 2, "Unknown skill 'gatd'", "Did you mean gated")
+    one_line_failure(sf.run("replay-check", "clock-skill"), 1, "cannot be checked until it loads")
     run_id = sf.run("launch", "gated", check=True).stdout.strip()  # the worker starts
     wait_pending(sf, run_id)
     sf.run("approve", run_id, "--by", "erin", check=True)
     assert outcome(sf, run_id) == ("completed", "published: approved by erin")
+    none = sf.run("replay-check", "hello-world", check=True)  # (after the worker registered
+    assert none.stdout == "" and none.stderr.strip() == (  # the search attributes)
+        "sagaflow: skill hello-world has no open runs and no closed ones; nothing to check.")
+    done = sf.run("replay-check", "gated", check=True)
+    assert done.stdout.strip() == f"{run_id} (completed): compatible"
     log = (sf.home / "logs" / "worker.log").read_text()
     assert "clock-skill" in log and "workflow sandbox" in log and "My Review" in log
