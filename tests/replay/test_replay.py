@@ -34,7 +34,10 @@ HISTORIES = Path(__file__).resolve().parents[1] / "histories"
 SHOWS: dict[str, set[str]] = {
     "hello-world": {"activity:spawn_subagent", "activity:emit_finding", "completed"},
     "gate-approved": {"update:sagaflow_decide", "local-activity", "completed"},
+    "gate-rejected": {"update:sagaflow_decide", "failed"},
     "gate-timed-out": {"timer", "completed"},
+    "run-timed-out": {"timer", "failed"},
+    "scheduled": {"local-activity", "child", "completed"},
     "paused": {"update:sagaflow_pause", "update:sagaflow_decide", "completed"},
     "budget-extended": {"update:sagaflow_decide", "activity:spawn_subagent", "completed"},
     "signal": {"signal:manager_approval", "completed"},
@@ -65,6 +68,8 @@ def features(hist: WorkflowHistory) -> Counter[str]:
             seen["local-activity"] += 1
         elif event.HasField("workflow_execution_cancel_requested_event_attributes"):
             seen["cancel-requested"] += 1
+        elif event.HasField("start_child_workflow_execution_initiated_event_attributes"):
+            seen["child"] += 1
         for end in ("completed", "failed", "canceled"):
             if event.HasField(f"workflow_execution_{end}_event_attributes"):
                 seen[end] += 1
