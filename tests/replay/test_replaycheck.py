@@ -12,7 +12,8 @@ from harness import TESTS, Engine
 from test_replay import history
 
 from sagaflow.errors import SkillLoadError, UnknownSkillError
-from sagaflow.runs.replaycheck import divergence, replay_check
+from sagaflow.runs.divergence import divergence
+from sagaflow.runs.replaycheck import replay_check
 from sagaflow.skills.discovery import load_skills
 
 
@@ -45,6 +46,12 @@ def test_an_edit_before_the_gate_is_reported_with_its_event(engine: Engine) -> N
     assert check.event_id is not None and check.expected == "ActivityTaskScheduled", check
     assert check.found == "StartTimer", check
     assert check.detail.startswith("[TMPRL1100] Nondeterminism error: Timer machine"), check
+    # in a batch (one replay worker for all), each run gets its own verdict
+    checks = asyncio.run(replay_check(
+        None, engine.home, engine.settings, "gated", loaded=edited,
+        histories=[history("hello-world"), history("gate-approved"), history("signal")]))
+    assert [(c.run_id, c.compatible) for c in checks] == [
+        ("replay-hello-world", True), ("replay-gate-approved", False), ("replay-signal", True)]
     assert check.line().startswith(
         f"replay-gate-approved (unknown): incompatible at event {check.event_id}: "
         "history has ActivityTaskScheduled, the code now issues StartTimer (")
