@@ -66,6 +66,9 @@ def test_an_incompatible_edit_blocks_a_run_until_reverted(sf: Sandbox) -> None:
         lambda: next((e for e in _json(sf, "inbox") if e["status"] == "BLOCKED"), None),
         "a BLOCKED inbox entry", timeout=30)
     assert entry["run_id"] == run_id and "code changed incompatibly" in entry["summary"]
+    refused = sf.run("approve", run_id)  # not "a worker that may predate this sagaflow"
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
+    assert "cannot answer: code changed incompatibly" in refused.stderr, refused.stderr
 
     source.write_text(original)  # revert: the run resumes on the code it started with
     sf.run("worker", "start", check=True)
