@@ -19,7 +19,8 @@ def register(app: typer.Typer) -> None:
         """Replay a skill's open runs (and last N closed) against the code on disk now.
 
         One line per run: compatible, or the first divergence (event, what the
-        history holds, what the code now issues). Exit 1 when a run is incompatible.
+        history holds, what the code now issues). Exit 1 when a run is incompatible or
+        could not be checked.
         """
         import asyncio
 
@@ -42,5 +43,5 @@ def register(app: typer.Typer) -> None:
             for r in results:
                 level = "OK" if r.compatible else "FAIL" if r.compatible is False else "WARN"
                 out(paint(r.line(), status_style(level)))
-        if any(r.compatible is False for r in results):
+        if any(r.compatible is not True for r in results):
             raise typer.Exit(1)
