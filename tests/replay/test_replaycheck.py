@@ -86,3 +86,12 @@ def test_unknown_and_broken_skills_are_refused(engine: Engine) -> None:
 ])
 def test_divergence_reads_the_cores_messages(message: str, expected: tuple[object, ...]) -> None:
     assert divergence(message) == expected
+
+
+def test_a_history_of_a_workflow_the_code_lacks_is_not_checked(engine: Engine) -> None:
+    only_gated = load_skills(engine.root, only="gated")  # hello-world's workflow is missing
+    [check] = asyncio.run(replay_check(None, engine.home, engine.settings, "gated",
+                                       loaded=only_gated, histories=[history("hello-world")]))
+    assert check.compatible is None, check
+    assert "HelloWorldWorkflow" in check.detail, check
+    assert check.line().startswith("replay-hello-world (unknown): not checked: ")
