@@ -76,9 +76,11 @@ def _summarize(result: Any) -> str:
 class _Outbound(WorkflowOutboundInterceptor):
     """Run config, pause, budget, model results and timeouts around activity starts."""
 
-    def __init__(self, nxt: WorkflowOutboundInterceptor, cap: timedelta) -> None:
+    def __init__(self, nxt: WorkflowOutboundInterceptor, cap: timedelta,
+                 registered: frozenset[str] | set[str] = frozenset()) -> None:
         super().__init__(nxt)
         self.cap = cap
+        self.registered = registered
         self.emitted = False
         self.control: RunControl | None = None
         self.options: RunOptions | None = None
@@ -87,6 +89,8 @@ class _Outbound(WorkflowOutboundInterceptor):
     def start_activity(self, input: StartActivityInput) -> workflow.ActivityHandle[Any]:
         name = input.activity
         options = self.options
+        if self.registered and name not in self.registered:
+            self._refuse_unregistered(input)
         if name == EMIT_FINDING:
             self.emitted = True
         if name == WRITE_ARTIFACT and input.args:
@@ -113,6 +117,24 @@ class _Outbound(WorkflowOutboundInterceptor):
             return await start(input)
 
         return asyncio.ensure_future(after_pause())  # type: ignore[return-value]
+
+    def _refuse_unregistered(self, input: StartActivityInput) -> None:
+        """Fail a call to an activity this worker does not register, at once.
+
+        Only for the run's own task queue (another queue's workers may register it):
+        Temporal would otherwise retry the attempt forever, each failing with
+        "not registered on this worker".
+        """
+        info = workflow.info()
+        if input.task_queue not in (None, info.task_queue):
+            return
+        from sagaflow._engine.activity_check import unregistered_message
+
+        skill = self.control.skill if self.control is not None else info.workflow_type
+        raise ApplicationError(
+            unregistered_message(skill, input.activity, "at run time", self.registered),
+            type="UnregisteredActivity", non_retryable=True,
+        )
 
     def _model_step(
         self, input: StartActivityInput, control: RunControl | None
@@ -155,9 +177,11 @@ class _Outbound(WorkflowOutboundInterceptor):
 class _Inbound(WorkflowInboundInterceptor):
     skills: ClassVar[dict[str, str]] = {}
     cap: ClassVar[timedelta] = timedelta(seconds=3)
+    #: the activity names the worker registers (empty: unknown, e.g. in a Replayer)
+    registered: ClassVar[set[str]] = set()
 
     def init(self, outbound: WorkflowOutboundInterceptor) -> None:
-        self._out = _Outbound(outbound, self.cap)
+        self._out = _Outbound(outbound, self.cap, self.registered)
         super().init(self._out)
 
     async def _record(self, status: str, summary: str) -> None:
@@ -244,9 +268,12 @@ class _Inbound(WorkflowInboundInterceptor):
 class SagaflowInterceptor(Interceptor):
     """Installs the inbound/outbound workflow interceptors described above."""
 
-    def __init__(self, skills_by_workflow: dict[str, str], heartbeat_cap: float) -> None:
+    def __init__(self, skills_by_workflow: dict[str, str], heartbeat_cap: float,
+                 registered: set[str] | None = None) -> None:
         self.skills_by_workflow = dict(skills_by_workflow)
         self.heartbeat_cap = timedelta(seconds=heartbeat_cap)
+        #: filled by the plugin once the worker's activities are known
+        self.registered: set[str] = registered if registered is not None else set()
 
     def workflow_interceptor_class(
         self, input: WorkflowInterceptorClassInput
@@ -258,4 +285,5 @@ class SagaflowInterceptor(Interceptor):
 
         _Bound.skills = skills
         _Bound.cap = cap
+        _Bound.registered = self.registered
         return _Bound

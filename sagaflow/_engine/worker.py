@@ -258,10 +258,17 @@ async def run_worker(
     )
     gc.freeze()  # what start-up loaded (temporalio, skills) stays out of full collections
     running = asyncio.create_task(worker.run())
+    watching = None
+    if pool is None:  # the daemon writes BLOCKED inbox entries for runs a code change blocks
+        from sagaflow._engine.blocked import watch
+
+        watching = asyncio.create_task(watch(client, home, settings.task_queue))
     warming = loop.run_in_executor(None, warm_up, has_api_key())
     stopper = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait({running, stopper}, return_when=asyncio.FIRST_COMPLETED)
     warming.cancel()
+    if watching is not None:
+        watching.cancel()
     if lock is not None:
         daemon.release_lock(lock)
     if running in done:
