@@ -52,6 +52,10 @@ from sagaflow._engine.model_call import ModelStepResult
 from sagaflow.durations import format_duration
 
 SUMMARY_LIMIT = 4000
+#: patch marker of the deadline restart a retried run waits for (see ``_run_with_timeout``)
+RESTART_PATCH = "sagaflow-retry-restarts-deadline"
+#: how long a reset run whose old deadline fired waits for ``retry``'s restart signal
+RESTART_GRACE = timedelta(seconds=10)
 
 
 def _field(value: Any, name: str) -> Any:
@@ -195,21 +199,52 @@ class _Inbound(WorkflowInboundInterceptor):
         return control, options
 
     async def _run_with_timeout(self, input: ExecuteWorkflowInput, seconds: float) -> Any:
+        """Run the skill under the whole-run deadline; ``sagaflow retry`` restarts it.
+
+        ``retry`` resets the run and then signals :data:`meta.SIGNAL_RESTART_DEADLINE`.
+        The old deadline's timer is in the reused history, so in a reset run it may
+        fire before the signal arrives: then the run waits up to
+        :data:`RESTART_GRACE` for it (only in reset runs, behind a patch marker, so
+        the histories of runs that never saw this code replay unchanged).
+        """
+        restarts = [0]
+
+        def restart() -> None:
+            restarts[0] += 1
+
+        workflow.set_signal_handler(meta.SIGNAL_RESTART_DEADLINE, restart)
+        info = workflow.info()
         task = asyncio.ensure_future(super().execute_workflow(input))
-        try:
-            await workflow.wait_condition(task.done, timeout=timedelta(seconds=seconds))
-        except TimeoutError:
-            task.cancel()
-            with contextlib.suppress(BaseException):
-                await task  # let the skill's compensations run; any outcome means timed out
-            raise ApplicationError(
-                f"the run timed out after {format_duration(seconds)} (launch --timeout)",
-                type="RunTimeout", non_retryable=True,
-            ) from None
-        except asyncio.CancelledError:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-            raise
+        seen = 0
+        while not task.done():
+            try:
+                await workflow.wait_condition(
+                    lambda s=seen: task.done() or restarts[0] > s,  # type: ignore[misc]
+                    timeout=timedelta(seconds=seconds),
+                )
+            except TimeoutError:
+                if (restarts[0] == seen and info.run_id != info.first_execution_run_id
+                        and workflow.patched(RESTART_PATCH)):
+                    with contextlib.suppress(TimeoutError):
+                        await workflow.wait_condition(
+                            lambda s=seen: restarts[0] > s,  # type: ignore[misc]
+                            timeout=RESTART_GRACE,
+                        )
+                if restarts[0] > seen:  # the old deadline fired as a retry restarted it
+                    seen = restarts[0]
+                    continue
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task  # let the skill's compensations run; any outcome means timed out
+                raise ApplicationError(
+                    f"the run timed out after {format_duration(seconds)} (launch --timeout)",
+                    type="RunTimeout", non_retryable=True,
+                ) from None
+            except asyncio.CancelledError:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+                raise
+            seen = restarts[0]
         return task.result()
 
     async def execute_workflow(self, input: ExecuteWorkflowInput) -> Any:

@@ -11,9 +11,11 @@ Query building is pure (no temporalio import) so it is validated before connecti
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from sagaflow._engine import meta
@@ -37,8 +39,8 @@ STATUSES = {
     "continued_as_new": "ContinuedAsNew",
 }
 _ALIASES = {"cancelled": "canceled", "timedout": "timed_out", "timed-out": "timed_out"}
-#: the failed-run queue (what sagewai calls a DLQ): runs that ended without a result
-#: on their own. Canceled and terminated runs were stopped on purpose, so they are not in it.
+#: statuses of the failed-run queue (see :mod:`sagaflow.runs.failedqueue`): runs that ended
+#: without a result on their own. Canceled and terminated runs were stopped on purpose.
 FAILED_QUEUE = ("failed", "timed_out")
 #: SagaflowState values of a run parked on a person (an approval, a signal, a pause)
 WAITING_STATES = ("waiting", "paused")
@@ -52,8 +54,9 @@ class RunRow(TypedDict):
         run_id: The workflow id.
         skill: The skill's name.
         status: Temporal's status, lower case (``running``, ``completed``, ...).
-        state: ``SagaflowState`` (``running``, ``waiting``, ``paused`` ...) or None.
-        waiting: ``SagaflowWaiting`` (what a parked run waits on) or None.
+        state: ``SagaflowState`` (``running``, ``waiting``, ``paused`` ...) or None while
+            open; the ``status`` once closed (Temporal wins over a stale attribute).
+        waiting: ``SagaflowWaiting`` (what a parked run waits on) or None; None once closed.
         cost_usd: ``SagaflowCostUsd``, USD spent so far, or None when unknown.
         pool: The worker pool (``default`` for the base queue).
         task_queue: The run's task queue.
@@ -80,7 +83,8 @@ class RunFilter:
         statuses: Temporal statuses (keys of :data:`STATUSES`); empty means any.
         skill: Only runs of this skill (``SagaflowSkill``).
         since_seconds: Only runs started this many seconds ago or later.
-        failed: Only the failed-run queue (:data:`FAILED_QUEUE`).
+        failed: Only the failed-run queue (:mod:`sagaflow.runs.failedqueue`): runs whose
+            latest execution failed or timed out, not retried or dismissed, once each.
         waiting: Only running runs parked on an approval, a signal or a pause.
         pool: Only runs on this pool's task queue.
         limit: At most this many rows; ``None`` for all.
@@ -198,8 +202,6 @@ def _status_in(statuses: tuple[str, ...]) -> str:
     return "ExecutionStatus IN (" + ", ".join(f"'{n}'" for n in names) + ")"
 
 
-
-
 def _attributes(wf: WorkflowExecution) -> dict[str, Any]:
     """Sagaflow's search attributes of one listed run (local decoding, no RPC)."""
     found: dict[str, Any] = {}
@@ -216,11 +218,16 @@ async def row_of(wf: WorkflowExecution, base_queue: str) -> RunRow:
     if skill is None:  # a run started before search attributes: the memo is in the page
         skill = (await wf.memo()).get(meta.MEMO_SKILL) or wf.workflow_type
     cost = attrs.get(meta.SA_COST)
+    status = wf.status.name.lower() if wf.status else "unknown"
     state, waiting = attrs.get(meta.SA_STATE), attrs.get(meta.SA_WAITING)
+    if wf.close_time is not None or status != "running":
+        # Temporal's status wins for a closed run: its last SagaflowState may be stale
+        # (a terminated run, a Temporal timeout, a retry that could not replay).
+        state, waiting = status, None
     return {
         "run_id": wf.id,
         "skill": str(skill),
-        "status": wf.status.name.lower() if wf.status else "unknown",
+        "status": status,
         "state": None if state is None else str(state),
         "waiting": None if waiting is None else str(waiting),
         "cost_usd": float(cost) if cost is not None else None,
@@ -232,16 +239,18 @@ async def row_of(wf: WorkflowExecution, base_queue: str) -> RunRow:
 
 
 async def executions(
-    client: Client, query: str, limit: int | None
+    client: Client, query: str, limit: int | None, page_size: int | None = None
 ) -> AsyncIterator[WorkflowExecution]:
     """Listed runs for ``query`` in big pages, turning a rejected query into one clear error.
+
+    ``limit`` caps the executions returned (None: all); ``page_size`` defaults to it.
 
     Raises:
         TemporalError: When Temporal rejects the query (e.g. unregistered attributes).
     """
     from temporalio.service import RPCError, RPCStatusCode
 
-    page = min(limit, MAX_PAGE) if limit else MAX_PAGE
+    page = min(page_size or limit or MAX_PAGE, MAX_PAGE)
     try:
         async for wf in client.list_workflows(query, limit=limit, page_size=page):
             yield wf
@@ -258,8 +267,24 @@ async def executions(
         ) from None
 
 
-async def list_runs(client: Client, settings: Settings, flt: RunFilter) -> list[RunRow]:
-    """Rows for ``flt``: running runs first, then closed runs, most recently closed first."""
+async def list_runs(
+    client: Client, settings: Settings, flt: RunFilter, inbox_path: Path | None = None
+) -> list[RunRow]:
+    """Rows for ``flt``, one per run id: running runs first, then the most recently closed.
+
+    With ``flt.failed`` the rows are the failed-run queue
+    (:func:`sagaflow.runs.failedqueue.failed_queue`, dismissals read from
+    ``inbox_path``), narrowed by the other filters.
+    """
+    if flt.failed:
+        from sagaflow.runs.failedqueue import failed_queue
+
+        queued = await failed_queue(
+            client, settings, inbox_path or Path(os.devnull), skill=flt.skill, pool=flt.pool,
+            since_seconds=flt.since_seconds,
+        )
+        rows = [q.row for q in queued if not flt.statuses or q.row["status"] in flt.statuses]
+        return rows[:flt.limit] if flt.limit else rows
     query = build_query(settings.task_queue, flt)
     return [row async for row in _rows(client, settings.task_queue, query, flt.limit)]
 
@@ -267,8 +292,16 @@ async def list_runs(client: Client, settings: Settings, flt: RunFilter) -> list[
 async def _rows(
     client: Client, base_queue: str, query: str, limit: int | None
 ) -> AsyncIterator[RunRow]:
-    async for wf in executions(client, query, limit):
+    """One row per run id: its latest matching execution (Temporal lists open runs first,
+    then by close time, newest first), so a retried or replaced run is listed once."""
+    seen: set[str] = set()
+    async for wf in executions(client, query, None, page_size=limit):
+        if wf.id in seen:
+            continue
+        seen.add(wf.id)
         yield await row_of(wf, base_queue)
+        if limit is not None and len(seen) >= limit:
+            return
 
 
 def state_label(row: Mapping[str, Any]) -> str | None:

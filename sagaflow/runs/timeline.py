@@ -5,7 +5,7 @@
     run_id, workflow_run_id, skill, workflow_type, task_queue
     status        Temporal's: running | completed | failed | canceled | terminated |
                   timed_out | continued_as_new
-    state         SagaflowState search attribute (None when the run never set it)
+    state         SagaflowState search attribute (None when never set); the status once closed
     waiting_on    what an open run waits on: the sagaflow_status query's answer, or
                   the SagaflowWaiting search attribute when no worker answers ("" = nothing)
     args, started, closed (ISO, local time), duration_seconds
@@ -130,6 +130,8 @@ class Timeline(TypedDict):
     decisions: list[dict[str, Any]]
     decisions_source: str
 
+#: WorkflowExecutionStatus values of an open run (1 running; 0 unspecified, as while starting)
+_OPEN = (0, 1)
 _PENDING_STATES = {1: "scheduled", 2: "running", 3: "running", 4: "paused", 5: "running"}
 
 
@@ -203,7 +205,9 @@ async def build_timeline(client: Client, run_id: str) -> Timeline:
         "status": desc.status.name.lower() if desc.status else run["status"],
         "args": run["args"], "started": run["started"], "closed": run["closed"],
         "result": run["result"], "failure": run["failure"],
-        "state": None if state is None else str(state),
+        # Temporal's status wins for a closed run: its last SagaflowState may be stale
+        "state": (None if state is None else str(state)) if desc.status in _OPEN else (
+            desc.status.name.lower() if desc.status else None),
         "waiting_on": str(waiting or "") if is_open else "",
         "duration_seconds": fold.duration(now), "cost_usd": fold.cost,
         "reported_cost_usd": float(cost) if isinstance(cost, int | float) else None,
