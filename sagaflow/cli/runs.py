@@ -19,7 +19,7 @@ async def _list(flt: RunFilter) -> list[RunRow]:
 
     settings = _state.settings()
     client = await ensure_temporal(settings)
-    return await listing.list_runs(client, settings, flt, _state.home().inbox)
+    return await listing.list_runs(client, settings, flt, _state.home())
 
 
 def register(app: typer.Typer) -> None:
@@ -63,5 +63,7 @@ def register(app: typer.Typer) -> None:
                 dict(r, state=state_label(r), cost=format_usd(r["cost_usd"])) for r in rows
             ]
             table(shown, ["run_id", "skill", "status", "state", "cost", "started", "closed"])
+            for note in dict.fromkeys(r["worker"] for r in rows if r.get("worker")):
+                err(str(note))
         else:
             err("no runs")

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from temporalio.client import Client, WorkflowExecution
 
     from sagaflow.config import Settings
+    from sagaflow.paths import Home
 
 #: ``--status`` value -> Temporal's ExecutionStatus spelling in list queries
 STATUSES = {
@@ -61,6 +62,8 @@ class RunRow(TypedDict):
         pool: The worker pool (``default`` for the base queue).
         task_queue: The run's task queue.
         started, closed: Local ISO times (seconds); ``closed`` is None while open.
+        worker: For a running run no worker serves: ``waiting for a worker of pool P
+            (none polling since T); start one with '...'``; else None.
     """
 
     run_id: str
@@ -73,6 +76,7 @@ class RunRow(TypedDict):
     task_queue: str
     started: str | None
     closed: str | None
+    worker: str | None
 
 
 @dataclass(frozen=True)
@@ -235,6 +239,7 @@ async def row_of(wf: WorkflowExecution, base_queue: str) -> RunRow:
         "task_queue": wf.task_queue,
         "started": _iso(wf.start_time),
         "closed": _iso(wf.close_time),
+        "worker": None,
     }
 
 
@@ -268,25 +273,35 @@ async def executions(
 
 
 async def list_runs(
-    client: Client, settings: Settings, flt: RunFilter, inbox_path: Path | None = None
+    client: Client, settings: Settings, flt: RunFilter, home: Home | None = None
 ) -> list[RunRow]:
     """Rows for ``flt``, one per run id: running runs first, then the most recently closed.
 
     With ``flt.failed`` the rows are the failed-run queue
-    (:func:`sagaflow.runs.failedqueue.failed_queue`, dismissals read from
-    ``inbox_path``), narrowed by the other filters.
+    (:func:`sagaflow.runs.failedqueue.failed_queue`; dismissals from ``home``'s inbox).
+    With ``home``, a running run whose pool no worker serves says so in ``worker``
+    (:func:`sagaflow.runs.pools.waiting_notes`, one task-queue check per pool).
     """
     if flt.failed:
         from sagaflow.runs.failedqueue import failed_queue
 
         queued = await failed_queue(
-            client, settings, inbox_path or Path(os.devnull), skill=flt.skill, pool=flt.pool,
-            since_seconds=flt.since_seconds,
+            client, settings, home.inbox if home else Path(os.devnull), skill=flt.skill,
+            pool=flt.pool, since_seconds=flt.since_seconds,
         )
         rows = [q.row for q in queued if not flt.statuses or q.row["status"] in flt.statuses]
         return rows[:flt.limit] if flt.limit else rows
     query = build_query(settings.task_queue, flt)
-    return [row async for row in _rows(client, settings.task_queue, query, flt.limit)]
+    rows = [row async for row in _rows(client, settings.task_queue, query, flt.limit)]
+    queues = {r["task_queue"] for r in rows if r["status"] == "running"}
+    if home is not None and queues:
+        from sagaflow.runs.pools import waiting_notes
+
+        notes = await waiting_notes(client, settings, home, queues)
+        for row in rows:
+            if row["status"] == "running":
+                row["worker"] = notes.get(row["task_queue"])
+    return rows
 
 
 async def _rows(
@@ -308,6 +323,8 @@ def state_label(row: Mapping[str, Any]) -> str | None:
     """What the table's STATE column says: ``waiting: approval:publish``, ``paused``, ..."""
     if row.get("status") != "running":
         return None
+    if row.get("worker"):
+        return str(row["worker"]).split(";", 1)[0]
     state, waiting = row.get("state"), row.get("waiting")
     if state and waiting:
         return f"{state}: {waiting}"

@@ -8,6 +8,9 @@
     state         SagaflowState search attribute (None when never set); the status once closed
     waiting_on    what an open run waits on: the sagaflow_status query's answer, or
                   the SagaflowWaiting search attribute when no worker answers ("" = nothing)
+    worker        "" or, for a running run no worker serves, "waiting for a worker of pool P
+                  (none polling since T); start one with '...'" (set by the CLI, which
+                  knows the home: :func:`sagaflow.runs.pools.waiting_notes`)
     args, started, closed (ISO, local time), duration_seconds
     cost_usd      sum of the steps' cost_usd (None when no step reported a cost)
     reported_cost_usd   SagaflowCostUsd search attribute (None when unset)
@@ -117,6 +120,7 @@ class Timeline(TypedDict):
     failure: str | None
     state: str | None
     waiting_on: str
+    worker: str
     duration_seconds: float | None
     cost_usd: float | None
     reported_cost_usd: float | None
@@ -209,6 +213,7 @@ async def build_timeline(client: Client, run_id: str) -> Timeline:
         "state": (None if state is None else str(state)) if desc.status in _OPEN else (
             desc.status.name.lower() if desc.status else None),
         "waiting_on": str(waiting or "") if is_open else "",
+        "worker": "",
         "duration_seconds": fold.duration(now), "cost_usd": fold.cost,
         "reported_cost_usd": float(cost) if isinstance(cost, int | float) else None,
         "tokens": cast(Tokens, fold.totals()["tokens"]),
