@@ -68,7 +68,11 @@ class PoolLock:
         """Stamp the pool's last clean exit, remove the lock file and drop the lock."""
         self._stop.set()
         with contextlib.suppress(OSError):
-            self.last.write_text(datetime.now(UTC).isoformat(timespec="seconds"), encoding="utf-8")
+            fd = os.open(self.last, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                os.write(fd, datetime.now(UTC).isoformat(timespec="seconds").encode())
+            finally:
+                os.close(fd)
         with contextlib.suppress(OSError):
             self.path.unlink()
         with contextlib.suppress(OSError):
