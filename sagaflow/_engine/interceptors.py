@@ -198,6 +198,10 @@ class _Inbound(WorkflowInboundInterceptor):
         self._out.options = options
         return control, options
 
+    def _restart_deadline(self, *_args: Any) -> None:
+        """``retry``'s signal: the whole-run deadline starts over (see ``_run_with_timeout``)."""
+        self._restarts[0] += 1
+
     async def _run_with_timeout(self, input: ExecuteWorkflowInput, seconds: float) -> Any:
         """Run the skill under the whole-run deadline; ``sagaflow retry`` restarts it.
 
@@ -207,12 +211,7 @@ class _Inbound(WorkflowInboundInterceptor):
         :data:`RESTART_GRACE` for it (only in reset runs, behind a patch marker, so
         the histories of runs that never saw this code replay unchanged).
         """
-        restarts = [0]
-
-        def restart() -> None:
-            restarts[0] += 1
-
-        workflow.set_signal_handler(meta.SIGNAL_RESTART_DEADLINE, restart)
+        restarts = self._restarts
         info = workflow.info()
         task = asyncio.ensure_future(super().execute_workflow(input))
         seen = 0
@@ -250,6 +249,10 @@ class _Inbound(WorkflowInboundInterceptor):
     async def execute_workflow(self, input: ExecuteWorkflowInput) -> Any:
         if workflow.info().workflow_type not in self.skills:  # sagaflow's own plumbing
             return await super().execute_workflow(input)
+        # before RunControl's dynamic handler, which would otherwise take a buffered
+        # restart signal as its own and hand this handler its (name, args) call shape
+        self._restarts = [0]
+        workflow.set_signal_handler(meta.SIGNAL_RESTART_DEADLINE, self._restart_deadline)
         control, options = self._control()
         timeout = options.timeout_seconds
         try:
