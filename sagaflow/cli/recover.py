@@ -118,6 +118,8 @@ def register(app: typer.Typer) -> None:
         err(f"retrying {run_id} (was {result['previous_status']})")
         err(f"  reused:  {', '.join(result['reused']) or 'nothing'}")
         err(f"  re-run:  {', '.join(result['rerun']) or 'the rest of the run'}")
+        if result.get("worker"):
+            err(str(result["worker"]))
         if "result" in result:
             value = result["result"]
             out(value if isinstance(value, str) else json.dumps(value))

@@ -182,7 +182,9 @@ async def retry(
 
     Returns:
         ``run_id``, ``previous_status``, the old and new Temporal run ids, the reset
-        event, the ``reused`` and ``rerun`` step lists, and ``result`` when waited.
+        event, the ``reused`` and ``rerun`` step lists, ``worker`` (None, or the note
+        ``waiting for a worker of pool P ...`` when none serves the run's pool), and
+        ``result`` when waited.
 
     Raises:
         RunNotFoundError: No run has that id.
@@ -232,7 +234,11 @@ async def retry(
         except RPCError as exc:
             if exc.status != RPCStatusCode.NOT_FOUND:  # NOT_FOUND: the attempt already ended
                 raise retryfaults.reset_refused(run_id, skill, exc) from None
-    await retryfaults.first_task(client, run_id, response.run_id, plan.event_id, skill)
+    unserved = await _unserved(client, desc.task_queue, local)
+    if unserved is None:
+        await retryfaults.first_task(client, run_id, response.run_id, plan.event_id, skill)
+    elif progress is not None:  # nobody would take the first task: say so, do not wait for it
+        progress(unserved)
     outcome: dict[str, Any] = {
         "run_id": run_id,
         "previous_status": status,
@@ -241,6 +247,7 @@ async def retry(
         "reset_event_id": plan.event_id,
         "reused": plan.reused,
         "rerun": plan.rerun,
+        "worker": unserved,
     }
     if wait:
         new = client.get_workflow_handle(run_id, run_id=response.run_id)
@@ -251,3 +258,13 @@ async def retry(
                 raise retryfaults.code_changed(run_id, skill) from None
             raise
     return outcome
+
+
+async def _unserved(client: Client, task_queue: str, local: reach.Local | None) -> str | None:
+    """The waiting note when no worker serves the run's pool (this home only), else None."""
+    if local is None:
+        return None
+    from sagaflow.runs.pools import waiting_notes
+
+    notes = await waiting_notes(client, local.settings, local.home, {task_queue})
+    return notes.get(task_queue)

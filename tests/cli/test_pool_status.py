@@ -72,8 +72,15 @@ def test_a_run_whose_pool_lost_its_worker_says_so(sf: Sandbox, fake_model: FakeA
     assert found["level"] == "WARN" and found["detail"].startswith("1 running run " + NOTE)
     assert found["fix"] == "start one with 'sagaflow worker run --pool gpu'"
 
+    # a retry of a run whose pool has no worker says so instead of waiting on it
+    sf.run("terminate", run_id, "--reason", "moving hosts", check=True)
+    plan = json.loads(sf.run("retry", run_id, "--json", check=True).stdout)
+    assert plan["worker"].startswith(NOTE)
+    assert NOTE in sf.run("show", run_id, check=True).stdout
+
     # a worker serves the pool again: the notes go, and the run goes on
     worker = _start_worker(sf)
+    wait_pending(sf, run_id)
     assert "worker    " not in sf.run("show", run_id, check=True).stdout
     assert _row(sf, run_id)["worker"] is None
     assert not any(c["name"] == "pool gpu" for c in json.loads(sf.run("doctor", "--json").stdout))
