@@ -52,6 +52,10 @@ from sagaflow._engine.model_call import ModelStepResult
 from sagaflow.durations import format_duration
 
 SUMMARY_LIMIT = 4000
+#: patch marker of the deadline restart a retried run waits for (see ``_run_with_timeout``)
+RESTART_PATCH = "sagaflow-retry-restarts-deadline"
+#: how long a reset run whose old deadline fired waits for ``retry``'s restart signal
+RESTART_GRACE = timedelta(seconds=10)
 
 
 def _field(value: Any, name: str) -> Any:
@@ -218,27 +222,61 @@ class _Inbound(WorkflowInboundInterceptor):
         self._out.options = options
         return control, options
 
+    def _restart_deadline(self, *_args: Any) -> None:
+        """``retry``'s signal: the whole-run deadline starts over (see ``_run_with_timeout``)."""
+        self._restarts[0] += 1
+
     async def _run_with_timeout(self, input: ExecuteWorkflowInput, seconds: float) -> Any:
+        """Run the skill under the whole-run deadline; ``sagaflow retry`` restarts it.
+
+        ``retry`` resets the run and then signals :data:`meta.SIGNAL_RESTART_DEADLINE`.
+        The old deadline's timer is in the reused history, so in a reset run it may
+        fire before the signal arrives: then the run waits up to
+        :data:`RESTART_GRACE` for it (only in reset runs, behind a patch marker, so
+        the histories of runs that never saw this code replay unchanged).
+        """
+        restarts = self._restarts
+        info = workflow.info()
         task = asyncio.ensure_future(super().execute_workflow(input))
-        try:
-            await workflow.wait_condition(task.done, timeout=timedelta(seconds=seconds))
-        except TimeoutError:
-            task.cancel()
-            with contextlib.suppress(BaseException):
-                await task  # let the skill's compensations run; any outcome means timed out
-            raise ApplicationError(
-                f"the run timed out after {format_duration(seconds)} (launch --timeout)",
-                type="RunTimeout", non_retryable=True,
-            ) from None
-        except asyncio.CancelledError:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-            raise
+        seen = 0
+        while not task.done():
+            try:
+                await workflow.wait_condition(
+                    lambda s=seen: task.done() or restarts[0] > s,  # type: ignore[misc]
+                    timeout=timedelta(seconds=seconds),
+                )
+            except TimeoutError:
+                if (restarts[0] == seen and info.run_id != info.first_execution_run_id
+                        and workflow.patched(RESTART_PATCH)):
+                    with contextlib.suppress(TimeoutError):
+                        await workflow.wait_condition(
+                            lambda s=seen: restarts[0] > s,  # type: ignore[misc]
+                            timeout=RESTART_GRACE,
+                        )
+                if restarts[0] > seen:  # the old deadline fired as a retry restarted it
+                    seen = restarts[0]
+                    continue
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task  # let the skill's compensations run; any outcome means timed out
+                raise ApplicationError(
+                    f"the run timed out after {format_duration(seconds)} (launch --timeout)",
+                    type="RunTimeout", non_retryable=True,
+                ) from None
+            except asyncio.CancelledError:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+                raise
+            seen = restarts[0]
         return task.result()
 
     async def execute_workflow(self, input: ExecuteWorkflowInput) -> Any:
         if workflow.info().workflow_type not in self.skills:  # sagaflow's own plumbing
             return await super().execute_workflow(input)
+        # before RunControl's dynamic handler, which would otherwise take a buffered
+        # restart signal as its own and hand this handler its (name, args) call shape
+        self._restarts = [0]
+        workflow.set_signal_handler(meta.SIGNAL_RESTART_DEADLINE, self._restart_deadline)
         control, options = self._control()
         timeout = options.timeout_seconds
         try:

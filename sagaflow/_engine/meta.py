@@ -46,6 +46,8 @@ MEMO_OPTIONS = "sagaflow"
 UPDATE_DECIDE = "sagaflow_decide"
 UPDATE_PAUSE = "sagaflow_pause"
 QUERY_STATUS = "sagaflow_status"
+#: signal ``retry`` sends (as a post-reset operation) so the whole-run ``--timeout`` starts over
+SIGNAL_RESTART_DEADLINE = "sagaflow_restart_deadline"
 
 #: the activities every sagaflow worker registers (skills call them by these names)
 WRITE_ARTIFACT = "write_artifact"

@@ -129,6 +129,38 @@ def _worker(home: Home, settings: Settings, skills_fp: str) -> Check:
     return Check("worker", "OK", f"pid {pid} on task queue {state.get('task_queue')}")
 
 
+def _pools(home: Home, settings: Settings) -> list[Check]:
+    """Running runs whose pool no worker serves (one task-queue check per pool)."""
+    from sagaflow._engine import meta
+    from sagaflow._engine.client import connect
+    from sagaflow.runs import listing
+    from sagaflow.runs.pools import waiting_notes
+
+    async def probe() -> tuple[dict[str, int], dict[str, str]]:
+        client = await connect(settings)
+        query = (f"{listing.scope_clause(settings.task_queue)} AND ExecutionStatus = 'Running' "
+                 f"AND WorkflowType != '{meta.SCHEDULED_WORKFLOW}'")
+        counts: dict[str, int] = {}
+        async for wf in listing.executions(client, query, None):
+            counts[wf.task_queue] = counts.get(wf.task_queue, 0) + 1
+        return counts, await waiting_notes(client, settings, home, set(counts))
+
+    try:
+        counts, notes = asyncio.run(probe())
+    except SagaflowError as exc:
+        return [Check("pools", "WARN", exc.message, "run 'sagaflow doctor' again")]
+    checks = []
+    for queue, note in sorted(notes.items()):
+        pool = meta.pool_of(queue, settings.task_queue)
+        what, _, fix = note.partition("; ")
+        runs = counts[queue]
+        checks.append(Check(f"pool {pool}", "WARN",
+                            f"{runs} running run{'' if runs == 1 else 's'} {what}", fix))
+    if counts and not notes:
+        checks.append(Check("pools", "OK", "every pool with running runs has a worker"))
+    return checks
+
+
 def _transport(settings: Settings) -> Check:
     from sagaflow.models import choose_transport, has_api_key, preflight
 
@@ -166,13 +198,16 @@ def run_checks(home: Home, settings: Settings | None = None) -> list[Check]:
         return [*checks, Check("config", "FAIL", exc.message, f"fix {home.config_file}")]
     checks.append(Check("config", "OK", str(home.config_file) if home.config_file.exists()
                         else "defaults (no config.yaml)"))
-    checks.extend(_temporal(settings))
+    temporal = _temporal(settings)
+    checks.extend(temporal)
     from sagaflow.skills.discovery import fingerprint, load_skills
 
     loaded = load_skills()
     broken = [i for i in loaded.infos if i.status == "error"]
     ok = [i.name for i in loaded.infos if i.status == "ok"]
     checks.append(_worker(home, settings, fingerprint(loaded.sources)))
+    if temporal[0].level == "OK":
+        checks.extend(_pools(home, settings))
     checks.append(_transport(settings))
     if broken:
         for info in broken:

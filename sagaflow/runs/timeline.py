@@ -5,9 +5,12 @@
     run_id, workflow_run_id, skill, workflow_type, task_queue
     status        Temporal's: running | completed | failed | canceled | terminated |
                   timed_out | continued_as_new
-    state         SagaflowState search attribute (None when the run never set it)
+    state         SagaflowState search attribute (None when never set); the status once closed
     waiting_on    what an open run waits on: the sagaflow_status query's answer, or
                   the SagaflowWaiting search attribute when no worker answers ("" = nothing)
+    worker        "" or, for a running run no worker serves, "waiting for a worker of pool P
+                  (none polling since T); start one with '...'" (set by the CLI, which
+                  knows the home: :func:`sagaflow.runs.pools.waiting_notes`)
     args, started, closed (ISO, local time), duration_seconds
     cost_usd      sum of the steps' cost_usd (None when no step reported a cost)
     reported_cost_usd   SagaflowCostUsd search attribute (None when unset)
@@ -120,6 +123,7 @@ class Timeline(TypedDict):
     failure: str | None
     state: str | None
     waiting_on: str
+    worker: str
     duration_seconds: float | None
     cost_usd: float | None
     reported_cost_usd: float | None
@@ -134,6 +138,8 @@ class Timeline(TypedDict):
     decisions_source: str
     blocked: str | None
 
+#: WorkflowExecutionStatus values of an open run (1 running; 0 unspecified, as while starting)
+_OPEN = (0, 1)
 _PENDING_STATES = {1: "scheduled", 2: "running", 3: "running", 4: "paused", 5: "running"}
 
 
@@ -213,8 +219,11 @@ async def build_timeline(client: Client, run_id: str) -> Timeline:
         "status": desc.status.name.lower() if desc.status else run["status"],
         "args": run["args"], "started": run["started"], "closed": run["closed"],
         "result": run["result"], "failure": run["failure"],
-        "state": None if state is None else str(state),
+        # Temporal's status wins for a closed run: its last SagaflowState may be stale
+        "state": (None if state is None else str(state)) if desc.status in _OPEN else (
+            desc.status.name.lower() if desc.status else None),
         "waiting_on": str(waiting or "") if is_open else "",
+        "worker": "",
         "duration_seconds": fold.duration(now), "cost_usd": fold.cost,
         "reported_cost_usd": float(cost) if isinstance(cost, int | float) else None,
         "tokens": cast(Tokens, fold.totals()["tokens"]),
