@@ -24,6 +24,10 @@ Example ``config.yaml`` (every key optional)::
     artifacts:
       allowed_roots: [~/reports]   # where runs may write besides their run directory
                                    # (absolute; fixed per run when it is launched)
+    slack:
+      webhook_url: https://hooks.slack.com/services/...  # SAGAFLOW_SLACK_WEBHOOK_URL: where
+                                   # report_slack_progress / deliver_artifact_to_slack post
+                                   # (unset: recorded in the run's slack.jsonl only)
     permissions:                   # tool rules for SKILL.md skills, Claude Code's syntax,
       allow: ["Bash(npm run test:*)"]   # merged with Claude Code's settings files
       ask: []
@@ -79,6 +83,7 @@ class Settings:
     prices: dict[str, Price] = field(default_factory=lambda: dict(DEFAULT_PRICES))
     step_timeouts: dict[str, float] = field(default_factory=dict)
     artifact_roots: tuple[str, ...] = ()
+    slack_webhook_url: str = ""
     #: ``permissions:`` allow/ask/deny rule lists (sagaflow.agent.permissions)
     permissions: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -233,5 +238,9 @@ def load_settings(home: Home | None = None) -> Settings:
             for k, v in _section(timeouts, "steps", path).items()
         },
         artifact_roots=_roots(_section(data, "artifacts", path), path),
+        slack_webhook_url=str(
+            env.get("SAGAFLOW_SLACK_WEBHOOK_URL")
+            or _section(data, "slack", path).get("webhook_url") or ""
+        ).strip(),
         permissions=_permissions(_section(data, "permissions", path), path),
     )

@@ -47,11 +47,20 @@ MEMO_OPTIONS = "sagaflow"
 UPDATE_DECIDE = "sagaflow_decide"
 UPDATE_PAUSE = "sagaflow_pause"
 QUERY_STATUS = "sagaflow_status"
+#: signal ``retry`` sends (as a post-reset operation) so the whole-run ``--timeout`` starts over
+SIGNAL_RESTART_DEADLINE = "sagaflow_restart_deadline"
 
 #: the activities every sagaflow worker registers (skills call them by these names)
 WRITE_ARTIFACT = "write_artifact"
 SPAWN_SUBAGENT = "spawn_subagent"
 EMIT_FINDING = "emit_finding"
+
+#: the system search attribute the server sets on a run whose workflow task keeps failing
+REPORTED_PROBLEMS = "TemporalReportedProblems"
+#: its value for a nondeterminism error (a run blocked by a code change)
+NONDETERMINISTIC_PROBLEM = "cause=WorkflowTaskFailedCauseNonDeterministicError"
+#: embedded server dynamic config: tag a failing workflow task at its first retry (default 5)
+DEV_SERVER_CONFIG = "system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute=1"
 
 DEFAULT_POOL = "default"
 #: a pool's task queue is ``<base queue><POOL_INFIX><pool>``

@@ -26,8 +26,9 @@ from temporalio.worker import Worker
 from sagaflow._engine import daemon
 from sagaflow._engine.activities import BUILTIN_ACTIVITIES
 from sagaflow._engine.client import connect
-from sagaflow._engine.meta import SCHEDULED_WORKFLOW, pool_queue
+from sagaflow._engine.meta import DEFAULT_POOL, SCHEDULED_WORKFLOW, pool_queue
 from sagaflow._engine.plugin import SagaflowPlugin
+from sagaflow._engine.poollocks import PoolLock
 from sagaflow._engine.scheduled import PREPARE_ACTIVITY
 from sagaflow._engine.search_attributes import ensure_registered
 from sagaflow._engine.seeds import SEED_ACTIVITIES
@@ -248,6 +249,7 @@ async def run_worker(
             settings,
             [i.__dict__ | {"dir": str(i.dir)} for i in loaded.infos],
         )
+    pool_lock = PoolLock(home, pool or DEFAULT_POOL)  # "is a worker of this pool alive here?"
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -258,17 +260,26 @@ async def run_worker(
     )
     gc.freeze()  # what start-up loaded (temporalio, skills) stays out of full collections
     running = asyncio.create_task(worker.run())
+    watching = None
+    if pool is None:  # the daemon writes BLOCKED inbox entries for runs a code change blocks
+        from sagaflow._engine.blocked import watch
+
+        watching = asyncio.create_task(watch(client, home, settings.task_queue))
     warming = loop.run_in_executor(None, warm_up, has_api_key())
     stopper = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait({running, stopper}, return_when=asyncio.FIRST_COMPLETED)
     warming.cancel()
+    if watching is not None:
+        watching.cancel()
     if lock is not None:
         daemon.release_lock(lock)
     if running in done:
         stopper.cancel()
+        pool_lock.release()
         running.result()
         return
     log.info("stopping: draining in-flight activities (up to %ss)", settings.worker_shutdown_seconds)
     await worker.shutdown()
     await running
+    pool_lock.release()
     log.info("worker stopped")

@@ -202,6 +202,10 @@ async def launch(
         )
         if prepared.attach and options.if_exists == "fail":
             raise runs.exists_error(prepared.run_id)
+        if not prepared.attach:  # an activity name nobody serves: refuse now, not hang later
+            from sagaflow._engine.activity_check import check_launch
+
+            check_launch(loaded, prepared.record.skill)
         offer_hook(home, notice)
         client = None
         try:

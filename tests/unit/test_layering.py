@@ -36,6 +36,7 @@ LAYERS: dict[str, float] = {
     "cli": 6,
     "runs": 5,
     "workflow": 4, "durable": 4, "registry": 4, "prompts": 4,
+    "slack_progress": 4, "temporal_client": 4,  # sagaflow 0.10 paths skills import
     "_engine": 3,
     "agent": 2.5,
     "skills": 2,
