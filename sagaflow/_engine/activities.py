@@ -87,9 +87,15 @@ def to_application_error(exc: SagaflowError) -> ApplicationError:
 
 
 async def _heartbeat_forever(interval: float) -> None:
+    """Heartbeat every ``interval`` seconds, the first one after ``interval``.
+
+    Not at once: the heartbeat timeout runs from the step's start whether or not it
+    beats, so a beat at 0 s adds no safety, while each beat the SDK sends is an RPC and
+    a write on the server; a call shorter than ``interval`` sends none.
+    """
     while True:
-        activity.heartbeat()
         await asyncio.sleep(interval)
+        activity.heartbeat()
 
 
 class SagaflowActivities:

@@ -47,7 +47,13 @@ from sagaflow._engine.activities import CONFIGURED_ACTIVITIES
 from sagaflow._engine.control import RunControl, run_options
 from sagaflow._engine.failures import failure_reason
 from sagaflow._engine.framework_activities import FINALIZE_ACTIVITY, FinalizeInput
-from sagaflow._engine.meta import EMIT_FINDING, SPAWN_SUBAGENT, WRITE_ARTIFACT, RunOptions
+from sagaflow._engine.meta import (
+    EMIT_FINDING,
+    SPAWN_SUBAGENT,
+    WRITE_ARTIFACT,
+    RunConfig,
+    RunOptions,
+)
 from sagaflow._engine.model_call import ModelStepResult
 from sagaflow.durations import format_duration
 
@@ -70,6 +76,18 @@ def _paid_usd(err: ActivityError) -> float:
     first = details[0] if details else None
     paid = first.get("paid_usd") if isinstance(first, dict) else None
     return float(paid) if isinstance(paid, int | float) else 0.0
+
+
+def _config_for(activity: str, config: RunConfig | None) -> RunConfig | None:
+    """The part of the run's config each built-in activity reads: ``spawn_subagent`` all
+    of it; ``write_artifact`` the allowed roots; ``emit_finding`` the transport. The rest
+    (models, prices: about 600 bytes) would be written into history with each step and
+    decoded by the worker for nothing."""
+    if config is None or activity == SPAWN_SUBAGENT:
+        return config
+    if activity == WRITE_ARTIFACT:
+        return RunConfig(transport=config.transport, allowed_roots=list(config.allowed_roots))
+    return RunConfig(transport=config.transport)
 
 
 def _summarize(result: Any) -> str:
@@ -106,7 +124,7 @@ class _Outbound(WorkflowOutboundInterceptor):
         if name in CONFIGURED_ACTIVITIES and len(input.args) == 1:
             # Always a second argument (None: the worker's defaults apply): the SDK
             # decodes arguments by the activity's type hints only when the counts match.
-            input.args = [*input.args, options.config if options is not None else None]
+            input.args = [*input.args, _config_for(name, options.config if options else None)]
         control = self.control
         if name == SPAWN_SUBAGENT:
             if input.heartbeat_timeout is None or input.heartbeat_timeout > self.cap:

@@ -29,6 +29,7 @@ from sagaflow.models import INCOMPLETE, ModelReply
 from sagaflow.models.structured import last_block, parse_structured
 from sagaflow.paths import Home
 from sagaflow.pricing import USAGE_KEYS, cost_of
+from sagaflow.wiretypes import wire
 
 if TYPE_CHECKING:
     from sagaflow._engine.meta import RunConfig
@@ -47,6 +48,7 @@ class CompleteFn(Protocol):
     ) -> ModelReply: ...
 
 
+@wire
 @dataclass(frozen=True)
 class StepUsage:
     """What one model call used and where it ran.
@@ -92,6 +94,7 @@ class StepUsage:
 LEGACY_ENVELOPE_KEY = "sagaflow_step"
 
 
+@wire
 @dataclass(frozen=True)
 class ModelStepResult:
     """``spawn_subagent``'s result as history records it.

@@ -24,8 +24,10 @@ from temporalio import activity
 
 from sagaflow._engine.compat_seeds import COMPAT_SEEDS
 from sagaflow._engine.meta import EMIT_FINDING, SPAWN_SUBAGENT, WRITE_ARTIFACT
+from sagaflow.wiretypes import wire
 
 
+@wire
 @dataclass(frozen=True)
 class WriteArtifactInput:
     path: str
@@ -34,6 +36,7 @@ class WriteArtifactInput:
     append: bool = False
 
 
+@wire
 @dataclass(frozen=True)
 class SpawnSubagentInput:
     role: str
@@ -57,6 +60,7 @@ class SpawnSubagentInput:
     mcp_config_path: str | None = None
 
 
+@wire
 @dataclass(frozen=True)
 class EmitFindingInput:
     inbox_path: str

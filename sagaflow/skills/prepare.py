@@ -7,9 +7,7 @@ launch leaves nothing behind.
 
 from __future__ import annotations
 
-import difflib
 import json
-import shutil
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +41,8 @@ def find_skill(loaded: LoadedSkills, name: str) -> SkillSpec:
         if name in (info.name, info.dir.name) and info.status == "error":
             raise SkillLoadError(info.error or f"Skill {name} failed to load.")
     names = loaded.registry.names()
+    import difflib  # only when the name is wrong
+
     near = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
     hint = f"did you mean {', '.join(near)}? " if near else ""
     listing = ", ".join(names) or "none"
@@ -145,6 +145,8 @@ def prepare(
         write_record(home, record)
     except BaseException:
         if created:
+            import shutil  # only when preparing failed
+
             shutil.rmtree(run_dir, ignore_errors=True)
         raise
     return Prepared(spec, run_id, record, workflow_input, created=created)
@@ -191,6 +193,8 @@ def _claim_run_dir(home: Home, skill: str, run_id: str | None) -> tuple[str, boo
 
 def _unknown_message(skill: str, unknown: set[str], known: set[str]) -> str:
     first = sorted(unknown)[0]
+    import difflib  # only when an argument is wrong
+
     near = difflib.get_close_matches(first, sorted(known), n=1)
     hint = f" (did you mean --{near[0].replace('_', '-')}?)" if near else ""
     return (

@@ -28,6 +28,16 @@ def test_long_bash_call_heartbeats(tmp_path: Path) -> None:
     assert len(beats) >= int(2.2 / HEARTBEAT_SECONDS)
 
 
+def test_quick_tool_call_sends_no_heartbeat(tmp_path: Path) -> None:
+    env = ActivityEnvironment()
+    beats: list[object] = []
+    env.on_heartbeat = lambda *details: beats.append(details)
+    (tmp_path / "a.txt").write_text("x\n")
+    out = asyncio.run(env.run(run_tool, call("Read", tmp_path, file_path=str(tmp_path / "a.txt"))))
+    assert not out.is_error
+    assert beats == []  # each beat is an RPC and a server write: none before one interval
+
+
 def test_tool_failure_is_an_outcome_not_an_exception(tmp_path: Path) -> None:
     out = asyncio.run(ActivityEnvironment().run(
         run_tool, call("Read", tmp_path, file_path="missing.txt")))

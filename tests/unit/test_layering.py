@@ -45,7 +45,7 @@ LAYERS: dict[str, float] = {
     **{base: 0 for base in (
         "inbox", "hook", "config", "paths", "pricing", "runrecord", "durations", "locks", "errors",
         "procs", "timestamps",  # coming from the platform branch
-        "inbox_format", "safetext", "session_context",
+        "inbox_format", "safetext", "session_context", "wiretypes",
     )},
 }
 ENTRY_POINTS = {"sagaflow", "sagaflow.__main__"}

@@ -31,9 +31,11 @@ HEARTBEAT_SECONDS = 1.0
 
 
 async def _heartbeat_forever() -> None:
+    # the first beat after one interval: the heartbeat timeout runs from the start anyway,
+    # and each beat is an RPC and a server write (a quick tool call needs none)
     while True:
-        activity.heartbeat()
         await asyncio.sleep(HEARTBEAT_SECONDS)
+        activity.heartbeat()
 
 
 @activity.defn(name=RUN_TOOL)
