@@ -264,7 +264,9 @@ class _Inbound(WorkflowInboundInterceptor):
                     timeout=timedelta(seconds=seconds),
                 )
             except TimeoutError:
-                if (restarts[0] == seen and info.run_id != info.first_execution_run_id
+                # only while this execution has seen no restart yet: once one arrived,
+                # the deadline that fired is the restarted one and is final
+                if (restarts[0] == 0 and info.run_id != info.first_execution_run_id
                         and workflow.patched(RESTART_PATCH)):
                     with contextlib.suppress(TimeoutError):
                         await workflow.wait_condition(
