@@ -24,6 +24,18 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fake_anthropic import FakeAnthropic
 from sandbox import Sandbox, _stop_home_processes, free_port, start_dev_server
 
+#: the "tools" helper's contract modules, stood in until that branch lands (tools_standin/)
+STANDIN = Path(__file__).parent / "tools_standin"
+sys.path.append(str(STANDIN))
+import importlib.util  # noqa: E402
+
+if importlib.util.find_spec("sagaflow.agent.tools") is None:
+    from tools_standin import sitecustomize as _standin  # noqa: F401  (installs the finder)
+
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(STANDIN), os.environ.get("PYTHONPATH", "")) if p
+    )
+
 
 @pytest.fixture(scope="session")
 def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:

@@ -23,12 +23,16 @@ What it adds:
 * ``workflow_failure_exception_types=[Exception]``: any exception, including a
   nondeterminism error, fails the run instead of retrying its workflow task;
 * with ``loaded`` skills: the scheduled-run workflow and its prepare activity
-  (:mod:`sagaflow._engine.scheduled`).
+  (:mod:`sagaflow._engine.scheduled`);
+* the agent loop that runs every SKILL.md skill (:mod:`sagaflow.agent.loop`), its
+  activities (:class:`~sagaflow.agent.activities.AgentActivities`) and the tools'
+  ``sagaflow_run_tool`` (:mod:`sagaflow.agent.tools.activity`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from temporalio.plugin import SimplePlugin
@@ -38,6 +42,9 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from sagaflow._engine.activities import SagaflowActivities, worker_run_config
 from sagaflow._engine.interceptors import SagaflowInterceptor
 from sagaflow._engine.seeds import SEED_ACTIVITIES
+from sagaflow.agent import AGENT_WORKFLOW
+from sagaflow.agent.activities import AgentActivities
+from sagaflow.agent.loop import AgentLoop
 from sagaflow.config import Settings
 from sagaflow.paths import Home
 
@@ -71,6 +78,8 @@ class SagaflowPlugin(SimplePlugin):
         activities: The built-in activities' instance; default
             ``SagaflowActivities(home, defaults=worker_run_config(settings))``. Tests pass
             one with a fake ``complete`` or ``notify``.
+        agent: The agent loop's activities; default ``AgentActivities(home)`` with the
+            same defaults. Tests pass one with a fake ``converse``.
     """
 
     def __init__(
@@ -82,6 +91,7 @@ class SagaflowPlugin(SimplePlugin):
         heartbeat_cap_seconds: float | None = None,
         loaded: LoadedSkills | None = None,
         activities: SagaflowActivities | None = None,
+        agent: AgentActivities | None = None,
     ) -> None:
         if skills_by_workflow is None:
             skills_by_workflow = (
@@ -89,12 +99,17 @@ class SagaflowPlugin(SimplePlugin):
             )
         self.home = home
         self.settings = settings
-        self.skills_by_workflow = dict(skills_by_workflow)
+        self.skills_by_workflow = {**skills_by_workflow, AGENT_WORKFLOW: AGENT_WORKFLOW}
         self.builtin = activities or SagaflowActivities(
             home, defaults=worker_run_config(settings)
         )
-        own: list[Callable[..., Any]] = self.builtin.all()
-        workflows: list[type] = []
+        if agent is None:
+            defaults = self.builtin.defaults
+            agent = AgentActivities(home, defaults=asdict(defaults) if defaults else None)
+        from sagaflow.agent.tools.activity import run_tool
+
+        own: list[Callable[..., Any]] = [*self.builtin.all(), *agent.all(), run_tool]
+        workflows: list[type] = [AgentLoop]
         if loaded is not None:
             from sagaflow._engine import scheduled
 

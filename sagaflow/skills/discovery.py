@@ -8,6 +8,10 @@ Search order, highest precedence first:
 3. each entry of ``$SAGAFLOW_SKILLS_PATH`` (``os.pathsep``-separated);
 4. the skills bundled with sagaflow.
 
+A directory with ``SKILL.md`` and no ``__init__.py`` is a skill of kind ``skillmd``
+(Claude Code's format, :mod:`sagaflow.agent.skillmd`): it is not imported, it is
+registered to run on the built-in agent loop (:mod:`sagaflow.agent.loop`).
+
 A skill directory ``hello-world/`` with an ``__init__.py`` imports as
 ``skills.hello_world``. One :class:`SkillsFinder` on ``sys.meta_path`` owns the
 whole ``skills`` namespace and resolves each name by that precedence, so a user
@@ -33,7 +37,10 @@ from types import ModuleType
 import sagaflow
 from sagaflow.errors import SkillLoadError
 from sagaflow.paths import claude_dir
+from sagaflow.agent import KIND
+from sagaflow.agent.skillmd import SKILL_FILE
 from sagaflow.skills.registry import SkillRegistry
+from sagaflow.skills.skillmd_spec import skillmd_spec
 
 NAMESPACE = "skills"
 
@@ -44,6 +51,7 @@ class SkillSource:
 
     dir: Path
     origin: str  # project | user | path | bundled
+    kind: str = "python"  # python | skillmd
 
     @property
     def module(self) -> str:
@@ -90,9 +98,15 @@ def discover(cwd: Path | None = None) -> tuple[list[SkillSource], list[SkillSour
         except OSError:
             continue
         for child in children:
-            if not (child / "__init__.py").is_file() or child.name.startswith((".", "_")):
+            if child.name.startswith((".", "_")):
                 continue
-            source = SkillSource(child.resolve(), origin)
+            if (child / "__init__.py").is_file():
+                kind = "python"
+            elif (child / SKILL_FILE).is_file():
+                kind = KIND
+            else:
+                continue
+            source = SkillSource(child.resolve(), origin, kind)
             if source.module in active:
                 shadowed.append(source)
             else:
@@ -133,7 +147,7 @@ _FINDER = SkillsFinder()
 
 def install_finder(sources: Sequence[SkillSource]) -> SkillsFinder:
     """Point the ``skills.*`` namespace at ``sources`` (idempotent)."""
-    _FINDER.locations = {s.module: s.dir for s in sources}
+    _FINDER.locations = {s.module: s.dir for s in sources if s.kind == "python"}
     if _FINDER not in sys.meta_path:
         sys.meta_path.insert(0, _FINDER)
     for name in [m for m in sys.modules if m == NAMESPACE or m.startswith(NAMESPACE + ".")]:
@@ -152,6 +166,8 @@ class SkillInfo:
     error: str | None = None
     workflow: str | None = None
     module: str = ""
+    kind: str = "python"
+    description: str = ""
 
 
 @dataclass
@@ -186,6 +202,9 @@ def _describe_failure(source: SkillSource, exc: BaseException) -> str:
 
 def _import_skill(loaded: LoadedSkills, source: SkillSource) -> None:
     """Import one skill directory and call its ``register``; a failure becomes an info."""
+    if source.kind == KIND:
+        _load_skillmd(loaded, source)
+        return
     before = set(loaded.registry.names())
     try:
         module = importlib.import_module(source.module)
@@ -210,8 +229,26 @@ def _import_skill(loaded: LoadedSkills, source: SkillSource) -> None:
             SkillInfo(
                 name, source.dir, source.origin, "ok",
                 workflow=spec.workflow_name if spec else None, module=source.module,
+                description=spec.description if spec else "",
             )
         )
+
+
+def _load_skillmd(loaded: LoadedSkills, source: SkillSource) -> None:
+    """Validate a SKILL.md directory and register it to run on the agent loop."""
+    try:
+        spec = skillmd_spec(source.dir)
+        loaded.registry.register(spec)
+    except SkillLoadError as exc:
+        loaded.infos.append(SkillInfo(
+            source.dir.name, source.dir, source.origin, "error", exc.message,
+            module=source.module, kind=KIND,
+        ))
+        return
+    loaded.infos.append(SkillInfo(
+        spec.name, source.dir, source.origin, "ok", workflow=spec.workflow_name,
+        module=source.module, kind=KIND, description=spec.description,
+    ))
 
 
 def load_skills(cwd: Path | None = None, *, only: str | None = None) -> LoadedSkills:

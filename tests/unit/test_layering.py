@@ -3,7 +3,8 @@
 Rule (top to bottom; a unit imports only from units below it or beside it, never
 above, and units never import each other in a cycle)::
 
-    cli → runs → {workflow, durable, registry, prompts} → _engine → skills → models → base
+    cli → runs → {workflow, durable, registry, prompts} → _engine → skills → agent → models
+    → base
 
 A unit is a subpackage (``sagaflow/cli/``...) or a top-level module
 (``sagaflow/inbox.py``...). Every import counts: module level, inside functions
@@ -27,12 +28,13 @@ REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "sagaflow"
 
 #: unit -> layer (higher may import lower)
-LAYERS: dict[str, int] = {
+LAYERS: dict[str, float] = {
     "cli": 6,
     "runs": 5,
     "workflow": 4, "durable": 4, "registry": 4, "prompts": 4,
     "_engine": 3,
     "skills": 2,
+    "agent": 1.5,  # SKILL.md skills: the loop workflow, its activities, tools, permissions
     "models": 1,
     **{base: 0 for base in (
         "inbox", "hook", "config", "paths", "pricing", "runrecord", "durations", "locks", "errors",
