@@ -24,7 +24,7 @@ def run_launch(call: LaunchCall) -> int:
 
     skill, wait, run_id = call.skill, call.wait, call.run_id
     options = launch_options(call.pool, call.budget_usd, call.timeout, call.if_exists)
-    args = parse_skill_args(list(call.arg), list(call.extra))
+    args = parse_skill_args(list(call.arg), list(call.extra), free_text=True)
     home = Home.current()
     settings = with_root(load_settings(home), call.root)
     status = StatusLine(skill)

@@ -29,11 +29,19 @@ from sagaflow.models import choose_transport, preflight
 from sagaflow.paths import Home
 from sagaflow.skills.registry import SkillSpec
 from sagaflow.runrecord import RunRecord, check_run_id, new_run_id, read_record, write_record
+from sagaflow.skills.skillmd_spec import EXTRA
 from sagaflow.timestamps import now_iso
 
 
-def parse_skill_args(pairs: list[str], extra: list[str]) -> dict[str, str]:
+def parse_skill_args(
+    pairs: list[str], extra: list[str], *, free_text: bool = False
+) -> dict[str, str]:
     """``--arg k=v`` values plus free ``--key value`` / ``--key=value`` options.
+
+    With ``free_text`` (``launch``), words that are not options are kept, joined
+    shell-style, under :data:`EXTRA` (``_extra``): a SKILL.md skill's ``$ARGUMENTS``, a
+    Python skill's ``cli_args["_extra"]``; a skill that does not read it refuses it at
+    launch (:func:`prepare`).
 
     Keys have ``-`` turned into ``_``. Every skill argument takes a value (skill
     arguments are text, parsed before the skill is loaded): a bare ``--key`` is
@@ -63,8 +71,13 @@ def parse_skill_args(pairs: list[str], extra: list[str]) -> dict[str, str]:
             )
         put(key.strip().replace("-", "_"), value, f"--arg {pair}")
     i = 0
+    words: list[str] = []
     while i < len(extra):
         token = extra[i]
+        if free_text and not token.startswith("-"):
+            words.append(token)
+            i += 1
+            continue
         if not token.startswith("--") or token == "--":
             raise SkillArgumentError(
                 f"Unexpected argument {token!r}; skill arguments look like --key value "
@@ -84,6 +97,10 @@ def parse_skill_args(pairs: list[str], extra: list[str]) -> dict[str, str]:
             i += 1
         put(key.replace("-", "_"), value, f"--{key} {value}")
         i += 1
+    if words:
+        import shlex
+
+        put(EXTRA, shlex.join(words), " ".join(words))
     return args
 
 
@@ -202,7 +219,7 @@ def prepare(
         unknown = set(args) - names
         missing = required - set(args)
         if unknown:
-            raise SkillArgumentError(_unknown_message(skill, unknown, names))
+            raise SkillArgumentError(_unknown_message(skill, unknown, names, args.get(EXTRA, "")))
         if missing:
             raise SkillArgumentError(f"Skill {skill} needs {_flags(missing)}.")
     run_id, created = _claim_run_dir(home, skill, run_id)
@@ -213,7 +230,7 @@ def prepare(
         if declared is None and not tracked.took_all:
             unknown = set(args) - tracked.asked
             if unknown:
-                raise SkillArgumentError(_unknown_message(skill, unknown, tracked.asked))
+                raise SkillArgumentError(_unknown_message(skill, unknown, tracked.asked, args.get(EXTRA, "")))
         chosen = _transport(spec, settings, transport, skill_dir)
         record = RunRecord(
             run_id=run_id, skill=skill, skill_dir=str(skill_dir or ""), args=dict(args),
@@ -267,7 +284,12 @@ def _claim_run_dir(home: Home, skill: str, run_id: str | None) -> tuple[str, boo
     raise HomeError(f"Could not allocate a new run id under {home.runs}; check that directory.")
 
 
-def _unknown_message(skill: str, unknown: set[str], known: set[str]) -> str:
+def _unknown_message(skill: str, unknown: set[str], known: set[str], free: str = "") -> str:
+    if EXTRA in unknown:
+        return (
+            f"Unexpected argument {free!r}: skill {skill} takes no free text; skill arguments "
+            "look like --key value or --arg key=value."
+        )
     first = sorted(unknown)[0]
     near = difflib.get_close_matches(first, sorted(known), n=1)
     hint = f" (did you mean --{near[0].replace('_', '-')}?)" if near else ""
