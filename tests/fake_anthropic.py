@@ -39,7 +39,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
-from fake_tools import TurnScript, block_events, tool_result_problem  # noqa: E402
+from fake_tools import TurnScript, block_events, tool_result_problem
 
 ReplyFn = Callable[[dict[str, Any]], str | None]
 
@@ -266,6 +266,8 @@ class _Handler(BaseHTTPRequestHandler):
                 record["tool_problem"] = problem
                 self._send_error_json(400, problem)
                 return
+        if "tools" in body:
+            fake._sleep(fake._turns.hold_for(body))
         blocks = fake._turns.reply(body, fake._new_id) if "tools" in body else None
         outcome = fake._next_outcome()
         if blocks is not None:
@@ -520,6 +522,11 @@ class FakeAnthropic:
         """
         with self._cond:
             self._turns = TurnScript(list(turns))
+
+    def hold_turn(self, turn: int, seconds: float) -> None:
+        """Hold the first request for scripted turn ``turn`` this long (a crash window)."""
+        with self._cond:
+            self._turns.holds[turn] = seconds
 
     def set_default(self, text: str) -> None:
         """Set the reply used when no rule matches.

@@ -50,6 +50,11 @@ class TurnScript:
     """Assistant turns for requests that carry ``tools`` (see the module docstring)."""
 
     turns: list[dict[str, Any]] = field(default_factory=list)
+    holds: dict[int, float] = field(default_factory=dict)  # turn -> seconds, first request only
+
+    def hold_for(self, body: dict[str, Any]) -> float:
+        """Seconds to hold this request (once per held turn)."""
+        return self.holds.pop(turn_number(body), 0.0)
 
     def reply(self, body: dict[str, Any], ids: Any) -> list[dict[str, Any]] | None:
         """The content blocks for this request, or None past the script."""
