@@ -6,7 +6,8 @@ interceptor gives its steps the same guarantees as any skill's:
 * a model turn (``sagaflow_agent_turn``) waits out a pause, checks the budget against
   the turn's worst case (the transcript's size is its prompt) and parks in the budget
   gate, and its usage is recorded (status query, cost search attribute);
-* a tool call (``sagaflow_run_tool``) whose outcome ``needs_approval`` (an ``ask``
+* a tool call (``sagaflow_agent_tool``, or ``sagaflow_run_tool`` called directly) whose
+  outcome ``needs_approval`` (an ``ask``
   permission rule) parks on an approval gate named ``tool-<tool_use_id>`` with the tool
   input shown (``sagaflow approve RUN`` / ``reject RUN --reason``): approved, the same
   call runs again with ``approved=True``; rejected, the model is told why;
@@ -24,13 +25,21 @@ from temporalio import workflow
 from sagaflow._engine.control import RunControl
 from sagaflow._engine.control_types import APPROVAL
 from sagaflow._engine.model_call import StepUsage
-from sagaflow.agent import AGENT_WORKFLOW, START_ACTIVITY, TURN_ACTIVITY
+from sagaflow.agent import (
+    AGENT_TOOL_ACTIVITY,
+    AGENT_WORKFLOW,
+    START_ACTIVITY,
+    TOOL_ACTIVITY,
+    TURN_ACTIVITY,
+)
 from sagaflow.agent.tools import ToolOutcome
-from sagaflow.agent.types import AgentInput, TurnResult
+from sagaflow.agent.types import AgentInput, ToolRef, TurnResult
 
 #: the loop's activities that take the run's RunConfig as their second argument
 AGENT_CONFIGURED = frozenset({START_ACTIVITY, TURN_ACTIVITY})
 AGENT_MODEL_STEPS = frozenset({TURN_ACTIVITY})
+#: tool-call activities whose ``needs_approval`` outcome parks on the approval gate
+TOOL_STEPS = frozenset({AGENT_TOOL_ACTIVITY, TOOL_ACTIVITY})
 #: the prompt shown on a tool's approval gate is cut to this many characters
 PROMPT_CHARS = 1500
 
@@ -93,10 +102,11 @@ def tool_call(start: Any, input: Any, control: RunControl | None) -> Any:
         if not decision.approved:
             why = f": {decision.reason}" if decision.reason else ""
             who = f" ({decision.by})" if decision.by else ""
-            return ToolOutcome(
-                content=f"A human rejected this {call.name} call{who}{why}. Do not retry it; "
-                        "take another way or finish.", is_error=True,
-            )
+            told = (f"A human rejected this {call.name} call{who}{why}. Do not retry it; "
+                    "take another way or finish.")
+            if input.activity == AGENT_TOOL_ACTIVITY:
+                return ToolRef(content=told, is_error=True)
+            return ToolOutcome(content=told, is_error=True)
         await control.wait_unpaused()
         input.args = [replace(call, approved=True), *input.args[1:]]
         return await start(input)

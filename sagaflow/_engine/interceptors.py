@@ -49,7 +49,6 @@ from sagaflow._engine.failures import failure_reason
 from sagaflow._engine.framework_activities import FINALIZE_ACTIVITY, FinalizeInput
 from sagaflow._engine.meta import EMIT_FINDING, SPAWN_SUBAGENT, WRITE_ARTIFACT, RunOptions
 from sagaflow._engine.model_call import ModelStepResult
-from sagaflow.agent import TOOL_ACTIVITY
 from sagaflow.durations import format_duration
 
 SUMMARY_LIMIT = 4000
@@ -111,7 +110,7 @@ class _Outbound(WorkflowOutboundInterceptor):
             if input.heartbeat_timeout is None or input.heartbeat_timeout > self.cap:
                 input.heartbeat_timeout = self.cap
             return agent_steps.model_turn(super().start_activity, input, control)  # type: ignore[no-any-return]
-        if name == TOOL_ACTIVITY:
+        if name in agent_steps.TOOL_STEPS:
             return agent_steps.tool_call(super().start_activity, input, control)  # type: ignore[no-any-return]
         if control is None or not control.paused:
             return super().start_activity(input)

@@ -21,10 +21,14 @@ AGENT_WORKFLOW = "sagaflow_agent_loop"
 START_ACTIVITY = "sagaflow_agent_start"
 TURN_ACTIVITY = "sagaflow_agent_turn"
 NOTICE_ACTIVITY = "sagaflow_agent_notice"
+#: one tool call of the loop: runs the tools' run_tool, keeps big output in the run dir
+AGENT_TOOL_ACTIVITY = "sagaflow_agent_tool"
 #: the tools contract's activity (sagaflow.agent.tools.activity.run_tool)
 TOOL_ACTIVITY = "sagaflow_run_tool"
 #: every activity name the loop owns (a skill may not reuse one)
-AGENT_ACTIVITIES = frozenset({START_ACTIVITY, TURN_ACTIVITY, NOTICE_ACTIVITY, TOOL_ACTIVITY})
+AGENT_ACTIVITIES = frozenset({
+    START_ACTIVITY, TURN_ACTIVITY, NOTICE_ACTIVITY, AGENT_TOOL_ACTIVITY, TOOL_ACTIVITY,
+})
 #: the update ``sagaflow answer`` sends, and the query ``show`` reads
 UPDATE_ANSWER = "sagaflow_answer"
 QUERY_AGENT = "sagaflow_agent"
@@ -33,4 +37,4 @@ KIND = "skillmd"
 #: default turn limit (``--max-turns``)
 DEFAULT_MAX_TURNS = 50
 #: turns per Temporal run before continue-as-new (earlier when Temporal suggests it)
-DEFAULT_TURNS_PER_RUN = 200
+DEFAULT_TURNS_PER_RUN = 100

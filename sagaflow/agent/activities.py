@@ -8,7 +8,10 @@
   already in the transcript (the worker died after the model answered) is reused, not
   asked (paid) again. Heartbeats during the whole call;
 * ``sagaflow_agent_notice(NoticeInput) -> bool`` — a question's inbox entry (QUESTION,
-  with the exact ``sagaflow answer`` command) opened or retired.
+  with the exact ``sagaflow answer`` command) opened or retired;
+* ``sagaflow_agent_tool(ToolCall, results_dir) -> ToolRef`` — one tool call through the
+  tools' ``run_tool``; a long output is written to ``results_dir`` and history keeps a
+  reference and its first characters (the turn activity reads the file back).
 
 ``config`` is the run's configuration from its memo (the engine's ``RunConfig``,
 decoded as a mapping: transport, model per tier, prices, skill dir), appended by the
@@ -30,14 +33,22 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from sagaflow import inbox
-from sagaflow.agent import NOTICE_ACTIVITY, START_ACTIVITY, TURN_ACTIVITY, transcript
+from sagaflow.agent import (
+    AGENT_TOOL_ACTIVITY,
+    NOTICE_ACTIVITY,
+    START_ACTIVITY,
+    TURN_ACTIVITY,
+    transcript,
+)
 from sagaflow.agent.schemas import schemas_for, tool_names
 from sagaflow.agent.skillmd import read_skillmd, system_prompt, tool_name, user_message
+from sagaflow.agent.tools import ToolCall
 from sagaflow.agent.types import (
     AgentInput,
     NoticeInput,
     Rules,
     StartResult,
+    ToolRef,
     ToolUse,
     TurnInput,
     TurnResult,
@@ -51,6 +62,8 @@ from sagaflow.pricing import USAGE_KEYS, Price, cost_of
 QUESTION = "QUESTION"
 #: characters of a turn's text kept in history (the whole text is in the transcript)
 SUMMARY_CHARS = 600
+#: a tool output longer than this goes to a file in the run dir, not to history
+INLINE_CHARS = 2000
 
 Converse = Callable[..., Awaitable[Any]]
 
@@ -93,7 +106,7 @@ class AgentActivities:
         self.converse = converse
 
     def all(self) -> list[Callable[..., Any]]:
-        return [self.start, self.turn, self.notice]
+        return [self.start, self.turn, self.notice, self.tool]
 
     @activity.defn(name=START_ACTIVITY)
     async def start(self, inp: AgentInput, config: dict[str, Any] | None = None) -> StartResult:
@@ -220,3 +233,25 @@ class AgentActivities:
             timestamp=inp.timestamp_iso, key=inp.key, note="waiting on an answer",
         )
         return await asyncio.to_thread(inbox.append, self.home.inbox, entry)
+
+    @activity.defn(name=AGENT_TOOL_ACTIVITY)
+    async def tool(self, call: ToolCall, results_dir: str) -> ToolRef:
+        """Run one tool call (the tools' ``run_tool``); output over :data:`INLINE_CHARS`
+        goes to ``results_dir/<tool_use_id>.txt`` and only a reference to history."""
+        from sagaflow.agent.tools.activity import run_tool
+
+        outcome = await run_tool(call)
+        content = outcome.content
+        if len(content) <= INLINE_CHARS:
+            return ToolRef(content, outcome.is_error, needs_approval=outcome.needs_approval)
+        path = Path(results_dir) / f"{call.tool_use_id}.txt"
+        await asyncio.to_thread(_write, path, content)
+        return ToolRef(content[:INLINE_CHARS], outcome.is_error, str(path),
+                       outcome.needs_approval)
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_suffix(".tmp")
+    temp.write_text(text, encoding="utf-8")
+    temp.replace(path)

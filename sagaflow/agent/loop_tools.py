@@ -1,6 +1,7 @@
 """Workflow-side tool dispatch of the agent loop (deterministic code, no I/O).
 
-* file / shell / web tools -> the ``sagaflow_run_tool`` activity (tools contract);
+* file / shell / web tools -> the ``sagaflow_agent_tool`` activity, which runs the tools
+  contract's ``run_tool`` and keeps long output in the run dir;
 * ``TodoWrite`` -> the run's todo list (workflow state; ``show`` lists it);
 * ``AskUserQuestion`` -> the run parks; a QUESTION inbox entry carries the exact
   ``sagaflow answer`` command; the ``sagaflow_answer`` update (validated: a run that
@@ -18,11 +19,11 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from sagaflow.agent import AGENT_WORKFLOW, NOTICE_ACTIVITY, TOOL_ACTIVITY
+    from sagaflow.agent import AGENT_TOOL_ACTIVITY, AGENT_WORKFLOW, NOTICE_ACTIVITY
     from sagaflow.agent.permissions import PermissionRules
     from sagaflow.agent.schemas import LOOP_SCHEMAS, check_input
     from sagaflow.agent.skillmd import ALIASES, UNSUPPORTED_TOOLS
-    from sagaflow.agent.tools import ToolCall, ToolOutcome
+    from sagaflow.agent.tools import ToolCall
     from sagaflow.agent.types import (
         AgentInput,
         AnswerRequest,
@@ -30,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         NoticeInput,
         Question,
         Todo,
+        ToolRef,
         ToolResult,
         ToolUse,
     )
@@ -89,18 +91,17 @@ class LoopTools:
                                     f"available: {', '.join(carry.tools)}.")
         rules = PermissionRules(tuple(carry.rules.allow), tuple(carry.rules.ask),
                                 tuple(carry.rules.deny))
+        call = ToolCall(run_id=workflow.info().workflow_id, tool_use_id=use.id, name=name,
+                        input=use.input, workspace=inp.workspace, skill_dir=inp.skill_dir,
+                        rules=rules)
         outcome = await workflow.execute_activity(
-            TOOL_ACTIVITY,
-            ToolCall(run_id=workflow.info().workflow_id, tool_use_id=use.id, name=name,
-                     input=use.input, workspace=inp.workspace, skill_dir=inp.skill_dir,
-                     rules=rules),
-            result_type=ToolOutcome,
-            start_to_close_timeout=TOOL_TIMEOUT,
+            AGENT_TOOL_ACTIVITY, args=[call, f"{inp.run_dir}/agent/results"],
+            result_type=ToolRef, start_to_close_timeout=TOOL_TIMEOUT,
         )
         if outcome.needs_approval:  # only a sub-agent sees this: its parent's run has the gate
             return self._error(use, f"{name} needs a human's approval ({outcome.needs_approval}), "
                                     "which a sub-agent cannot ask for; leave it to the main agent.")
-        return ToolResult(use.id, outcome.content, outcome.is_error)
+        return ToolResult(use.id, outcome.content, outcome.is_error, outcome.path)
 
     @staticmethod
     def _error(use: ToolUse, text: str) -> ToolResult:

@@ -82,6 +82,9 @@ def result_blocks(results: list[ToolResult]) -> list[dict[str, Any]]:
     blocks = []
     for result in results:
         block = asdict(result)
+        path = block.pop("path")
+        if path:  # a long output: kept in the run dir, read back here
+            block["content"] = Path(path).read_text(encoding="utf-8")
         block["type"] = "tool_result"
         if not block["is_error"]:
             del block["is_error"]

@@ -84,6 +84,23 @@ class ToolResult:
     tool_use_id: str
     content: str
     is_error: bool = False
+    path: str = ""  # the whole content is in this file (run dir) when it was long
+
+
+@dataclass
+class ToolRef:
+    """``sagaflow_agent_tool``'s result: a short outcome, or a reference to a file.
+
+    Attributes:
+        content: The tool's output when short; else its first characters.
+        path: The file holding the whole output ("" when ``content`` is whole).
+        needs_approval: Set when an ``ask`` rule matched (the tools contract's meaning).
+    """
+
+    content: str
+    is_error: bool
+    path: str = ""
+    needs_approval: str | None = None
 
 
 @dataclass

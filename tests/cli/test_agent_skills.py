@@ -34,7 +34,7 @@ def test_skillmd_report_with_anthropic_tool_use(sf: Sandbox, fake_model: FakeAnt
     inbox = sf.run("inbox", "--json", check=True).stdout
     assert "Report written to report.md" in inbox
     shown = sf.run("show", "rep-1", check=True).stdout
-    assert "sagaflow_agent_turn" in shown and "sagaflow_run_tool" in shown
+    assert "sagaflow_agent_turn" in shown and "sagaflow_agent_tool" in shown
 
 
 def test_skillmd_scripted_offline(sf: Sandbox) -> None:

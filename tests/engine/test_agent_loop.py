@@ -8,7 +8,7 @@ from pathlib import Path
 from agent_skills import REPORT_TURNS, write_skill
 from harness import Engine
 
-from sagaflow.agent import QUERY_AGENT, TOOL_ACTIVITY, TURN_ACTIVITY
+from sagaflow.agent import AGENT_TOOL_ACTIVITY, QUERY_AGENT, TURN_ACTIVITY
 from sagaflow.agent.transcript import read_all
 from sagaflow.agent.types import AgentStatus
 from sagaflow.skills.discovery import load_skills
@@ -36,7 +36,7 @@ def test_skillmd_run_globs_reads_greps_writes_and_finishes(engine: Engine) -> No
         entry = await e.entry(handle.id, "DONE")
         assert "report.md summarises 2 notes" in entry.summary
         assert len(await e.scheduled(handle, TURN_ACTIVITY)) == 5
-        assert len(await e.scheduled(handle, TOOL_ACTIVITY)) == 4  # TodoWrite: the loop's own
+        assert len(await e.scheduled(handle, AGENT_TOOL_ACTIVITY)) == 4  # TodoWrite: the loop's own
         transcript = read_all(Path(status.transcript))
         assert "the notes" in transcript[0]["system"]
         results = [b for t in transcript if t["role"] == "user" and t["turn"]
@@ -46,3 +46,57 @@ def test_skillmd_run_globs_reads_greps_writes_and_finishes(engine: Engine) -> No
 
     engine.run(scenario)
     assert (engine.root / "report.md").read_text().startswith("# Report")
+
+
+async def _run_sizes(e: Engine, run_id: str) -> list[int]:
+    """History bytes of each Temporal run of ``run_id``, newest first (follows continue-as-new)."""
+    sizes: list[int] = []
+    current = (await e.client.get_workflow_handle(run_id).describe()).run_id
+    while current:
+        history = await e.client.get_workflow_handle(run_id, run_id=current).fetch_history()
+        sizes.append(sum(event.ByteSize() for event in history.events))  # as Temporal counts
+        start = history.events[0].workflow_execution_started_event_attributes
+        current = start.continued_execution_run_id
+    return sizes
+
+
+def test_a_500_turn_loop_continues_as_new_with_small_histories(engine: Engine) -> None:
+    (engine.root / "data.txt").write_text("x\n", encoding="utf-8")
+    write_skill(engine.root, "long", "Loop a while.\n", turns=[
+        {"repeat": 499, "tools": [{"Glob": {"pattern": "data.txt"}}]},
+        {"text": "Finished after $turn turns."},
+    ])
+    engine.loaded = load_skills(engine.root)
+
+    async def scenario(e: Engine) -> None:
+        handle = await e.launch("long", {"max_turns": "600"}, transport="scripted")
+        assert await handle.result() == "Finished after 500 turns."
+        status = await handle.query(QUERY_AGENT, result_type=AgentStatus)
+        assert (status.turns, status.tool_calls) == (500, 499)
+        sizes = await _run_sizes(e, handle.id)
+        assert len(sizes) == 5, sizes  # 100 turns per Temporal run by default
+        assert max(sizes) < 1_000_000, sizes
+        print(f"500 turns: {len(sizes)} runs, history bytes {sizes}")
+
+    engine.run(scenario)
+
+
+def test_a_long_tool_output_stays_in_the_run_dir_not_in_history(engine: Engine) -> None:
+    (engine.root / "big.txt").write_text("y" * 50_000, encoding="utf-8")
+    write_skill(engine.root, "big", "Read the big file.\n", turns=[
+        {"tools": [{"Read": {"file_path": "big.txt"}}]}, {"text": "read it"},
+    ])
+    engine.loaded = load_skills(engine.root)
+
+    async def scenario(e: Engine) -> None:
+        handle = await e.launch("big", transport="scripted")
+        assert await handle.result() == "read it"
+        sizes = await _run_sizes(e, handle.id)
+        assert sizes[0] < 20_000, sizes  # two 50 KB copies would be > 100 KB
+        status = await handle.query(QUERY_AGENT, result_type=AgentStatus)
+        transcript = read_all(Path(status.transcript))
+        (result,) = transcript[-2]["content"]
+        assert result["content"] == "y" * 50_000  # the model got all of it
+        assert list((Path(status.transcript).parent / "results").iterdir())
+
+    engine.run(scenario)
