@@ -229,10 +229,11 @@ class _Inbound(WorkflowInboundInterceptor):
 
     async def execute_workflow(self, input: ExecuteWorkflowInput) -> Any:
         info = workflow.info()
-        if info.workflow_type not in self.skills or (  # sagaflow's own plumbing, and
-            agent_steps.is_agent(info.workflow_type) and info.parent is not None  # sub-agents
-        ):
+        if info.workflow_type not in self.skills:  # sagaflow's own plumbing
             return await super().execute_workflow(input)
+        if agent_steps.is_agent(info.workflow_type) and info.parent is not None:
+            self._out.options = run_options()  # a Task sub-agent: its parent's config, no
+            return await super().execute_workflow(input)  # control plane or inbox of its own
         control, options = self._control(input.args)
         timeout = options.timeout_seconds
         try:

@@ -166,7 +166,7 @@ class LoopTools:
         try:
             answer: str = await workflow.execute_child_workflow(
                 AGENT_WORKFLOW, child, id=f"{workflow.info().workflow_id}--task-{use.id}",
-                result_type=str,
+                result_type=str, memo=dict(workflow.memo()),  # the run's config and skill
             )
         except Exception as exc:  # the sub-agent failed: the model is told, the run goes on
             cause = getattr(exc, "cause", None) or exc

@@ -31,7 +31,7 @@ SKILL_FILE = "SKILL.md"
 NAME_MAX = 64
 DESCRIPTION_MAX = 1024
 _NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-_INDEXED = re.compile(r"\$ARGUMENTS\[(\d+)\]|\$(\d+)(?![\d\w])")
+_PLACEHOLDER = re.compile(r"\$ARGUMENTS\[(\d+)\]|\$ARGUMENTS|\$(\d+)(?!\w)")
 #: tools the loop itself provides (the others come from sagaflow.agent.tools)
 LOOP_TOOLS = ("TodoWrite", "AskUserQuestion", "Task")
 #: Claude Code tool names sagaflow knows but does not provide (the model is told so)
@@ -132,6 +132,8 @@ def read_skillmd(directory: Path, known_tools: frozenset[str] | None = None) -> 
         data = yaml.safe_load(head) if head.strip() else {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
+        if mark is None or mark.line >= head.count("\n"):  # at the end: where it started
+            mark = getattr(exc, "context_mark", None) or mark
         line = first_line + (mark.line if mark is not None else 0)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise SkillLoadError(
@@ -188,11 +190,14 @@ def substitute(body: str, arguments: str) -> str:
     """Fill ``$ARGUMENTS[N]``, ``$N`` and ``$ARGUMENTS`` as Claude Code does."""
     words = split_words(arguments)
 
-    def indexed(match: re.Match[str]) -> str:
-        index = int(match.group(1) or match.group(2))
+    def fill(match: re.Match[str]) -> str:
+        number = match.group(1) or match.group(2)
+        if number is None:
+            return arguments
+        index = int(number)
         return words[index] if index < len(words) else match.group(0)
 
-    return _INDEXED.sub(indexed, body).replace("$ARGUMENTS", arguments)
+    return _PLACEHOLDER.sub(fill, body)
 
 
 def user_message(free_text: str, options: dict[str, str]) -> str:
