@@ -129,6 +129,7 @@ class Timeline(TypedDict):
     pending_gates: list[dict[str, Any]]
     decisions: list[dict[str, Any]]
     decisions_source: str
+    agent: dict[str, Any] | None  # a SKILL.md run: turns, tool_calls, todos, question, transcript
 
 _PENDING_STATES = {1: "scheduled", 2: "running", 3: "running", 4: "paused", 5: "running"}
 
@@ -167,6 +168,20 @@ async def _status_query(handle: WorkflowHandle[Any, Any]) -> dict[str, Any] | No
     return asdict(status) if isinstance(status, RunStatus) else None
 
 
+async def _agent_query(handle: WorkflowHandle[Any, Any]) -> dict[str, Any] | None:
+    """A SKILL.md run's ``sagaflow_agent`` answer (turns, todos, question), None if none."""
+    from dataclasses import asdict
+
+    from sagaflow.agent import QUERY_AGENT
+    from sagaflow.agent.types import AgentStatus
+
+    try:
+        status = await handle.query(QUERY_AGENT, result_type=AgentStatus, rpc_timeout=QUERY_TIMEOUT)
+    except Exception:  # no worker, or a timeout
+        return None
+    return asdict(status) if isinstance(status, AgentStatus) else None
+
+
 async def _fold_history(handle: WorkflowHandle[Any, Any], fold: HistoryFold) -> None:
     async for event in handle.fetch_history_events():
         await fold.feed(event)
@@ -195,6 +210,9 @@ async def build_timeline(client: Client, run_id: str) -> Timeline:
     waiting = (status or {}).get("waiting_on") if status else search.get(meta.SA_WAITING)
     run = fold.run
     steps = cast("list[Step]", sorted(fold.steps.values(), key=lambda s: s["scheduled"] or ""))
+    from sagaflow.agent import AGENT_WORKFLOW
+
+    agent = await _agent_query(handle) if run["workflow_type"] == AGENT_WORKFLOW else None
     cost = search.get(meta.SA_COST)
     state = search.get(meta.SA_STATE)
     return {
@@ -214,4 +232,5 @@ async def build_timeline(client: Client, run_id: str) -> Timeline:
         "pending_gates": (status or {}).get("pending", []),
         "decisions": status["decisions"] if status else fold.decisions,
         "decisions_source": "query" if status else "history",
+        "agent": agent,
     }

@@ -35,6 +35,14 @@ def test_skillmd_report_with_anthropic_tool_use(sf: Sandbox, fake_model: FakeAnt
     assert "Report written to report.md" in inbox
     shown = sf.run("show", "rep-1", check=True).stdout
     assert "sagaflow_agent_turn" in shown and "sagaflow_agent_tool" in shown
+    assert "agent     4 turns, 4 tool calls" in shown
+    timeline = json.loads(sf.run("show", "rep-1", "--json", check=True).stdout)
+    turns = [s for s in timeline["steps"] if s["type"] == "sagaflow_agent_turn"]
+    assert [s["role"] for s in turns] == ["turn 1", "turn 2", "turn 3", "turn 4"]
+    assert all(s["input_tokens"] for s in turns)
+    tools = [s["role"] for s in timeline["steps"] if s["type"] == "sagaflow_agent_tool"]
+    assert tools == ["Glob", "Read", "Grep", "Write"]
+    assert timeline["tokens"]["total"] > 0
 
 
 def test_skillmd_scripted_offline(sf: Sandbox) -> None:
