@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
@@ -194,11 +195,14 @@ class AgentActivities:
                              "models: in config.yaml.", retryable=False)
         skill_dir = inp.skill_dir or str(config.get("skill_dir") or "")
         started = time.monotonic()
-        reply = await self.converse(
+        if transport == "claude":  # the whole skill as one Claude Code session
+            reply = await _whole_skill(inp, model, found)
+        else:
+            reply = await self.converse(
             transport, model=model, system=str(found[(0, "system")]["system"]),
             messages=transcript.messages(found, inp.turn), tools=schemas_for(inp.tools),
             max_tokens=inp.max_tokens, skill_dir=Path(skill_dir) if skill_dir else None,
-        )
+            )
         if reply.stop_reason in ("max_tokens", "refusal", INCOMPLETE):
             why = {"max_tokens": "was cut at max_tokens (raise --max-tokens or metadata.sagaflow."
                                  "max-tokens)",
@@ -248,6 +252,22 @@ class AgentActivities:
         await asyncio.to_thread(_write, path, content)
         return ToolRef(content[:INLINE_CHARS], outcome.is_error, str(path),
                        outcome.needs_approval)
+
+
+async def _whole_skill(inp: TurnInput, model: str, found: dict[tuple[int, str], Any]) -> Any:
+    """The ``claude`` transport: one ``claude -p`` session runs the skill with its own tools."""
+    from sagaflow.models import claude_cli
+    from sagaflow.models.turns import TurnReply
+
+    first = found[(0, "user")]["content"]
+    reply = await claude_cli.call_agent(
+        model=model, system=str(found[(0, "system")]["system"]),
+        user=first if isinstance(first, str) else json.dumps(first),
+        cwd=inp.workspace, allowed_tools=list(inp.allow), max_turns=inp.max_turns,
+    )
+    return TurnReply(content=[{"type": "text", "text": reply.text}], model=reply.model,
+                     transport="claude", usage=reply.usage, stop_reason=reply.stop_reason
+                     or "end_turn")
 
 
 def _write(path: Path, text: str) -> None:

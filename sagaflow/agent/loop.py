@@ -48,7 +48,8 @@ with workflow.unsafe.imports_passed_through():
         TurnResult,
     )
 
-TURN_TIMEOUT = timedelta(minutes=10)
+#: one model turn; with the claude transport one "turn" is the whole skill (one session)
+TURN_TIMEOUT = timedelta(hours=2)
 TURN_HEARTBEAT = timedelta(seconds=10)
 
 
@@ -124,6 +125,7 @@ class AgentLoop:
                 turn=carry.turns + 1, results=carry.results, tools=carry.tools,
                 tier_name=inp.tier, max_tokens=inp.max_tokens,
                 prompt_bytes=carry.transcript_bytes, skill_dir=inp.skill_dir,
+                workspace=inp.workspace, allow=list(carry.rules.allow), max_turns=inp.max_turns,
             ),
             result_type=TurnResult,
             start_to_close_timeout=TURN_TIMEOUT,

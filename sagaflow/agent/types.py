@@ -120,6 +120,11 @@ class TurnInput:
     max_tokens: int = 8192
     prompt_bytes: int = 0
     skill_dir: str = ""
+    #: for the ``claude`` transport (the whole skill in one session): its workspace,
+    #: pre-approved rules and turn limit
+    workspace: str = ""
+    allow: list[str] = field(default_factory=list)
+    max_turns: int = 50
 
 
 @dataclass

@@ -88,3 +88,45 @@ def test_task_runs_a_sub_agent_with_its_own_transcript(engine: Engine) -> None:
         assert [x.status for x in e.inbox(handle.id)] == ["DONE"]  # the sub-agent adds none
 
     engine.run(scenario)
+
+
+FAKE_CLAUDE = """#!{python}
+import json, os, sys
+prompt = sys.stdin.read()
+with open(os.environ["FAKE_CLAUDE_LOG"], "a") as log:
+    log.write(json.dumps({{"argv": sys.argv[1:], "cwd": os.getcwd(), "stdin": prompt}}) + "\\n")
+print(json.dumps({{"type": "result", "subtype": "success", "is_error": False,
+                  "result": "whole skill done", "usage": {{"input_tokens": 10,
+                  "output_tokens": 5}}}}))
+"""
+
+
+def test_claude_transport_runs_the_whole_skill_as_one_step(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    claude = bin_dir / "claude"
+    claude.write_text(FAKE_CLAUDE.format(python=sys.executable), encoding="utf-8")
+    claude.chmod(0o755)
+    log = tmp_path / "claude.log"
+    monkeypatch.setenv("PATH", f"{bin_dir}:{__import__('os').environ['PATH']}")
+    monkeypatch.setenv("FAKE_CLAUDE_LOG", str(log))
+    write_skill(engine.root, "whole", "Do all of it: $ARGUMENTS\n",
+                frontmatter="allowed-tools: Read, Bash(git log:*)\n")
+    engine.loaded = load_skills(engine.root)
+
+    async def scenario(e: Engine) -> None:
+        handle = await e.launch("whole", {"_extra": "now"}, transport="claude")
+        assert await handle.result() == "whole skill done"
+        status = await handle.query(QUERY_AGENT, result_type=AgentStatus)
+        assert (status.turns, status.tool_calls) == (1, 0)
+
+    engine.run(scenario)
+    (call,) = [json.loads(line) for line in log.read_text().splitlines()]
+    argv = call["argv"]
+    assert "Do all of it: now" in argv[argv.index("--append-system-prompt") + 1]
+    assert argv[argv.index("--allowedTools") + 1] == "Read,Bash(git log:*)"
+    assert call["cwd"] == str(engine.root) and call["stdin"] == "now"
