@@ -136,8 +136,9 @@ class LoopTools:
             )
         except TimeoutError:
             self.answer = None
-        answer, self.question, self.answer = self.answer, None, None
-        await self._notice(info.workflow_id, inp.skill, key, False)
+        finally:  # answered, timed out or cancelled: the QUESTION entry is retired
+            answer, self.question, self.answer = self.answer, None, None
+            await self._notice(info.workflow_id, inp.skill, key, False)
         if answer is None:
             return self._error(use, f"No answer came within {timeout:g} s; go on without it "
                                     "or finish with what you have.")

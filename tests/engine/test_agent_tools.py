@@ -130,3 +130,27 @@ def test_claude_transport_runs_the_whole_skill_as_one_step(
     assert "Do all of it: now" in argv[argv.index("--append-system-prompt") + 1]
     assert argv[argv.index("--allowedTools") + 1] == "Read,Bash(git log:*)"
     assert call["cwd"] == str(engine.root) and call["stdin"] == "now"
+
+
+def test_cancel_while_asking_keeps_the_transcript_and_retires_the_question(
+    engine: Engine,
+) -> None:
+    write_skill(engine.root, "asker", "Ask.\n", turns=[
+        {"tools": [{"AskUserQuestion": {"question": "Go on?"}}]}, {"text": "never"},
+    ])
+    engine.loaded = load_skills(engine.root)
+
+    async def scenario(e: Engine) -> None:
+        handle = await e.launch("asker", transport="scripted")
+        entry = await e.entry(handle.id, "QUESTION")
+        assert "Go on?" in entry.summary and f"sagaflow answer {handle.id}" in entry.summary
+        await handle.cancel()
+        with pytest.raises(WorkflowFailureError):
+            await handle.result()
+        await e.entry(handle.id, "CANCELLED")
+        question = next(x for x in e.inbox(handle.id) if x.status == "QUESTION")
+        assert not question.unread  # retired: the hook no longer shows it
+        transcript = Path(e.home.run_dir(handle.id)) / "agent" / "transcript.jsonl"
+        assert "AskUserQuestion" in transcript.read_text()
+
+    engine.run(scenario)
