@@ -4,7 +4,7 @@ A directory with ``SKILL.md`` and no ``register()`` is a skill of kind ``skillmd
 (:mod:`sagaflow.agent.skillmd`). Every worker runs it with one built-in workflow,
 :class:`sagaflow.agent.loop.AgentLoop` (``sagaflow_agent_loop``): each model turn is
 one activity (``sagaflow_agent_turn``) and each tool call one activity
-(``sagaflow_run_tool``, :mod:`sagaflow.agent.tools`), so a crash resumes after the
+(``sagaflow_agent_tool``, running :mod:`sagaflow.agent.tools`), so a crash resumes after the
 last completed turn or tool call and no completed call runs twice. The transcript
 lives in the run directory (``agent/transcript.jsonl``); history keeps references
 and short summaries.
