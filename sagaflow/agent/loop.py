@@ -5,8 +5,8 @@
     start (activity) ─► turn 1 (activity) ─► tool call (activity) ... ─► turn 2 ─► ... ─► answer
 
 * Each model turn is one ``sagaflow_agent_turn`` activity and each tool call one
-  ``sagaflow_agent_tool`` activity (the tools' ``run_tool``): a crash resumes after the last completed one, whose
-  result history keeps (a completed tool call never runs again).
+  ``sagaflow_agent_tool`` activity (the tools' ``run_tool``): a crash resumes after the
+  last completed one, whose result history keeps (a completed tool call never runs again).
 * The worker interceptor does for these what it does for every run: pause before each
   step, the budget checked against a turn's worst case before it starts (the run parks
   in a budget gate), usage and cost recorded, an ``ask`` permission outcome parked on
