@@ -38,6 +38,9 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
+from fake_tools import TurnScript, block_events, tool_result_problem
+
 ReplyFn = Callable[[dict[str, Any]], str | None]
 
 DEFAULT_TEXT = "OK (fake anthropic reply)"
@@ -253,8 +256,25 @@ class _Handler(BaseHTTPRequestHandler):
                 fault.status, fault.message or _ERROR_MESSAGES.get(kind, "Error (injected)"), extra
             )
             return
+        if "tools" in body:  # tool use: the tool_results that came back must fit
+            problem = tool_result_problem(body)
+            record["tool_results"] = [
+                b for b in (body["messages"][-1].get("content") or [])
+                if isinstance(b, dict) and b.get("type") == "tool_result"
+            ] if isinstance(body["messages"][-1].get("content"), list) else []
+            if problem is not None:
+                record["tool_problem"] = problem
+                self._send_error_json(400, problem)
+                return
+        if "tools" in body:
+            fake._sleep(fake._turns.hold_for(body))
+        blocks = fake._turns.reply(body, fake._new_id) if "tools" in body else None
         outcome = fake._next_outcome()
-        text = outcome.text if outcome.text is not None else fake._reply_for(body, record["text"])
+        if blocks is not None:
+            text = "".join(b["text"] for b in blocks if b["type"] == "text")
+        else:
+            text = outcome.text if outcome.text is not None else fake._reply_for(
+                body, record["text"])
         fake._note_reply(record, text)
         model = str(body.get("model") or "claude-fake")
         usage = {
@@ -268,15 +288,46 @@ class _Handler(BaseHTTPRequestHandler):
             "type": "message",
             "role": "assistant",
             "model": model,
-            "content": [{"type": "text", "text": text}] if text else [],
-            "stop_reason": outcome.stop_reason,
+            "content": blocks if blocks is not None else (
+                [{"type": "text", "text": text}] if text else []),
+            "stop_reason": "tool_use" if blocks and any(b["type"] == "tool_use" for b in blocks)
+            else outcome.stop_reason,
             "stop_sequence": None,
             "usage": usage,
         }
-        if body.get("stream") is True:
+        if body.get("stream") is True and blocks is not None:
+            self._stream_blocks(message, usage)
+        elif body.get("stream") is True:
             self._stream(message, text, usage, outcome)
         else:
             self._send_json(200, message)
+
+    def _stream_blocks(self, message: dict[str, Any], usage: dict[str, int]) -> None:
+        """A scripted tool-use turn as SSE: one start/deltas/stop group per block."""
+        fake = self.server.fake
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        start = dict(message, content=[], stop_reason=None, usage=dict(usage, output_tokens=1))
+        events: list[tuple[str, Any]] = [("message_start", {"type": "message_start",
+                                                             "message": start})]
+        for index, block in enumerate(message["content"]):
+            events += block_events(index, block)
+        events += [
+            ("message_delta", {"type": "message_delta", "usage": {
+                "output_tokens": usage["output_tokens"]},
+                "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None}}),
+            ("message_stop", {"type": "message_stop"}),
+        ]
+        for name, data in events:
+            if fake._stopping.is_set():
+                self.close_connection = True
+                return
+            payload = f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
+            self.wfile.write(b"%X\r\n%s\r\n" % (len(payload), payload))
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
 
     def _stream(
         self, message: dict[str, Any], text: str, usage: dict[str, int], outcome: _Outcome
@@ -377,6 +428,7 @@ class FakeAnthropic:
         self._latency = 0.0
         self._chunk_delay = 0.0
         self._records: list[dict[str, Any]] = []
+        self._turns = TurnScript()
         self._ids = itertools.count(1)
         self._conns: set[socket.socket] = set()
         self._stopping = threading.Event()
@@ -458,6 +510,24 @@ class FakeAnthropic:
         with self._cond:
             self._rules.append((re.compile(pattern), text))
 
+    def script_turns(self, turns: list[dict[str, Any]]) -> None:
+        """Script the assistant turns of tool-using requests (those that send ``tools``).
+
+        Args:
+            turns: ``{"text"?, "tools"?: [{"Name": {input}}], "repeat"?: N}`` entries; the
+                request's turn number (1 + its assistant messages) picks one, so a retry
+                gets the same turn (see tests/fake_tools.py). Every such request is also
+                checked: its ``tool_result`` blocks must answer the previous turn's
+                ``tool_use`` ids, else it gets the API's 400 (recorded as ``tool_problem``).
+        """
+        with self._cond:
+            self._turns = TurnScript(list(turns))
+
+    def hold_turn(self, turn: int, seconds: float) -> None:
+        """Hold the first request for scripted turn ``turn`` this long (a crash window)."""
+        with self._cond:
+            self._turns.holds[turn] = seconds
+
     def set_default(self, text: str) -> None:
         """Set the reply used when no rule matches.
 
@@ -528,6 +598,7 @@ class FakeAnthropic:
             self._faults.clear()
             self._outcomes.clear()
             self._records.clear()
+            self._turns = TurnScript()
             self._latency = self._chunk_delay = 0.0
             self._default = DEFAULT_TEXT
             self.reply_fn = None

@@ -42,7 +42,7 @@ from temporalio.worker import (
     WorkflowOutboundInterceptor,
 )
 
-from sagaflow._engine import meta
+from sagaflow._engine import agent_steps, meta
 from sagaflow._engine.activities import CONFIGURED_ACTIVITIES
 from sagaflow._engine.control import RunControl, run_options
 from sagaflow._engine.failures import failure_reason
@@ -121,7 +121,9 @@ class _Outbound(WorkflowOutboundInterceptor):
                 self.written[path] = len(content.encode("utf-8"))
         if options is not None and name in options.step_timeouts:
             input.start_to_close_timeout = timedelta(seconds=options.step_timeouts[name])
-        if name in CONFIGURED_ACTIVITIES and len(input.args) == 1:
+        if (name in CONFIGURED_ACTIVITIES or name in agent_steps.AGENT_CONFIGURED) and len(
+            input.args
+        ) == 1:
             # Always a second argument (None: the worker's defaults apply): the SDK
             # decodes arguments by the activity's type hints only when the counts match.
             input.args = [*input.args, _config_for(name, options.config if options else None)]
@@ -130,6 +132,12 @@ class _Outbound(WorkflowOutboundInterceptor):
             if input.heartbeat_timeout is None or input.heartbeat_timeout > self.cap:
                 input.heartbeat_timeout = self.cap
             return self._model_step(input, control)
+        if name in agent_steps.AGENT_MODEL_STEPS:
+            if input.heartbeat_timeout is None or input.heartbeat_timeout > self.cap:
+                input.heartbeat_timeout = self.cap
+            return agent_steps.model_turn(super().start_activity, input, control)  # type: ignore[no-any-return]
+        if name in agent_steps.TOOL_STEPS:
+            return agent_steps.tool_call(super().start_activity, input, control)  # type: ignore[no-any-return]
         if control is None or not control.paused:
             return super().start_activity(input)
         start = super().start_activity
@@ -206,13 +214,18 @@ class _Inbound(WorkflowInboundInterceptor):
         self._out = _Outbound(outbound, self.cap, self.registered)
         super().init(self._out)
 
+    def _skill(self) -> str:
+        info = workflow.info()
+        skill = self.skills.get(info.workflow_type, info.workflow_type)
+        return agent_steps.skill_of(skill) if agent_steps.is_agent(info.workflow_type) else skill
+
     async def _record(self, status: str, summary: str) -> None:
         info = workflow.info()
         await workflow.execute_local_activity(
             FINALIZE_ACTIVITY,
             FinalizeInput(
                 run_id=info.workflow_id,
-                skill=self.skills.get(info.workflow_type, info.workflow_type),
+                skill=self._skill(),
                 status=status,
                 summary=summary,
                 timestamp_iso=workflow.now().isoformat(timespec="seconds"),
@@ -222,12 +235,14 @@ class _Inbound(WorkflowInboundInterceptor):
             retry_policy=RetryPolicy(maximum_attempts=10),
         )
 
-    def _control(self) -> tuple[RunControl, RunOptions]:
+    def _control(self, args: Any = ()) -> tuple[RunControl, RunOptions]:
         info = workflow.info()
-        skill = self.skills.get(info.workflow_type, info.workflow_type)
+        skill = self._skill()
         options = run_options()
         control = RunControl(skill, options)
         control.install()
+        if agent_steps.is_agent(info.workflow_type):
+            agent_steps.resume_counts(control, args)
         launched = any(p.key.name == meta.SA_SKILL for p in info.typed_search_attributes)
         if launched:
             control.seen_initial()
@@ -291,13 +306,17 @@ class _Inbound(WorkflowInboundInterceptor):
         return task.result()
 
     async def execute_workflow(self, input: ExecuteWorkflowInput) -> Any:
-        if workflow.info().workflow_type not in self.skills:  # sagaflow's own plumbing
+        info = workflow.info()
+        if info.workflow_type not in self.skills:  # sagaflow's own plumbing
             return await super().execute_workflow(input)
+        if agent_steps.is_agent(info.workflow_type) and info.parent is not None:
+            self._out.options = run_options()  # a Task sub-agent: its parent's config, no
+            return await super().execute_workflow(input)  # control plane or inbox of its own
         # before RunControl's dynamic handler, which would otherwise take a buffered
         # restart signal as its own and hand this handler its (name, args) call shape
         self._restarts = [0]
         workflow.set_signal_handler(meta.SIGNAL_RESTART_DEADLINE, self._restart_deadline)
-        control, options = self._control()
+        control, options = self._control(input.args)
         timeout = options.timeout_seconds
         try:
             if timeout:

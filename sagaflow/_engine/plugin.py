@@ -30,12 +30,16 @@ What it adds:
 * a call to an activity name the worker does not register fails at once with
   the close matches (non-retryable ``UnregisteredActivity``) instead of being
   retried forever (:mod:`sagaflow._engine.activity_check`).
+* the agent loop that runs every SKILL.md skill (:mod:`sagaflow.agent.loop`), its
+  activities (:class:`~sagaflow.agent.activities.AgentActivities`) and the tools'
+  ``sagaflow_run_tool`` (:mod:`sagaflow.agent.tools.activity`).
 """
 
 from __future__ import annotations
 
 from abc import ABCMeta
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from temporalio.plugin import SimplePlugin
@@ -46,6 +50,9 @@ from temporalio.workflow import NondeterminismError
 from sagaflow._engine.activities import SagaflowActivities, worker_run_config
 from sagaflow._engine.interceptors import SagaflowInterceptor
 from sagaflow._engine.seeds import SEED_ACTIVITIES
+from sagaflow.agent import AGENT_WORKFLOW
+from sagaflow.agent.activities import AgentActivities
+from sagaflow.agent.loop import AgentLoop
 from sagaflow.agent.tools.activity import run_tool
 from sagaflow.config import Settings
 from sagaflow.paths import Home
@@ -117,6 +124,8 @@ class SagaflowPlugin(SimplePlugin):
         activities: The built-in activities' instance; default
             ``SagaflowActivities(home, defaults=worker_run_config(settings))``. Tests pass
             one with a fake ``complete`` or ``notify``.
+        agent: The agent loop's activities; default ``AgentActivities(home)`` with the
+            same defaults. Tests pass one with a fake ``converse``.
     """
 
     def __init__(
@@ -128,6 +137,7 @@ class SagaflowPlugin(SimplePlugin):
         heartbeat_cap_seconds: float | None = None,
         loaded: LoadedSkills | None = None,
         activities: SagaflowActivities | None = None,
+        agent: AgentActivities | None = None,
     ) -> None:
         if skills_by_workflow is None:
             skills_by_workflow = (
@@ -135,12 +145,15 @@ class SagaflowPlugin(SimplePlugin):
             )
         self.home = home
         self.settings = settings
-        self.skills_by_workflow = dict(skills_by_workflow)
+        self.skills_by_workflow = {**skills_by_workflow, AGENT_WORKFLOW: AGENT_WORKFLOW}
         self.builtin = activities or SagaflowActivities(
             home, defaults=worker_run_config(settings), slack_webhook=settings.slack_webhook_url
         )
-        own: list[Callable[..., Any]] = [*self.builtin.all(), run_tool]
-        workflows: list[type] = []
+        if agent is None:
+            defaults = self.builtin.defaults
+            agent = AgentActivities(home, defaults=asdict(defaults) if defaults else None)
+        own: list[Callable[..., Any]] = [*self.builtin.all(), *agent.all(), run_tool]
+        workflows: list[type] = [AgentLoop]
         if loaded is not None:
             from sagaflow._engine import scheduled
 

@@ -32,6 +32,7 @@ from sagaflow._engine.poollocks import PoolLock
 from sagaflow._engine.scheduled import PREPARE_ACTIVITY
 from sagaflow._engine.search_attributes import ensure_registered
 from sagaflow._engine.seeds import SEED_ACTIVITIES
+from sagaflow.agent import AGENT_ACTIVITIES, AGENT_WORKFLOW, KIND
 from sagaflow.agent.tools.activity import RUN_TOOL
 from sagaflow.config import Settings
 from sagaflow.models import has_api_key
@@ -60,12 +61,14 @@ def collect(loaded: LoadedSkills) -> tuple[list[type], list[Callable[..., Any]],
     workflow or activity name clashes with sagaflow's or an earlier skill's is
     marked as an error and left out; the others still run.
     """
-    reserved = {SCHEDULED_WORKFLOW}
-    builtin = BUILTIN_ACTIVITIES | {PREPARE_ACTIVITY, RUN_TOOL}
+    reserved = {SCHEDULED_WORKFLOW, AGENT_WORKFLOW}
+    builtin = BUILTIN_ACTIVITIES | {PREPARE_ACTIVITY, RUN_TOOL, *AGENT_ACTIVITIES}
     workflows: dict[str, type] = {}
     activities: dict[str, Callable[..., Any]] = {}
     names: dict[str, str] = {}
     for spec in loaded.registry:
+        if spec.kind == KIND:  # SKILL.md skills run on the plugin's agent loop
+            continue
         info = next((i for i in loaded.infos if i.name == spec.name and i.status == "ok"), None)
         problem = None
         wf_name = spec.workflow_name

@@ -66,6 +66,8 @@ def _register() -> None:
     # issue 3 command modules, one line each:
     from sagaflow.cli import steer
     steer.register(app)
+    from sagaflow.cli import answer
+    answer.register(app)
     from sagaflow.cli import recover
     recover.register(app)
     from sagaflow.cli import schedule

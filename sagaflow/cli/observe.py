@@ -95,6 +95,15 @@ def _render_timeline(data: Timeline) -> None:
         out(f"waiting   {data['waiting_on']}")
     for gate in data["pending_gates"]:
         out(f"gate      {word(gate.get('step'))} ({word(gate.get('kind'))}): {word(gate.get('prompt'))}")
+    agent = data.get("agent")
+    if agent:
+        out(f"agent     {agent['turns']} turns, {agent['tool_calls']} tool calls; "
+            f"transcript {agent['transcript']}")
+        marks = {"completed": "x", "in_progress": "~"}
+        for todo in agent["todos"]:
+            out(f"  todo    [{marks.get(todo['status'], ' ')}] {todo['content']}")
+        if agent["question"]:
+            out(f"question  {agent['question']['text']}  (sagaflow answer {data['run_id']} ...)")
     out(f"steps     {data['steps_done']} done of {len(data['steps'])}")
     for step in data["steps"]:
         out(*_step_line(step))

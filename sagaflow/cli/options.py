@@ -59,9 +59,11 @@ GLOBAL_OPTIONS: tuple[Opt, ...] = (
 #: the root's eager ``--version`` (handled by Typer only: the fast path gives way to it)
 VERSION_FLAG = "--version"
 
-LAUNCH_HELP = """Launch a skill durably: sagaflow launch SKILL [--key value ...] [--arg k=v ...].
+LAUNCH_HELP = """Launch a skill durably: sagaflow launch SKILL [WORDS ...] [--key value ...].
 
-Skill arguments are free --key value options (or --arg key=value). The run id
+Skill arguments are free --key value options (or --arg key=value); free words are
+the text a SKILL.md skill gets as $ARGUMENTS (its options: --max-turns N,
+--allow-tools RULES, --question-timeout DURATION, --tier, --max-tokens). The run id
 is printed on stdout; with --await, progress goes to stderr and the result to
 stdout. Ctrl-C while awaiting detaches and leaves the run going."""
 SKILL_HELP = "Skill name (see 'sagaflow skills')."

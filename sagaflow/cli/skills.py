@@ -60,7 +60,8 @@ def register(app: typer.Typer) -> None:
         loaded = load_skills()
         rows = [
             {
-                "name": i.name, "origin": i.origin, "status": i.status,
+                "name": i.name, "kind": i.kind, "description": i.description,
+                "origin": i.origin, "status": i.status,
                 "workflow": i.workflow, "dir": str(i.dir), "error": i.error,
             }
             for i in loaded.infos
@@ -71,7 +72,7 @@ def register(app: typer.Typer) -> None:
         if not rows:
             err("no skills found")
             return
-        table(rows, ["name", "origin", "status", "dir"])
+        table(rows, ["name", "kind", "origin", "status", "description"])
         for row in rows:
             if row["error"]:
                 err(f"sagaflow: {row['error']}")

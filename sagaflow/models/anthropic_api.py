@@ -146,3 +146,49 @@ async def call(*, model: str, system: str, user: str, max_tokens: int) -> ModelR
     stop = str(message.stop_reason or "") if stopped else INCOMPLETE
     return ModelReply(text=text, model=message.model, transport="anthropic", usage=counts,
                       stop_reason=stop)
+
+
+async def call_turn(
+    *, model: str, system: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]],
+    max_tokens: int,
+) -> Any:
+    """Stream one assistant message of a tool-using conversation.
+
+    Returns:
+        :class:`sagaflow.models.turns.TurnReply` (its content blocks as plain dicts).
+
+    Raises:
+        ModelError: as :func:`call` (same classification).
+    """
+    from sagaflow.models.turns import TurnReply
+
+    api = _client if _client is not None else await asyncio.to_thread(client)
+    started = stopped = False
+    try:
+        async with api.messages.stream(
+            model=model, max_tokens=max_tokens, system=system,
+            messages=messages,  # type: ignore[arg-type]
+            tools=tools,  # type: ignore[arg-type]
+        ) as stream:
+            async for event in stream:
+                started = started or event.type == "message_start"
+                stopped = stopped or event.type == "message_stop"
+            if not started:
+                raise ModelError(
+                    "The model API answered with an empty reply stream (no message_start); "
+                    "will retry.", retryable=True,
+                )
+            message = stream.current_message_snapshot
+    except anthropic.AnthropicError as exc:
+        raise classify(exc) from None
+    content: list[dict[str, Any]] = []
+    for block in message.content:
+        if block.type == "text":
+            content.append({"type": "text", "text": block.text})
+        elif block.type == "tool_use":
+            content.append({"type": "tool_use", "id": block.id, "name": block.name,
+                            "input": dict(block.input) if isinstance(block.input, dict) else {}})
+    counts = {key: int(getattr(message.usage, key, 0) or 0) for key in USAGE_KEYS}
+    stop = str(message.stop_reason or "") if stopped else INCOMPLETE
+    return TurnReply(content=content, model=message.model, transport="anthropic", usage=counts,
+                     stop_reason=stop)

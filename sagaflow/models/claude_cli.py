@@ -122,6 +122,28 @@ async def call(*, model: str, system: str, user: str, max_tokens: int) -> ModelR
         ModelError: see :func:`check_output`; the CLI not found, not executable or not
             startable (not retryable).
     """
+    return await _run(["--model", model, "--system-prompt", system], user, model, None)
+
+
+async def call_agent(
+    *, model: str, system: str, user: str, cwd: str, allowed_tools: list[str], max_turns: int,
+) -> ModelReply:
+    """Run a whole SKILL.md skill as one ``claude -p`` session with Claude Code's own tools.
+
+    The skill's prompt is appended to Claude Code's system prompt; ``allowed_tools`` (Claude
+    Code's rule syntax) are pre-approved, anything else is refused in ``-p`` mode; the
+    session works in ``cwd``. One checkpoint: a crash reruns the whole session.
+
+    Raises:
+        ModelError: as :func:`call`.
+    """
+    argv = ["--model", model, "--append-system-prompt", system, "--max-turns", str(max_turns)]
+    if allowed_tools:
+        argv += ["--allowedTools", ",".join(allowed_tools)]
+    return await _run(argv, user, model, cwd)
+
+
+async def _run(argv: list[str], user: str, model: str, cwd: str | None) -> ModelReply:
     found = procs.locate("claude")
     if found.path is None:
         raise ModelError("The claude CLI is not on PATH; install Claude Code.", retryable=False)
@@ -130,8 +152,8 @@ async def call(*, model: str, system: str, user: str, max_tokens: int) -> ModelR
                          f"`chmod +x {found.path}` or reinstall Claude Code.", retryable=False)
     try:
         proc = await asyncio.create_subprocess_exec(
-            str(found.path), "-p", "--output-format", "json", "--model", model,
-            "--system-prompt", system,
+            str(found.path), "-p", "--output-format", "json", *argv,
+            cwd=cwd,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,

@@ -11,12 +11,14 @@ memo, spawn_subagent inputs (for the role) and spawn_subagent results, a
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sagaflow import timestamps
 from sagaflow._engine import meta
 from sagaflow._engine.model_call import ModelStepResult, StepUsage
+from sagaflow.agent import AGENT_TOOL_ACTIVITY, TURN_ACTIVITY
 from sagaflow.pricing import USAGE_KEYS
 
 if TYPE_CHECKING:
@@ -91,6 +93,26 @@ class HistoryFold:
             values = await self.conv.decode(list(payloads))
             return ModelStepResult.from_history(values[0]).usage if values else None
         return None
+
+    async def _turn_usage(self, payloads: Any) -> StepUsage | None:
+        """The usage of an agent loop turn (``TurnResult.usage``), None when unreadable."""
+        value = await self._value(payloads)
+        usage = value.get("usage") if isinstance(value, dict) else None
+        if not isinstance(usage, dict):
+            return None
+        known = {f.name for f in dataclasses.fields(StepUsage)}
+        with contextlib.suppress(TypeError):
+            return StepUsage(**{k: v for k, v in usage.items() if k in known})
+        return None
+
+    async def _agent_role(self, name: str, payloads: Any) -> str | None:
+        """``turn N`` for a model turn, the tool's name for a tool call."""
+        value = await self._value(payloads)
+        if not isinstance(value, dict):
+            return None
+        if name == TURN_ACTIVITY:
+            return f"turn {value.get('turn')}"
+        return str(value.get("name") or "") or None
 
     async def _paid(self, failure: Any) -> float:
         """``paid_usd`` a failed model step reported (in its failure's details), else 0."""
@@ -226,6 +248,8 @@ class HistoryFold:
             if attrs.activity_type.name == meta.SPAWN_SUBAGENT:
                 value = await self._value(attrs.input.payloads)
                 role = value.get("role") if isinstance(value, dict) else None
+            elif attrs.activity_type.name in (TURN_ACTIVITY, AGENT_TOOL_ACTIVITY):
+                role = await self._agent_role(attrs.activity_type.name, attrs.input.payloads)
             step: dict[str, Any] = {
                 "id": attrs.activity_id, "type": attrs.activity_type.name, "role": role,
                 "status": "scheduled", "scheduled": iso(when), "started": None, "closed": None,
@@ -255,6 +279,8 @@ class HistoryFold:
         if suffix == "completed":
             if step["type"] == meta.SPAWN_SUBAGENT:
                 self._account(step, await self._usage(attrs.result.payloads))
+            elif step["type"] == TURN_ACTIVITY:
+                self._account(step, await self._turn_usage(attrs.result.payloads))
             return [self._step_event("step_completed", event, step) | {
                 "tokens": self.totals()["tokens"], "cost_usd_total": self.cost}]
         if hasattr(attrs, "failure") and attrs.HasField("failure"):

@@ -137,6 +137,7 @@ class Timeline(TypedDict):
     decisions: list[dict[str, Any]]
     decisions_source: str
     blocked: str | None
+    agent: dict[str, Any] | None  # a SKILL.md run: turns, tool_calls, todos, question, transcript
 
 #: WorkflowExecutionStatus values of an open run (1 running; 0 unspecified, as while starting)
 _OPEN = (0, 1)
@@ -177,6 +178,20 @@ async def _status_query(handle: WorkflowHandle[Any, Any]) -> dict[str, Any] | No
     return asdict(status) if isinstance(status, RunStatus) else None
 
 
+async def _agent_query(handle: WorkflowHandle[Any, Any]) -> dict[str, Any] | None:
+    """A SKILL.md run's ``sagaflow_agent`` answer (turns, todos, question), None if none."""
+    from dataclasses import asdict
+
+    from sagaflow.agent import QUERY_AGENT
+    from sagaflow.agent.types import AgentStatus
+
+    try:
+        status = await handle.query(QUERY_AGENT, result_type=AgentStatus, rpc_timeout=QUERY_TIMEOUT)
+    except Exception:  # no worker, or a timeout
+        return None
+    return asdict(status) if isinstance(status, AgentStatus) else None
+
+
 async def _fold_history(handle: WorkflowHandle[Any, Any], fold: HistoryFold) -> None:
     async for event in handle.fetch_history_events():
         await fold.feed(event)
@@ -211,6 +226,9 @@ async def build_timeline(client: Client, run_id: str) -> Timeline:
     waiting = (status or {}).get("waiting_on") if status else search.get(meta.SA_WAITING)
     run = fold.run
     steps = cast("list[Step]", sorted(fold.steps.values(), key=lambda s: s["scheduled"] or ""))
+    from sagaflow.agent import AGENT_WORKFLOW
+
+    agent = await _agent_query(handle) if run["workflow_type"] == AGENT_WORKFLOW else None
     cost = search.get(meta.SA_COST)
     state = search.get(meta.SA_STATE)
     return {
@@ -234,4 +252,5 @@ async def build_timeline(client: Client, run_id: str) -> Timeline:
         "decisions": status["decisions"] if status else fold.decisions,
         "decisions_source": "query" if status else "history",
         "blocked": stuck.reason(str(run["skill"] or run["workflow_type"])) if stuck else None,
+        "agent": agent,
     }

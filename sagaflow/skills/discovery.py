@@ -8,6 +8,10 @@ Search order, highest precedence first:
 3. each entry of ``$SAGAFLOW_SKILLS_PATH`` (``os.pathsep``-separated);
 4. the skills bundled with sagaflow.
 
+A directory with ``SKILL.md`` and no ``__init__.py`` is a skill of kind ``skillmd``
+(Claude Code's format, :mod:`sagaflow.agent.skillmd`): it is not imported, it is
+registered to run on the built-in agent loop (:mod:`sagaflow.agent.loop`).
+
 A skill directory ``hello-world/`` with an ``__init__.py`` imports as
 ``skills.hello_world``. One :class:`SkillsFinder` on ``sys.meta_path`` owns the
 whole ``skills`` namespace and resolves each name by that precedence, so a user
@@ -32,9 +36,12 @@ from types import ModuleType
 import sagaflow
 from sagaflow.errors import SkillLoadError
 from sagaflow.paths import claude_dir
+from sagaflow.agent import KIND
+from sagaflow.agent.skillmd import SKILL_FILE
 from sagaflow.skills import naming, validation
 from sagaflow.skills.unsupported import install_unsupported_finder
 from sagaflow.skills.registry import SkillRegistry
+from sagaflow.skills.skillmd_spec import skillmd_spec
 
 NAMESPACE = "skills"
 
@@ -45,6 +52,7 @@ class SkillSource:
 
     dir: Path
     origin: str  # project | user | path | bundled
+    kind: str = "python"  # python | skillmd
 
     @property
     def module(self) -> str:
@@ -87,7 +95,7 @@ class Discovery:
 
 
 def discover_all(cwd: Path | None = None) -> Discovery:
-    """Python skill directories on the search path, the naming rules applied.
+    """Skill directories (Python and SKILL.md) on the search path, the naming rules applied.
 
     A refused directory still takes its module name, so a lower-precedence skill
     of that name is shadowed rather than silently served in its place.
@@ -99,11 +107,17 @@ def discover_all(cwd: Path | None = None) -> Discovery:
             children = sorted(p for p in root.iterdir() if p.is_dir())
         except OSError:
             continue
-        children = [c for c in children
-                    if (c / "__init__.py").is_file() and not c.name.startswith((".", "_"))]
-        by_module: dict[str, list[Path]] = {}
+        kinds: dict[Path, str] = {}
         for child in children:
-            problem = naming.name_problem(child)
+            if child.name.startswith((".", "_")):
+                continue
+            if (child / "__init__.py").is_file():
+                kinds[child] = "python"
+            elif (child / SKILL_FILE).is_file():
+                kinds[child] = KIND  # its name rules are SKILL.md's (sagaflow.agent.skillmd)
+        by_module: dict[str, list[Path]] = {}
+        for child, kind in kinds.items():
+            problem = naming.name_problem(child) if kind == "python" else None
             if problem is not None:
                 found.refused.append((SkillSource(child, origin), problem))
                 continue
@@ -111,19 +125,20 @@ def discover_all(cwd: Path | None = None) -> Discovery:
         for part, dirs in by_module.items():
             module = f"{NAMESPACE}.{part}"
             if module in taken:
-                found.shadowed.extend(SkillSource(d.resolve(), origin) for d in dirs)
+                found.shadowed.extend(SkillSource(d.resolve(), origin, kinds[d]) for d in dirs)
                 continue
             taken.add(module)
             if len(dirs) > 1:
                 found.refused.extend(
-                    (SkillSource(d, origin), naming.collision_problem(d, dirs)) for d in dirs)
+                    (SkillSource(d, origin, kinds[d]), naming.collision_problem(d, dirs))
+                    for d in dirs)
                 continue
-            found.active.append(SkillSource(dirs[0].resolve(), origin))
+            found.active.append(SkillSource(dirs[0].resolve(), origin, kinds[dirs[0]]))
     return found
 
 
 def discover(cwd: Path | None = None) -> tuple[list[SkillSource], list[SkillSource]]:
-    """Python skill directories on the search path (see :func:`discover_all`).
+    """Skill directories on the search path (see :func:`discover_all`).
 
     Returns:
         ``(active, shadowed)``: the winning source per module name, and the
@@ -171,7 +186,7 @@ _FINDER = SkillsFinder()
 
 def install_finder(sources: Sequence[SkillSource]) -> SkillsFinder:
     """Point the ``skills.*`` namespace at ``sources`` (idempotent)."""
-    _FINDER.locations = {s.module: s.dir for s in sources}
+    _FINDER.locations = {s.module: s.dir for s in sources if s.kind == "python"}
     if _FINDER not in sys.meta_path:
         sys.meta_path.insert(0, _FINDER)
     install_unsupported_finder()  # sagaflow 0.10 internals: one clear line, not "No module"
@@ -191,6 +206,8 @@ class SkillInfo:
     error: str | None = None
     workflow: str | None = None
     module: str = ""
+    kind: str = "python"
+    description: str = ""
 
 
 @dataclass
@@ -233,6 +250,9 @@ def _import_skill(loaded: LoadedSkills, source: SkillSource,
                   cache: validation.ValidationCache) -> None:
     """Import one skill directory, call its ``register`` and validate its workflows in
     the workflow sandbox; a failure becomes an info."""
+    if source.kind == KIND:
+        _load_skillmd(loaded, source)
+        return
     before = set(loaded.registry.names())
     try:
         module = importlib.import_module(source.module)
@@ -269,8 +289,26 @@ def _import_skill(loaded: LoadedSkills, source: SkillSource,
             SkillInfo(
                 name, source.dir, source.origin, "ok",
                 workflow=spec.workflow_name if spec else None, module=source.module,
+                description=spec.description if spec else "",
             )
         )
+
+
+def _load_skillmd(loaded: LoadedSkills, source: SkillSource) -> None:
+    """Validate a SKILL.md directory and register it to run on the agent loop."""
+    try:
+        spec = skillmd_spec(source.dir)
+        loaded.registry.register(spec)
+    except SkillLoadError as exc:
+        loaded.infos.append(SkillInfo(
+            source.dir.name, source.dir, source.origin, "error", exc.message,
+            module=source.module, kind=KIND,
+        ))
+        return
+    loaded.infos.append(SkillInfo(
+        spec.name, source.dir, source.origin, "ok", workflow=spec.workflow_name,
+        module=source.module, kind=KIND, description=spec.description,
+    ))
 
 
 def load_skills(cwd: Path | None = None, *, only: str | None = None) -> LoadedSkills:

@@ -122,7 +122,7 @@ def prepare(
         if EXTRA in unknown:
             raise _no_free_text(skill, args, names)
         if unknown:
-            raise SkillArgumentError(_unknown_message(skill, unknown, names))
+            raise SkillArgumentError(_unknown_message(skill, unknown, names, args.get(EXTRA, "")))
         if missing:
             raise SkillArgumentError(f"Skill {skill} needs {_flags(missing)}.")
     run_id, created = _claim_run_dir(home, skill, run_id)
@@ -135,7 +135,7 @@ def prepare(
             if EXTRA in unknown:
                 raise _no_free_text(skill, args, tracked.asked)
             if unknown:
-                raise SkillArgumentError(_unknown_message(skill, unknown, tracked.asked))
+                raise SkillArgumentError(_unknown_message(skill, unknown, tracked.asked, args.get(EXTRA, "")))
         chosen = _transport(spec, settings, transport, skill_dir)
         record = RunRecord(
             run_id=run_id, skill=skill, skill_dir=str(skill_dir or ""), args=dict(args),
@@ -191,7 +191,12 @@ def _claim_run_dir(home: Home, skill: str, run_id: str | None) -> tuple[str, boo
     raise HomeError(f"Could not allocate a new run id under {home.runs}; check that directory.")
 
 
-def _unknown_message(skill: str, unknown: set[str], known: set[str]) -> str:
+def _unknown_message(skill: str, unknown: set[str], known: set[str], free: str = "") -> str:
+    if EXTRA in unknown:
+        return (
+            f"Unexpected argument {free!r}: skill {skill} takes no free text; skill arguments "
+            "look like --key value or --arg key=value."
+        )
     first = sorted(unknown)[0]
     import difflib  # only when an argument is wrong
 

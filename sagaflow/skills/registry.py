@@ -41,6 +41,8 @@ class SkillSpec:
             A skill that never calls one says ``uses_model=False`` and launches
             without a key; should it call a model anyway, that step fails at once
             saying no transport is configured.
+        kind: ``python`` (a ``register()`` skill) or ``skillmd`` (a SKILL.md directory
+            run by the agent loop, :mod:`sagaflow.skills.skillmd_spec`).
     """
 
     name: str
@@ -50,6 +52,7 @@ class SkillSpec:
     arguments: Sequence[str] | None = None
     description: str = ""
     uses_model: bool = True
+    kind: str = "python"
 
     @property
     def workflow_name(self) -> str:

@@ -3,7 +3,7 @@
 Rule (top to bottom; a unit imports only from units below it or beside it, never
 above, and units never import each other in a cycle)::
 
-    cli → runs → {workflow, durable, registry, prompts} → _engine → agent → skills
+    cli → runs → {workflow, durable, registry, prompts} → _engine → skills → agent
         → agent.tools → models → base
 
 A unit is a subpackage (``sagaflow/cli/``...) or a top-level module
@@ -38,9 +38,9 @@ LAYERS: dict[str, float] = {
     "workflow": 4, "durable": 4, "registry": 4, "prompts": 4,
     "slack_progress": 4, "temporal_client": 4,  # sagaflow 0.10 paths skills import
     "_engine": 3,
-    "agent": 2.5,
     "skills": 2,
-    "agent.tools": 1.5,
+    "agent": 1.5,  # SKILL.md skills: the loop workflow and its activities
+    "agent.tools": 1.2,  # the tools and the permission rules
     "models": 1,
     **{base: 0 for base in (
         "inbox", "hook", "config", "paths", "pricing", "runrecord", "durations", "locks", "errors",
