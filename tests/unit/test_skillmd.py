@@ -9,7 +9,8 @@ import pytest
 from sagaflow.agent.skillmd import read_skillmd, substitute, system_prompt, user_message
 from sagaflow.errors import SkillLoadError
 from sagaflow.skills.discovery import load_skills
-from sagaflow.skills.prepare import parse_skill_args
+from sagaflow.skills.args import parse_skill_args
+from sagaflow.skills.skillmd_spec import _free_text
 
 
 def _skill(tmp_path: Path, text: str, name: str = "demo") -> Path:
@@ -67,9 +68,11 @@ def test_substitution_follows_claude_code(body: str, arguments: str, expected: s
 
 
 def test_free_text_and_options_become_the_user_message() -> None:
-    args = parse_skill_args([], ["cats", "and dogs", "--audience", "kids"], free_text=True)
-    assert args == {"_extra": "cats 'and dogs'", "audience": "kids"}
-    assert user_message(args.pop("_extra"), args) == "cats 'and dogs'\naudience: kids"
+    args = parse_skill_args([], ["cats", "and dogs", "--audience", "kids"])
+    assert args == {"_extra": '["cats", "and dogs"]', "audience": "kids"}
+    text = _free_text(args.pop("_extra"))
+    assert text == "cats 'and dogs'"
+    assert user_message(text, args) == "cats 'and dogs'\naudience: kids"
     assert user_message("", {}) == "Run this skill."
 
 
