@@ -19,9 +19,13 @@ if TYPE_CHECKING:
 
 async def _timeline(run_id: str) -> Timeline:
     from sagaflow._engine.client import connect
+    from sagaflow.runs.inboxsync import reconcile
     from sagaflow.runs.timeline import build_timeline
 
-    return await build_timeline(await connect(_state.settings()), run_id)
+    client = await connect(_state.settings())
+    timeline = await build_timeline(client, run_id)
+    await reconcile(client, _state.home(), [run_id])  # its entries, if it no longer waits
+    return timeline
 
 
 async def _follow(run_id: str, as_json: bool) -> Event:
@@ -81,6 +85,12 @@ def _render_timeline(data: Timeline) -> None:
         f"({tokens['input_tokens']} in, {tokens['output_tokens']} out)")
     if data["waiting_on"]:
         out(f"waiting   {data['waiting_on']}")
+    paused = data.get("paused")
+    if paused:
+        who = f" by {word(paused.get('by'))}" if paused.get("by") else ""
+        why = f": {word(paused.get('reason'))}" if paused.get("reason") else ""
+        since = f" (since {word(paused.get('at'))})" if paused.get("at") else ""
+        out(f"paused    {who.strip() or 'yes'}{why}{since}")
     for gate in data["pending_gates"]:
         out(f"gate      {word(gate.get('step'))} ({word(gate.get('kind'))}): {word(gate.get('prompt'))}")
     out(f"steps     {data['steps_done']} done of {len(data['steps'])}")

@@ -166,8 +166,6 @@ async def launch(
             replace_existing=options.if_exists == "replace",
             task_queue=pool_queue(settings.task_queue, options.pool),
         )
-        if prepared.attach and options.if_exists == "fail":
-            raise runs.exists_error(prepared.run_id)
         offer_hook(home, notice)
         try:
             client = await ensure_temporal(settings)
@@ -190,7 +188,8 @@ async def launch(
             else:
                 await check_pool_served(client, settings, options.pool)
             handle, fresh = await runs.start(
-                client, settings, prepared, options=memo_options, if_exists=options.if_exists
+                client, settings, prepared, options=memo_options, if_exists=options.if_exists,
+                home=home,
             )
         except BaseException:
             if prepared.created:  # a start that failed leaves no run directory behind

@@ -58,6 +58,8 @@ class RunRow(TypedDict):
         pool: The worker pool (``default`` for the base queue).
         task_queue: The run's task queue.
         started, closed: Local ISO times (seconds); ``closed`` is None while open.
+        paused: While paused, ``{"by", "reason", "at"}`` (``sagaflow pause --by/--reason``),
+            else None.
     """
 
     run_id: str
@@ -70,6 +72,7 @@ class RunRow(TypedDict):
     task_queue: str
     started: str | None
     closed: str | None
+    paused: dict[str, str] | None
 
 
 @dataclass(frozen=True)
@@ -228,7 +231,14 @@ async def row_of(wf: WorkflowExecution, base_queue: str) -> RunRow:
         "task_queue": wf.task_queue,
         "started": _iso(wf.start_time),
         "closed": _iso(wf.close_time),
+        "paused": await _paused(wf) if state == "paused" and wf.close_time is None else None,
     }
+
+
+async def _paused(wf: WorkflowExecution) -> dict[str, str] | None:
+    """Who paused the run and why, from its memo (decoded locally; no RPC)."""
+    info = (await wf.memo()).get(meta.MEMO_PAUSE)
+    return {str(k): str(v) for k, v in info.items()} if isinstance(info, dict) else None
 
 
 async def executions(
