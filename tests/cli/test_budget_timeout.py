@@ -128,12 +128,11 @@ def test_if_exists_policies(sf: Sandbox, fake_model: FakeAnthropic) -> None:
     _setup(sf, fake_model, config="")
     first = sf.run("launch", "two-step", "--topic", "x", "--id", "job-1", "--await", check=True)
     assert "ok + ok" in first.stdout
-    failed = sf.run("launch", "two-step", "--topic", "x", "--id", "job-1", "--if-exists", "fail")
-    assert failed.returncode == 2 and "already exists" in failed.stderr
-    attached = sf.run(
-        "launch", "two-step", "--topic", "x", "--id", "job-1", "--if-exists", "attach", "--await"
-    )
-    assert attached.returncode == 0 and "ok + ok" in attached.stdout
+    for policy in ("fail", "attach"):  # a closed run is never attached to (issue 8 item 2)
+        refused = sf.run("launch", "two-step", "--topic", "x", "--id", "job-1",
+                         "--if-exists", policy, "--await")
+        assert refused.returncode == 2 and "is closed (completed)" in refused.stderr
+        assert refused.stdout == ""
     assert fake_model.calls("step about") == 2
     replaced = sf.run(
         "launch", "two-step", "--topic", "y", "--id", "job-1", "--if-exists", "replace", "--await"
