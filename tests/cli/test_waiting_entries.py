@@ -18,6 +18,8 @@ from temporalio.client import Client
 from test_inbox_hardening import hook
 from test_steer import _client_call, launch_flaky, launch_gated, outcome, wait_for, wait_pending
 
+from sagaflow import inbox
+
 
 def _entries(sf: Sandbox, run_id: str) -> list[dict[str, Any]]:
     entries = json.loads(sf.run("inbox", "--all", "--json", check=True).stdout)
@@ -75,21 +77,35 @@ def _terminate_by_hand(sf: Sandbox, run_id: str) -> None:
     _client_call(sf, go)
 
 
+def _waiting_in_file(sf: Sandbox, run_id: str) -> bool:
+    """Whether INBOX.md holds an unread NEEDS APPROVAL entry of the run (read directly:
+    ``sagaflow inbox`` would check the run first)."""
+    entries, _ = inbox.read(sf.home / "INBOX.md")
+    return any(e.run_id == run_id and e.status == "NEEDS_APPROVAL" and e.unread for e in entries)
+
+
 def test_a_termination_behind_sagaflows_back_is_noticed(sf: Sandbox) -> None:
+    runs = [_parked(sf) for _ in range(3)]
+    for run_id in runs:
+        _terminate_by_hand(sf, run_id)
+        assert _waiting_in_file(sf, run_id)  # no sagaflow code ran
+    first, second, third = runs
     # the approve command the inbox offered fails once, and the entry stops offering it
-    first = _parked(sf)
-    _terminate_by_hand(sf, first)
-    assert _status(sf, first, "NEEDS_APPROVAL")["unread"]  # no sagaflow code ran yet
     one_line_failure(sf.run("approve", first), 2, "already finished (terminated)")
-    _nothing_waits(sf, first)
+    assert not _waiting_in_file(sf, first) and _waiting_in_file(sf, second)
     ended = _status(sf, first, "TERMINATED")
     assert ended["summary"] == "terminated outside sagaflow; it no longer waits"
-
-    # list (and show) check the runs whose entries wait
-    second = _parked(sf)
-    _terminate_by_hand(sf, second)
+    # show and list check the runs whose entries wait; so does inbox before it prints
+    sf.run("show", second, check=True)
+    assert not _waiting_in_file(sf, second) and _waiting_in_file(sf, third)
+    shown = sf.run("inbox", check=True).stdout
+    assert not _waiting_in_file(sf, third) and third not in shown
+    for run_id in runs:
+        _nothing_waits(sf, run_id)
+    fourth = _parked(sf)
+    _terminate_by_hand(sf, fourth)
     sf.run("list", check=True)
-    _nothing_waits(sf, second)
+    assert not _waiting_in_file(sf, fourth)
 
 
 def test_replacing_a_parked_run_retires_the_old_gate_only(sf: Sandbox) -> None:
@@ -151,3 +167,23 @@ def test_pause_reason_is_shown(sf: Sandbox, fake_model: FakeAnthropic) -> None:
     assert outcome(sf, run_id) == ("completed", "one + two + three")
     rows = json.loads(sf.run("list", "--json", check=True).stdout)
     assert next(r for r in rows if r["run_id"] == run_id)["paused"] is None
+
+
+def test_a_retried_run_that_waits_again_asks_again(sf: Sandbox) -> None:
+    run_id = _parked(sf)
+    sf.run("cancel", run_id, "--reason", "not now", check=True)
+    assert outcome(sf, run_id)[0] == "canceled"
+    _nothing_waits(sf, run_id)
+    plan = json.loads(sf.run("retry", run_id, "--json", check=True).stdout)
+    wait_pending(sf, run_id)
+
+    def fresh() -> dict[str, Any] | None:
+        return next((e for e in _entries(sf, run_id)
+                     if e["status"] == "NEEDS_APPROVAL" and e["unread"]), None)
+
+    asking = wait_for(fresh, "a NEEDS APPROVAL entry of the retried execution")
+    assert asking["note"].endswith(f"attempt 2 · Temporal run {plan['temporal_run']}")
+    assert f"approve {run_id}" in json.dumps(hook(sf) or {})
+    sf.run("approve", run_id, "--by", "dan", check=True)
+    assert outcome(sf, run_id) == ("completed", "published: approved by dan")
+    _nothing_waits(sf, run_id)
