@@ -93,13 +93,13 @@ def test_a_termination_behind_sagaflows_back_is_noticed(sf: Sandbox) -> None:
     # the approve command the inbox offered fails once, and the entry stops offering it
     one_line_failure(sf.run("approve", first), 2, "already finished (terminated)")
     assert not _waiting_in_file(sf, first) and _waiting_in_file(sf, second)
-    ended = _status(sf, first, "TERMINATED")
-    assert ended["summary"] == "terminated outside sagaflow; it no longer waits"
     # show and list check the runs whose entries wait; so does inbox before it prints
     sf.run("show", second, check=True)
     assert not _waiting_in_file(sf, second) and _waiting_in_file(sf, third)
     shown = sf.run("inbox", check=True).stdout
     assert not _waiting_in_file(sf, third) and third not in shown
+    ended = _status(sf, first, "TERMINATED")
+    assert ended["summary"] == "terminated outside sagaflow; it no longer waits"
     for run_id in runs:
         _nothing_waits(sf, run_id)
     fourth = _parked(sf)
