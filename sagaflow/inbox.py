@@ -275,9 +275,12 @@ def retire_waiting(path: Path, run_id: str, *, keep_execution: str = "") -> bool
             return False
         return not keep or execution_of(m["key"] or "") not in (keep, "")
 
+    wanted = f"{START_PREFIX}run={run} ".encode()
+    if wanted not in _read_bytes(path):  # the common case (no entry of the run): no lock
+        return False
     with _locked(path):
         data = _read_bytes(path)
-        if f"{START_PREFIX}run={run} ".encode() not in data:
+        if wanted not in data:
             return False
         return _mark_read(path, data, pick)
 
