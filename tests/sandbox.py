@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sagaflow._engine import meta
 from sagaflow._engine.server import ready, temporal_binary
 
 REPO = Path(__file__).resolve().parent.parent
@@ -42,6 +43,7 @@ def start_dev_server(db: Path, port: int, timeout: float = 30.0) -> subprocess.P
             # deleting a closed run waits for the transfer queue's ack level, which the server
             # saves every 30 s by default: purge tests would wait that long for Temporal
             "--dynamic-config-value", 'history.transferProcessorUpdateAckInterval="1s"',
+            "--dynamic-config-value", meta.DEV_SERVER_CONFIG,  # blocked runs tagged at once
         ],
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )

@@ -49,7 +49,7 @@ from temporalio.worker import (
 from sagaflow._engine import meta
 from sagaflow._engine.activities import CONFIGURED_ACTIVITIES
 from sagaflow._engine.control import RunControl, run_options
-from sagaflow._engine.failures import failure_reason
+from sagaflow._engine.failures import cancelled_summary, caused_by_cancel, failure_reason
 from sagaflow._engine.framework_activities import FINALIZE_ACTIVITY, FinalizeInput
 from sagaflow._engine.meta import EMIT_FINDING, SPAWN_SUBAGENT, WRITE_ARTIFACT, RunOptions
 from sagaflow._engine.model_call import ModelStepResult
@@ -59,24 +59,6 @@ SUMMARY_LIMIT = 4000
 #: ``workflow.patched`` id: a cancellation the skill wrapped in an error of its own ends
 #: the run CANCELLED (runs recorded before it replay their FAILED ending)
 CANCEL_WRAPPED_PATCH = "sagaflow-cancel-wrapped"
-
-
-def _caused_by_cancel(exc: BaseException) -> bool:
-    """Whether ``exc`` is, or was raised because of, a Temporal cancellation."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if is_cancelled_exception(current):
-            return True
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return False
-
-
-def cancelled_summary(reason: str | None) -> str:
-    """The CANCELLED entry's text: the request's reason, and that compensations ran."""
-    why = f"cancelled: {reason}" if reason else "cancelled by request"
-    return f"{why}; compensations (if any) ran"
 
 
 def _field(value: Any, name: str) -> Any:
@@ -101,9 +83,11 @@ def _summarize(result: Any) -> str:
 class _Outbound(WorkflowOutboundInterceptor):
     """Run config, pause, budget, model results and timeouts around activity starts."""
 
-    def __init__(self, nxt: WorkflowOutboundInterceptor, cap: timedelta) -> None:
+    def __init__(self, nxt: WorkflowOutboundInterceptor, cap: timedelta,
+                 registered: frozenset[str] | set[str] = frozenset()) -> None:
         super().__init__(nxt)
         self.cap = cap
+        self.registered = registered
         self.emitted = False
         self.control: RunControl | None = None
         self.options: RunOptions | None = None
@@ -112,6 +96,8 @@ class _Outbound(WorkflowOutboundInterceptor):
     def start_activity(self, input: StartActivityInput) -> workflow.ActivityHandle[Any]:
         name = input.activity
         options = self.options
+        if self.registered and name not in self.registered:
+            self._refuse_unregistered(input)
         if name == EMIT_FINDING:
             self.emitted = True
         if name == WRITE_ARTIFACT and input.args:
@@ -138,6 +124,24 @@ class _Outbound(WorkflowOutboundInterceptor):
             return await start(input)
 
         return asyncio.ensure_future(after_pause())  # type: ignore[return-value]
+
+    def _refuse_unregistered(self, input: StartActivityInput) -> None:
+        """Fail a call to an activity this worker does not register, at once.
+
+        Only for the run's own task queue (another queue's workers may register it):
+        Temporal would otherwise retry the attempt forever, each failing with
+        "not registered on this worker".
+        """
+        info = workflow.info()
+        if input.task_queue not in (None, info.task_queue):
+            return
+        from sagaflow._engine.activity_check import unregistered_message
+
+        skill = self.control.skill if self.control is not None else info.workflow_type
+        raise ApplicationError(
+            unregistered_message(skill, input.activity, "at run time", self.registered),
+            type="UnregisteredActivity", non_retryable=True,
+        )
 
     def _model_step(
         self, input: StartActivityInput, control: RunControl | None
@@ -180,9 +184,11 @@ class _Outbound(WorkflowOutboundInterceptor):
 class _Inbound(WorkflowInboundInterceptor):
     skills: ClassVar[dict[str, str]] = {}
     cap: ClassVar[timedelta] = timedelta(seconds=3)
+    #: the activity names the worker registers (empty: unknown, e.g. in a Replayer)
+    registered: ClassVar[set[str]] = set()
 
     def init(self, outbound: WorkflowOutboundInterceptor) -> None:
-        self._out = _Outbound(outbound, self.cap)
+        self._out = _Outbound(outbound, self.cap, self.registered)
         super().init(self._out)
 
     async def _record(self, status: str, summary: str) -> None:
@@ -262,7 +268,7 @@ class _Inbound(WorkflowInboundInterceptor):
             if requested and is_cancelled_exception(exc):  # e.g. cancelled during a model call
                 await self._cancelled(control)
                 raise
-            if requested and _caused_by_cancel(exc) and workflow.patched(CANCEL_WRAPPED_PATCH):
+            if requested and caused_by_cancel(exc) and workflow.patched(CANCEL_WRAPPED_PATCH):
                 await self._cancelled(control)
                 raise TemporalCancelledError(workflow.cancellation_reason() or "") from exc
             control.gates.clear()
@@ -279,9 +285,12 @@ class _Inbound(WorkflowInboundInterceptor):
 class SagaflowInterceptor(Interceptor):
     """Installs the inbound/outbound workflow interceptors described above."""
 
-    def __init__(self, skills_by_workflow: dict[str, str], heartbeat_cap: float) -> None:
+    def __init__(self, skills_by_workflow: dict[str, str], heartbeat_cap: float,
+                 registered: set[str] | None = None) -> None:
         self.skills_by_workflow = dict(skills_by_workflow)
         self.heartbeat_cap = timedelta(seconds=heartbeat_cap)
+        #: filled by the plugin once the worker's activities are known
+        self.registered: set[str] = registered if registered is not None else set()
 
     def workflow_interceptor_class(
         self, input: WorkflowInterceptorClassInput
@@ -293,4 +302,5 @@ class SagaflowInterceptor(Interceptor):
 
         _Bound.skills = skills
         _Bound.cap = cap
+        _Bound.registered = self.registered
         return _Bound

@@ -54,6 +54,13 @@ WRITE_ARTIFACT = "write_artifact"
 SPAWN_SUBAGENT = "spawn_subagent"
 EMIT_FINDING = "emit_finding"
 
+#: the system search attribute the server sets on a run whose workflow task keeps failing
+REPORTED_PROBLEMS = "TemporalReportedProblems"
+#: its value for a nondeterminism error (a run blocked by a code change)
+NONDETERMINISTIC_PROBLEM = "cause=WorkflowTaskFailedCauseNonDeterministicError"
+#: embedded server dynamic config: tag a failing workflow task at its first retry (default 5)
+DEV_SERVER_CONFIG = "system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute=1"
+
 DEFAULT_POOL = "default"
 #: a pool's task queue is ``<base queue><POOL_INFIX><pool>``
 POOL_INFIX = "-pool-"

@@ -215,6 +215,8 @@ def _start_locked(home: Home, settings: Settings, ui: bool) -> ServerState:
     # `purge` deletes closed runs; the dev server only forgets them once its transfer queue's
     # ack level is saved, every 30 s by default: save it every second so they go at once
     cmd += ["--dynamic-config-value", 'history.transferProcessorUpdateAckInterval="1s"']
+    # a run blocked by a code change is tagged (TemporalReportedProblems) at its first retry
+    cmd += ["--dynamic-config-value", meta.DEV_SERVER_CONFIG]
     started_at = now_iso()
     with open(log, "ab") as out:
         out.write(f"\n--- {started_at} sagaflow: {' '.join(cmd)}\n".encode())

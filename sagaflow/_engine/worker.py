@@ -31,6 +31,7 @@ from sagaflow._engine.plugin import SagaflowPlugin
 from sagaflow._engine.scheduled import PREPARE_ACTIVITY
 from sagaflow._engine.search_attributes import ensure_registered
 from sagaflow._engine.seeds import SEED_ACTIVITIES
+from sagaflow.agent.tools.activity import RUN_TOOL
 from sagaflow.config import Settings
 from sagaflow.models import has_api_key
 from sagaflow.paths import Home
@@ -59,7 +60,7 @@ def collect(loaded: LoadedSkills) -> tuple[list[type], list[Callable[..., Any]],
     marked as an error and left out; the others still run.
     """
     reserved = {SCHEDULED_WORKFLOW}
-    builtin = BUILTIN_ACTIVITIES | {PREPARE_ACTIVITY}
+    builtin = BUILTIN_ACTIVITIES | {PREPARE_ACTIVITY, RUN_TOOL}
     workflows: dict[str, type] = {}
     activities: dict[str, Callable[..., Any]] = {}
     names: dict[str, str] = {}
@@ -257,10 +258,17 @@ async def run_worker(
     )
     gc.freeze()  # what start-up loaded (temporalio, skills) stays out of full collections
     running = asyncio.create_task(worker.run())
+    watching = None
+    if pool is None:  # the daemon writes BLOCKED inbox entries for runs a code change blocks
+        from sagaflow._engine.blocked import watch
+
+        watching = asyncio.create_task(watch(client, home, settings.task_queue))
     warming = loop.run_in_executor(None, warm_up, has_api_key())
     stopper = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait({running, stopper}, return_when=asyncio.FIRST_COMPLETED)
     warming.cancel()
+    if watching is not None:
+        watching.cancel()
     if lock is not None:
         daemon.release_lock(lock)
     if running in done:

@@ -78,6 +78,8 @@ def _render_timeline(data: Timeline) -> None:
     out(f"run       {data['run_id']}")
     out(f"skill     {word(data['skill'])}")
     out("status    ", paint(data["status"], status_style(data["status"])), state)
+    if data.get("blocked"):
+        out("blocked   ", paint(str(data["blocked"]), status_style("FAIL")))
     out(f"args      {skill_args(data['args'])}")
     out(f"started   {word(data['started'])}")
     out(f"closed    {data['closed'] or '-'}  (duration {_secs(data['duration_seconds'])})")

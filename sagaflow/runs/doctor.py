@@ -61,7 +61,7 @@ def _temporal(settings: Settings) -> list[Check]:
         return [Check("temporal", "WARN", f"nothing answers at {target}",
                       "the next launch starts the embedded server, or run 'sagaflow server start'")]
 
-    async def probe() -> tuple[str, list[str]]:
+    async def probe() -> tuple[str, list[str], list[str]]:
         from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
         from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 
@@ -73,10 +73,22 @@ def _temporal(settings: Settings) -> list[Check]:
             ListSearchAttributesRequest(namespace=client.namespace)
         )
         missing = [n for n in SEARCH_ATTRIBUTES if n not in listed.custom_attributes]
-        return str(info.server_version or "unknown version"), missing
+        return str(info.server_version or "unknown version"), missing, await _blocked(client)
+
+    async def _blocked(client: Any) -> list[str]:
+        """Open runs whose workflow task fails with a nondeterminism error (one query)."""
+        from sagaflow._engine.blocked import blocked_query
+        from sagaflow._engine.meta import SA_SKILL
+
+        found = []
+        async for wf in client.list_workflows(blocked_query(settings.task_queue), limit=20):
+            skill = next((p.value for p in wf.typed_search_attributes if p.key.name == SA_SKILL),
+                         wf.workflow_type)
+            found.append(f"{wf.id} ({skill})")
+        return found
 
     try:
-        version, missing = asyncio.run(probe())
+        version, missing, blocked = asyncio.run(probe())
     except SagaflowError as exc:
         return [Check("temporal", "FAIL", exc.message, "check --address / TEMPORAL_ADDRESS")]
     except Exception as exc:  # an RPC refused (permissions) is a finding, not a crash
@@ -94,6 +106,13 @@ def _temporal(settings: Settings) -> list[Check]:
         ))
     else:
         checks.append(Check("search attributes", "OK", "SagaflowSkill, State, Waiting, CostUsd"))
+    if blocked:
+        checks.append(Check(
+            "blocked runs", "WARN",
+            f"code changed incompatibly under {len(blocked)} open run(s): {', '.join(blocked)}",
+            "run 'sagaflow replay-check SKILL', then revert the skill's code or upgrade the run "
+            "to a compatible build; it resumes by itself once compatible code serves it",
+        ))
     return checks
 
 

@@ -166,6 +166,10 @@ async def launch(
             replace_existing=options.if_exists == "replace",
             task_queue=pool_queue(settings.task_queue, options.pool),
         )
+        if not prepared.attach:  # an activity name nobody serves: refuse now, not hang later
+            from sagaflow._engine.activity_check import check_launch
+
+            check_launch(loaded, prepared.record.skill)
         offer_hook(home, notice)
         try:
             client = await ensure_temporal(settings)

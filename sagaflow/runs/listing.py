@@ -58,6 +58,8 @@ class RunRow(TypedDict):
         pool: The worker pool (``default`` for the base queue).
         task_queue: The run's task queue.
         started, closed: Local ISO times (seconds); ``closed`` is None while open.
+        blocked: True when Temporal reports the open run's workflow task failing with a
+            nondeterminism error (``TemporalReportedProblems``): code changed incompatibly.
         paused: While paused, ``{"by", "reason", "at"}`` (``sagaflow pause --by/--reason``),
             else None.
     """
@@ -72,6 +74,7 @@ class RunRow(TypedDict):
     task_queue: str
     started: str | None
     closed: str | None
+    blocked: bool
     paused: dict[str, str] | None
 
 
@@ -207,7 +210,7 @@ def _attributes(wf: WorkflowExecution) -> dict[str, Any]:
     """Sagaflow's search attributes of one listed run (local decoding, no RPC)."""
     found: dict[str, Any] = {}
     for pair in wf.typed_search_attributes:
-        if pair.key.name in meta.SEARCH_ATTRIBUTES:
+        if pair.key.name in meta.SEARCH_ATTRIBUTES or pair.key.name == meta.REPORTED_PROBLEMS:
             found[pair.key.name] = pair.value
     return found
 
@@ -231,6 +234,8 @@ async def row_of(wf: WorkflowExecution, base_queue: str) -> RunRow:
         "task_queue": wf.task_queue,
         "started": _iso(wf.start_time),
         "closed": _iso(wf.close_time),
+        "blocked": wf.status is not None and wf.status.name == "RUNNING"
+        and meta.NONDETERMINISTIC_PROBLEM in (attrs.get(meta.REPORTED_PROBLEMS) or ()),
         "paused": await _paused(wf) if state == "paused" and wf.close_time is None else None,
     }
 
@@ -285,6 +290,8 @@ def state_label(row: Mapping[str, Any]) -> str | None:
     """What the table's STATE column says: ``waiting: approval:publish``, ``paused``, ..."""
     if row.get("status") != "running":
         return None
+    if row.get("blocked"):
+        return f"blocked: code changed incompatibly (sagaflow replay-check {row.get('skill')})"
     state, waiting = row.get("state"), row.get("waiting")
     if state and waiting:
         return f"{state}: {waiting}"

@@ -25,6 +25,9 @@
                   sagaflow_decide update events for a closed one (decisions a gate took
                   by its timeout leave no update event, so they appear only while open)
     decisions_source    "query" | "history"
+    blocked       why an open run cannot progress on the code serving it (its workflow
+                  task fails with a nondeterminism error: code changed incompatibly),
+                  else None
 
 Each step (:class:`Step`)::
 
@@ -131,6 +134,7 @@ class Timeline(TypedDict):
     pending_gates: list[dict[str, Any]]
     decisions: list[dict[str, Any]]
     decisions_source: str
+    blocked: str | None
 
 _PENDING_STATES = {1: "scheduled", 2: "running", 3: "running", 4: "paused", 5: "running"}
 
@@ -202,7 +206,13 @@ async def build_timeline(client: Client, run_id: str) -> Timeline:
     for pair in desc.typed_search_attributes:
         search[pair.key.name] = pair.value
     is_open = fold.closed_at is None
-    status = await _status_query(handle) if is_open else None
+    stuck = None
+    if is_open and raw.HasField("pending_workflow_task") and raw.pending_workflow_task.attempt > 1:
+        from sagaflow._engine.blocked import blocked
+
+        stuck = await blocked(client, run_id)
+    # a blocked run's query would fail the same way as its workflow task
+    status = await _status_query(handle) if is_open and stuck is None else None
     waiting = (status or {}).get("waiting_on") if status else search.get(meta.SA_WAITING)
     run = fold.run
     steps = cast("list[Step]", sorted(fold.steps.values(), key=lambda s: s["scheduled"] or ""))
@@ -226,4 +236,5 @@ async def build_timeline(client: Client, run_id: str) -> Timeline:
         "pending_gates": (status or {}).get("pending", []),
         "decisions": status["decisions"] if status else fold.decisions,
         "decisions_source": "query" if status else "history",
+        "blocked": stuck.reason(str(run["skill"] or run["workflow_type"])) if stuck else None,
     }
