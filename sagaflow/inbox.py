@@ -9,6 +9,12 @@ encoding, garbage or half-written lines, NUL bytes):
   newline when the file does not end with one, so the new entry starts on its
   own line with its own marker and parses back. Appends are idempotent per
   (run, status, key): an activity retry writes nothing.
+* **Every execution reports.** An entry written by a Temporal execution carries
+  that execution in its key (``retry``, ``--if-exists replace`` and a reset start
+  new executions of one run id), so a run's second outcome never collapses into
+  its first; from a run's second execution on, the entry's note says
+  ``attempt N · Temporal run ID``. Entries are appended in the order they happen:
+  readers show the newest first.
 * **Reads never fail on content.** Bytes are decoded as UTF-8 with replacement
   characters (``U+FFFD``); each garbled region is reported once and skipped.
   Only an unreadable file (permissions, a directory in its place) raises
@@ -33,8 +39,12 @@ from sagaflow.errors import InboxError
 from sagaflow.inbox_format import (
     HEADER,
     START_PREFIX,
+    WAITING_STATUSES,
     Entry,
     Problem,
+    execution_key,
+    execution_of,
+    execution_tail,
     marker_prefix,
     normalize_timestamp,
     parse,
@@ -44,8 +54,8 @@ from sagaflow.inbox_format import (
 from sagaflow.locks import exclusive
 
 __all__ = [
-    "HEADER", "Entry", "Problem", "append", "decode", "dismiss", "has_entry", "normalize_timestamp",
-    "parse", "read", "render_entry", "retire",
+    "HEADER", "WAITING_STATUSES", "Entry", "Problem", "append", "attempt_note", "decode", "dismiss",
+    "has_entry", "normalize_timestamp", "parse", "read", "render_entry", "retire", "retire_waiting",
 ]
 
 _START_BYTES = START_PREFIX.encode()
@@ -108,8 +118,31 @@ def _exists(data: bytes, entry: Entry) -> bool:
     )
 
 
-def append(path: Path, entry: Entry) -> bool:
+def _executions(data: bytes, run_id: str) -> list[str]:
+    """The execution tails of ``run_id``'s entries, in order of first appearance."""
+    if f"{START_PREFIX}run={token(run_id)} ".encode() not in data:
+        return []
+    seen: list[str] = []
+    for found in parse(decode(data))[0]:
+        tail = execution_of(found.key) if found.run_id == token(run_id) else ""
+        if tail and tail not in seen:
+            seen.append(tail)
+    return seen
+
+
+def attempt_note(attempt: int, temporal_run_id: str) -> str:
+    """``attempt N · Temporal run ID`` for a run's second and later executions, else ``""``."""
+    return f"attempt {attempt} · Temporal run {temporal_run_id}" if attempt > 1 else ""
+
+
+def append(path: Path, entry: Entry, *, execution: str = "") -> bool:
     """Append ``entry`` unless one with the same run, status and key exists.
+
+    Args:
+        execution: The Temporal run id of the execution reporting (empty: none).
+            The entry's key is tied to it (:func:`~sagaflow.inbox_format.execution_key`)
+            and, from the run's second execution on, its note gains
+            :func:`attempt_note` (counted from the run's entries already in the file).
 
     Returns:
         True if written, False if it was already there (an activity retry).
@@ -117,11 +150,19 @@ def append(path: Path, entry: Entry) -> bool:
     Raises:
         InboxError: the file or its lock cannot be read or written (retryable).
     """
-    entry = replace(entry, timestamp=normalize_timestamp(entry.timestamp))
+    entry = replace(entry, timestamp=normalize_timestamp(entry.timestamp),
+                    key=execution_key(entry.key, execution))
     with _locked(path):
         data = _read_bytes(path)
         if _exists(data, entry):
             return False
+        if execution:
+            seen = _executions(data, entry.run_id)
+            tail = execution_tail(execution)
+            attempt = seen.index(tail) + 1 if tail in seen else len(seen) + 1
+            extra = attempt_note(attempt, execution)
+            if extra:
+                entry = replace(entry, note=f"{entry.note} · {extra}" if entry.note else extra)
         lead = HEADER if not data else "" if data.endswith(b"\n") else "\n"
         block = (lead + render_entry(entry)).encode("utf-8", errors="replace")
         try:
@@ -193,17 +234,55 @@ def dismiss(path: Path, run_ids: list[str] | None) -> list[str]:
         return changed
 
 
-def retire(path: Path, run_id: str, status: str, key: str) -> bool:
+def retire(path: Path, run_id: str, status: str, key: str, *, execution: str = "") -> bool:
     """Mark the one entry (run, status, key) read, e.g. an answered approval.
+
+    With ``execution``, the key is the one :func:`append` wrote for that execution;
+    an entry written under the bare ``key`` (before entries named their execution)
+    is retired too.
 
     Returns:
         True if an unread entry was marked read.
     """
-    wanted = (token(run_id), token(status), token(key) if key else "")
+    run, kind = token(run_id), token(status)
+    keys = {token(k) if k else "" for k in (key, execution_key(key, execution))}
     with _locked(path):
         return _mark_read(
-            path, _read_bytes(path), lambda m: (m["run"], m["status"], m["key"] or "") == wanted
+            path, _read_bytes(path),
+            lambda m: (m["run"], m["status"]) == (run, kind) and (m["key"] or "") in keys,
         )
+
+
+def retire_waiting(path: Path, run_id: str, *, keep_execution: str = "") -> bool:
+    """Mark read every unread entry of ``run_id`` that asks for an action
+    (:data:`~sagaflow.inbox_format.WAITING_STATUSES`): the run no longer waits.
+
+    Args:
+        keep_execution: A Temporal run id whose own entries stay (the run's one open
+            execution); entries naming no execution stay then too. Empty: retire all.
+
+    Returns:
+        True if any entry was marked read.
+
+    Raises:
+        InboxError: the file cannot be read or rewritten (retryable).
+    """
+    run = token(run_id)
+    keep = execution_tail(keep_execution) if keep_execution else ""
+
+    def pick(m: re.Match[str]) -> bool:
+        if m["run"] != run or m["status"] not in WAITING_STATUSES:
+            return False
+        return not keep or execution_of(m["key"] or "") not in (keep, "")
+
+    wanted = f"{START_PREFIX}run={run} ".encode()
+    if wanted not in _read_bytes(path):  # the common case (no entry of the run): no lock
+        return False
+    with _locked(path):
+        data = _read_bytes(path)
+        if wanted not in data:
+            return False
+        return _mark_read(path, data, pick)
 
 
 def _rewrite(path: Path, data: bytes) -> None:

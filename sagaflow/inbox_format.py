@@ -45,6 +45,15 @@ END = "<!-- sagaflow:end -->"
 #: characters that must not appear in a one-line field: C0, DEL, C1 and Unicode line breaks
 _BREAKS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 PROBLEM_TEXT_LIMIT = 200
+#: statuses of entries that ask for an action; they are retired (marked read) once the
+#: run stops waiting, whatever ended the wait
+WAITING_STATUSES = frozenset({"NEEDS_APPROVAL"})
+#: separates an entry's own key from the Temporal execution that wrote it (``publish-1@<tail>``)
+EXECUTION_SEP = "@"
+#: how many trailing characters of a Temporal run id name its execution in a key (UUIDv7:
+#: the tail is random)
+EXECUTION_TAIL = 12
+_TAIL = re.compile(f"[0-9a-f]{{{EXECUTION_TAIL}}}")
 
 
 @dataclass(frozen=True)
@@ -105,6 +114,31 @@ def one_line(value: str) -> str:
 def token(value: str) -> str:
     """``value`` as a marker token: no whitespace or control characters (``-`` if empty)."""
     return re.sub(r"\s+", "_", one_line(value)) or "-"
+
+
+def execution_tail(temporal_run_id: str) -> str:
+    """The part of a Temporal run id an entry key carries (its last 12 characters)."""
+    return token(temporal_run_id)[-EXECUTION_TAIL:]
+
+
+def execution_key(key: str, temporal_run_id: str) -> str:
+    """``key`` tied to the execution ``temporal_run_id``: ``key@tail``, or ``tail`` alone."""
+    if not temporal_run_id:
+        return key
+    tail = execution_tail(temporal_run_id)
+    return f"{key}{EXECUTION_SEP}{tail}" if key else tail
+
+
+def execution_of(key: str) -> str:
+    """The execution tail an entry key names, or ``""`` when it names none.
+
+    Keys written before entries named their execution (``publish-1``, an empty
+    DONE key) name none; a bare tail is the key of a run's DONE/FAILED/CANCELLED.
+    """
+    head, sep, tail = key.rpartition(EXECUTION_SEP)
+    if sep and head:
+        return tail
+    return key if _TAIL.fullmatch(key) else ""
 
 
 def marker_prefix(run_id: str, status: str, key: str = "") -> str:

@@ -12,7 +12,7 @@ transport; its bound methods are the activities:
   :mod:`sagaflow.models.structured`) through the workflow interceptor, which also
   records the usage; the full reply goes to the run directory, not to history;
 * ``emit_finding(EmitFindingInput, RunConfig) -> bool`` appends an inbox entry
-  (idempotent per run and status) and sends a best-effort desktop notification;
+  (idempotent per run, status and Temporal execution) and sends a best-effort desktop notification;
   ``inbox_path`` must be this home's ``INBOX.md`` (the one ``build_input`` receives;
   empty means it), anything else is a non-retryable ConfinementError;
 * local activities ``sagaflow_finalize_run`` and ``sagaflow_gate_inbox`` (the
@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -84,6 +85,12 @@ def to_application_error(exc: SagaflowError) -> ApplicationError:
         non_retryable=not exc.retryable,
         next_retry_delay=timedelta(seconds=delay) if delay else None,
     )
+
+
+def _execution() -> str:
+    """The Temporal run id of the workflow execution this activity serves (``""`` when
+    called directly, outside a worker): inbox entries are keyed by it."""
+    return activity.info().workflow_run_id or "" if activity.in_activity() else ""
 
 
 async def _heartbeat_forever(interval: float) -> None:
@@ -218,7 +225,9 @@ class SagaflowActivities:
             note="scripted replies, no model called" if scripted else "",
         )
         try:
-            written = await asyncio.to_thread(inbox.append, path, entry)
+            written = await asyncio.to_thread(
+                functools.partial(inbox.append, execution=_execution()), path, entry
+            )
         except SagaflowError as exc:
             raise to_application_error(exc) from None
         if written and inp.notify:
@@ -228,12 +237,12 @@ class SagaflowActivities:
     @activity.defn(name=framework.FINALIZE_ACTIVITY)
     async def finalize_run(self, inp: framework.FinalizeInput) -> bool:
         """The run's DONE/FAILED/CANCELLED inbox entry (see framework_activities)."""
-        return await framework.finalize_run(self.home.inbox, inp, self.notify)
+        return await framework.finalize_run(self.home.inbox, inp, self.notify, _execution())
 
     @activity.defn(name=GATE_ACTIVITY)
     async def gate_inbox(self, inp: GateInboxInput) -> bool:
         """Open or retire a gate's NEEDS APPROVAL inbox entry (see framework_activities)."""
-        return await framework.gate_inbox(self.home.inbox, inp, self.notify)
+        return await framework.gate_inbox(self.home.inbox, inp, self.notify, _execution())
 
 
 def worker_run_config(settings: Settings) -> RunConfig:

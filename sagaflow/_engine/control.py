@@ -48,6 +48,8 @@ from sagaflow.wiretypes import wire
 COST_UPSERT_SECONDS = 30.0
 #: ``workflow.patched`` id: runs recorded before cost upserts were batched replay unbatched
 COST_BATCHING_PATCH = "sagaflow-cost-upsert-batched"
+#: ``workflow.patched`` id: a pause is written into the run's memo (who, why, when)
+PAUSE_MEMO_PATCH = "sagaflow-pause-memo"
 
 if TYPE_CHECKING:
     from sagaflow._engine.model_call import StepUsage
@@ -64,7 +66,7 @@ class RunControl:
         self.config = options.config
         self.revision = options.revision
         self.paused = False
-        self.pause_note = ""
+        self.pause_info: dict[str, str] = {}  # by, reason, at (while paused)
         self.gates: dict[str, Gate] = {}
         self.decisions: list[Decision] = []
         self.signals: dict[str, deque[Any]] = {}
@@ -102,6 +104,9 @@ class RunControl:
             spent_usd=round(self.spent_usd, 6),
             model_calls=self.calls,
             signals_waiting=list(self.signal_waits),
+            paused_by=self.pause_info.get("by", ""),
+            pause_reason=self.pause_info.get("reason", ""),
+            paused_at=self.pause_info.get("at", ""),
             **self.tokens,
         )
 
@@ -182,9 +187,15 @@ class RunControl:
 
     @wire
     def pause(self, req: PauseRequest) -> RunStatus:
+        """Pause or resume; who paused it and why are kept (status query, and the
+        :data:`~sagaflow._engine.meta.MEMO_PAUSE` memo that ``list`` reads)."""
         self.paused = req.paused
-        who = f" by {req.by}" if req.by else ""
-        self.pause_note = f"paused{who}: {req.reason}" if req.paused and req.reason else ""
+        self.pause_info = {
+            "by": req.by, "reason": req.reason,
+            "at": workflow.now().isoformat(timespec="seconds"),
+        } if req.paused else {}
+        if workflow.patched(PAUSE_MEMO_PATCH):  # runs recorded before it replay without it
+            workflow.upsert_memo({meta.MEMO_PAUSE: dict(self.pause_info) or None})
         self.refresh()
         return self.status()
 

@@ -104,3 +104,7 @@ class RunStatus:
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
     signals_waiting: list[str] = field(default_factory=list)
+    #: while paused: who paused it, why (``pause --reason``) and when (ISO-8601)
+    paused_by: str = ""
+    pause_reason: str = ""
+    paused_at: str = ""

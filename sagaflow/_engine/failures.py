@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from temporalio.exceptions import ActivityError, ApplicationError, FailureError
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    FailureError,
+    is_cancelled_exception,
+)
 
 
 def failure_reason(exc: BaseException) -> str:
@@ -18,3 +23,21 @@ def failure_reason(exc: BaseException) -> str:
             messages.append(f"{type(current).__name__}: {current}")
         current = current.__cause__
     return ": ".join(m for m in messages if m) or type(exc).__name__
+
+
+def caused_by_cancel(exc: BaseException) -> bool:
+    """Whether ``exc`` is, or was raised because of, a Temporal cancellation."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if is_cancelled_exception(current):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def cancelled_summary(reason: str | None) -> str:
+    """The CANCELLED entry's text: the request's reason, and that compensations ran."""
+    why = f"cancelled: {reason}" if reason else "cancelled by request"
+    return f"{why}; compensations (if any) ran"

@@ -1,9 +1,16 @@
 """Inbox bookkeeping the framework does inside every workflow (local activities).
 
 * ``sagaflow_finalize_run`` — the run's DONE / FAILED / CANCELLED entry, keyed by
-  the Temporal run (so a retried run can report again);
+  the Temporal execution (so every execution of a run id reports: ``retry``,
+  ``--if-exists replace``), and retiring every entry of the run that asked for an
+  action (the run waits on nothing any more, whatever ended it);
 * ``sagaflow_gate_inbox`` — a NEEDS APPROVAL entry when a gate opens, with the
-  exact commands that answer it, and marking it read once it is decided.
+  exact commands that answer it, and marking it read once it is decided. Opening
+  one retires what earlier executions of the run left waiting (one run id has one
+  open execution at most).
+
+Both take the execution from the activity's own info (``workflow_run_id``), so
+the workflow's commands do not change.
 
 The activities themselves are bound methods of
 :class:`~sagaflow._engine.activities.SagaflowActivities`; the functions here do
@@ -25,13 +32,15 @@ from pathlib import Path
 
 from sagaflow import inbox
 from sagaflow._engine.control_types import BUDGET, GateInboxInput
+from sagaflow.inbox_format import execution_of, execution_tail, token
 from sagaflow.safetext import strip_controls
 from sagaflow.wiretypes import wire
 
 FINALIZE_ACTIVITY = "sagaflow_finalize_run"
 NEEDS_APPROVAL = "NEEDS APPROVAL"
-#: statuses the framework writes; any other entry for the run means the skill reported
-FRAMEWORK_STATUSES = frozenset({"FAILED", "CANCELLED", "NEEDS_APPROVAL"})
+#: statuses the framework (or the CLI) writes; any other entry of an execution means the
+#: skill reported itself
+FRAMEWORK_STATUSES = frozenset({"FAILED", "CANCELLED", "NEEDS_APPROVAL", "TERMINATED"})
 
 #: ``notify(title, body)``: a best-effort desktop notification
 Notify = Callable[[str, str], None]
@@ -90,22 +99,36 @@ class FinalizeInput:
     attempt_key: str = ""
 
 
-async def finalize_run(path: Path, inp: FinalizeInput, notify: Notify) -> bool:
-    """Write the framework's DONE/FAILED/CANCELLED entry unless the skill reported.
+def _reported(path: Path, run_id: str, execution: str) -> bool:
+    """Whether the skill wrote an entry of its own in this execution."""
+    entries, _ = inbox.read(path)
+    tail = execution_tail(execution)
+    return any(
+        e.run_id == token(run_id) and e.status not in FRAMEWORK_STATUSES
+        and (not execution or execution_of(e.key) == tail)
+        for e in entries
+    )
+
+
+async def finalize_run(path: Path, inp: FinalizeInput, notify: Notify, execution: str = "") -> bool:
+    """Write the framework's DONE/FAILED/CANCELLED entry unless the skill reported,
+    and retire the run's entries that asked for an action.
+
+    Args:
+        execution: The Temporal run id reporting (empty: ``inp.attempt_key`` keys it).
 
     Returns:
         False when the entry was already there (or the skill reported DONE itself).
     """
-    if inp.status == "DONE":
-        entries, _ = await asyncio.to_thread(inbox.read, path)
-        if any(e.run_id == inp.run_id and e.status not in FRAMEWORK_STATUSES for e in entries):
-            return False
+    await asyncio.to_thread(inbox.retire_waiting, path, inp.run_id)
+    if inp.status == "DONE" and await asyncio.to_thread(_reported, path, inp.run_id, execution):
+        return False
     entry = inbox.Entry(
         run_id=inp.run_id, status=inp.status, skill=inp.skill,
         summary=inp.summary, timestamp=inp.timestamp_iso,
-        key=inp.attempt_key if inp.status != "DONE" else "",
+        key="" if execution else inp.attempt_key,
     )
-    written = await asyncio.to_thread(inbox.append, path, entry)
+    written = await asyncio.to_thread(inbox.append, path, entry, execution=execution)
     if written:
         notify(f"sagaflow: {inp.skill} {inp.status}", inp.summary)
     return written
@@ -125,16 +148,29 @@ def _answer_text(inp: GateInboxInput) -> str:
     return "\n".join(lines)
 
 
-async def gate_inbox(path: Path, inp: GateInboxInput, notify: Notify) -> bool:
-    """Open (append) or retire (mark read) the NEEDS APPROVAL entry of a gate."""
+async def gate_inbox(path: Path, inp: GateInboxInput, notify: Notify, execution: str = "") -> bool:
+    """Open (append) or retire (mark read) the NEEDS APPROVAL entry of a gate.
+
+    Args:
+        execution: The Temporal run id of the gate's execution (ties the entry to it).
+    """
     if not inp.opened:
-        return await asyncio.to_thread(inbox.retire, path, inp.run_id, NEEDS_APPROVAL, inp.key)
+        return await asyncio.to_thread(
+            functools.partial(inbox.retire, execution=execution),
+            path, inp.run_id, NEEDS_APPROVAL, inp.key,
+        )
+    if execution:  # what an earlier execution of this run id left waiting waits no more
+        await asyncio.to_thread(
+            functools.partial(inbox.retire_waiting, keep_execution=execution), path, inp.run_id
+        )
     entry = inbox.Entry(
         run_id=inp.run_id, status=NEEDS_APPROVAL, skill=inp.skill,
         summary=_answer_text(inp), timestamp=inp.timestamp_iso, key=inp.key,
         note=f"waiting on {'its budget' if inp.kind == BUDGET else 'step ' + inp.step}",
     )
-    written = await asyncio.to_thread(inbox.append, path, entry)
+    written = await asyncio.to_thread(
+        functools.partial(inbox.append, execution=execution), path, entry
+    )
     if written:
         notify(f"sagaflow: {inp.skill} needs approval", inp.prompt)
     return written

@@ -17,8 +17,12 @@
   capped (they heartbeat from a background task).
 * Per-step timeouts from the run's options override the skill's; a whole-run
   timeout cancels the skill (compensations run) and fails the run cleanly.
-* Every run ends in the inbox: FAILED with its reason, CANCELLED, or DONE with
-  its result when the skill did not report itself.
+* Every run ends in the inbox: FAILED with its reason, CANCELLED with the
+  cancel request's reason, or DONE with its result when the skill did not report
+  itself. A cancel is a cancel wherever it lands: while parked, during a model
+  call (the step's cancellation reaches the skill as an ``ActivityError``), or
+  wrapped by the skill in an error of its own (the run then ends CANCELLED, not
+  FAILED; patch :data:`CANCEL_WRAPPED_PATCH`).
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from typing import Any, ClassVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 from temporalio.exceptions import CancelledError as TemporalCancelledError
 from temporalio.worker import (
     ExecuteWorkflowInput,
@@ -45,7 +49,7 @@ from temporalio.worker import (
 from sagaflow._engine import agent_steps, meta
 from sagaflow._engine.activities import CONFIGURED_ACTIVITIES
 from sagaflow._engine.control import RunControl, run_options
-from sagaflow._engine.failures import failure_reason
+from sagaflow._engine.failures import cancelled_summary, caused_by_cancel, failure_reason
 from sagaflow._engine.framework_activities import FINALIZE_ACTIVITY, FinalizeInput
 from sagaflow._engine.meta import (
     EMIT_FINDING,
@@ -62,6 +66,9 @@ SUMMARY_LIMIT = 4000
 RESTART_PATCH = "sagaflow-retry-restarts-deadline"
 #: how long a reset run whose old deadline fired waits for ``retry``'s restart signal
 RESTART_GRACE = timedelta(seconds=10)
+#: ``workflow.patched`` id: a cancellation the skill wrapped in an error of its own ends
+#: the run CANCELLED (runs recorded before it replay their FAILED ending)
+CANCEL_WRAPPED_PATCH = "sagaflow-cancel-wrapped"
 
 
 def _field(value: Any, name: str) -> Any:
@@ -235,6 +242,11 @@ class _Inbound(WorkflowInboundInterceptor):
             retry_policy=RetryPolicy(maximum_attempts=10),
         )
 
+    async def _cancelled(self, control: RunControl) -> None:
+        control.gates.clear()
+        control.refresh("cancelled")
+        await self._record("CANCELLED", cancelled_summary(workflow.cancellation_reason()))
+
     def _control(self, args: Any = ()) -> tuple[RunControl, RunOptions]:
         info = workflow.info()
         skill = self._skill()
@@ -326,11 +338,16 @@ class _Inbound(WorkflowInboundInterceptor):
         except workflow.ContinueAsNewError:
             raise
         except (asyncio.CancelledError, TemporalCancelledError):
-            control.gates.clear()
-            control.refresh("cancelled")
-            await self._record("CANCELLED", "cancelled by request; compensations (if any) ran")
+            await self._cancelled(control)
             raise
         except Exception as exc:
+            requested = workflow.cancellation_reason() is not None
+            if requested and is_cancelled_exception(exc):  # e.g. cancelled during a model call
+                await self._cancelled(control)
+                raise
+            if requested and caused_by_cancel(exc) and workflow.patched(CANCEL_WRAPPED_PATCH):
+                await self._cancelled(control)
+                raise TemporalCancelledError(workflow.cancellation_reason() or "") from exc
             control.gates.clear()
             reason = failure_reason(exc)
             control.refresh("timed_out" if "timed out after" in reason else "failed")

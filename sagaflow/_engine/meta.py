@@ -42,6 +42,8 @@ SEARCH_ATTRIBUTES: dict[str, str] = {
 MEMO_SKILL = "skill"
 MEMO_ARGS = "args"
 MEMO_OPTIONS = "sagaflow"
+#: memo key a paused run carries while paused: ``{"by", "reason", "at"}`` (``list`` shows it)
+MEMO_PAUSE = "sagaflow_pause"
 
 #: updates, queries and signals every sagaflow run answers
 UPDATE_DECIDE = "sagaflow_decide"

@@ -3,6 +3,11 @@
 Whatever INBOX.md holds, ``inbox`` lists every well-formed entry, then names each
 garbled region once on stderr and exits 1; entry text is printed through
 :mod:`sagaflow.cli.render`, so escape sequences in model output are shown, not run.
+
+When an unread entry asks for an action (NEEDS APPROVAL), ``inbox`` first checks
+those runs against Temporal (:func:`sagaflow.runs.inboxsync.reconcile`, at most
+:data:`CHECK_SECONDS`, never starting a server): a run ended behind sagaflow's back
+no longer offers an approve command. Otherwise it imports no Temporal code.
 """
 
 from __future__ import annotations
@@ -15,6 +20,24 @@ from sagaflow.errors import UsageError
 from sagaflow.runrecord import check_run_id
 
 PROBLEMS_SHOWN = 5
+CHECK_SECONDS = 5.0
+
+
+def _reconcile_waiting() -> None:
+    """Retire entries of runs that no longer wait (best effort: any failure is ignored,
+    the entries are then shown as they are)."""
+    import asyncio
+    import contextlib
+
+    async def go() -> None:
+        from sagaflow._engine.client import connect
+        from sagaflow.runs.inboxsync import reconcile
+
+        client = await connect(_state.settings())
+        await reconcile(client, _state.home())
+
+    with contextlib.suppress(Exception):
+        asyncio.run(asyncio.wait_for(go(), CHECK_SECONDS))
 
 
 def register(app: typer.Typer) -> None:
@@ -25,9 +48,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """List unread results (newest first)."""
         from sagaflow import inbox as lib
+        from sagaflow.inbox_format import WAITING_STATUSES
 
         path = _state.home().inbox
         entries, problems = lib.read(path)
+        if any(e.unread and e.status in WAITING_STATUSES for e in entries):
+            _reconcile_waiting()
+            entries, problems = lib.read(path)
         shown = [e for e in reversed(entries) if show_all or e.unread]
         if as_json:
             emit_json([e.to_dict() for e in shown])

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 async def _timeline(run_id: str) -> Timeline:
     from sagaflow._engine.client import connect
+    from sagaflow.runs.inboxsync import reconcile
     from sagaflow.runs.pools import waiting_notes
     from sagaflow.runs.timeline import build_timeline
 
@@ -29,6 +30,7 @@ async def _timeline(run_id: str) -> Timeline:
     if data["status"] == "running" and queue:
         notes = await waiting_notes(client, settings, _state.home(), {queue})
         data["worker"] = notes.get(queue, "")
+    await reconcile(client, _state.home(), [run_id])  # its entries, if it no longer waits
     return data
 
 
@@ -93,6 +95,12 @@ def _render_timeline(data: Timeline) -> None:
         out(f"worker    {data['worker']}")
     if data["waiting_on"]:
         out(f"waiting   {data['waiting_on']}")
+    paused = data.get("paused")
+    if paused:
+        who = f" by {word(paused.get('by'))}" if paused.get("by") else ""
+        why = f": {word(paused.get('reason'))}" if paused.get("reason") else ""
+        since = f" (since {word(paused.get('at'))})" if paused.get("at") else ""
+        out(f"paused    {who.strip() or 'yes'}{why}{since}")
     for gate in data["pending_gates"]:
         out(f"gate      {word(gate.get('step'))} ({word(gate.get('kind'))}): {word(gate.get('prompt'))}")
     agent = data.get("agent")

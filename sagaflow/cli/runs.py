@@ -16,10 +16,13 @@ if TYPE_CHECKING:
 async def _list(flt: RunFilter) -> list[RunRow]:
     from sagaflow._engine.client import ensure_temporal
     from sagaflow.runs import listing
+    from sagaflow.runs.inboxsync import reconcile
 
     settings = _state.settings()
     client = await ensure_temporal(settings)
-    return await listing.list_runs(client, settings, flt, _state.home())
+    rows = await listing.list_runs(client, settings, flt, _state.home())
+    await reconcile(client, _state.home())  # entries of runs that no longer wait
+    return rows
 
 
 def register(app: typer.Typer) -> None:

@@ -76,7 +76,7 @@ def register(app: typer.Typer) -> None:
         """Stop a run at once (no compensation); prefer cancel."""
         from sagaflow.runs import steer
 
-        result = _run(lambda c, _loc: steer.terminate(c, run_id, reason))
+        result = _run(lambda c, loc: steer.terminate(c, run_id, reason, local=loc))
         _say(result, as_json, f"terminated {run_id} ({reason})")
 
     @app.command()

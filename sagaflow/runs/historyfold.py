@@ -69,6 +69,7 @@ class HistoryFold:
         self.framework: list[dict[str, Any]] = []
         self.workflow_errors: list[str] = []
         self.signals: list[str] = []
+        self.cancel_reason: str | None = None  # the cancel request's reason, once requested
         self.search: dict[str, Any] = {}
         self.decisions: list[dict[str, Any]] = []
         self._updates: dict[str, dict[str, Any]] = {}
@@ -180,6 +181,7 @@ class HistoryFold:
             self.workflow_errors.append(message)
             return [out | {"event": "workflow_error", "error": message}]
         if kind == "workflow_execution_cancel_requested_event_attributes":
+            self.cancel_reason = attrs.cause
             return [out | {"event": "cancel_requested", "reason": attrs.cause}]
         if kind.startswith("workflow_execution_update_"):
             return await self._update(kind, attrs, out)
@@ -214,7 +216,8 @@ class HistoryFold:
         elif status == "timed_out":
             self.run["failure"] = "the run reached its timeout"
         elif status == "canceled":
-            self.run["failure"] = "the run was cancelled"
+            why = f": {self.cancel_reason}" if self.cancel_reason else ""
+            self.run["failure"] = f"the run was cancelled{why}"
         return [self._base("run_finished", event) | {
             "status": status, "result": self.run["result"], "failure": self.run["failure"],
             "duration_seconds": self.duration(), **self.totals(),

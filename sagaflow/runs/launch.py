@@ -200,8 +200,6 @@ async def launch(
             replace_existing=options.if_exists == "replace",
             task_queue=pool_queue(settings.task_queue, options.pool),
         )
-        if prepared.attach and options.if_exists == "fail":
-            raise runs.exists_error(prepared.run_id)
         if not prepared.attach:  # an activity name nobody serves: refuse now, not hang later
             from sagaflow._engine.activity_check import check_launch
 
@@ -231,7 +229,8 @@ async def launch(
             else:
                 await check_pool_served(client, settings, options.pool)
             handle, fresh = await runs.start(
-                client, settings, prepared, options=memo_options, if_exists=options.if_exists
+                client, settings, prepared, options=memo_options, if_exists=options.if_exists,
+                home=home,
             )
         except BaseException as exc:
             if prepared.created:  # a start that failed leaves no run directory behind

@@ -65,6 +65,8 @@ class RunRow(TypedDict):
             nondeterminism error (``TemporalReportedProblems``): code changed incompatibly.
         worker: For a running run no worker serves: ``waiting for a worker of pool P
             (none polling since T); start one with '...'``; else None.
+        paused: While paused, ``{"by", "reason", "at"}`` (``sagaflow pause --by/--reason``),
+            else None.
     """
 
     run_id: str
@@ -79,6 +81,7 @@ class RunRow(TypedDict):
     closed: str | None
     blocked: bool
     worker: str | None
+    paused: dict[str, str] | None
 
 
 def _attributes(wf: WorkflowExecution) -> dict[str, Any]:
@@ -117,7 +120,14 @@ async def row_of(wf: WorkflowExecution, base_queue: str) -> RunRow:
         "blocked": wf.status is not None and wf.status.name == "RUNNING"
         and meta.NONDETERMINISTIC_PROBLEM in (attrs.get(meta.REPORTED_PROBLEMS) or ()),
         "worker": None,
+        "paused": await _paused(wf) if state == "paused" and wf.close_time is None else None,
     }
+
+
+async def _paused(wf: WorkflowExecution) -> dict[str, str] | None:
+    """Who paused the run and why, from its memo (decoded locally; no RPC)."""
+    info = (await wf.memo()).get(meta.MEMO_PAUSE)
+    return {str(k): str(v) for k, v in info.items()} if isinstance(info, dict) else None
 
 
 async def executions(

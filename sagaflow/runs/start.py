@@ -1,4 +1,11 @@
-"""Runs in Temporal: start or attach, await with progress (list: listing.py; show: timeline.py)."""
+"""Runs in Temporal: start or attach, await with progress (list: listing.py; show: timeline.py).
+
+An id names one run; ``--if-exists`` says what launching an id that exists means.
+Attaching is for open runs only: a closed run (completed, failed, cancelled,
+terminated, timed out) is never attached to, whatever ``--if-exists`` says short
+of ``replace``; the launch fails with one line naming the commands that show the
+old result and that start the id afresh.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,13 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
+from temporalio.client import (
+    Client,
+    WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowHandle,
+)
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
@@ -16,7 +29,8 @@ from sagaflow._engine.failures import failure_reason
 from sagaflow._engine.meta import RunOptions
 from sagaflow.config import Settings
 from sagaflow.errors import SagaflowError, UsageError
-from sagaflow.runs import missing
+from sagaflow.paths import Home
+from sagaflow.runs import inboxsync, missing
 from sagaflow.skills.prepare import Prepared
 
 
@@ -31,36 +45,75 @@ TIMEOUT_GRACE_SECONDS = 300
 
 
 def exists_error(run_id: str) -> UsageError:
-    """What ``--if-exists fail`` says when the id is taken."""
+    """What ``--if-exists fail`` says when the id is taken by an open run."""
     return UsageError(
-        f"A run with id {run_id} already exists; use --if-exists attach "
+        f"A run with id {run_id} already exists and is still running; use --if-exists attach "
         "or --if-exists replace, or pick another --id."
     )
 
 
+def replace_command(skill: str, run_id: str, args: dict[str, str]) -> str:
+    """The exact ``sagaflow launch`` that starts ``run_id`` afresh with ``args``."""
+    import shlex
+
+    words = ["sagaflow", "launch", skill, "--id", run_id, "--if-exists", "replace"]
+    for key, value in args.items():
+        words += ["--arg", f"{key}={value}"]
+    return shlex.join(words)
+
+
+def closed_error(run_id: str, status: str, skill: str, args: dict[str, str]) -> UsageError:
+    """What launching the id of a closed run says (attaching is for open runs only)."""
+    return UsageError(
+        f"Run {run_id} is closed ({status}), so this launch does not attach to it; see its "
+        f"result with 'sagaflow show {run_id}', or start it afresh with "
+        f"'{replace_command(skill, run_id, args)}'."
+    )
+
+
+def _closed(desc: WorkflowExecutionDescription) -> str | None:
+    """The closed status's name (``completed``...), or None while the run is open."""
+    if desc.status in (None, WorkflowExecutionStatus.RUNNING):
+        return None
+    return desc.status.name.lower()
+
+
 async def start(
     client: Client, settings: Settings, prepared: Prepared, *,
-    options: RunOptions | None = None, if_exists: str | None = None,
+    options: RunOptions | None = None, if_exists: str | None = None, home: Home | None = None,
 ) -> tuple[WorkflowHandle[Any, Any], bool]:
-    """Start the run, or attach to the run with the same id.
+    """Start the run, or attach to the open run with the same id.
 
     Args:
         options: the run's ``sagaflow`` memo entry: pool, budget, timeouts and the
             configuration its activities use (default: the base queue, no config).
-        if_exists: what an existing run with this id means — ``attach`` (default for an
-            open run), ``fail``, or ``replace`` (terminate it and start afresh).
+        if_exists: what an existing run with this id means — ``attach`` (the default;
+            open runs only), ``fail``, or ``replace`` (terminate it and start afresh;
+            its NEEDS APPROVAL entries are retired and a TERMINATED entry, already
+            read, records the execution it ended).
+        home: whose inbox records a replaced execution (default: the current home).
 
     Returns:
         The handle and whether a new run was started.
+
+    Raises:
+        UsageError: the id names a closed run (unless ``replace``), or an open one
+            under ``fail``; the message names the commands to go on with.
     """
     from sagaflow._engine import meta
     from sagaflow._engine.search_attributes import initial
 
     options = options or RunOptions(base_queue=settings.task_queue)
+    skill, args = prepared.record.skill, prepared.requested_args
     if prepared.attach:
         handle = client.get_workflow_handle(prepared.run_id)
-        await describe(handle)
+        status = _closed(await describe(handle))
+        if status is not None:
+            raise closed_error(prepared.run_id, status, skill, args)
+        if if_exists == "fail":
+            raise exists_error(prepared.run_id)
         return handle, False
+    replaced = await _open_execution(client, prepared.run_id) if if_exists == "replace" else None
     conflict, reuse = {
         None: (WorkflowIDConflictPolicy.USE_EXISTING, WorkflowIDReusePolicy.REJECT_DUPLICATE),
         "attach": (WorkflowIDConflictPolicy.USE_EXISTING, WorkflowIDReusePolicy.REJECT_DUPLICATE),
@@ -84,20 +137,37 @@ async def start(
             if timeout else None,
         )
     except WorkflowAlreadyStartedError:
-        if if_exists == "attach":
-            return client.get_workflow_handle(prepared.run_id), False
-        if if_exists == "fail":
+        # USE_EXISTING attaches to an open run without an error: this one is closed,
+        # or open under --if-exists fail
+        existing = client.get_workflow_handle(prepared.run_id)
+        status = _closed(await describe(existing))
+        if status is None and if_exists == "fail":
             raise exists_error(prepared.run_id) from None
-        raise UsageError(
-            f"A finished run with id {prepared.run_id} already exists; pick another --id, "
-            f"see it with 'sagaflow show {prepared.run_id}', or start afresh with "
-            "--if-exists replace."
-        ) from None
+        if status is None:  # it started between our start and describe: attach
+            return existing, False
+        raise closed_error(prepared.run_id, status, skill, args) from None
     # temporalio 1.35 exposes no public "started" flag for a start that may attach
     # (USE_EXISTING); the start response kept on the handle is the only source.
     started = getattr(handle, "_start_workflow_response", None)
     fresh = bool(getattr(started, "started", True))
+    if replaced is not None and replaced != handle.result_run_id:
+        await asyncio.to_thread(
+            inboxsync.record_stopped, home or Home.current(), prepared.run_id, skill, replaced,
+            "TERMINATED", "replaced by a new launch (--if-exists replace)",
+            keep_execution=handle.result_run_id or "",
+        )
     return handle, fresh
+
+
+async def _open_execution(client: Client, run_id: str) -> str | None:
+    """The Temporal run id of ``run_id``'s open execution, or None (closed or unknown)."""
+    from temporalio.service import RPCError
+
+    try:
+        desc = await client.get_workflow_handle(run_id).describe()
+    except RPCError:
+        return None
+    return desc.run_id if _closed(desc) is None else None
 
 
 async def describe(handle: WorkflowHandle[Any, Any]) -> Any:

@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from temporalio.client import Client, WorkflowExecutionDescription
+from temporalio.service import RPCError, RPCStatusCode
 
 from sagaflow._engine import meta
 from sagaflow._engine.control_types import BUDGET, DecisionRequest, Gate, PauseRequest, RunStatus
@@ -80,10 +81,25 @@ def pick_gate(
     raise UsageError(f"Run {run_id} waits on steps {names}; pick one with --step.")
 
 
+async def _open_or_retire(
+    client: Client, run_id: str, verb: str, local: Local | None
+) -> WorkflowExecutionDescription:
+    """:func:`open_run`; a closed run's entries that still ask for an action are retired
+    (the command the inbox gave fails once, and the entry stops offering it)."""
+    try:
+        return await open_run(client, run_id, verb)
+    except UsageError:
+        if local is not None:
+            from sagaflow.runs.inboxsync import reconcile
+
+            await reconcile(client, local.home, [run_id])
+        raise
+
+
 async def _decide(
     client: Client, run_id: str, request: DecisionRequest, verb: str, local: Local | None
 ) -> dict[str, Any]:
-    desc = await open_run(client, run_id, verb)
+    desc = await _open_or_retire(client, run_id, verb, local)
     await ensure_worker(desc, local)
     status = await query_status(client, run_id, desc, local)
     gate = pick_gate(
@@ -196,16 +212,37 @@ async def cancel(
     return {"run_id": run_id, "action": "cancel_requested", "reason": reason}
 
 
-async def terminate(client: Client, run_id: str, reason: str) -> dict[str, Any]:
+async def terminate(
+    client: Client, run_id: str, reason: str, *, local: Local | None = None
+) -> dict[str, Any]:
     """Stop the run at once: no compensation, no code of the run runs again.
+
+    No workflow code runs on a termination, so this retires the run's NEEDS
+    APPROVAL entries itself and records a TERMINATED entry with the reason (already
+    read) in ``local``'s inbox (default: the current home's).
 
     Raises:
         UsageError: No reason given, or the run already finished.
     """
+    import asyncio
+
+    from sagaflow.paths import Home
+    from sagaflow.runs.inboxsync import record_stopped, skill_of
+
     if not reason.strip():
         raise UsageError("terminate needs a reason; say why with --reason '...'.")
-    await open_run(client, run_id, "terminate")
-    await client.get_workflow_handle(run_id).terminate(reason=reason)
+    desc = await open_run(client, run_id, "terminate")
+    try:
+        await client.get_workflow_handle(run_id, run_id=desc.run_id).terminate(reason=reason)
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise
+        raise UsageError(f"Run {run_id} finished meanwhile; nothing to terminate.") from None
+    home = local.home if local is not None else Home.current()
+    await asyncio.to_thread(
+        record_stopped, home, run_id, skill_of(desc), desc.run_id, "TERMINATED",
+        f"terminated: {reason}",
+    )
     return {"run_id": run_id, "action": "terminated", "reason": reason}
 
 

@@ -11,6 +11,7 @@
     worker        "" or, for a running run no worker serves, "waiting for a worker of pool P
                   (none polling since T); start one with '...'" (set by the CLI, which
                   knows the home: :func:`sagaflow.runs.pools.waiting_notes`)
+    paused        while paused: {by, reason, at} (``sagaflow pause --by/--reason``), else None
     args, started, closed (ISO, local time), duration_seconds
     cost_usd      sum of the steps' cost_usd (None when no step reported a cost)
     reported_cost_usd   SagaflowCostUsd search attribute (None when unset)
@@ -124,6 +125,7 @@ class Timeline(TypedDict):
     state: str | None
     waiting_on: str
     worker: str
+    paused: dict[str, str] | None
     duration_seconds: float | None
     cost_usd: float | None
     reported_cost_usd: float | None
@@ -164,6 +166,15 @@ def overlay_pending(fold: HistoryFold, pending: Any, now: datetime) -> None:
     for step in fold.open_steps:
         scheduled = datetime.fromisoformat(step["scheduled"])
         step["duration_seconds"] = round((now - scheduled).total_seconds(), 3)
+
+
+async def _paused(desc: Any, status: dict[str, Any] | None) -> dict[str, str] | None:
+    """Who paused the run and why: the status query's answer, else the run's memo."""
+    if status and status.get("paused"):
+        return {"by": status.get("paused_by") or "", "reason": status.get("pause_reason") or "",
+                "at": status.get("paused_at") or ""}
+    info = (await desc.memo()).get(meta.MEMO_PAUSE)
+    return {str(k): str(v) for k, v in info.items()} if isinstance(info, dict) else None
 
 
 async def _status_query(handle: WorkflowHandle[Any, Any]) -> dict[str, Any] | None:
@@ -242,6 +253,7 @@ async def build_timeline(client: Client, run_id: str) -> Timeline:
             desc.status.name.lower() if desc.status else None),
         "waiting_on": str(waiting or "") if is_open else "",
         "worker": "",
+        "paused": await _paused(desc, status) if is_open and state == "paused" else None,
         "duration_seconds": fold.duration(now), "cost_usd": fold.cost,
         "reported_cost_usd": float(cost) if isinstance(cost, int | float) else None,
         "tokens": cast(Tokens, fold.totals()["tokens"]),

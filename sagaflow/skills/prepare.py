@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +82,9 @@ class Prepared:
     attach: bool = False
     #: this launch created the run directory (a failed start removes it again)
     created: bool = False
+    #: the arguments this launch was given (``record.args`` are the run's own, which
+    #: differ when it attaches to an existing run)
+    requested_args: dict[str, str] = field(default_factory=dict)
 
 
 def prepare(
@@ -113,7 +116,7 @@ def prepare(
                     f"Run {run_id} belongs to skill {existing.skill}, not {skill}; "
                     "pick another --id."
                 )
-            return Prepared(spec, run_id, existing, None, attach=True)
+            return Prepared(spec, run_id, existing, None, attach=True, requested_args=dict(args))
     declared = _declared(spec)
     if declared is not None:
         names, required = declared
@@ -149,7 +152,9 @@ def prepare(
 
             shutil.rmtree(run_dir, ignore_errors=True)
         raise
-    return Prepared(spec, run_id, record, workflow_input, created=created)
+    return Prepared(
+        spec, run_id, record, workflow_input, created=created, requested_args=dict(args)
+    )
 
 
 def _transport(

@@ -28,6 +28,15 @@ def _inbox(sf: Sandbox) -> list[dict[str, Any]]:
     return list(json.loads(sf.run("inbox", "--all", "--json", check=True).stdout))
 
 
+def _closed(sf: Sandbox, run_id: str) -> dict[str, Any]:
+    """``show --json`` once the run closed (a closed run is not attached to by launch)."""
+    def shown() -> dict[str, Any] | None:
+        data: dict[str, Any] = json.loads(sf.run("show", run_id, "--json", check=True).stdout)
+        return data if data["status"] != "running" else None
+
+    return _wait_for(shown, what=f"{run_id} to close")  # type: ignore[no-any-return]
+
+
 def _setup(sf: Sandbox, fake_model: FakeAnthropic, config: str = PRICEY) -> None:
     sf.install_skill("two-step")
     fake_model.add_reply(r"step about", STEP_REPLY)
@@ -65,8 +74,7 @@ def test_budget_parks_run_until_extended(sf: Sandbox, fake_model: FakeAnthropic)
     assert negative.returncode != 0 and "Traceback" not in negative.stderr
 
     sf.run("approve", run_id, "--extend-budget", "5.00", check=True)
-    result = sf.run("launch", "two-step", "--id", run_id, "--await", check=True)
-    assert "ok + ok" in result.stdout
+    assert _closed(sf, run_id)["result"] == "ok + ok"
     assert fake_model.calls("step about") == 2
     retired = [e for e in _inbox(sf) if e["run_id"] == run_id and e["status"] == "NEEDS_APPROVAL"]
     assert retired and not any(e["unread"] for e in retired)
@@ -82,9 +90,9 @@ def test_rejected_budget_fails_the_run(sf: Sandbox, fake_model: FakeAnthropic) -
         what="the budget gate",
     )
     sf.run("reject", run_id, "--reason", "too expensive", check=True)
-    awaited = sf.run("launch", "two-step", "--id", run_id, "--await")
-    assert awaited.returncode != 0
-    assert "budget" in awaited.stderr and "too expensive" in awaited.stderr
+    closed = _closed(sf, run_id)
+    assert closed["status"] == "failed"
+    assert "budget" in closed["failure"] and "too expensive" in closed["failure"]
     failed = [e for e in _inbox(sf) if e["run_id"] == run_id and e["status"] == "FAILED"]
     assert len(failed) == 1
 
@@ -128,12 +136,11 @@ def test_if_exists_policies(sf: Sandbox, fake_model: FakeAnthropic) -> None:
     _setup(sf, fake_model, config="")
     first = sf.run("launch", "two-step", "--topic", "x", "--id", "job-1", "--await", check=True)
     assert "ok + ok" in first.stdout
-    failed = sf.run("launch", "two-step", "--topic", "x", "--id", "job-1", "--if-exists", "fail")
-    assert failed.returncode == 2 and "already exists" in failed.stderr
-    attached = sf.run(
-        "launch", "two-step", "--topic", "x", "--id", "job-1", "--if-exists", "attach", "--await"
-    )
-    assert attached.returncode == 0 and "ok + ok" in attached.stdout
+    for policy in ("fail", "attach"):  # a closed run is never attached to (issue 8 item 2)
+        refused = sf.run("launch", "two-step", "--topic", "x", "--id", "job-1",
+                         "--if-exists", policy, "--await")
+        assert refused.returncode == 2 and "is closed (completed)" in refused.stderr
+        assert refused.stdout == ""
     assert fake_model.calls("step about") == 2
     replaced = sf.run(
         "launch", "two-step", "--topic", "y", "--id", "job-1", "--if-exists", "replace", "--await"

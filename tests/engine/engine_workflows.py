@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from sagaflow.workflow import (
@@ -77,6 +78,7 @@ class StepsInput:
     heartbeat_seconds: float = 120.0
     between: str = ""  # a signal to wait for between steps ("" = none)
     model_outputs: list[dict[str, str]] = field(default_factory=list)
+    wrap_errors: bool = False  # raise a model step's failure as an error of the skill's own
 
 
 @workflow.defn(name="TestStepsWorkflow")
@@ -94,14 +96,19 @@ class StepsWorkflow:
         for i in range(inp.calls):
             if inp.between:
                 await wait_for_signal(inp.between)
-            done.append(await workflow.execute_activity(
-                "spawn_subagent",
-                SpawnSubagentInput(
-                    role=f"call{i}", tier_name="HAIKU", system_prompt="sys",
-                    user_prompt_path=f"{inp.run_dir}/w0.txt",
-                ),
-                start_to_close_timeout=timedelta(seconds=300),
-                heartbeat_timeout=timedelta(seconds=inp.heartbeat_seconds),
-                result_type=dict,
-            ))
+            try:
+                done.append(await workflow.execute_activity(
+                    "spawn_subagent",
+                    SpawnSubagentInput(
+                        role=f"call{i}", tier_name="HAIKU", system_prompt="sys",
+                        user_prompt_path=f"{inp.run_dir}/w0.txt",
+                    ),
+                    start_to_close_timeout=timedelta(seconds=300),
+                    heartbeat_timeout=timedelta(seconds=inp.heartbeat_seconds),
+                    result_type=dict,
+                ))
+            except ActivityError as exc:
+                if not inp.wrap_errors:
+                    raise
+                raise ApplicationError(f"model step call{i} failed: {exc}") from exc
         return done

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,12 +28,16 @@ class FakeModel:
 
     calls: list[dict[str, Any]] = field(default_factory=list)
     input_tokens: int = 1_000_000
+    #: when set, every call waits for it (a model call in flight, e.g. to cancel during it)
+    hold: asyncio.Event | None = None
 
     async def __call__(
         self, transport: str, *, model: str, system: str, user: str, max_tokens: int,
         skill_dir: Path | None = None,
     ) -> ModelReply:
         self.calls.append({"transport": transport, "model": model, "system": system, "user": user})
+        if self.hold is not None:
+            await self.hold.wait()
         if transport == "scripted":
             return await complete(transport, model=model, system=system, user=user,
                                   max_tokens=max_tokens, skill_dir=skill_dir)

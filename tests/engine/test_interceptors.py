@@ -99,10 +99,6 @@ def test_cancel_runs_compensations_and_records_cancelled(engine: Engine) -> None
     engine.run(scenario)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known gap: the interceptor clears open gates on cancel/timeout but does not retire "
-    "their NEEDS APPROVAL inbox entry, so the hook keeps saying the run waits on an approval"
-))
 @pytest.mark.parametrize("end", ["cancel", "timeout"])
 def test_an_open_gate_is_retired_when_the_run_ends_otherwise(engine: Engine, end: str) -> None:
     async def scenario(e: Engine) -> None:

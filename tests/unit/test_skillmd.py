@@ -8,8 +8,8 @@ import pytest
 
 from sagaflow.agent.skillmd import read_skillmd, substitute, system_prompt, user_message
 from sagaflow.errors import SkillLoadError
-from sagaflow.skills.discovery import load_skills
 from sagaflow.skills.args import parse_skill_args
+from sagaflow.skills.discovery import load_skills
 from sagaflow.skills.skillmd_spec import _free_text
 
 
