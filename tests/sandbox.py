@@ -99,12 +99,20 @@ class Sandbox:
         self.spawned.append(proc.pid)
         return proc
 
+    def worker_states(self) -> list[dict[str, object]]:
+        """Every build worker's recorded state (alive or not), newest start last."""
+        found = []
+        for path in (self.home / "worker" / "builds").glob("*/state.json"):
+            try:
+                found.append(json.loads(path.read_text()))
+            except (OSError, ValueError):
+                continue
+        return sorted(found, key=lambda s: str(s.get("started_at")))
+
     def worker_pid(self) -> int | None:
-        try:
-            data = json.loads((self.home / "worker" / "state.json").read_text())
-        except (OSError, ValueError):
-            return None
-        return int(data["pid"])
+        """The pid of the build worker started last (None: none ever started)."""
+        states = self.worker_states()
+        return int(str(states[-1]["pid"])) if states else None
 
     def install_skill(self, name: str, into: Path | None = None) -> Path:
         """Copy a test skill from tests/skills into the user's skills dir."""
@@ -117,9 +125,11 @@ class Sandbox:
 
 def _stop_home_processes(sandbox: Sandbox) -> None:
     """Stop the worker and any embedded server this home started, by recorded pid."""
-    for rel in ("worker/state.json", "server/state.json"):
+    states = [sandbox.home / "server" / "state.json",
+              *(sandbox.home / "worker" / "builds").glob("*/state.json")]
+    for path in states:
         try:
-            pid = int(json.loads((sandbox.home / rel).read_text())["pid"])
+            pid = int(json.loads(path.read_text())["pid"])
         except (OSError, ValueError, KeyError):
             continue
         kill_pid(pid, signal.SIGKILL)

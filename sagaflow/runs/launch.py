@@ -7,9 +7,10 @@ import contextlib
 import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from sagaflow._engine import daemon
+from sagaflow._engine import daemon, versioning
 from sagaflow._engine.client import ensure_temporal
 from sagaflow.config import Settings
 from sagaflow.errors import HookError
@@ -17,6 +18,7 @@ from sagaflow.locks import exclusive
 from sagaflow.paths import Home
 from sagaflow.runrecord import check_run_id
 from sagaflow.runs import start as runs
+from sagaflow.skills import builds
 from sagaflow.skills.discovery import load_skills
 from sagaflow.skills.prepare import prepare
 
@@ -89,6 +91,13 @@ async def check_pool_served(client: Any, settings: Settings, pool: str) -> None:
             f"Unknown pool {pool!r}: no worker serves task queue {queue}; start one with "
             f"'sagaflow worker run --pool {pool}' (here or on any host using this Temporal)."
         )
+
+
+def _skill_dir(build: builds.Build | None, found: str) -> str:
+    """Where the run's worker finds the skill's files: its directory in the build's snapshot."""
+    if build is None or not found:
+        return found
+    return str(build.skill_dir(Path(found).name))
 
 
 @dataclass
@@ -171,12 +180,14 @@ async def launch(
         offer_hook(home, notice)
         try:
             client = await ensure_temporal(settings)
+            build = None if options.pool is not None or prepared.attach else \
+                builds.make(home, loaded.sources)
             memo_options = RunOptions(
                 base_queue=settings.task_queue, pool=options.pool or DEFAULT_POOL,
                 budget_usd=options.budget_usd, timeout_seconds=options.timeout_seconds,
                 step_timeouts=settings.step_timeouts_for(skill),
                 config=RunConfig.from_settings(
-                    settings, prepared.record.transport, prepared.record.skill_dir
+                    settings, prepared.record.transport, _skill_dir(build, prepared.record.skill_dir)
                 ),
             )
             if not prepared.attach:
@@ -185,12 +196,21 @@ async def launch(
                     memo_for(prepared.record.skill, prepared.record.args, memo_options),
                     prepared.record.args,
                 )
-            if options.pool is None:
-                daemon.serve(home, settings, loaded.sources, notice)
+            override = None
+            if build is not None:
+                daemon.serve_build(home, settings, notice=notice, build=build)
+                await versioning.make_current(client, home, settings.task_queue, build.id)
+                override = versioning.pinned(settings.task_queue, build.id)
+            elif prepared.attach:
+                from sagaflow.runs.reach import Local, ensure_worker
+
+                desc = await runs.describe(client.get_workflow_handle(prepared.run_id))
+                await ensure_worker(desc, Local(home, settings, notice))
             else:
-                await check_pool_served(client, settings, options.pool)
+                await check_pool_served(client, settings, options.pool or DEFAULT_POOL)
             handle, fresh = await runs.start(
-                client, settings, prepared, options=memo_options, if_exists=options.if_exists
+                client, settings, prepared, options=memo_options, if_exists=options.if_exists,
+                versioning_override=override,
             )
         except BaseException:
             if prepared.created:  # a start that failed leaves no run directory behind

@@ -41,6 +41,7 @@ def exists_error(run_id: str) -> UsageError:
 async def start(
     client: Client, settings: Settings, prepared: Prepared, *,
     options: RunOptions | None = None, if_exists: str | None = None,
+    versioning_override: Any = None,
 ) -> tuple[WorkflowHandle[Any, Any], bool]:
     """Start the run, or attach to the run with the same id.
 
@@ -49,6 +50,7 @@ async def start(
             configuration its activities use (default: the base queue, no config).
         if_exists: what an existing run with this id means — ``attach`` (default for an
             open run), ``fail``, or ``replace`` (terminate it and start afresh).
+        versioning_override: pins the run to its build (``versioning.pinned``), or None.
 
     Returns:
         The handle and whether a new run was started.
@@ -82,6 +84,7 @@ async def start(
             search_attributes=initial(prepared.record.skill),
             execution_timeout=timedelta(seconds=timeout + TIMEOUT_GRACE_SECONDS)
             if timeout else None,
+            versioning_override=versioning_override,
         )
     except WorkflowAlreadyStartedError:
         if if_exists == "attach":

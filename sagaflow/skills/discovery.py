@@ -214,7 +214,10 @@ def _import_skill(loaded: LoadedSkills, source: SkillSource) -> None:
         )
 
 
-def load_skills(cwd: Path | None = None, *, only: str | None = None) -> LoadedSkills:
+def load_skills(
+    cwd: Path | None = None, *, only: str | None = None,
+    found: tuple[list[SkillSource], list[SkillSource]] | None = None,
+) -> LoadedSkills:
     """Import the active skills and call each one's ``register(registry)``.
 
     A skill that fails is recorded with its error; the others still load.
@@ -226,8 +229,10 @@ def load_skills(cwd: Path | None = None, *, only: str | None = None) -> LoadedSk
             is loaded as without ``only``, so errors and near-match hints are
             complete. ``sources`` always lists every active skill (the worker
             fingerprint covers them all).
+        found: ``(active, shadowed)`` sources to load instead of :func:`discover`'s
+            (a build's worker loads its snapshot: :mod:`sagaflow.skills.builds`).
     """
-    active, shadowed = discover(cwd)
+    active, shadowed = found if found is not None else discover(cwd)
     install_finder(active)
     if only is not None:
         wanted = f"{NAMESPACE}.{only.replace('-', '_')}"
