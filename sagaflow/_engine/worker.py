@@ -151,8 +151,7 @@ def setup_logging(home: Home, pool: str | None, build: str | None = None) -> str
     from sagaflow._engine.meta import check_pool
 
     tag = f" [{build}]" if build else ""
-    formatter = PlainFormatter("%(asctime)s %(levelname)s%(tag)s %(name)s: %(message)s"
-                               .replace("%(tag)s", tag))
+    formatter = PlainFormatter(f"%(asctime)s %(levelname)s %(name)s{tag}: %(message)s")
     stderr = logging.StreamHandler()
     stderr.setFormatter(formatter)
     logging.basicConfig(level=logging.INFO, handlers=[stderr])

@@ -188,6 +188,7 @@ def snapshot(home: Home, bid: str, skills: Sequence[BuildSkill],
             "skills": [s.__dict__ for s in skills],
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        os.chmod(tmp / MANIFEST, 0o400)
         try:
             os.rename(tmp, target)
         except OSError:
