@@ -76,11 +76,12 @@ class Sandbox:
         return Path(self.env["HOME"]) / ".claude" / "skills"
 
     def run(
-        self, *args: str, timeout: float = 120, check: bool = False, **env: str
+        self, *args: str, timeout: float = 120, check: bool = False, cwd: Path | None = None,
+        **env: str,
     ) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(
             [sys.executable, "-m", "sagaflow", *args],
-            env={**self.env, **env}, cwd=self.root, capture_output=True, text=True,
+            env={**self.env, **env}, cwd=cwd or self.root, capture_output=True, text=True,
             timeout=timeout, stdin=subprocess.DEVNULL,
         )
         if check and proc.returncode != 0:

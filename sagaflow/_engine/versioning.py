@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
 from typing import Any
 
 from temporalio.client import Client
@@ -29,14 +28,13 @@ from temporalio.common import (
 )
 from temporalio.service import RPCError
 
+from sagaflow._engine.meta import SA_VERSION
 from sagaflow.errors import TemporalError, UsageError
 from sagaflow.paths import Home
 from sagaflow.skills import builds
 
 log = logging.getLogger("sagaflow.versioning")
 
-#: the system search attribute holding ``<deployment>:<build>`` of a run
-SA_VERSION = "TemporalWorkerDeploymentVersion"
 
 
 def deployment_name(base_queue: str) -> str:
@@ -63,27 +61,19 @@ def worker_config(base_queue: str, build: str) -> Any:
     )
 
 
-def build_of(description: Any, base_queue: str) -> str | None:
+def build_of(description: Any, base_queue: str | None) -> str | None:
     """The build a described run is pinned to (None: unversioned, or another deployment).
 
     Args:
         description: A ``WorkflowExecutionDescription`` (``handle.describe()``).
+        base_queue: Only a build of this home's deployment counts (None: any deployment).
     """
     info = description.raw_description.workflow_execution_info.versioning_info
     candidates = [info.versioning_override.pinned.version, info.deployment_version]
     for candidate in candidates:
-        if candidate.build_id and candidate.deployment_name == deployment_name(base_queue):
+        wanted = base_queue is None or candidate.deployment_name == deployment_name(base_queue)
+        if candidate.build_id and wanted:
             return str(candidate.build_id)
-    return None
-
-
-def build_from_attributes(attributes: Mapping[str, Any] | None, base_queue: str) -> str | None:
-    """The build in a visibility row's search attributes (``list``), or None."""
-    values = (attributes or {}).get(SA_VERSION) or []
-    value = values[0] if isinstance(values, list) and values else values
-    prefix = deployment_name(base_queue) + ":"
-    if isinstance(value, str) and value.startswith(prefix):
-        return value[len(prefix):]
     return None
 
 

@@ -73,6 +73,8 @@ def _render_timeline(data: Timeline) -> None:
     tokens = data["tokens"]
     out(f"run       {data['run_id']}")
     out(f"skill     {word(data['skill'])}")
+    if data["build"]:
+        out(f"build     {data['build']}")
     out("status    ", paint(data["status"], status_style(data["status"])), state)
     out(f"args      {skill_args(data['args'])}")
     out(f"started   {word(data['started'])}")

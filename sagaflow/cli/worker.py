@@ -61,14 +61,15 @@ def stop(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> N
 
 @app.command()
 def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """List every build worker: build, pool, pid, open runs, started (exit 1: none)."""
+    """List every build worker: build, pool, pid, open runs, started (exit 1: none, unless --json)."""
     from sagaflow.runs.workers import status as worker_status
 
     info = worker_status(_state.home(), _state.settings())
     rows = info["workers"]
     if as_json:
         emit_json(info)
-    elif not rows:
+        return
+    if not rows:
         out("no worker running (the next launch starts one for its build)")
     else:
         table([{
