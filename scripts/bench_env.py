@@ -179,13 +179,14 @@ class Env:
         return proc
 
     def start_server(self) -> str:
-        from sagaflow._engine.server import temporal_binary  # light: no temporalio import
+        from sagaflow._engine.server import VERSIONING_LIMITS, temporal_binary  # light
 
         port = free_port()
         self._spawn("temporal", [
             str(temporal_binary()), "server", "start-dev", "--headless", "--ip", "127.0.0.1",
             "--port", str(port), "--http-port", str(free_port()),
             "--metrics-port", str(free_port()), "--db-filename", str(self.root / "temporal.db"),
+            *(arg for limit in VERSIONING_LIMITS for arg in ("--dynamic-config-value", limit)),
         ])
         wait_port(port)
         time.sleep(0.3)

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sagaflow._engine.server import ready, temporal_binary
+from sagaflow._engine.server import VERSIONING_LIMITS, ready, temporal_binary
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_SKILLS = Path(__file__).parent / "skills"
@@ -42,6 +42,8 @@ def start_dev_server(db: Path, port: int, timeout: float = 30.0) -> subprocess.P
             # deleting a closed run waits for the transfer queue's ack level, which the server
             # saves every 30 s by default: purge tests would wait that long for Temporal
             "--dynamic-config-value", 'history.transferProcessorUpdateAckInterval="1s"',
+            # every sandbox's task queue is a worker deployment; the server caps them at 100
+            *(arg for limit in VERSIONING_LIMITS for arg in ("--dynamic-config-value", limit)),
         ],
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )

@@ -54,6 +54,26 @@ def state_path(home: Home, build: str) -> Path:
     return build_dir(home, build) / "state.json"
 
 
+def lease_path(home: Home, build: str) -> Path:
+    """Touched by every command that needs ``build``'s worker: it keeps the worker from
+    retiring between being ensured and the run starting (see :mod:`.idle`)."""
+    return build_dir(home, build) / "used"
+
+
+def touch_lease(home: Home, build: str) -> None:
+    with contextlib.suppress(OSError):
+        build_dir(home, build).mkdir(parents=True, exist_ok=True)
+        lease_path(home, build).touch()
+
+
+def seconds_since_used(home: Home, build: str) -> float:
+    """Seconds since a command last needed ``build``'s worker (inf: never)."""
+    try:
+        return max(0.0, time.time() - lease_path(home, build).stat().st_mtime)
+    except OSError:
+        return float("inf")
+
+
 def acquire_lock(home: Home, build: str) -> int:
     """Take ``build``'s liveness lock for this process (fails if its worker holds it)."""
     home.ensure(home.worker, home.logs)
@@ -242,6 +262,7 @@ def ensure_worker(
         ``(pid, action)`` where action is ``running``, ``started`` or ``replaced``.
     """
     wanted = expected_fingerprint(settings, build)
+    touch_lease(home, build)
     with _spawn_lock(home):
         pid = live_pid(home, build)
         state = read_state(home, build)

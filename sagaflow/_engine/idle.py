@@ -17,12 +17,16 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from sagaflow._engine import versioning
+from sagaflow._engine import daemon, versioning
+from sagaflow.paths import Home
 
 log = logging.getLogger("sagaflow.worker")
 
 #: how often an idle check runs, at most (seconds)
 CHECK_EVERY = 30.0
+#: a worker a command ensured this recently is busy whatever visibility says: the run it
+#: was ensured for may not be started (or visible) yet
+LEASE_GRACE = 10.0
 
 
 async def wait_until_known(
@@ -53,8 +57,11 @@ async def wait_until_known(
     log.warning("build %s: Temporal has not listed this version on %s yet", build, base_queue)
 
 
-async def is_idle(client: Client, base_queue: str, build: str) -> bool:
-    """Neither current nor running any open run (visibility); False when unsure."""
+async def is_idle(client: Client, home: Home, base_queue: str, build: str,
+                  idle_seconds: float) -> bool:
+    """Not needed lately, not current, no open run (visibility); False when unsure."""
+    if daemon.seconds_since_used(home, build) < idle_seconds + LEASE_GRACE:
+        return False
     try:
         if await versioning.current_build(client, base_queue) == build:
             return False
@@ -64,7 +71,8 @@ async def is_idle(client: Client, base_queue: str, build: str) -> bool:
 
 
 async def retire_when_idle(
-    client: Client, base_queue: str, build: str, idle_seconds: float, stop: asyncio.Event
+    client: Client, home: Home, base_queue: str, build: str, idle_seconds: float,
+    stop: asyncio.Event,
 ) -> None:
     """Set ``stop`` once the build stayed idle for ``idle_seconds`` (0 or less: never)."""
     if idle_seconds <= 0:
@@ -73,7 +81,7 @@ async def retire_when_idle(
     since: float | None = None
     while not stop.is_set():
         await asyncio.sleep(every)
-        if not await is_idle(client, base_queue, build):
+        if not await is_idle(client, home, base_queue, build, idle_seconds):
             since = None
             continue
         since = since if since is not None else time.monotonic()

@@ -279,7 +279,7 @@ async def run_worker(
             [i.__dict__ | {"dir": str(i.dir)} for i in loaded.infos],
         )
         watcher = asyncio.create_task(
-            idle.retire_when_idle(client, settings.task_queue, build,
+            idle.retire_when_idle(client, home, settings.task_queue, build,
                                   settings.worker_idle_seconds, stop)
         )
     stopper = asyncio.create_task(stop.wait())

@@ -133,3 +133,30 @@ def test_move_run_pins_an_open_run_to_another_build(sf: Sandbox) -> None:
     assert _build(sf, "mover-1") == target
     sf.run("approve", "mover-1", "--by", "di", check=True)
     assert outcome(sf, "mover-1") == ("completed", "MOVED published: approved by di")
+
+
+def test_an_idle_build_worker_retires_once_its_runs_are_done(sf: Sandbox) -> None:
+    import time
+
+    sf.env["SAGAFLOW_WORKER_IDLE_SECONDS"] = "1"
+    sf.install_skill("gated")
+    _launch(sf, "keeps-1")
+    old = _build(sf, "keeps-1")
+    sf.install_skill("two-step")  # a new build, made current by its launch
+    sf.run("launch", "two-step", "--topic", "tea", "--await", check=True)
+
+    def live() -> dict[str, int]:
+        status = json.loads(sf.run("worker", "status", "--json", check=True).stdout)
+        return {w["build"]: w["open_runs"] for w in status["workers"]}
+
+    time.sleep(3)  # several idle periods: the parked run keeps its build's worker
+    assert live()[old] == 1
+    sf.run("approve", "keeps-1", check=True)
+    assert outcome(sf, "keeps-1")[0] == "completed"
+    deadline = time.monotonic() + 30
+    while old in live() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    workers = live()
+    assert old not in workers and len(workers) == 1  # the current build's worker stays
+    log = (sf.home / "logs" / "worker.log").read_text()
+    assert f"build {old} is not current and has no open runs" in log
