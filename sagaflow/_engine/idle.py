@@ -30,7 +30,7 @@ LEASE_GRACE = 10.0
 
 
 async def wait_until_known(
-    client: Client, base_queue: str, build: str, running: asyncio.Task[Any], timeout: float = 15.0
+    client: Client, base_queue: str, build: str, running: asyncio.Task[Any], timeout: float = 30.0
 ) -> None:
     """Wait until Temporal lists this build's version on the base task queue.
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from temporalio.client import Client
 from temporalio.common import (
@@ -34,6 +35,7 @@ from sagaflow.paths import Home
 from sagaflow.skills import builds
 
 log = logging.getLogger("sagaflow.versioning")
+T = TypeVar("T")
 
 
 
@@ -132,6 +134,25 @@ async def make_current(client: Client, home: Home, base_queue: str, build: str) 
                 ) from None
             await asyncio.sleep(0.1)
     builds.set_current_marker(home, build)
+
+
+async def start_when_known(start: Callable[[], Awaitable[T]], timeout: float = 30.0) -> T:
+    """Call ``start`` (a workflow start pinned to a build), retrying while Temporal does not
+    know the build's version on the task queue yet.
+
+    Its worker waits for that before it reports itself started, but on a loaded server a
+    partition of the task queue may learn it a moment later ("Pinned version ... is not
+    present in task queue"); any other error is raised at once.
+    """
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            return await start()
+        except RPCError as exc:
+            unknown = "is not present in task queue" in exc.message
+            if not unknown or asyncio.get_running_loop().time() > deadline:
+                raise
+        await asyncio.sleep(0.1)
 
 
 async def move_run(client: Client, run_id: str, base_queue: str, build: str) -> None:

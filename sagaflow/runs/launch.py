@@ -208,10 +208,10 @@ async def launch(
                 await ensure_worker(desc, Local(home, settings, notice))
             else:
                 await check_pool_served(client, settings, options.pool or DEFAULT_POOL)
-            handle, fresh = await runs.start(
+            handle, fresh = await versioning.start_when_known(lambda: runs.start(
                 client, settings, prepared, options=memo_options, if_exists=options.if_exists,
                 versioning_override=override,
-            )
+            ))
         except BaseException:
             if prepared.created:  # a start that failed leaves no run directory behind
                 import shutil

@@ -10,7 +10,7 @@ from fake_anthropic import FakeAnthropic
 from sandbox import Sandbox
 
 RUN_KEYS = {
-    "run_id", "workflow_run_id", "skill", "workflow_type", "task_queue", "status", "state",
+    "run_id", "workflow_run_id", "skill", "workflow_type", "task_queue", "build", "status", "state",
     "waiting_on", "args", "started", "closed", "duration_seconds", "cost_usd",
     "reported_cost_usd", "tokens", "result", "failure", "steps_done", "steps", "framework",
     "workflow_errors", "signals", "pending_gates", "decisions", "decisions_source",
