@@ -17,7 +17,7 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from sagaflow._engine import daemon, versioning
+from sagaflow._engine import buildstate, versioning
 from sagaflow.paths import Home
 
 log = logging.getLogger("sagaflow.worker")
@@ -60,7 +60,7 @@ async def wait_until_known(
 async def is_idle(client: Client, home: Home, base_queue: str, build: str,
                   idle_seconds: float) -> bool:
     """Not needed lately, not current, no open run (visibility); False when unsure."""
-    if daemon.seconds_since_used(home, build) < idle_seconds + LEASE_GRACE:
+    if buildstate.seconds_since_used(home, build) < idle_seconds + LEASE_GRACE:
         return False
     try:
         if await versioning.current_build(client, base_queue) == build:

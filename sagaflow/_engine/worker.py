@@ -23,7 +23,7 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from sagaflow._engine import daemon, versioning
+from sagaflow._engine import buildstate, daemon, versioning
 from sagaflow._engine.activities import BUILTIN_ACTIVITIES
 from sagaflow._engine.client import connect
 from sagaflow._engine.meta import SCHEDULED_WORKFLOW, pool_queue
@@ -250,7 +250,7 @@ async def run_worker(
     if pool is None:
         if build is None:
             build = builds.make(home, discover()[0]).id
-        lock = daemon.acquire_lock(home, build)
+        lock = buildstate.acquire_lock(home, build)
         loaded = load_skills(found=(builds.open_build(home, build).sources(), []))
     else:
         lock, loaded = None, load_skills()
@@ -274,7 +274,7 @@ async def run_worker(
     watcher = None
     if build is not None and pool is None:
         await idle.wait_until_known(client, settings.task_queue, build, running)
-        daemon.write_state(
+        buildstate.write_state(
             home, build, daemon.expected_fingerprint(settings, build), settings,
             [i.__dict__ | {"dir": str(i.dir)} for i in loaded.infos],
         )
@@ -288,7 +288,7 @@ async def run_worker(
     if watcher is not None:
         watcher.cancel()
     if lock is not None:
-        daemon.release_lock(lock)
+        buildstate.release_lock(lock)
     if running in done:
         stopper.cancel()
         running.result()

@@ -99,13 +99,13 @@ def _temporal(settings: Settings) -> list[Check]:
 
 def _worker(home: Home, settings: Settings, build: str) -> Check:
     """The worker of the working directory's build (other builds' workers serve their runs)."""
-    from sagaflow._engine import daemon
+    from sagaflow._engine import buildstate, daemon
 
-    pid = daemon.live_pid(home, build)
+    pid = buildstate.live_pid(home, build)
     if pid is None:
         return Check("worker", "WARN", f"no worker for this directory's build {build}",
                      "the next launch starts one, or run 'sagaflow worker start'")
-    state = daemon.read_state(home, build) or {}
+    state = buildstate.read_state(home, build) or {}
     if state.get("fingerprint") != daemon.expected_fingerprint(settings, build):
         return Check("worker", "WARN", f"worker pid {pid} runs an outdated sagaflow or settings",
                      "the next launch replaces it, or run 'sagaflow worker start'")

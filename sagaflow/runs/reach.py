@@ -104,14 +104,14 @@ async def ensure_worker(desc: WorkflowExecutionDescription, local: Local | None)
     """
     if local is None:
         return
-    from sagaflow._engine import daemon, versioning
+    from sagaflow._engine import buildstate, daemon, versioning
 
     build = versioning.build_of(desc, local.settings.task_queue)
     if build is not None:
-        if daemon.live_pid(local.home, build) is None:
+        if buildstate.live_pid(local.home, build) is None:
             await asyncio.to_thread(daemon.revive, local.home, local.settings, build, local.notice)
         return
-    if desc.task_queue != local.settings.task_queue or daemon.live_workers(local.home):
+    if desc.task_queue != local.settings.task_queue or buildstate.live_workers(local.home):
         return
     await asyncio.to_thread(daemon.serve, local.home, local.settings, None, local.notice)
 

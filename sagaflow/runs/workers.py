@@ -53,7 +53,7 @@ def start_daemon(home: Home, settings: Settings) -> WorkerStart:
         BuildError: A snapshot cannot be written.
         WorkerError: A worker would not start.
     """
-    from sagaflow._engine import daemon, versioning
+    from sagaflow._engine import buildstate, daemon, versioning
     from sagaflow._engine.client import ensure_temporal
 
     async def main() -> WorkerStart:
@@ -63,7 +63,7 @@ def start_daemon(home: Home, settings: Settings) -> WorkerStart:
         await versioning.make_current(client, home, settings.task_queue, build.id)
         revived = {}
         for other in await _builds_with_open_runs(client, home, settings):
-            if daemon.live_pid(home, other) is None:
+            if buildstate.live_pid(home, other) is None:
                 revived[other], _ = await asyncio.to_thread(daemon.revive, home, settings, other)
         return WorkerStart(pid, action, str(home.worker_log), build.id, revived)
 
