@@ -160,3 +160,16 @@ def test_an_idle_build_worker_retires_once_its_runs_are_done(sf: Sandbox) -> Non
     assert old not in workers and len(workers) == 1  # the current build's worker stays
     log = (sf.home / "logs" / "worker.log").read_text()
     assert f"build {old} is not current and has no open runs" in log
+
+
+def test_attaching_by_id_brings_back_the_runs_own_build(sf: Sandbox) -> None:
+    skill = sf.install_skill("gated")
+    _launch(sf, "attach-1")
+    build = _build(sf, "attach-1")
+    sf.run("worker", "stop", check=True)
+    _edit(skill, "NEW")  # this directory's build is another one now
+    attached = sf.run("launch", "gated", "--id", "attach-1", check=True)
+    assert "attached to open run attach-1" in attached.stderr
+    assert f"build {build}" in attached.stderr  # the run's own build, not the directory's
+    sf.run("approve", "attach-1", "--by", "ed", check=True)
+    assert outcome(sf, "attach-1") == ("completed", "published: approved by ed")
