@@ -7,7 +7,13 @@ Public faces (everything else is private and may move):
 * :mod:`sagaflow.registry` — ``SkillRegistry``, ``SkillSpec`` (a skill's ``register()``);
 * :mod:`sagaflow.prompts` — ``load_prompt``;
 * seed paths kept as re-exports: :mod:`sagaflow.durable.activities`,
-  :mod:`sagaflow.durable.retry_policies`.
+  :mod:`sagaflow.durable.retry_policies`;
+* the names skills written for sagaflow 0.10 import: :mod:`sagaflow.durable.state`
+  (``WorkflowState``), :mod:`sagaflow.slack_progress`, :mod:`sagaflow.temporal_client`
+  (``TASK_QUEUE``), ``finalize_manifest`` / ``run_shell`` in
+  :mod:`sagaflow.durable.activities`, ``load_claude_skill_prompt`` in
+  :mod:`sagaflow.prompts`. Other 0.10 internals (its RLM runner, MCP registry, ``@skill``
+  decorator) fail at import with one line naming them (:mod:`sagaflow.skills.unsupported`).
 
 Importing this package is cheap: it pulls in neither temporalio nor anthropic; the
 names below are loaded on first use.

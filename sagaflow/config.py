@@ -26,6 +26,14 @@ Example ``config.yaml`` (every key optional)::
     artifacts:
       allowed_roots: [~/reports]   # where runs may write besides their run directory
                                    # (absolute; fixed per run when it is launched)
+    slack:
+      webhook_url: https://hooks.slack.com/services/...  # SAGAFLOW_SLACK_WEBHOOK_URL: where
+                                   # report_slack_progress / deliver_artifact_to_slack post
+                                   # (unset: recorded in the run's slack.jsonl only)
+    permissions:                   # tool rules for SKILL.md skills, Claude Code's syntax,
+      allow: ["Bash(npm run test:*)"]   # merged with Claude Code's settings files
+      ask: []
+      deny: ["Bash(rm:*)"]
     prices:                        # USD per million tokens, merged over the defaults
       claude-sonnet-4-5: {input: 3, output: 15, cache_write: 3.75, cache_read: 0.3}
       my-model: {input: 1, output: 5}   # cache_* default to 1.25x / 0.1x input
@@ -78,6 +86,9 @@ class Settings:
     prices: dict[str, Price] = field(default_factory=lambda: dict(DEFAULT_PRICES))
     step_timeouts: dict[str, float] = field(default_factory=dict)
     artifact_roots: tuple[str, ...] = ()
+    slack_webhook_url: str = ""
+    #: ``permissions:`` allow/ask/deny rule lists (sagaflow.agent.permissions)
+    permissions: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def step_timeouts_for(self, skill: str) -> dict[str, float]:
         """Activity name -> timeout seconds for ``skill`` (skill-specific keys win)."""
@@ -161,6 +172,18 @@ def _roots(section: dict[str, Any], path: str) -> tuple[str, ...]:
     return tuple(roots)
 
 
+def _permissions(section: dict[str, Any], path: str) -> dict[str, tuple[str, ...]]:
+    """``permissions.allow/ask/deny``: lists of rule strings (checked when a run loads them)."""
+    found = {}
+    for key, value in section.items():
+        if key not in ("allow", "ask", "deny"):
+            raise ConfigError(f"'permissions.{key}' in {path} is unknown; use allow, ask and deny.")
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"'permissions.{key}' in {path} must be a list of rule strings.")
+        found[str(key)] = tuple(value)
+    return found
+
+
 def _flag(env_value: str | None, file_value: Any) -> bool:
     if env_value is not None and env_value != "":
         return env_value.strip().lower() not in ("0", "false", "no", "off")
@@ -223,4 +246,9 @@ def load_settings(home: Home | None = None) -> Settings:
             for k, v in _section(timeouts, "steps", path).items()
         },
         artifact_roots=_roots(_section(data, "artifacts", path), path),
+        slack_webhook_url=str(
+            env.get("SAGAFLOW_SLACK_WEBHOOK_URL")
+            or _section(data, "slack", path).get("webhook_url") or ""
+        ).strip(),
+        permissions=_permissions(_section(data, "permissions", path), path),
     )

@@ -14,6 +14,7 @@ how to fix it, plus a flag telling Temporal whether retrying could help::
     ├── PromptError           a prompt is missing or has an undefined $variable
     ├── TransportError        no way to call a model is configured
     ├── ModelError            a model call failed (retryable or not)
+    │   └── SchemaOutputError a reply broke its output_schema after the repair turn
     ├── TemporalError         Temporal is unreachable or refused a request
     │   └── RunNotFoundError
     ├── ServerError           the embedded Temporal server would not start/stop
@@ -109,6 +110,14 @@ class ModelError(SagaflowError):
         self.status = status
         self.retry_after = retry_after
         self.paid_usd: float | None = None
+
+
+class SchemaOutputError(ModelError):
+    """A model step's reply does not satisfy its ``output_schema``, even after the
+    repair turn (never retried: a fresh sample would be paid for the same mistake)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=False)
 
 
 class TemporalError(SagaflowError):

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sagaflow.errors import ConfigError
+from sagaflow.wiretypes import wire
 
 MTOK = 1_000_000
 CACHE_WRITE_FACTOR = 1.25
@@ -45,6 +46,7 @@ USAGE_KEYS = (
 _SNAPSHOT = re.compile(r"[-@]\d{8}|-latest")
 
 
+@wire
 @dataclass(frozen=True)
 class Price:
     """USD per million tokens for one model.

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import subprocess
 from collections.abc import Iterable
@@ -154,6 +153,8 @@ def locate(name: str, first: Iterable[Path] = ()) -> Located:
             if os.access(candidate, os.X_OK):
                 return Located(name, candidate, True)
             stranded = stranded or candidate
+    import shutil  # here, not at import: shutil pulls in bz2, lzma, zlib (launch path)
+
     if found := shutil.which(name):
         return Located(name, Path(found), True)
     if stranded is None and (present := shutil.which(name, mode=os.F_OK)):

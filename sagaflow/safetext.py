@@ -20,6 +20,7 @@ removes only BEL, BS, VT, FF and CR, and leaves ESC (so every sequence) in place
 
 from __future__ import annotations
 
+import functools
 import re
 
 #: bidirectional embeddings, overrides and isolates (U+202A..U+202E, U+2066..U+2069)
@@ -34,13 +35,21 @@ def _visible(cp: int) -> str:
     return f"\\x{cp:02x}" if cp < 0x100 else f"\\u{cp:04x}"
 
 
-_TERMINAL = str.maketrans({cp: _visible(cp) for cp in (*_CONTROLS, *_BIDI, *_SURROGATES)})
-_TERMINAL_ONE_LINE = str.maketrans(
-    {cp: _visible(cp) for cp in (*_CONTROLS, 0x09, 0x0A, *_BIDI, *_SURROGATES)}
-)
-#: any character the tables above change but tab and newline (most text has none)
+#: any character the tables below change but tab and newline (most text has none)
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-_REMOVE_KEEPING = str.maketrans(dict.fromkeys((*_CONTROLS, *_BIDI, *_SURROGATES)))
+
+
+@functools.cache
+def _table(kind: str) -> dict[int, str | None]:
+    """The translation tables, built on first use: about 2,100 entries each (the
+    surrogates), which would cost every process that prints anything a few ms at import
+    while most text needs none of them (see ``_UNSAFE``)."""
+    escaped = (*_CONTROLS, *_BIDI, *_SURROGATES)
+    if kind == "remove":
+        return dict.fromkeys(escaped)
+    shown = (*escaped, 0x09, 0x0A) if kind == "one_line" else escaped  # or "terminal"
+    return {cp: _visible(cp) for cp in shown}
+
 
 #: ECMA-48 sequences: a string command (OSC, DCS, SOS, PM, APC) with its terminator
 #: (BEL or ST); CSI with its parameters; any other ESC + final byte. 7-bit (ESC x) and
@@ -65,7 +74,7 @@ def for_terminal(text: str, *, one_line: bool = False) -> str:
     """
     if _UNSAFE.search(text) is None and not (one_line and ("\n" in text or "\t" in text)):
         return text
-    return text.translate(_TERMINAL_ONE_LINE if one_line else _TERMINAL)
+    return text.translate(_table("one_line" if one_line else "terminal"))
 
 
 def strip_controls(text: str, *, keep_newlines: bool = False) -> str:
@@ -74,7 +83,7 @@ def strip_controls(text: str, *, keep_newlines: bool = False) -> str:
     Tabs become spaces; newlines are kept when ``keep_newlines``, else become spaces.
     """
     if _UNSAFE.search(text) is not None:
-        text = _SEQUENCE.sub("", text).translate(_REMOVE_KEEPING)
+        text = _SEQUENCE.sub("", text).translate(_table("remove"))
     text = text.replace("\t", " ")
     return text if keep_newlines else text.replace("\n", " ")
 

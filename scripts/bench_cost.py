@@ -76,11 +76,15 @@ async def history_summary(address: str, workflow_id: str) -> dict[str, Any]:
 
 # --- variants: the raw workflow plus one item ---------------------------------------------
 
-SAGAFLOW_ITEMS: dict[str, Any] = {"upsert_after": [1], "final_upsert": 1, "beat": 3,
+#: what a hello-world run carried before issue 7's per-run work (a cost upsert after the
+#: model call became a workflow.patched marker, an early heartbeat) and after it
+SAGAFLOW_BEFORE: dict[str, Any] = {"patched_after": [1], "final_upsert": 2, "beat": 3,
+                                   "query": True, "pad": "x" * 300}
+SAGAFLOW_ITEMS: dict[str, Any] = {"final_upsert": 2, "beat": 3, "beat_late": True,
                                   "query": True, "pad": "x" * 300}
 VARIANTS: dict[str, dict[str, Any]] = {
     "floor (3 activities)": {},
-    "+ memo (sagaflow's, 180 B)": {"memo": True},
+    "+ memo (sagaflow's, with the run config)": {"memo": True},
     "+ 3 search attributes at start": {"sa": True},
     "+ 1 upsert after an activity": {"input": {"upsert_after": [1]}},
     "+ 1 upsert (2 attributes) beside the completion": {"input": {"final_upsert": 2}},
@@ -89,16 +93,22 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "+ 1 local activity": {"input": {"local": 1}},
     "+ query/update/signal handlers": {"input": {"query": True}},
     "+ 1 KB more workflow input": {"input": {"pad": "x" * 1024}},
+    "+ 1 workflow.patched call (marker + TemporalChangeVersion upsert)": {
+        "input": {"patched_after": [1]}},
     "+ 1 activity": {"input": {"acts": 4}},
-    "sagaflow's items today (memo, 3 attributes, 2 upserts, 1 heartbeat, handlers)": {
+    "sagaflow's items before (memo, 3 attributes, patched, closing upsert, early heartbeat, "
+    "handlers)": {"memo": True, "sa": True, "input": SAGAFLOW_BEFORE},
+    "sagaflow's items now (memo, 3 attributes, closing upsert, handlers)": {
         "memo": True, "sa": True, "input": SAGAFLOW_ITEMS},
-    "proposed (1 upsert of 2 attributes at the end, no early heartbeat)": {
-        "memo": True, "sa": True,
-        "input": {**SAGAFLOW_ITEMS, "upsert_after": [], "final_upsert": 2, "beat_late": True}},
 }
-MEMO = {"skill": "hello-world", "args": {"name": "t1"},
-        "sagaflow": {"base_queue": "sagaflow-default", "pool": "default", "budget_usd": None,
-                     "timeout_seconds": None, "step_timeouts": {}}}
+def sagaflow_memo() -> dict[str, Any]:
+    """The memo launch writes for a hello-world run (options with the run's config)."""
+    from sagaflow._engine.meta import RunConfig, RunOptions, memo_for
+    from sagaflow.config import Settings
+
+    config = RunConfig.from_settings(Settings(), "anthropic", "/home/u/skills/hello-world")
+    return memo_for("hello-world", {"name": "t1"},
+                    RunOptions(base_queue="sagaflow-default", config=config))
 
 
 def _worker_main(args: argparse.Namespace) -> None:
@@ -150,7 +160,7 @@ async def _batch(client: Any, queue: str, spec: dict[str, Any], count: int, conc
         async with sem:
             handle = await client.start_workflow(
                 "CostWorkflow", spec.get("input", {}), id=f"cost-{uuid.uuid4().hex[:16]}",
-                task_queue=queue, memo=MEMO if spec.get("memo") else None,
+                task_queue=queue, memo=sagaflow_memo() if spec.get("memo") else None,
                 search_attributes=sa,
             )
             await asyncio.wait_for(handle.result(), timeout=60)

@@ -173,6 +173,7 @@ class Env:
         self.procs: list[tuple[str, subprocess.Popen[str]]] = []
         self.sandboxes: list[Sandbox] = []
         self.address = ""
+        self.metrics_port = 0  # the dev server's Prometheus endpoint (/metrics)
         self.fake_url = ""
         self.raw_queue = ""
         self.raw_dir = self.root / "raw"
@@ -192,10 +193,12 @@ class Env:
         from sagaflow._engine.server import VERSIONING_LIMITS, temporal_binary  # light
 
         port = free_port()
+        self.metrics_port = free_port()
         self._spawn("temporal", [
             str(temporal_binary()), "server", "start-dev", "--headless", "--ip", "127.0.0.1",
             "--port", str(port), "--http-port", str(free_port()),
-            "--metrics-port", str(free_port()), "--db-filename", str(self.root / "temporal.db"),
+            "--metrics-port", str(self.metrics_port),
+            "--db-filename", str(self.root / "temporal.db"),
             *(arg for limit in VERSIONING_LIMITS for arg in ("--dynamic-config-value", limit)),
         ])
         wait_port(port)

@@ -7,6 +7,8 @@ serves every variant and only the variant changes between batches:
 * ``upsert_after``: indexes of activities after which the run upserts one search
   attribute, in the workflow task that already follows that activity (as
   sagaflow's run control does: no extra workflow task);
+* ``patched_after``: indexes of activities after which the run calls
+  ``workflow.patched`` (a marker plus a ``TemporalChangeVersion`` upsert in a new run);
 * ``final_upsert``: 1 or 2 search attributes upserted in one command in the
   last workflow task (beside the completion);
 * ``beat``: the middle activity gets a heartbeat timeout of this many seconds
@@ -62,6 +64,8 @@ class CostWorkflow:
             )
             if i in upsert_after:
                 workflow.upsert_search_attributes([COST.value_set(float(i))])
+            if i in inp.get("patched_after", []):
+                workflow.patched(f"cost-patch-{i}")
         for _ in range(int(inp.get("local", 0))):
             await workflow.execute_local_activity(
                 "cost_noop", "", start_to_close_timeout=timedelta(seconds=10)

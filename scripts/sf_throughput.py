@@ -2,7 +2,8 @@
 
 Runs in the benchmark's sagaflow environment (SAGAFLOW_HOME, TEMPORAL_ADDRESS, ...).
 ``--mode library`` (default) does what ``sagaflow launch`` does, once: load the
-skills, connect, make sure the worker runs; then per run ``launcher.prepare`` +
+skills, connect, make sure the worker runs; then per run what it does per run:
+``prepare``, the memo options with the run's config, the start-size check and
 ``runs.start`` on the shared client. ``--mode launch`` calls
 ``launch_flow.launch(..., wait=False)`` per run (which also re-discovers skills,
 reconnects and checks the worker every time). Either way ``--concurrency`` runs
@@ -27,10 +28,12 @@ async def _starter(mode: str) -> tuple[Any, Callable[[int], Awaitable[Any]]]:
     """(client for awaiting, coroutine starting run i and returning its handle)."""
     from sagaflow._engine import daemon
     from sagaflow._engine.client import connect, ensure_temporal
+    from sagaflow._engine.meta import DEFAULT_POOL, RunConfig, RunOptions, memo_for
     from sagaflow.config import load_settings
     from sagaflow.paths import Home
     from sagaflow.runs import start as runs
     from sagaflow.runs.launch import launch
+    from sagaflow.runs.payload_size import check_start_size
     from sagaflow.skills.discovery import fingerprint, load_skills
     from sagaflow.skills.prepare import prepare
 
@@ -43,7 +46,19 @@ async def _starter(mode: str) -> tuple[Any, Callable[[int], Awaitable[Any]]]:
 
     async def library(i: int) -> Any:
         prepared = prepare(home, settings, loaded, SKILL, {"name": f"t{i}"})
-        handle, _fresh = await runs.start(client, settings, prepared)
+        # the memo options and the size check exactly as runs.launch.launch builds them
+        options = RunOptions(
+            base_queue=settings.task_queue, pool=DEFAULT_POOL,
+            step_timeouts=settings.step_timeouts_for(SKILL),
+            config=RunConfig.from_settings(
+                settings, prepared.record.transport, prepared.record.skill_dir
+            ),
+        )
+        await check_start_size(
+            client.data_converter, prepared.run_id, prepared.workflow_input,
+            memo_for(prepared.record.skill, prepared.record.args, options), prepared.record.args,
+        )
+        handle, _fresh = await runs.start(client, settings, prepared, options=options)
         return handle
 
     async def via_launch(i: int) -> Any:

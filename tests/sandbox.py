@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sagaflow._engine import meta
 from sagaflow._engine.server import VERSIONING_LIMITS, ready, temporal_binary
 
 REPO = Path(__file__).resolve().parent.parent
@@ -44,6 +45,7 @@ def start_dev_server(db: Path, port: int, timeout: float = 30.0) -> subprocess.P
             "--dynamic-config-value", 'history.transferProcessorUpdateAckInterval="1s"',
             # every sandbox's task queue is a worker deployment; the server caps them at 100
             *(arg for limit in VERSIONING_LIMITS for arg in ("--dynamic-config-value", limit)),
+            "--dynamic-config-value", meta.DEV_SERVER_CONFIG,  # blocked runs tagged at once
         ],
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )

@@ -43,7 +43,15 @@ from temporalio.exceptions import ApplicationError
 
 from sagaflow import inbox
 from sagaflow._engine import framework_activities as framework
-from sagaflow._engine.confine import confine, current_run_dir, home_inbox, write_atomically
+from sagaflow._engine.compat_activities import CompatActivities, PostFn
+from sagaflow._engine.compat_seeds import COMPAT_SEEDS
+from sagaflow._engine.confine import (
+    append_to,
+    confine,
+    current_run_dir,
+    home_inbox,
+    write_atomically,
+)
 from sagaflow._engine.control_types import GATE_ACTIVITY, GateInboxInput
 from sagaflow._engine.meta import EMIT_FINDING, SPAWN_SUBAGENT, WRITE_ARTIFACT, RunConfig
 from sagaflow._engine.model_call import WORKER_ID, CompleteFn, ModelStepResult, run_model_step
@@ -57,10 +65,11 @@ if TYPE_CHECKING:
     from sagaflow.config import Settings
 
 #: built-in activities that take the run's RunConfig as their second argument
-CONFIGURED_ACTIVITIES = frozenset({WRITE_ARTIFACT, SPAWN_SUBAGENT, EMIT_FINDING})
+CONFIGURED_ACTIVITIES = frozenset({WRITE_ARTIFACT, SPAWN_SUBAGENT, EMIT_FINDING, *COMPAT_SEEDS})
 #: names of every activity SagaflowActivities registers
 BUILTIN_ACTIVITIES = frozenset({
     WRITE_ARTIFACT, SPAWN_SUBAGENT, EMIT_FINDING, framework.FINALIZE_ACTIVITY, GATE_ACTIVITY,
+    *COMPAT_SEEDS,
 })
 
 
@@ -78,9 +87,15 @@ def to_application_error(exc: SagaflowError) -> ApplicationError:
 
 
 async def _heartbeat_forever(interval: float) -> None:
+    """Heartbeat every ``interval`` seconds, the first one after ``interval``.
+
+    Not at once: the heartbeat timeout runs from the step's start whether or not it
+    beats, so a beat at 0 s adds no safety, while each beat the SDK sends is an RPC and
+    a write on the server; a call shorter than ``interval`` sends none.
+    """
     while True:
-        activity.heartbeat()
         await asyncio.sleep(interval)
+        activity.heartbeat()
 
 
 class SagaflowActivities:
@@ -95,23 +110,27 @@ class SagaflowActivities:
         notify: ``notify(title, body)`` for desktop notifications (default
             :func:`~sagaflow._engine.framework_activities.default_notifier`).
         worker_id: Shown per model step (default ``host:pid``).
+        slack_webhook: Where the sagaflow 0.10 Slack activities post ("" records only;
+            see :mod:`sagaflow._engine.compat_activities`).
+        post: The webhook sender (tests pass a fake).
     """
 
     def __init__(
         self, home: Home, *, defaults: RunConfig | None = None,
         complete: CompleteFn | None = None, notify: framework.Notify | None = None,
-        worker_id: str = WORKER_ID,
+        worker_id: str = WORKER_ID, slack_webhook: str = "", post: PostFn | None = None,
     ) -> None:
         self.home = home
         self.defaults = defaults
         self.complete: CompleteFn = complete or model_complete
         self.notify = notify or framework.default_notifier()
         self.worker_id = worker_id
+        self.compat = CompatActivities(home, slack_webhook=slack_webhook, post=post)
 
     def all(self) -> list[Callable[..., Any]]:
         """The bound activity methods, for ``Worker(activities=...)``."""
         return [self.write_artifact, self.spawn_subagent, self.emit_finding,
-                self.finalize_run, self.gate_inbox]
+                self.finalize_run, self.gate_inbox, *self.compat.all()]
 
     def _config(self, run: RunConfig | None) -> RunConfig:
         config = run or self.defaults
@@ -129,7 +148,8 @@ class SagaflowActivities:
 
     @activity.defn(name=WRITE_ARTIFACT)
     async def write_artifact(self, inp: WriteArtifactInput, run: RunConfig | None = None) -> str:
-        """Write ``inp.content`` to ``inp.path`` (confined; see the module docstring).
+        """Write ``inp.content`` to ``inp.path`` (confined; see the module docstring), or
+        add it at the end of the file when ``inp.append``.
 
         Returns:
             ``inp.path`` as given.
@@ -144,7 +164,8 @@ class SagaflowActivities:
         try:
             target = confine(inp.path, current_run_dir(self.home), roots,
                              what="write_artifact path")
-            await asyncio.to_thread(write_atomically, target, inp.content)
+            write = append_to if inp.append else write_atomically
+            await asyncio.to_thread(write, target, inp.content)
         except SagaflowError as exc:
             raise to_application_error(exc) from None
         except OSError as exc:
@@ -235,4 +256,6 @@ def direct_activities() -> SagaflowActivities:
     from sagaflow.config import load_settings
 
     home = Home.current()
-    return SagaflowActivities(home, defaults=worker_run_config(load_settings(home)))
+    settings = load_settings(home)
+    return SagaflowActivities(home, defaults=worker_run_config(settings),
+                              slack_webhook=settings.slack_webhook_url)

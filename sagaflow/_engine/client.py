@@ -92,7 +92,7 @@ async def connect(settings: Settings) -> Client:
     return await _connect(resolve(settings))
 
 
-async def _connect(target: Target) -> Client:
+async def _connect(target: Target, *, check_namespace: bool = True) -> Client:
     from temporalio.client import Client
 
     try:
@@ -103,8 +103,20 @@ async def _connect(target: Target) -> Client:
             f"Temporal at {target.address} does not answer ({first[:160]}); check --address or "
             "TEMPORAL_ADDRESS, or run 'sagaflow server start' for a local server."
         ) from None
-    await _check_namespace(client, target)
+    if check_namespace:
+        await _check_namespace(client, target)
     return client
+
+
+async def explain_failure(client: Client, settings: Settings) -> None:
+    """After a call through a client connected with ``check_namespace=False`` failed:
+    raise the namespace error if a missing namespace is why, else return (the caller
+    re-raises its own error).
+
+    Raises:
+        ConfigError: The namespace does not exist (naming the ones that do).
+    """
+    await _check_namespace(client, resolve(settings))
 
 
 async def _check_namespace(client: Client, target: Target) -> None:
@@ -142,12 +154,17 @@ async def _check_namespace(client: Client, target: Target) -> None:
     )
 
 
-async def ensure_temporal(settings: Settings) -> Client:
+async def ensure_temporal(settings: Settings, *, check_namespace: bool = True) -> Client:
     """Start the embedded server when the target is local and silent, then connect.
 
     Search attributes are not checked here: a fresh embedded server is started with
     them, and every worker registers missing ones at start (see
     :mod:`sagaflow._engine.search_attributes`).
+
+    Args:
+        check_namespace: Refuse a namespace the server does not have now (one RPC).
+            ``launch`` passes False and calls :func:`explain_failure` only when a later
+            call fails, so a launch that succeeds costs no extra round trip.
 
     Raises:
         ServerError: The embedded server could not be started.
@@ -159,4 +176,4 @@ async def ensure_temporal(settings: Settings) -> Client:
     target = resolve(settings)
     if settings.embedded and server.is_loopback(target.address) and not server.answers(target.address):
         server.ensure_running(Home.current(), _with_target(settings, target))
-    return await _connect(target)
+    return await _connect(target, check_namespace=check_namespace)

@@ -115,3 +115,14 @@ def write_atomically(path: Path, content: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def append_to(path: Path, content: str) -> None:
+    """Add ``content`` at the end of ``path`` (created when missing), in one write.
+
+    Raises:
+        OSError: the directory cannot be created or the file written.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as stream:
+        stream.write(content)

@@ -41,6 +41,7 @@ from sagaflow._engine.control_types import (
 )
 from sagaflow._engine.meta import RunOptions
 from sagaflow.pricing import USAGE_KEYS, format_usd
+from sagaflow.wiretypes import wire
 
 #: a change of cost alone reaches the ``SagaflowCostUsd`` search attribute at most this often
 #: (seconds of workflow time); state changes and the end of the run always carry it
@@ -61,6 +62,7 @@ class RunControl:
         self.skill = skill
         self.budget_usd = options.budget_usd
         self.config = options.config
+        self.revision = options.revision
         self.paused = False
         self.pause_note = ""
         self.gates: dict[str, Gate] = {}
@@ -89,6 +91,7 @@ class RunControl:
 
     # -- query ----------------------------------------------------------------------------
 
+    @wire  # a handler: its hints are read once per run
     def status(self) -> RunStatus:
         return RunStatus(
             paused=self.paused,
@@ -143,6 +146,7 @@ class RunControl:
             )
         return next(iter(self.gates.values()))
 
+    @wire
     def validate_decide(self, req: DecisionRequest) -> None:
         gate = self._target(req)
         if req.extend_budget_usd < 0 or not math.isfinite(req.extend_budget_usd):
@@ -152,6 +156,7 @@ class RunControl:
         if gate.kind != BUDGET and req.extend_budget_usd:
             raise ValueError(f"step {gate.step!r} is an approval, not a budget; drop --extend-budget")
 
+    @wire
     def decide(self, req: DecisionRequest) -> Decision:
         gate = self._target(req)
         decision = Decision(
@@ -168,12 +173,14 @@ class RunControl:
 
     # -- pause ------------------------------------------------------------------------------
 
+    @wire
     def validate_pause(self, req: PauseRequest) -> None:
         if req.paused and self.paused:
             raise ValueError("the run is already paused; unpause it first")
         if not req.paused and not self.paused:
             raise ValueError("the run is not paused")
 
+    @wire
     def pause(self, req: PauseRequest) -> RunStatus:
         self.paused = req.paused
         who = f" by {req.by}" if req.by else ""
@@ -187,6 +194,7 @@ class RunControl:
 
     # -- signals ----------------------------------------------------------------------------
 
+    @wire
     def _on_signal(self, name: str, args: Sequence[RawValue]) -> None:
         converter = workflow.payload_converter()
         value = converter.from_payload(args[0].payload) if args else None
@@ -279,7 +287,7 @@ class RunControl:
         """
         if self.budget_usd is None:
             return
-        worst = next_call_usd is not None and workflow.patched(BUDGET_WORST_CASE_PATCH)
+        worst = next_call_usd is not None and self._since(1, BUDGET_WORST_CASE_PATCH)
         estimate = next_call_usd if worst and next_call_usd is not None else self.last_call_usd
         while self.budget_usd is not None and (
             self.spent_usd >= self.budget_usd or self.spent_usd + estimate > self.budget_usd
@@ -321,6 +329,16 @@ class RunControl:
             self.last_call_usd = max(self.last_call_usd, usd)
             self.refresh()
 
+    def _since(self, revision: int, patch: str) -> bool:
+        """Whether this run has the behaviour introduced in ``revision`` (see ``meta.RUN_REVISION``).
+
+        A run launched with that revision in its memo has it, with nothing recorded;
+        an older run (no revision) asks ``workflow.patched(patch)``, as it did when
+        it was recorded: a marker plus a ``TemporalChangeVersion`` upsert (a visibility
+        write) in a new run, the recorded answer on replay.
+        """
+        return self.revision >= revision or workflow.patched(patch)
+
     # -- search attributes -------------------------------------------------------------------
 
     def refresh(self, state: str | None = None) -> None:
@@ -347,7 +365,7 @@ class RunControl:
             changed
             or now - self._cost_shown_at >= COST_UPSERT_SECONDS
             # runs recorded before cost upserts were batched replay the old way
-            or not workflow.patched(COST_BATCHING_PATCH)
+            or not self._since(1, COST_BATCHING_PATCH)
         ):
             wanted[meta.SA_COST] = cost
             self._cost_shown_at = now

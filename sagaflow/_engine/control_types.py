@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sagaflow.wiretypes import wire
+
 #: gate kinds
 APPROVAL = "approval"
 BUDGET = "budget"
@@ -16,6 +18,7 @@ BUDGET = "budget"
 GATE_ACTIVITY = "sagaflow_gate_inbox"
 
 
+@wire
 @dataclass(frozen=True)
 class GateInboxInput:
     """What ``sagaflow_gate_inbox`` writes: a gate opened (entry appended) or closed (retired)."""
@@ -32,6 +35,7 @@ class GateInboxInput:
     timestamp_iso: str
 
 
+@wire
 @dataclass
 class DecisionRequest:
     """An answer to a pending gate (``sagaflow_decide`` update)."""
@@ -44,6 +48,7 @@ class DecisionRequest:
     extend_budget_usd: float = 0.0
 
 
+@wire
 @dataclass
 class Decision:
     """How a gate was decided: by whom, why, or by its timeout default."""
@@ -59,6 +64,7 @@ class Decision:
     extend_budget_usd: float = 0.0
 
 
+@wire
 @dataclass
 class Gate:
     """A pending question: an approval step or a parked budget."""
@@ -71,6 +77,7 @@ class Gate:
     default: str = "reject"  # what a timeout decides: approve | reject
 
 
+@wire
 @dataclass
 class PauseRequest:
     """``sagaflow_pause`` update: stop (or resume) before the next step."""
@@ -80,6 +87,7 @@ class PauseRequest:
     reason: str = ""
 
 
+@wire
 @dataclass
 class RunStatus:
     """What ``sagaflow_status`` answers."""

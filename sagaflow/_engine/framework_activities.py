@@ -26,6 +26,7 @@ from pathlib import Path
 from sagaflow import inbox
 from sagaflow._engine.control_types import BUDGET, GateInboxInput
 from sagaflow.safetext import strip_controls
+from sagaflow.wiretypes import wire
 
 FINALIZE_ACTIVITY = "sagaflow_finalize_run"
 NEEDS_APPROVAL = "NEEDS APPROVAL"
@@ -78,6 +79,7 @@ def default_notifier() -> Notify:
     return _quiet if os.environ.get("SAGAFLOW_NO_NOTIFY") else desktop_notify
 
 
+@wire
 @dataclass(frozen=True)
 class FinalizeInput:
     run_id: str

@@ -47,11 +47,21 @@ from sagaflow._engine.activities import CONFIGURED_ACTIVITIES
 from sagaflow._engine.control import RunControl, run_options
 from sagaflow._engine.failures import failure_reason
 from sagaflow._engine.framework_activities import FINALIZE_ACTIVITY, FinalizeInput
-from sagaflow._engine.meta import EMIT_FINDING, SPAWN_SUBAGENT, WRITE_ARTIFACT, RunOptions
+from sagaflow._engine.meta import (
+    EMIT_FINDING,
+    SPAWN_SUBAGENT,
+    WRITE_ARTIFACT,
+    RunConfig,
+    RunOptions,
+)
 from sagaflow._engine.model_call import ModelStepResult
 from sagaflow.durations import format_duration
 
 SUMMARY_LIMIT = 4000
+#: patch marker of the deadline restart a retried run waits for (see ``_run_with_timeout``)
+RESTART_PATCH = "sagaflow-retry-restarts-deadline"
+#: how long a reset run whose old deadline fired waits for ``retry``'s restart signal
+RESTART_GRACE = timedelta(seconds=10)
 
 
 def _field(value: Any, name: str) -> Any:
@@ -68,6 +78,18 @@ def _paid_usd(err: ActivityError) -> float:
     return float(paid) if isinstance(paid, int | float) else 0.0
 
 
+def _config_for(activity: str, config: RunConfig | None) -> RunConfig | None:
+    """The part of the run's config each built-in activity reads: ``spawn_subagent`` all
+    of it; ``write_artifact`` the allowed roots; ``emit_finding`` the transport. The rest
+    (models, prices: about 600 bytes) would be written into history with each step and
+    decoded by the worker for nothing."""
+    if config is None or activity == SPAWN_SUBAGENT:
+        return config
+    if activity == WRITE_ARTIFACT:
+        return RunConfig(transport=config.transport, allowed_roots=list(config.allowed_roots))
+    return RunConfig(transport=config.transport)
+
+
 def _summarize(result: Any) -> str:
     text = result if isinstance(result, str) else json.dumps(result, default=str)
     return text if len(text) <= SUMMARY_LIMIT else text[:SUMMARY_LIMIT] + " …"
@@ -76,9 +98,11 @@ def _summarize(result: Any) -> str:
 class _Outbound(WorkflowOutboundInterceptor):
     """Run config, pause, budget, model results and timeouts around activity starts."""
 
-    def __init__(self, nxt: WorkflowOutboundInterceptor, cap: timedelta) -> None:
+    def __init__(self, nxt: WorkflowOutboundInterceptor, cap: timedelta,
+                 registered: frozenset[str] | set[str] = frozenset()) -> None:
         super().__init__(nxt)
         self.cap = cap
+        self.registered = registered
         self.emitted = False
         self.control: RunControl | None = None
         self.options: RunOptions | None = None
@@ -87,6 +111,8 @@ class _Outbound(WorkflowOutboundInterceptor):
     def start_activity(self, input: StartActivityInput) -> workflow.ActivityHandle[Any]:
         name = input.activity
         options = self.options
+        if self.registered and name not in self.registered:
+            self._refuse_unregistered(input)
         if name == EMIT_FINDING:
             self.emitted = True
         if name == WRITE_ARTIFACT and input.args:
@@ -98,7 +124,7 @@ class _Outbound(WorkflowOutboundInterceptor):
         if name in CONFIGURED_ACTIVITIES and len(input.args) == 1:
             # Always a second argument (None: the worker's defaults apply): the SDK
             # decodes arguments by the activity's type hints only when the counts match.
-            input.args = [*input.args, options.config if options is not None else None]
+            input.args = [*input.args, _config_for(name, options.config if options else None)]
         control = self.control
         if name == SPAWN_SUBAGENT:
             if input.heartbeat_timeout is None or input.heartbeat_timeout > self.cap:
@@ -113,6 +139,24 @@ class _Outbound(WorkflowOutboundInterceptor):
             return await start(input)
 
         return asyncio.ensure_future(after_pause())  # type: ignore[return-value]
+
+    def _refuse_unregistered(self, input: StartActivityInput) -> None:
+        """Fail a call to an activity this worker does not register, at once.
+
+        Only for the run's own task queue (another queue's workers may register it):
+        Temporal would otherwise retry the attempt forever, each failing with
+        "not registered on this worker".
+        """
+        info = workflow.info()
+        if input.task_queue not in (None, info.task_queue):
+            return
+        from sagaflow._engine.activity_check import unregistered_message
+
+        skill = self.control.skill if self.control is not None else info.workflow_type
+        raise ApplicationError(
+            unregistered_message(skill, input.activity, "at run time", self.registered),
+            type="UnregisteredActivity", non_retryable=True,
+        )
 
     def _model_step(
         self, input: StartActivityInput, control: RunControl | None
@@ -155,9 +199,11 @@ class _Outbound(WorkflowOutboundInterceptor):
 class _Inbound(WorkflowInboundInterceptor):
     skills: ClassVar[dict[str, str]] = {}
     cap: ClassVar[timedelta] = timedelta(seconds=3)
+    #: the activity names the worker registers (empty: unknown, e.g. in a Replayer)
+    registered: ClassVar[set[str]] = set()
 
     def init(self, outbound: WorkflowOutboundInterceptor) -> None:
-        self._out = _Outbound(outbound, self.cap)
+        self._out = _Outbound(outbound, self.cap, self.registered)
         super().init(self._out)
 
     async def _record(self, status: str, summary: str) -> None:
@@ -194,27 +240,63 @@ class _Inbound(WorkflowInboundInterceptor):
         self._out.options = options
         return control, options
 
+    def _restart_deadline(self, *_args: Any) -> None:
+        """``retry``'s signal: the whole-run deadline starts over (see ``_run_with_timeout``)."""
+        self._restarts[0] += 1
+
     async def _run_with_timeout(self, input: ExecuteWorkflowInput, seconds: float) -> Any:
+        """Run the skill under the whole-run deadline; ``sagaflow retry`` restarts it.
+
+        ``retry`` resets the run and then signals :data:`meta.SIGNAL_RESTART_DEADLINE`.
+        The old deadline's timer is in the reused history, so in a reset run it may
+        fire before the signal arrives: then the run waits up to
+        :data:`RESTART_GRACE` for it (only in reset runs, behind a patch marker, so
+        the histories of runs that never saw this code replay unchanged).
+        """
+        restarts = self._restarts
+        info = workflow.info()
         task = asyncio.ensure_future(super().execute_workflow(input))
-        try:
-            await workflow.wait_condition(task.done, timeout=timedelta(seconds=seconds))
-        except TimeoutError:
-            task.cancel()
-            with contextlib.suppress(BaseException):
-                await task  # let the skill's compensations run; any outcome means timed out
-            raise ApplicationError(
-                f"the run timed out after {format_duration(seconds)} (launch --timeout)",
-                type="RunTimeout", non_retryable=True,
-            ) from None
-        except asyncio.CancelledError:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-            raise
+        seen = 0
+        while not task.done():
+            try:
+                await workflow.wait_condition(
+                    lambda s=seen: task.done() or restarts[0] > s,  # type: ignore[misc]
+                    timeout=timedelta(seconds=seconds),
+                )
+            except TimeoutError:
+                # only while this execution has seen no restart yet: once one arrived,
+                # the deadline that fired is the restarted one and is final
+                if (restarts[0] == 0 and info.run_id != info.first_execution_run_id
+                        and workflow.patched(RESTART_PATCH)):
+                    with contextlib.suppress(TimeoutError):
+                        await workflow.wait_condition(
+                            lambda s=seen: restarts[0] > s,  # type: ignore[misc]
+                            timeout=RESTART_GRACE,
+                        )
+                if restarts[0] > seen:  # the old deadline fired as a retry restarted it
+                    seen = restarts[0]
+                    continue
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task  # let the skill's compensations run; any outcome means timed out
+                raise ApplicationError(
+                    f"the run timed out after {format_duration(seconds)} (launch --timeout)",
+                    type="RunTimeout", non_retryable=True,
+                ) from None
+            except asyncio.CancelledError:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+                raise
+            seen = restarts[0]
         return task.result()
 
     async def execute_workflow(self, input: ExecuteWorkflowInput) -> Any:
         if workflow.info().workflow_type not in self.skills:  # sagaflow's own plumbing
             return await super().execute_workflow(input)
+        # before RunControl's dynamic handler, which would otherwise take a buffered
+        # restart signal as its own and hand this handler its (name, args) call shape
+        self._restarts = [0]
+        workflow.set_signal_handler(meta.SIGNAL_RESTART_DEADLINE, self._restart_deadline)
         control, options = self._control()
         timeout = options.timeout_seconds
         try:
@@ -244,9 +326,12 @@ class _Inbound(WorkflowInboundInterceptor):
 class SagaflowInterceptor(Interceptor):
     """Installs the inbound/outbound workflow interceptors described above."""
 
-    def __init__(self, skills_by_workflow: dict[str, str], heartbeat_cap: float) -> None:
+    def __init__(self, skills_by_workflow: dict[str, str], heartbeat_cap: float,
+                 registered: set[str] | None = None) -> None:
         self.skills_by_workflow = dict(skills_by_workflow)
         self.heartbeat_cap = timedelta(seconds=heartbeat_cap)
+        #: filled by the plugin once the worker's activities are known
+        self.registered: set[str] = registered if registered is not None else set()
 
     def workflow_interceptor_class(
         self, input: WorkflowInterceptorClassInput
@@ -258,4 +343,5 @@ class SagaflowInterceptor(Interceptor):
 
         _Bound.skills = skills
         _Bound.cap = cap
+        _Bound.registered = self.registered
         return _Bound

@@ -17,10 +17,11 @@ the embedded server automatically; see the README for remote clusters):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from sagaflow.pricing import Price, price_for
+from sagaflow.wiretypes import wire
 
 if TYPE_CHECKING:
     from sagaflow.config import Settings
@@ -60,11 +61,20 @@ MEMO_OPTIONS = "sagaflow"
 UPDATE_DECIDE = "sagaflow_decide"
 UPDATE_PAUSE = "sagaflow_pause"
 QUERY_STATUS = "sagaflow_status"
+#: signal ``retry`` sends (as a post-reset operation) so the whole-run ``--timeout`` starts over
+SIGNAL_RESTART_DEADLINE = "sagaflow_restart_deadline"
 
 #: the activities every sagaflow worker registers (skills call them by these names)
 WRITE_ARTIFACT = "write_artifact"
 SPAWN_SUBAGENT = "spawn_subagent"
 EMIT_FINDING = "emit_finding"
+
+#: the system search attribute the server sets on a run whose workflow task keeps failing
+REPORTED_PROBLEMS = "TemporalReportedProblems"
+#: its value for a nondeterminism error (a run blocked by a code change)
+NONDETERMINISTIC_PROBLEM = "cause=WorkflowTaskFailedCauseNonDeterministicError"
+#: embedded server dynamic config: tag a failing workflow task at its first retry (default 5)
+DEV_SERVER_CONFIG = "system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute=1"
 
 DEFAULT_POOL = "default"
 #: a pool's task queue is ``<base queue><POOL_INFIX><pool>``
@@ -102,6 +112,7 @@ def pool_of(task_queue: str, base_queue: str) -> str:
     return task_queue[len(prefix):] if task_queue.startswith(prefix) else task_queue
 
 
+@wire
 @dataclass(frozen=True)
 class RunConfig:
     """What the built-in activities need to serve one run, fixed when it is launched.
@@ -147,6 +158,15 @@ class RunConfig:
         return Settings(models=self.models).model_for(tier)
 
 
+#: the workflow-side behaviour of runs started now, written into their memo by
+#: :func:`memo_for`. 1: cost upserts batched, worst-case budget check (both decided
+#: from the memo, so a run records no ``workflow.patched`` marker and no
+#: ``TemporalChangeVersion`` upsert for them). Runs whose memo has none (0: started by
+#: an earlier sagaflow or another tool) decide each change by ``workflow.patched``.
+RUN_REVISION = 1
+
+
+@wire
 @dataclass(frozen=True)
 class RunOptions:
     """The ``sagaflow`` memo entry of a run, read by the workflow interceptor at start.
@@ -159,6 +179,8 @@ class RunOptions:
         step_timeouts: Activity name -> start-to-close timeout in seconds, over the skill's.
         config: What the built-in activities need (None for runs started without one:
             the worker's defaults apply).
+        revision: The workflow-side behaviour the run was started with
+            (:data:`RUN_REVISION`, set by :func:`memo_for`; 0 when the memo has none).
     """
 
     base_queue: str
@@ -167,11 +189,16 @@ class RunOptions:
     timeout_seconds: float | None = None
     step_timeouts: dict[str, float] = field(default_factory=dict)
     config: RunConfig | None = None
+    revision: int = 0
 
 
 def memo_for(skill: str, args: dict[str, str], options: RunOptions) -> dict[str, Any]:
-    """The memo every sagaflow run is started with (by launch, retry or a schedule)."""
-    return {MEMO_SKILL: skill, MEMO_ARGS: dict(args), MEMO_OPTIONS: options}
+    """The memo every sagaflow run is started with (by launch or a schedule; retry keeps it).
+
+    Its options carry :data:`RUN_REVISION`.
+    """
+    return {MEMO_SKILL: skill, MEMO_ARGS: dict(args),
+            MEMO_OPTIONS: replace(options, revision=RUN_REVISION)}
 
 
 def initial_search_attributes(skill: str) -> dict[str, Any]:

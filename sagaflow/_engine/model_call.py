@@ -21,12 +21,15 @@ from typing import TYPE_CHECKING, Protocol
 
 from temporalio import activity
 
+from sagaflow._engine import schema_output
+from sagaflow._engine.compat_seeds import step_notes
 from sagaflow._engine.confine import confine, write_atomically
 from sagaflow.errors import ModelError, PromptError
 from sagaflow.models import INCOMPLETE, ModelReply
 from sagaflow.models.structured import last_block, parse_structured
 from sagaflow.paths import Home
 from sagaflow.pricing import USAGE_KEYS, cost_of
+from sagaflow.wiretypes import wire
 
 if TYPE_CHECKING:
     from sagaflow._engine.meta import RunConfig
@@ -45,6 +48,7 @@ class CompleteFn(Protocol):
     ) -> ModelReply: ...
 
 
+@wire
 @dataclass(frozen=True)
 class StepUsage:
     """What one model call used and where it ran.
@@ -90,6 +94,7 @@ class StepUsage:
 LEGACY_ENVELOPE_KEY = "sagaflow_step"
 
 
+@wire
 @dataclass(frozen=True)
 class ModelStepResult:
     """``spawn_subagent``'s result as history records it.
@@ -247,14 +252,36 @@ async def run_model_step(
         ) from None
     activity.logger.info("model call: role %s, tier %s, model %s, transport %s",
                          inp.role, inp.tier_name, model, run.transport)
+    schema = inp.output_schema
+    if schema is not None:
+        schema_output.check_schema(schema)
+    # HOOK POINT (agent loop): `inp.tools_needed` should route this step to the durable
+    # agent loop with tools; until then it is one model call and step_notes says so.
+    for note in step_notes(inp):  # noted, never silently dropped (see SpawnSubagentInput)
+        activity.logger.warning("role %s: %s", inp.role, note)
+    system = inp.system_prompt + (schema_output.instruction(schema) if schema else "")
+
+    async def ask(text: str) -> ModelReply:
+        return await complete(
+            run.transport, model=model, system=system, user=text, max_tokens=inp.max_tokens,
+            skill_dir=Path(run.skill_dir) if run.skill_dir else None,
+        )
+
     started = time.monotonic()
-    reply = await complete(
-        run.transport, model=model, system=inp.system_prompt, user=user,
-        max_tokens=inp.max_tokens, skill_dir=Path(run.skill_dir) if run.skill_dir else None,
-    )
+    reply = await ask(user)
     steps = run_dir / "steps"
     base = f"{_safe(activity_id)}-{_safe(inp.role)}"
     response = response or steps / f"{base}.response.md"
+    problem = reply_problem(reply, inp, response)
+    output: dict[str, str] | None = None
+    if schema is not None and problem is None:
+        async def keep(text: str) -> None:
+            await asyncio.to_thread(write_atomically, steps / f"{base}.rejected.response.md", text)
+
+        reply, output, why = await schema_output.ask_with_schema(ask, user, schema, reply, keep)
+        problem = reply_problem(reply, inp, response)
+        if problem is None and why is not None:
+            problem = schema_output.final_error(inp.role, why, str(response.parent))
     await asyncio.to_thread(write_atomically, response, reply.text)
     cost = 0.0 if reply.transport == "scripted" else cost_of(
         reply.model or model, reply.usage, run.prices
@@ -266,13 +293,15 @@ async def run_model_step(
         retried_cost_usd=_earlier_cost(steps, base, attempt),
         **{key: int(reply.usage.get(key) or 0) for key in USAGE_KEYS},
     )
-    problem = reply_problem(reply, inp, response)
-    output: dict[str, str] = {} if problem else await asyncio.to_thread(
-        parse_structured, reply.text)  # megabytes of reply: a thread
+    if output is None:
+        output = {} if problem else await asyncio.to_thread(
+            parse_structured, reply.text)  # megabytes of reply: a thread
     problem = problem or _oversized(output, response)
     tokens = usage.tokens()
     record = {k: v for k, v in asdict(usage).items() if k not in tokens}
     record |= {"usage": tokens, "response_path": str(response)}
+    if step_notes(inp):
+        record["notes"] = step_notes(inp)
     if problem is not None:
         record["error"] = problem.message
     # a failed attempt keeps its own file: each paid call stays costed when retries follow

@@ -14,32 +14,42 @@ What it adds:
 * the built-in activities, bound methods of one
   :class:`~sagaflow._engine.activities.SagaflowActivities` (``write_artifact``,
   ``spawn_subagent``, ``emit_finding``, ``sagaflow_finalize_run``,
-  ``sagaflow_gate_inbox``); a skill's own listing of the seed functions
+  ``sagaflow_gate_inbox``) and the agent loop's tool activity ``sagaflow_run_tool``
+  (:mod:`sagaflow.agent.tools.activity`); a skill's own listing of the seed functions
   (``sagaflow.durable.activities.*``) is replaced by them, never registered twice;
 * the workflow interceptor (:mod:`sagaflow._engine.interceptors`): run control,
   budget, pause, timeouts, the run's config handed to activities, inbox entries;
 * the sandboxed workflow runner with ``sagaflow`` passed through (workflow code
   imports :mod:`sagaflow.workflow` inside ``imports_passed_through()``);
-* ``workflow_failure_exception_types=[Exception]``: any exception, including a
-  nondeterminism error, fails the run instead of retrying its workflow task;
+* ``workflow_failure_exception_types=[SkillCodeError]`` (see :class:`SkillCodeError`):
+  an exception the skill's code raises fails the run, a nondeterminism error
+  (the code on disk no longer matches the run's history) leaves the workflow task
+  retrying, so the run stays open until compatible code serves it;
 * with ``loaded`` skills: the scheduled-run workflow and its prepare activity
-  (:mod:`sagaflow._engine.scheduled`).
+  (:mod:`sagaflow._engine.scheduled`);
+* a call to an activity name the worker does not register fails at once with
+  the close matches (non-retryable ``UnregisteredActivity``) instead of being
+  retried forever (:mod:`sagaflow._engine.activity_check`).
 """
 
 from __future__ import annotations
 
+from abc import ABCMeta
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from temporalio.plugin import SimplePlugin
 from temporalio.worker import WorkflowRunner
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError
+from temporalio.workflow import NondeterminismError
 
 from sagaflow._engine.activities import SagaflowActivities, worker_run_config
 from sagaflow._engine.interceptors import SagaflowInterceptor
 from sagaflow._engine.seeds import SEED_ACTIVITIES
+from sagaflow.agent.tools.activity import run_tool
 from sagaflow.config import Settings
 from sagaflow.paths import Home
+from sagaflow.skills import validation
 
 if TYPE_CHECKING:
     from sagaflow.skills.discovery import LoadedSkills
@@ -47,11 +57,47 @@ if TYPE_CHECKING:
 PLUGIN_NAME = "sagaflow"
 
 
+class SkillCodeError(Exception, metaclass=ABCMeta):
+    """Matches every exception that fails a run: anything but a nondeterminism error.
+
+    Used as the worker's only ``workflow_failure_exception_types`` entry. Which
+    exception a workflow raises decides what happens to the run:
+
+    * fails the run (as before): any ``Exception`` the skill's code raises, its own
+      classes included (``ValueError``, ``KeyError``, ``class MyError(Exception)``),
+      ``RestrictedWorkflowAccessError`` (the skill touched the clock, files or
+      network in workflow code), and Temporal's own failures (``ApplicationError``,
+      ``ActivityError``, ``ChildWorkflowError``, cancellation), which fail a run
+      whatever this list holds;
+    * leaves the workflow task retrying, the run open: ``NondeterminismError``
+      (the code no longer replays the run's history). The run then shows as
+      blocked and resumes once a compatible build serves it.
+
+    A plain list of exception classes cannot say "every Exception but one";
+    Python's ABC virtual subclassing can (``__subclasshook__``), and the SDK
+    checks the list with ``isinstance``/``issubclass`` (temporalio 1.35,
+    ``worker/_workflow.py``: a type that ``NondeterminismError`` is a subclass
+    of would turn nondeterminism into a workflow failure).
+    """
+
+    @classmethod
+    def __subclasshook__(cls, other: type) -> bool:
+        if not issubclass(other, Exception):
+            return False
+        if issubclass(other, RestrictedWorkflowAccessError):
+            return True
+        return not issubclass(other, NondeterminismError)
+
+
+#: the worker's workflow failure exception types (see :class:`SkillCodeError`)
+FAILURE_EXCEPTION_TYPES: tuple[type[BaseException], ...] = (SkillCodeError,)
+
+
 def sandbox_runner() -> WorkflowRunner:
-    """The sandboxed runner with ``sagaflow`` passed through (imported once, not per run)."""
-    return SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules("sagaflow")
-    )
+    """The sandboxed runner with ``sagaflow`` passed through (imported once, not per run);
+    the same one validates skills before they are reported ok
+    (:mod:`sagaflow.skills.validation`)."""
+    return validation.sandbox_runner()
 
 
 class SagaflowPlugin(SimplePlugin):
@@ -91,9 +137,9 @@ class SagaflowPlugin(SimplePlugin):
         self.settings = settings
         self.skills_by_workflow = dict(skills_by_workflow)
         self.builtin = activities or SagaflowActivities(
-            home, defaults=worker_run_config(settings)
+            home, defaults=worker_run_config(settings), slack_webhook=settings.slack_webhook_url
         )
-        own: list[Callable[..., Any]] = self.builtin.all()
+        own: list[Callable[..., Any]] = [*self.builtin.all(), run_tool]
         workflows: list[type] = []
         if loaded is not None:
             from sagaflow._engine import scheduled
@@ -103,19 +149,28 @@ class SagaflowPlugin(SimplePlugin):
             workflows.append(scheduled.ScheduledRunWorkflow)
         self.own_activities = own
         cap = settings.heartbeat_seconds if heartbeat_cap_seconds is None else heartbeat_cap_seconds
+        #: the activity names of the worker this plugin configured (empty in a Replayer)
+        self.registered: set[str] = set()
         super().__init__(
             PLUGIN_NAME,
             activities=self._with_builtins,
             workflows=workflows,
-            interceptors=[SagaflowInterceptor(self.skills_by_workflow, cap)],
+            interceptors=[SagaflowInterceptor(self.skills_by_workflow, cap, self.registered)],
             workflow_runner=sandbox_runner(),
-            workflow_failure_exception_types=[Exception],
+            workflow_failure_exception_types=list(FAILURE_EXCEPTION_TYPES),
         )
 
     def _with_builtins(
         self, existing: Sequence[Callable[..., Any]] | None
     ) -> Sequence[Callable[..., Any]]:
         """The worker's activities minus the seed functions, plus the built-ins."""
+        from temporalio import activity
+
         seeds = set(map(id, SEED_ACTIVITIES.values()))
         kept = [fn for fn in existing or () if id(fn) not in seeds]
-        return [*kept, *self.own_activities]
+        final = [*kept, *self.own_activities]
+        for fn in final:
+            defn = activity._Definition.from_callable(fn)
+            if defn is not None and defn.name:
+                self.registered.add(defn.name)
+        return final

@@ -37,6 +37,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from sagaflow._engine import meta, search_attributes
 from sagaflow._engine.failures import failure_reason
 from sagaflow._engine.framework_activities import FINALIZE_ACTIVITY, FinalizeInput
+from sagaflow.wiretypes import wire
 
 if TYPE_CHECKING:
     from temporalio.client import Client
@@ -52,6 +53,7 @@ PREPARE_ACTIVITY = "sagaflow_prepare_scheduled_run"
 MEMO_KEY = "sagaflow_schedule"
 
 
+@wire
 @dataclass
 class ScheduledRunInput:
     """The fixed argument a schedule starts :data:`WORKFLOW_NAME` with."""
@@ -67,6 +69,7 @@ class ScheduledRunInput:
     transport: str | None = None
 
 
+@wire
 @dataclass
 class PreparedRun:
     """What the parent needs to start the skill's workflow as a child."""

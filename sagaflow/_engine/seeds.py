@@ -22,15 +22,21 @@ from typing import Any
 
 from temporalio import activity
 
+from sagaflow._engine.compat_seeds import COMPAT_SEEDS
 from sagaflow._engine.meta import EMIT_FINDING, SPAWN_SUBAGENT, WRITE_ARTIFACT
+from sagaflow.wiretypes import wire
 
 
+@wire
 @dataclass(frozen=True)
 class WriteArtifactInput:
     path: str
     content: str
+    #: add ``content`` at the end of the file instead of replacing it (sagaflow 0.10)
+    append: bool = False
 
 
+@wire
 @dataclass(frozen=True)
 class SpawnSubagentInput:
     role: str
@@ -43,8 +49,18 @@ class SpawnSubagentInput:
     #: a reply cut at max_tokens before its structured block is retried (a fresh,
     #: paid sample) instead of failing the step at once
     retry_truncated: bool = False
+    #: a JSON schema: the reply must be JSON valid against it (one repair turn, then a
+    #: non-retryable SchemaOutputError); the skill receives the object's top-level fields,
+    #: values that are not strings as JSON text (as sagaflow 0.10 did)
+    output_schema: dict[str, Any] | None = None
+    #: sagaflow 0.10 field, informational: steps always use the run's own directory
+    run_dir: str = ""
+    #: sagaflow 0.10 field: MCP servers are not supported; a set path is logged and
+    #: noted in the step's record, never silently dropped
+    mcp_config_path: str | None = None
 
 
+@wire
 @dataclass(frozen=True)
 class EmitFindingInput:
     inbox_path: str
@@ -87,4 +103,5 @@ async def emit_finding(inp: EmitFindingInput) -> bool:
 
 SEED_ACTIVITIES: dict[str, Callable[..., Any]] = {
     WRITE_ARTIFACT: write_artifact, SPAWN_SUBAGENT: spawn_subagent, EMIT_FINDING: emit_finding,
+    **COMPAT_SEEDS,  # the sagaflow 0.10 activities (finalize_manifest, run_shell, Slack)
 }

@@ -222,6 +222,8 @@ def _start_locked(home: Home, settings: Settings, ui: bool) -> ServerState:
     cmd += ["--dynamic-config-value", 'history.transferProcessorUpdateAckInterval="1s"']
     for limit in VERSIONING_LIMITS:
         cmd += ["--dynamic-config-value", limit]
+    # a run blocked by a code change is tagged (TemporalReportedProblems) at its first retry
+    cmd += ["--dynamic-config-value", meta.DEV_SERVER_CONFIG]
     started_at = now_iso()
     with open(log, "ab") as out:
         out.write(f"\n--- {started_at} sagaflow: {' '.join(cmd)}\n".encode())

@@ -26,11 +26,13 @@ from temporalio.worker import Worker
 from sagaflow._engine import buildstate, daemon, versioning
 from sagaflow._engine.activities import BUILTIN_ACTIVITIES
 from sagaflow._engine.client import connect
-from sagaflow._engine.meta import SCHEDULED_WORKFLOW, pool_queue
+from sagaflow._engine.meta import DEFAULT_POOL, SCHEDULED_WORKFLOW, pool_queue
 from sagaflow._engine.plugin import SagaflowPlugin
+from sagaflow._engine.poollocks import PoolLock
 from sagaflow._engine.scheduled import PREPARE_ACTIVITY
 from sagaflow._engine.search_attributes import ensure_registered
 from sagaflow._engine.seeds import SEED_ACTIVITIES
+from sagaflow.agent.tools.activity import RUN_TOOL
 from sagaflow.config import Settings
 from sagaflow.models import has_api_key
 from sagaflow.paths import Home
@@ -59,7 +61,7 @@ def collect(loaded: LoadedSkills) -> tuple[list[type], list[Callable[..., Any]],
     marked as an error and left out; the others still run.
     """
     reserved = {SCHEDULED_WORKFLOW}
-    builtin = BUILTIN_ACTIVITIES | {PREPARE_ACTIVITY}
+    builtin = BUILTIN_ACTIVITIES | {PREPARE_ACTIVITY, RUN_TOOL}
     workflows: dict[str, type] = {}
     activities: dict[str, Callable[..., Any]] = {}
     names: dict[str, str] = {}
@@ -259,6 +261,7 @@ async def run_worker(
     await ensure_registered(client, client.namespace)
     worker = build_worker(client, home, settings, loaded, pool=pool,
                           max_concurrent=max_concurrent, build=build if pool is None else None)
+    pool_lock = PoolLock(home, pool or DEFAULT_POOL)  # "is a worker of this pool alive here?"
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -270,6 +273,11 @@ async def run_worker(
     )
     gc.freeze()  # what start-up loaded (temporalio, skills) stays out of full collections
     running = asyncio.create_task(worker.run())
+    watching = None
+    if pool is None:  # the daemon writes BLOCKED inbox entries for runs a code change blocks
+        from sagaflow._engine.blocked import watch
+
+        watching = asyncio.create_task(watch(client, home, settings.task_queue))
     warming = loop.run_in_executor(None, warm_up, has_api_key())
     watcher = None
     if build is not None and pool is None:
@@ -285,15 +293,18 @@ async def run_worker(
     stopper = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait({running, stopper}, return_when=asyncio.FIRST_COMPLETED)
     warming.cancel()
-    if watcher is not None:
-        watcher.cancel()
+    for task in (watcher, watching):
+        if task is not None:
+            task.cancel()
     if lock is not None:
         buildstate.release_lock(lock)
     if running in done:
         stopper.cancel()
+        pool_lock.release()
         running.result()
         return
     log.info("stopping: draining in-flight activities (up to %ss)", settings.worker_shutdown_seconds)
     await worker.shutdown()
     await running
+    pool_lock.release()
     log.info("worker stopped")

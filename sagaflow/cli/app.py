@@ -74,6 +74,8 @@ def _register() -> None:
     observe.register(app)
     from sagaflow.cli import cost
     cost.register(app)
+    from sagaflow.cli import replaycheck
+    replaycheck.register(app)
 
 
 _register()

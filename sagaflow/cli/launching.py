@@ -20,7 +20,7 @@ def run_launch(call: LaunchCall) -> int:
     from sagaflow.config import load_settings
     from sagaflow.paths import Home
     from sagaflow.runs.launch import launch, launch_options
-    from sagaflow.skills.prepare import parse_skill_args
+    from sagaflow.skills.args import parse_skill_args
 
     skill, wait, run_id = call.skill, call.wait, call.run_id
     options = launch_options(call.pool, call.budget_usd, call.timeout, call.if_exists)

@@ -19,9 +19,17 @@ if TYPE_CHECKING:
 
 async def _timeline(run_id: str) -> Timeline:
     from sagaflow._engine.client import connect
+    from sagaflow.runs.pools import waiting_notes
     from sagaflow.runs.timeline import build_timeline
 
-    return await build_timeline(await connect(_state.settings()), run_id)
+    settings = _state.settings()
+    client = await connect(settings)
+    data = await build_timeline(client, run_id)
+    queue = data["task_queue"]
+    if data["status"] == "running" and queue:
+        notes = await waiting_notes(client, settings, _state.home(), {queue})
+        data["worker"] = notes.get(queue, "")
+    return data
 
 
 async def _follow(run_id: str, as_json: bool) -> Event:
@@ -76,11 +84,15 @@ def _render_timeline(data: Timeline) -> None:
     if data["build"]:
         out(f"build     {data['build']}")
     out("status    ", paint(data["status"], status_style(data["status"])), state)
+    if data.get("blocked"):
+        out("blocked   ", paint(str(data["blocked"]), status_style("FAIL")))
     out(f"args      {skill_args(data['args'])}")
     out(f"started   {word(data['started'])}")
     out(f"closed    {data['closed'] or '-'}  (duration {_secs(data['duration_seconds'])})")
     out(f"cost      {_money(data['cost_usd'])} · {tokens['total']} tokens "
         f"({tokens['input_tokens']} in, {tokens['output_tokens']} out)")
+    if data["worker"]:
+        out(f"worker    {data['worker']}")
     if data["waiting_on"]:
         out(f"waiting   {data['waiting_on']}")
     for gate in data["pending_gates"]:

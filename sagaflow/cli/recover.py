@@ -82,7 +82,9 @@ async def _purge(older_than: float, failed: bool, yes: bool, as_json: bool) -> d
 
     settings = _state.settings()
     client = await ensure_temporal(settings)
-    plan = await purge.plan_purge(client, settings, older_than, failed)
+    plan = await purge.plan_purge(
+        client, settings, older_than, failed, inbox_path=_state.home().inbox
+    )
     report: dict[str, Any] = {**plan.to_dict(), "deleted": None}
     if not plan.items:
         return report
@@ -116,6 +118,8 @@ def register(app: typer.Typer) -> None:
         err(f"retrying {run_id} (was {result['previous_status']})")
         err(f"  reused:  {', '.join(result['reused']) or 'nothing'}")
         err(f"  re-run:  {', '.join(result['rerun']) or 'the rest of the run'}")
+        if result.get("worker"):
+            err(str(result["worker"]))
         if "result" in result:
             value = result["result"]
             out(value if isinstance(value, str) else json.dumps(value))
@@ -127,7 +131,9 @@ def register(app: typer.Typer) -> None:
         older_than: str = typer.Option(
             ..., "--older-than", help="Runs closed longer ago than this, e.g. 30d, 12h (0s: all)."
         ),
-        failed: bool = typer.Option(False, "--failed", help="Only failed or timed-out runs."),
+        failed: bool = typer.Option(
+            False, "--failed", help="Only the failed-run queue (what 'list --failed' shows)."
+        ),
         yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:

@@ -124,9 +124,15 @@ def skill_args(args: Any) -> str:
     """Skill arguments as they are typed: ``--name bob --topic 'two words'`` (``-`` for none)."""
     import shlex
 
+    from sagaflow.skills.args import EXTRA, skill_view
+
     if not isinstance(args, Mapping) or not args:
         return word(args)
-    return " ".join(f"--{str(k).replace('_', '-')} {shlex.quote(str(v))}" for k, v in args.items())
+    view = skill_view({str(k): str(v) for k, v in args.items()})
+    words = [shlex.quote(w) for w in view.pop(EXTRA, [])]  # free text, after the options
+    return " ".join([
+        *(f"--{k.replace('_', '-')} {shlex.quote(str(v))}" for k, v in view.items()), *words,
+    ])
 
 
 def fields(info: Mapping[str, Any]) -> None:

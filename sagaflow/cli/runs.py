@@ -19,7 +19,7 @@ async def _list(flt: RunFilter) -> list[RunRow]:
 
     settings = _state.settings()
     client = await ensure_temporal(settings)
-    return await listing.list_runs(client, settings, flt)
+    return await listing.list_runs(client, settings, flt, _state.home())
 
 
 def register(app: typer.Typer) -> None:
@@ -35,7 +35,8 @@ def register(app: typer.Typer) -> None:
         ),
         failed: bool = typer.Option(
             False, "--failed",
-            help="The failed-run queue: runs that failed or timed out (not canceled/terminated).",
+            help="The failed-run queue: runs whose latest attempt failed or timed out "
+            "and that nobody retried or dismissed.",
         ),
         waiting: bool = typer.Option(
             False, "--waiting", help="Running runs parked on an approval, a signal or a pause."
@@ -62,5 +63,7 @@ def register(app: typer.Typer) -> None:
                 dict(r, state=state_label(r), cost=format_usd(r["cost_usd"])) for r in rows
             ]
             table(shown, ["run_id", "skill", "status", "state", "cost", "started", "closed"])
+            for note in dict.fromkeys(r["worker"] for r in rows if r.get("worker")):
+                err(str(note))
         else:
             err("no runs")

@@ -80,7 +80,7 @@ def add(
     Skill arguments are free --key value options or --arg key=value, as for launch.
     """
     from sagaflow.runs import schedules
-    from sagaflow.skills.prepare import parse_skill_args
+    from sagaflow.skills.args import parse_skill_args
 
     req = schedules.ScheduleRequest(
         name=name, skill=skill, cron=cron, args=parse_skill_args(list(arg), list(ctx.args)),

@@ -17,6 +17,8 @@ def _arguments(args: dict[str, Any] | None) -> str:
     text = ", ".join(parts) or "none"
     if args["any"]:
         text += " (and any other --key VALUE)"
+    if args.get("free_text"):
+        text += "; free text"
     how = "declared" if args["source"] == "declared" else "learned from build_input"
     return f"{text}  [{how}{', partial' if args['partial'] else ''}]"
 

@@ -59,11 +59,51 @@ def stop(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> N
         out("stopped worker " + ", ".join(f"pid {pid}" for pid in pids))
 
 
+def _pool_status(pool: str, as_json: bool) -> None:
+    """``worker status --pool P``: who serves the pool (exit 1 when nobody does)."""
+    import asyncio
+
+    from sagaflow._engine.client import ensure_temporal
+    from sagaflow.runs.pools import PoolStatus, pool_status
+
+    async def describe() -> PoolStatus:
+        settings = _state.settings()
+        client = await ensure_temporal(settings)
+        return await pool_status(client, settings, _state.home(), pool)
+
+    found = asyncio.run(describe())
+    if as_json:
+        emit_json(found.to_dict())
+    else:
+        local = ", ".join(str(p) for p in found.local_pids) or "none"
+        out(f"pool {found.pool} (task queue {found.task_queue}): "
+            f"{'served' if found.serving else 'no worker'}; workers here: {local}")
+        for poller in found.pollers:
+            state = "alive" if poller.alive else "gone"
+            out(f"  {poller.identity}: {state}, last polled {poller.last_poll or 'never'}")
+        note = found.waiting_note()
+        if note:
+            err(f"{note}; start one with '{found.start_command()}'")
+    if not found.serving:
+        raise typer.Exit(1)
+
+
 @app.command()
-def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """List every build worker: build, pool, pid, open runs, started (exit 1: none, unless --json)."""
+def status(
+    pool: str | None = typer.Option(
+        None, "--pool", help="Who serves this worker pool, here and on other hosts."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List every build worker: build, pool, pid, open runs, started (or who serves --pool).
+
+    Exits 1 when no worker runs (with --json too only for --pool).
+    """
     from sagaflow.runs.workers import status as worker_status
 
+    if pool is not None:
+        _pool_status(pool, as_json)
+        return
     info = worker_status(_state.home(), _state.settings())
     rows = info["workers"]
     if as_json:

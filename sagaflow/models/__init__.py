@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import importlib
 import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,12 +64,18 @@ def choose_transport(settings: Settings, requested: str | None = None) -> str:
         return name
     if has_api_key():
         return "anthropic"
-    if shutil.which("claude"):
+    if _on_path("claude"):
         return "claude"
     raise TransportError(
         "No model transport is configured: set ANTHROPIC_API_KEY, install the claude CLI, "
         "or pass --transport scripted to use the skill's scripted replies."
     )
+
+
+def _on_path(program: str) -> bool:
+    import shutil  # here, not at import: shutil pulls in bz2, lzma, zlib (launch path)
+
+    return shutil.which(program) is not None
 
 
 def preflight(transport: str, skill_dir: Path | None) -> None:
@@ -80,7 +85,7 @@ def preflight(transport: str, skill_dir: Path | None) -> None:
             "The anthropic transport needs ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN); "
             "export it, or pass --transport scripted."
         )
-    if transport == "claude" and not shutil.which("claude"):
+    if transport == "claude" and not _on_path("claude"):
         raise TransportError(
             "The claude transport needs the claude CLI on PATH; install Claude Code "
             "or set ANTHROPIC_API_KEY and use --transport anthropic."

@@ -61,7 +61,7 @@ def _temporal(settings: Settings) -> list[Check]:
         return [Check("temporal", "WARN", f"nothing answers at {target}",
                       "the next launch starts the embedded server, or run 'sagaflow server start'")]
 
-    async def probe() -> tuple[str, list[str]]:
+    async def probe() -> tuple[str, list[str], list[str]]:
         from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
         from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 
@@ -73,10 +73,22 @@ def _temporal(settings: Settings) -> list[Check]:
             ListSearchAttributesRequest(namespace=client.namespace)
         )
         missing = [n for n in SEARCH_ATTRIBUTES if n not in listed.custom_attributes]
-        return str(info.server_version or "unknown version"), missing
+        return str(info.server_version or "unknown version"), missing, await _blocked(client)
+
+    async def _blocked(client: Any) -> list[str]:
+        """Open runs whose workflow task fails with a nondeterminism error (one query)."""
+        from sagaflow._engine.blocked import blocked_query
+        from sagaflow._engine.meta import SA_SKILL
+
+        found = []
+        async for wf in client.list_workflows(blocked_query(settings.task_queue), limit=20):
+            skill = next((p.value for p in wf.typed_search_attributes if p.key.name == SA_SKILL),
+                         wf.workflow_type)
+            found.append(f"{wf.id} ({skill})")
+        return found
 
     try:
-        version, missing = asyncio.run(probe())
+        version, missing, blocked = asyncio.run(probe())
     except SagaflowError as exc:
         return [Check("temporal", "FAIL", exc.message, "check --address / TEMPORAL_ADDRESS")]
     except Exception as exc:  # an RPC refused (permissions) is a finding, not a crash
@@ -94,6 +106,13 @@ def _temporal(settings: Settings) -> list[Check]:
         ))
     else:
         checks.append(Check("search attributes", "OK", "SagaflowSkill, State, Waiting, CostUsd"))
+    if blocked:
+        checks.append(Check(
+            "blocked runs", "WARN",
+            f"code changed incompatibly under {len(blocked)} open run(s): {', '.join(blocked)}",
+            "run 'sagaflow replay-check SKILL', then revert the skill's code or upgrade the run "
+            "to a compatible build; it resumes by itself once compatible code serves it",
+        ))
     return checks
 
 
@@ -110,6 +129,38 @@ def _worker(home: Home, settings: Settings, build: str) -> Check:
         return Check("worker", "WARN", f"worker pid {pid} runs an outdated sagaflow or settings",
                      "the next launch replaces it, or run 'sagaflow worker start'")
     return Check("worker", "OK", f"pid {pid}, build {build}, task queue {state.get('task_queue')}")
+
+
+def _pools(home: Home, settings: Settings) -> list[Check]:
+    """Running runs whose pool no worker serves (one task-queue check per pool)."""
+    from sagaflow._engine import meta
+    from sagaflow._engine.client import connect
+    from sagaflow.runs import listing
+    from sagaflow.runs.pools import waiting_notes
+
+    async def probe() -> tuple[dict[str, int], dict[str, str]]:
+        client = await connect(settings)
+        query = (f"{listing.scope_clause(settings.task_queue)} AND ExecutionStatus = 'Running' "
+                 f"AND WorkflowType != '{meta.SCHEDULED_WORKFLOW}'")
+        counts: dict[str, int] = {}
+        async for wf in listing.executions(client, query, None):
+            counts[wf.task_queue] = counts.get(wf.task_queue, 0) + 1
+        return counts, await waiting_notes(client, settings, home, set(counts))
+
+    try:
+        counts, notes = asyncio.run(probe())
+    except SagaflowError as exc:
+        return [Check("pools", "WARN", exc.message, "run 'sagaflow doctor' again")]
+    checks = []
+    for queue, note in sorted(notes.items()):
+        pool = meta.pool_of(queue, settings.task_queue)
+        what, _, fix = note.partition("; ")
+        runs = counts[queue]
+        checks.append(Check(f"pool {pool}", "WARN",
+                            f"{runs} running run{'' if runs == 1 else 's'} {what}", fix))
+    if counts and not notes:
+        checks.append(Check("pools", "OK", "every pool with running runs has a worker"))
+    return checks
 
 
 def _transport(settings: Settings) -> Check:
@@ -149,7 +200,8 @@ def run_checks(home: Home, settings: Settings | None = None) -> list[Check]:
         return [*checks, Check("config", "FAIL", exc.message, f"fix {home.config_file}")]
     checks.append(Check("config", "OK", str(home.config_file) if home.config_file.exists()
                         else "defaults (no config.yaml)"))
-    checks.extend(_temporal(settings))
+    temporal = _temporal(settings)
+    checks.extend(temporal)
     from sagaflow.skills.builds import identify
     from sagaflow.skills.discovery import load_skills
 
@@ -157,6 +209,8 @@ def run_checks(home: Home, settings: Settings | None = None) -> list[Check]:
     broken = [i for i in loaded.infos if i.status == "error"]
     ok = [i.name for i in loaded.infos if i.status == "ok"]
     checks.append(_worker(home, settings, identify(home, loaded.sources)))
+    if temporal[0].level == "OK":
+        checks.extend(_pools(home, settings))
     checks.append(_transport(settings))
     if broken:
         for info in broken:

@@ -284,7 +284,11 @@ def format_event(ev: Event) -> str | None:
 def _args(args: Any) -> str:
     if not isinstance(args, dict):
         return ""
-    return " ".join(f"--{k} {v}" for k, v in args.items())
+    from sagaflow.skills.args import EXTRA, skill_view
+
+    view = skill_view({str(k): str(v) for k, v in args.items()})
+    words = view.pop(EXTRA, [])  # free text, after the options
+    return " ".join([*(f"--{k} {v}" for k, v in view.items()), *words])
 
 
 def _finished(ev: Event) -> str:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import zlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sagaflow._engine import daemon, versioning
-from sagaflow._engine.client import ensure_temporal
+from sagaflow._engine.client import ensure_temporal, explain_failure
 from sagaflow.config import Settings
 from sagaflow.errors import HookError
 from sagaflow.locks import exclusive
@@ -100,6 +101,24 @@ def _skill_dir(build: builds.Build | None, found: str) -> str:
     return str(build.skill_dir(Path(found).name))
 
 
+def _worker_serves(home: Home, settings: Settings) -> bool:
+    """Whether a live build worker of this home serves the address and namespace launch targets.
+
+    Its start checked that namespace (it connects with the check and registers search
+    attributes before it records itself), so launch skips the check's round trip; any
+    other case (no live worker, another target) checks before a worker is started.
+    """
+    from sagaflow._engine import buildstate
+    from sagaflow._engine.client import resolve
+
+    target = resolve(settings)
+    for build in buildstate.live_workers(home):
+        state = buildstate.read_state(home, build) or {}
+        if (state.get("address"), state.get("namespace")) == (target.address, target.namespace):
+            return True
+    return False
+
+
 @dataclass
 class LaunchOutcome:
     run_id: str
@@ -127,6 +146,23 @@ def offer_hook(home: Home, notice: Callable[[str], None]) -> None:
     marker.write_text("1", encoding="utf-8")
 
 
+#: explicit run ids share this many launch lock files (see :func:`launch_lock_path`)
+LAUNCH_LOCK_STRIPES = 64
+
+
+def launch_lock_path(home: Home, run_id: str) -> Path:
+    """The lock file launches of ``run_id`` take turns on: ``runs/.launch-<nn>.lock``.
+
+    One file per id would stay behind for every id ever launched (a lock file cannot
+    be removed safely while another process may have it open), so ids share
+    :data:`LAUNCH_LOCK_STRIPES` files by a hash of the id: the files are bounded, and
+    two launches of different ids rarely wait on each other (only while the first
+    starts its run). A run id never starts with a dot, so no run directory clashes.
+    """
+    stripe = zlib.crc32(run_id.encode("utf-8")) % LAUNCH_LOCK_STRIPES
+    return home.runs / f".launch-{stripe:02d}.lock"
+
+
 @contextlib.asynccontextmanager
 async def claimed(home: Home, run_id: str | None) -> AsyncIterator[None]:
     """Hold this home's launch lock for ``run_id`` (a generated id needs none: its
@@ -135,8 +171,7 @@ async def claimed(home: Home, run_id: str | None) -> AsyncIterator[None]:
     Held from reading ``run.json`` until Temporal has the run, so concurrent launches
     of one id take turns: the first writes the record and starts the run, the next
     finds both and attaches (or fails, per ``--if-exists``). The lock file is
-    ``runs/.launch-<run_id>.lock`` (a run id never starts with a dot); the kernel
-    drops the lock if the process dies.
+    :func:`launch_lock_path`; the kernel drops the lock if the process dies.
     """
     if run_id is None:
         yield
@@ -144,7 +179,7 @@ async def claimed(home: Home, run_id: str | None) -> AsyncIterator[None]:
     check_run_id(run_id)
     with contextlib.ExitStack() as stack:
         # flock blocks: wait in a thread, so the loop (and the other launch) go on
-        await asyncio.to_thread(stack.enter_context, exclusive(home.runs / f".launch-{run_id}.lock"))
+        await asyncio.to_thread(stack.enter_context, exclusive(launch_lock_path(home, run_id)))
         yield
 
 
@@ -177,9 +212,16 @@ async def launch(
         )
         if prepared.attach and options.if_exists == "fail":
             raise runs.exists_error(prepared.run_id)
+        if not prepared.attach:  # an activity name nobody serves: refuse now, not hang later
+            from sagaflow._engine.activity_check import check_launch
+
+            check_launch(loaded, prepared.record.skill)
         offer_hook(home, notice)
+        client = None
         try:
-            client = await ensure_temporal(settings)
+            client = await ensure_temporal(
+                settings, check_namespace=options.pool is not None or not _worker_serves(home, settings)
+            )
             build = None if options.pool is not None or prepared.attach else \
                 builds.make(home, loaded.sources)
             memo_options = RunOptions(
@@ -212,11 +254,13 @@ async def launch(
                 client, settings, prepared, options=memo_options, if_exists=options.if_exists,
                 versioning_override=override,
             ))
-        except BaseException:
+        except BaseException as exc:
             if prepared.created:  # a start that failed leaves no run directory behind
                 import shutil
 
                 shutil.rmtree(home.run_dir(prepared.run_id), ignore_errors=True)
+            if client is not None and isinstance(exc, Exception):
+                await explain_failure(client, settings)  # a missing namespace says so
             raise
     if not fresh:
         notice(f"attached to open run {prepared.run_id}")

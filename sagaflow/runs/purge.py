@@ -2,17 +2,20 @@
 
 The scope is this home's runs (its base task queue and its pools, as ``list``).
 A run (a workflow id) is purged only when every Temporal run it has is closed,
-closed before the cut-off, and, with ``failed_only``, its latest one failed or
-timed out; so a retried run whose new attempt is open or recent is kept whole.
+closed before the cut-off, and, with ``failed_only``, it is in the failed-run
+queue (:mod:`sagaflow.runs.failedqueue`, as ``list --failed``); so a retried run
+whose new attempt is open or recent is kept whole.
 Each run is checked again right before deletion (Temporal would terminate an
 open execution it is asked to delete). Inbox entries are left alone.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from temporalio.api.common.v1 import WorkflowExecution
@@ -23,9 +26,7 @@ from temporalio.service import RPCError
 from sagaflow.config import Settings
 from sagaflow.errors import UsageError
 from sagaflow.paths import Home
-from sagaflow.runs import listing, missing
-
-FAILED = {WorkflowExecutionStatus.FAILED, WorkflowExecutionStatus.TIMED_OUT}
+from sagaflow.runs import failedqueue, listing, missing
 
 
 @dataclass
@@ -52,42 +53,55 @@ class PurgePlan:
         return asdict(self)
 
 
-@dataclass
-class _Group:
-    rows: list[Any] = field(default_factory=list)
-
-
 async def plan_purge(
     client: Client,
     settings: Settings,
     older_than_seconds: float,
     failed_only: bool,
     now: datetime | None = None,
+    inbox_path: Path | None = None,
 ) -> PurgePlan:
     """The runs of this home that closed more than ``older_than_seconds`` ago.
 
+    With ``failed_only``, the runs of the failed-run queue
+    (:func:`sagaflow.runs.failedqueue.failed_queue`, the list ``list --failed``
+    shows; dismissals read from ``inbox_path``) that closed before the cut-off.
+
     Raises:
         TemporalError: Temporal rejected the list query.
+        InboxError: INBOX.md exists but cannot be read (``failed_only``).
     """
     cutoff = (now or datetime.now(UTC)) - timedelta(seconds=older_than_seconds)
-    groups: dict[str, list[Any]] = {}
-    query = listing.scope_clause(settings.task_queue)
-    async for wf in listing.executions(client, query, None):
-        groups.setdefault(wf.id, []).append(wf)
     plan = PurgePlan(older_than_seconds, failed_only, listing.rfc3339(cutoff))
-    for run_id, wfs in groups.items():
-        if any(w.close_time is None or w.close_time >= cutoff for w in wfs):
-            continue
-        latest = max(wfs, key=lambda w: w.close_time)
-        if failed_only and latest.status not in FAILED:
-            continue
-        row = await listing.row_of(latest, settings.task_queue)
-        plan.items.append(PurgeItem(
-            run_id=run_id, skill=row["skill"], status=row["status"], closed=row["closed"] or "",
-            temporal_runs=[w.run_id for w in sorted(wfs, key=lambda w: w.close_time)],
-        ))
+    if failed_only:
+        queued = await failedqueue.failed_queue(
+            client, settings, inbox_path or Path(os.devnull)
+        )
+        for q in queued:
+            if all(closed < cutoff for closed in q.closed_at) and len(q.closed_at) == len(
+                q.temporal_runs
+            ):
+                plan.items.append(_item(q.row, q.temporal_runs))
+    else:
+        groups: dict[str, list[Any]] = {}
+        query = listing.scope_clause(settings.task_queue)
+        async for wf in listing.executions(client, query, None):
+            groups.setdefault(wf.id, []).append(wf)
+        for wfs in groups.values():
+            if any(w.close_time is None or w.close_time >= cutoff for w in wfs):
+                continue
+            ordered = sorted(wfs, key=lambda w: w.close_time)
+            row = await listing.row_of(ordered[-1], settings.task_queue)
+            plan.items.append(_item(row, [w.run_id for w in ordered]))
     plan.items.sort(key=lambda item: item.closed)
     return plan
+
+
+def _item(row: listing.RunRow, temporal_runs: list[str]) -> PurgeItem:
+    return PurgeItem(
+        run_id=row["run_id"], skill=row["skill"], status=row["status"],
+        closed=row["closed"] or "", temporal_runs=temporal_runs,
+    )
 
 
 def _remove_run_dir(home: Home, run_id: str) -> bool:

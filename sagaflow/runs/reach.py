@@ -120,6 +120,23 @@ def _base_queue(desc: WorkflowExecutionDescription, local: Local | None) -> str:
     return local.settings.task_queue if local else desc.task_queue
 
 
+async def blocked_error(
+    client: Client, run_id: str, desc: WorkflowExecutionDescription
+) -> WorkerError | None:
+    """The error for a run a code change blocks (see :mod:`sagaflow._engine.blocked`), or None."""
+    from sagaflow._engine.blocked import blocked
+
+    try:
+        why = await blocked(client, run_id)
+    except RPCError:
+        return None
+    if why is None:
+        return None
+    skill = next((str(p.value) for p in desc.typed_search_attributes
+                  if p.key.name == meta.SA_SKILL), desc.workflow_type)
+    return WorkerError(f"Run {run_id} cannot answer: {why.reason(skill)}.", retryable=False)
+
+
 async def query_status(
     client: Client, run_id: str, desc: WorkflowExecutionDescription, local: Local | None
 ) -> RunStatus:
@@ -127,7 +144,7 @@ async def query_status(
 
     Raises:
         UsageError: The run closed meanwhile.
-        WorkerError: No worker answered in time.
+        WorkerError: No worker answered in time, or a code change blocks the run.
         TemporalError: The run does not answer sagaflow's status query.
     """
     handle = client.get_workflow_handle(run_id)
@@ -137,17 +154,20 @@ async def query_status(
         )
     except WorkflowQueryRejectedError:
         raise UsageError(f"Run {run_id} finished meanwhile; there is nothing to steer.") from None
-    except WorkflowQueryFailedError as exc:
+    except (WorkflowQueryFailedError, RPCError) as exc:
+        stuck = await blocked_error(client, run_id, desc)
+        if stuck is not None:
+            raise stuck from None
+        if isinstance(exc, RPCError):
+            if exc.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
+                raise no_worker(run_id, desc, _base_queue(desc, local)) from None
+            raise
         raise TemporalError(
             f"Run {run_id} did not answer sagaflow's status query ({exc.message[:160]}); "
             "its worker may predate this sagaflow: restart it with 'sagaflow worker stop' "
             "and retry.",
             retryable=False,
         ) from None
-    except RPCError as exc:
-        if exc.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
-            raise no_worker(run_id, desc, _base_queue(desc, local)) from None
-        raise
     return status
 
 

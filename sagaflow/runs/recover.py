@@ -8,8 +8,15 @@ for, again), and the workflow id (sagaflow's run id) stays the same.
 The reset point is the workflow task that scheduled the earliest step that did
 not complete, or, when every step completed, the last workflow task before the
 run ended. A cancellation counts as the end: the point lies before the cancel
-request, which Temporal does not carry over to the new run. Signals and updates
-sent after the point are re-applied (Temporal's default).
+request, which Temporal does not carry over to the new run. So does the firing of
+the whole-run ``--timeout``: a retry restarts that deadline (a signal right after
+the reset, which the workflow interceptor honours; Temporal's own execution
+timeout restarts with the reset). Signals and updates sent after the point are re-applied (Temporal's
+default).
+
+A retry that cannot work says so in one sentence (:mod:`sagaflow.runs.retryfaults`):
+``retry`` watches the new attempt's first workflow task, so a skill whose code
+changed is reported at once, not left looking open.
 """
 
 from __future__ import annotations
@@ -24,12 +31,14 @@ from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
 from temporalio.client import Client, WorkflowExecutionStatus
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
-from sagaflow.errors import TemporalError, UsageError
+from sagaflow._engine import meta
+from sagaflow.errors import UsageError
 from sagaflow.runrecord import check_run_id
-from sagaflow.runs import reach
+from sagaflow.runs import reach, retryfaults
 from sagaflow.runs import start as runs
+from sagaflow.runs.start import RunFailedError
 
 RETRYABLE = {
     WorkflowExecutionStatus.FAILED, WorkflowExecutionStatus.TIMED_OUT,
@@ -91,20 +100,34 @@ def step_label(event: HistoryEvent) -> str:
     return name
 
 
-def plan_reset(events: Iterable[HistoryEvent]) -> ResetPlan:
+def plan_reset(events: Iterable[HistoryEvent], deadline_seconds: float | None = None) -> ResetPlan:
     """Choose the reset point of a closed run from its history events.
+
+    Args:
+        events: The history of the run's last Temporal run.
+        deadline_seconds: The run's whole-run ``--timeout``: its timer firing counts
+            as the run's end, so the new attempt resumes before the deadline passed
+            (and ``retry`` restarts it).
 
     Raises:
         UsageError: The history has no workflow task to reset to.
     """
     steps: dict[int, _Step] = {}
     tasks: list[int] = []
+    deadline_timers: set[str] = set()
     end: int | None = None
     last = 0
     for event in events:
         last = event.event_id
         kind = event.WhichOneof("attributes")
-        if kind == "workflow_task_completed_event_attributes":
+        if kind == "timer_started_event_attributes" and deadline_seconds:
+            timer = event.timer_started_event_attributes
+            if abs(timer.start_to_fire_timeout.ToTimedelta().total_seconds() - deadline_seconds) < 1e-3:
+                deadline_timers.add(timer.timer_id)
+        elif kind == "timer_fired_event_attributes" and end is None:
+            if event.timer_fired_event_attributes.timer_id in deadline_timers:
+                end = event.event_id
+        elif kind == "workflow_task_completed_event_attributes":
             tasks.append(event.event_id)
         elif kind == "activity_task_scheduled_event_attributes":
             steps[event.event_id] = _Step(
@@ -159,12 +182,16 @@ async def retry(
 
     Returns:
         ``run_id``, ``previous_status``, the old and new Temporal run ids, the reset
-        event, the ``reused`` and ``rerun`` step lists, and ``result`` when waited.
+        event, the ``reused`` and ``rerun`` step lists, ``worker`` (None, or the note
+        ``waiting for a worker of pool P ...`` when none serves the run's pool), and
+        ``result`` when waited.
 
     Raises:
         RunNotFoundError: No run has that id.
         UsageError: The run is still running or completed.
-        TemporalError: Temporal refused the reset.
+        TemporalError: Temporal refused the reset, or the new attempt cannot replay
+            on the current skill code (one sentence each, see :mod:`retryfaults`).
+        RunFailedError: With ``wait``, the new attempt failed.
     """
     check_run_id(run_id)
     handle = client.get_workflow_handle(run_id)
@@ -179,13 +206,12 @@ async def retry(
         raise UsageError(f"Run {run_id} {status}; nothing to retry.")
     events = [ev async for ev in client.get_workflow_handle(
         run_id, run_id=desc.run_id).fetch_history_events()]
-    if desc.status == WorkflowExecutionStatus.TIMED_OUT or _hit_run_timeout(events):
-        raise UsageError(
-            f"Run {run_id} hit its --timeout, and a retry keeps the original deadline; start it "
-            f"afresh with 'sagaflow launch SKILL --id {run_id} --if-exists replace' (its arguments "
-            f"are in 'sagaflow show {run_id}')."
-        )
-    plan = plan_reset(events)
+    memo = await desc.memo()
+    skill = str(memo.get(meta.MEMO_SKILL) or desc.workflow_type)
+    options = memo.get(meta.MEMO_OPTIONS)
+    deadline = options.get("timeout_seconds") if isinstance(options, dict) else None
+    deadline = float(deadline) if isinstance(deadline, int | float) and deadline > 0 else None
+    plan = plan_reset(events, deadline)
     await reach.ensure_worker(desc, local)
     try:
         response = await client.workflow_service.reset_workflow_execution(
@@ -199,12 +225,20 @@ async def retry(
             )
         )
     except RPCError as exc:
-        first = (str(exc).splitlines() or [""])[0][:200]
-        raise TemporalError(
-            f"Temporal refused to reset run {run_id} ({first}); see it with "
-            f"'sagaflow show {run_id}'.",
-            retryable=False,
-        ) from None
+        raise retryfaults.reset_refused(run_id, skill, exc) from None
+    if deadline:  # the whole-run --timeout starts over (Temporal 1.32 has no post-reset signal)
+        try:
+            await client.get_workflow_handle(run_id, run_id=response.run_id).signal(
+                meta.SIGNAL_RESTART_DEADLINE
+            )
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:  # NOT_FOUND: the attempt already ended
+                raise retryfaults.reset_refused(run_id, skill, exc) from None
+    unserved = await _unserved(client, desc.task_queue, local)
+    if unserved is None:
+        await retryfaults.first_task(client, run_id, response.run_id, plan.event_id, skill)
+    elif progress is not None:  # nobody would take the first task: say so, do not wait for it
+        progress(unserved)
     outcome: dict[str, Any] = {
         "run_id": run_id,
         "previous_status": status,
@@ -213,17 +247,24 @@ async def retry(
         "reset_event_id": plan.event_id,
         "reused": plan.reused,
         "rerun": plan.rerun,
+        "worker": unserved,
     }
     if wait:
         new = client.get_workflow_handle(run_id, run_id=response.run_id)
-        outcome["result"] = await runs.await_result(new, progress)
+        try:
+            outcome["result"] = await runs.await_result(new, progress)
+        except RunFailedError as exc:
+            if retryfaults.is_nondeterminism(exc.message):
+                raise retryfaults.code_changed(run_id, skill) from None
+            raise
     return outcome
 
 
-def _hit_run_timeout(events: list[Any]) -> bool:
-    """Whether the run failed because its whole-run ``--timeout`` expired."""
-    for event in reversed(events):
-        if event.HasField("workflow_execution_failed_event_attributes"):
-            failure = event.workflow_execution_failed_event_attributes.failure
-            return bool(failure.application_failure_info.type == "RunTimeout")
-    return False
+async def _unserved(client: Client, task_queue: str, local: reach.Local | None) -> str | None:
+    """The waiting note when no worker serves the run's pool (this home only), else None."""
+    if local is None:
+        return None
+    from sagaflow.runs.pools import waiting_notes
+
+    notes = await waiting_notes(client, local.settings, local.home, {task_queue})
+    return notes.get(task_queue)

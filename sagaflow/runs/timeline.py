@@ -7,9 +7,12 @@
                   unversioned): its code is ``<home>/builds/<build>/``
     status        Temporal's: running | completed | failed | canceled | terminated |
                   timed_out | continued_as_new
-    state         SagaflowState search attribute (None when the run never set it)
+    state         SagaflowState search attribute (None when never set); the status once closed
     waiting_on    what an open run waits on: the sagaflow_status query's answer, or
                   the SagaflowWaiting search attribute when no worker answers ("" = nothing)
+    worker        "" or, for a running run no worker serves, "waiting for a worker of pool P
+                  (none polling since T); start one with '...'" (set by the CLI, which
+                  knows the home: :func:`sagaflow.runs.pools.waiting_notes`)
     args, started, closed (ISO, local time), duration_seconds
     cost_usd      sum of the steps' cost_usd (None when no step reported a cost)
     reported_cost_usd   SagaflowCostUsd search attribute (None when unset)
@@ -26,6 +29,9 @@
                   sagaflow_decide update events for a closed one (decisions a gate took
                   by its timeout leave no update event, so they appear only while open)
     decisions_source    "query" | "history"
+    blocked       why an open run cannot progress on the code serving it (its workflow
+                  task fails with a nondeterminism error: code changed incompatibly),
+                  else None
 
 Each step (:class:`Step`)::
 
@@ -120,6 +126,7 @@ class Timeline(TypedDict):
     failure: str | None
     state: str | None
     waiting_on: str
+    worker: str
     duration_seconds: float | None
     cost_usd: float | None
     reported_cost_usd: float | None
@@ -132,7 +139,10 @@ class Timeline(TypedDict):
     pending_gates: list[dict[str, Any]]
     decisions: list[dict[str, Any]]
     decisions_source: str
+    blocked: str | None
 
+#: WorkflowExecutionStatus values of an open run (1 running; 0 unspecified, as while starting)
+_OPEN = (0, 1)
 _PENDING_STATES = {1: "scheduled", 2: "running", 3: "running", 4: "paused", 5: "running"}
 
 
@@ -196,7 +206,13 @@ async def build_timeline(client: Client, run_id: str) -> Timeline:
     for pair in desc.typed_search_attributes:
         search[pair.key.name] = pair.value
     is_open = fold.closed_at is None
-    status = await _status_query(handle) if is_open else None
+    stuck = None
+    if is_open and raw.HasField("pending_workflow_task") and raw.pending_workflow_task.attempt > 1:
+        from sagaflow._engine.blocked import blocked
+
+        stuck = await blocked(client, run_id)
+    # a blocked run's query would fail the same way as its workflow task
+    status = await _status_query(handle) if is_open and stuck is None else None
     waiting = (status or {}).get("waiting_on") if status else search.get(meta.SA_WAITING)
     run = fold.run
     steps = cast("list[Step]", sorted(fold.steps.values(), key=lambda s: s["scheduled"] or ""))
@@ -209,8 +225,11 @@ async def build_timeline(client: Client, run_id: str) -> Timeline:
         "status": desc.status.name.lower() if desc.status else run["status"],
         "args": run["args"], "started": run["started"], "closed": run["closed"],
         "result": run["result"], "failure": run["failure"],
-        "state": None if state is None else str(state),
+        # Temporal's status wins for a closed run: its last SagaflowState may be stale
+        "state": (None if state is None else str(state)) if desc.status in _OPEN else (
+            desc.status.name.lower() if desc.status else None),
         "waiting_on": str(waiting or "") if is_open else "",
+        "worker": "",
         "duration_seconds": fold.duration(now), "cost_usd": fold.cost,
         "reported_cost_usd": float(cost) if isinstance(cost, int | float) else None,
         "tokens": cast(Tokens, fold.totals()["tokens"]),
@@ -220,4 +239,5 @@ async def build_timeline(client: Client, run_id: str) -> Timeline:
         "pending_gates": (status or {}).get("pending", []),
         "decisions": status["decisions"] if status else fold.decisions,
         "decisions_source": "query" if status else "history",
+        "blocked": stuck.reason(str(run["skill"] or run["workflow_type"])) if stuck else None,
     }

@@ -28,17 +28,20 @@ def _flag(name: str) -> str:
 
 
 def _declared(spec: SkillSpec) -> dict[str, Any]:
-    names = list(spec.arguments or [])
+    from sagaflow.skills.args import EXTRA
+
+    names = [n for n in spec.arguments or [] if n.rstrip("!") != EXTRA]
+    declared_extra = len(names) != len(spec.arguments or [])
     return {
         "source": "declared",
         "required": [_flag(n.rstrip("!")) for n in names if n.endswith("!")],
         "optional": [_flag(n) for n in names if not n.endswith("!")],
-        "any": False, "partial": False,
+        "any": False, "partial": False, "free_text": declared_extra,
     }
 
 
 def _learned(spec: SkillSpec) -> dict[str, Any]:
-    from sagaflow.skills.prepare import TrackingArgs
+    from sagaflow.skills.args import EXTRA, TrackingArgs
 
     required: list[str] = []
     asked: set[str] = set()
@@ -64,11 +67,13 @@ def _learned(spec: SkillSpec) -> dict[str, Any]:
             break
         else:
             partial = True
+    free_text = EXTRA in asked  # read as cli_args["_extra"]: the launch's free words
+    asked.discard(EXTRA)
     return {
         "source": "learned",
-        "required": [_flag(k) for k in required],
+        "required": [_flag(k) for k in required if k != EXTRA],
         "optional": [_flag(k) for k in sorted(asked - set(required))],
-        "any": took_all, "partial": partial,
+        "any": took_all, "partial": partial, "free_text": free_text,
     }
 
 
@@ -76,7 +81,8 @@ def describe_skill(loaded: LoadedSkills, name: str) -> dict[str, Any]:
     """``{name, description, origin, dir, status, error, workflow, uses_model, arguments}``.
 
     ``arguments`` is ``{source: declared|learned, required: [--flag], optional:
-    [--flag], any: bool, partial: bool}``; None when the skill failed to load.
+    [--flag], any: bool, partial: bool, free_text: bool}`` (``free_text``: the skill reads
+    the launch's free words, ``cli_args["_extra"]``); None when the skill failed to load.
 
     Raises:
         UnknownSkillError: No discoverable skill (loaded or broken) has that name.

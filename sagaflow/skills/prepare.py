@@ -7,14 +7,14 @@ launch leaves nothing behind.
 
 from __future__ import annotations
 
-import difflib
-import shutil
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sagaflow.config import Settings
+from sagaflow.skills.args import EXTRA, TrackingArgs, skill_view
 from sagaflow.skills.discovery import LoadedSkills
 from sagaflow.errors import (
     HomeError,
@@ -32,98 +32,6 @@ from sagaflow.runrecord import RunRecord, check_run_id, new_run_id, read_record,
 from sagaflow.timestamps import now_iso
 
 
-def parse_skill_args(pairs: list[str], extra: list[str]) -> dict[str, str]:
-    """``--arg k=v`` values plus free ``--key value`` / ``--key=value`` options.
-
-    Keys have ``-`` turned into ``_``. Every skill argument takes a value (skill
-    arguments are text, parsed before the skill is loaded): a bare ``--key`` is
-    refused (a yes/no switch is written ``--key true``), and so is a key given twice
-    in any spelling (``--name a --arg name=b``), rather than silently keeping one.
-
-    Raises:
-        SkillArgumentError: A malformed pair, a stray word, a bare ``--key`` or a
-            repeated key (one sentence naming it).
-    """
-    args: dict[str, str] = {}
-    spelled: dict[str, str] = {}
-
-    def put(key: str, value: str, spelling: str) -> None:
-        if key in args:
-            raise SkillArgumentError(
-                f"Skill argument {key.replace('_', '-')} is given twice ({spelled[key]} and "
-                f"{spelling}); give it once."
-            )
-        args[key], spelled[key] = value, spelling
-
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise SkillArgumentError(
-                f"Malformed --arg {pair!r}; write it as --arg key=value."
-            )
-        put(key.strip().replace("-", "_"), value, f"--arg {pair}")
-    i = 0
-    while i < len(extra):
-        token = extra[i]
-        if not token.startswith("--") or token == "--":
-            raise SkillArgumentError(
-                f"Unexpected argument {token!r}; skill arguments look like --key value "
-                "or --arg key=value."
-            )
-        key, sep, value = token[2:].partition("=")
-        if not key:
-            raise SkillArgumentError(f"Malformed option {token!r}; write --key value.")
-        if not sep:
-            nxt = extra[i + 1] if i + 1 < len(extra) else None
-            if nxt is None or nxt.startswith("--"):
-                raise SkillArgumentError(
-                    f"Skill option {token} has no value; give it a value: {token} VALUE "
-                    f"(a yes/no switch is {token} true)."
-                )
-            value = nxt
-            i += 1
-        put(key.replace("-", "_"), value, f"--{key} {value}")
-        i += 1
-    return args
-
-
-class TrackingArgs(dict[str, str]):
-    """A dict that remembers which keys ``build_input`` asked for."""
-
-    def __init__(self, data: Mapping[str, str]) -> None:
-        super().__init__(data)
-        self.asked: set[str] = set()
-        self.missing: set[str] = set()
-        self.took_all = False
-
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override,unused-ignore]
-        self.asked.add(key)
-        return super().get(key, default)
-
-    def __getitem__(self, key: str) -> str:
-        self.asked.add(key)
-        if not super().__contains__(key):
-            self.missing.add(key)
-        return super().__getitem__(key)
-
-    def __contains__(self, key: object) -> bool:
-        if isinstance(key, str):
-            self.asked.add(key)
-        return super().__contains__(key)
-
-    def __iter__(self) -> Iterator[str]:
-        self.took_all = True
-        return super().__iter__()
-
-    def items(self) -> Any:
-        self.took_all = True
-        return super().items()
-
-    def keys(self) -> Any:
-        self.took_all = True
-        return super().keys()
-
-
 def find_skill(loaded: LoadedSkills, name: str) -> SkillSpec:
     """The registered skill, or a clear error naming near matches."""
     spec = loaded.registry.get(name)
@@ -133,6 +41,8 @@ def find_skill(loaded: LoadedSkills, name: str) -> SkillSpec:
         if name in (info.name, info.dir.name) and info.status == "error":
             raise SkillLoadError(info.error or f"Skill {name} failed to load.")
     names = loaded.registry.names()
+    import difflib  # only when the name is wrong
+
     near = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
     hint = f"did you mean {', '.join(near)}? " if near else ""
     listing = ", ".join(names) or "none"
@@ -147,6 +57,14 @@ def _declared(spec: SkillSpec) -> tuple[set[str], set[str]] | None:
     names = {a.rstrip("!").replace("-", "_") for a in spec.arguments}
     required = {a.rstrip("!").replace("-", "_") for a in spec.arguments if a.endswith("!")}
     return names, required
+
+
+def _no_free_text(skill: str, args: Mapping[str, str], known: set[str]) -> SkillArgumentError:
+    words = " ".join(skill_view(args)[EXTRA])
+    return SkillArgumentError(
+        f"Skill {skill} takes no free text (got {words!r}); give its arguments as "
+        f"{_flags(known - {EXTRA})}."
+    )
 
 
 def _flags(names: set[str] | list[str]) -> str:
@@ -201,17 +119,21 @@ def prepare(
         names, required = declared
         unknown = set(args) - names
         missing = required - set(args)
+        if EXTRA in unknown:
+            raise _no_free_text(skill, args, names)
         if unknown:
             raise SkillArgumentError(_unknown_message(skill, unknown, names))
         if missing:
             raise SkillArgumentError(f"Skill {skill} needs {_flags(missing)}.")
     run_id, created = _claim_run_dir(home, skill, run_id)
     run_dir = home.run_dir(run_id)
-    tracked = TrackingArgs(args)
+    tracked = TrackingArgs(skill_view(args))
     try:
         workflow_input = _build(spec, tracked, run_id, run_dir, home)
         if declared is None and not tracked.took_all:
             unknown = set(args) - tracked.asked
+            if EXTRA in unknown:
+                raise _no_free_text(skill, args, tracked.asked)
             if unknown:
                 raise SkillArgumentError(_unknown_message(skill, unknown, tracked.asked))
         chosen = _transport(spec, settings, transport, skill_dir)
@@ -223,6 +145,8 @@ def prepare(
         write_record(home, record)
     except BaseException:
         if created:
+            import shutil  # only when preparing failed
+
             shutil.rmtree(run_dir, ignore_errors=True)
         raise
     return Prepared(spec, run_id, record, workflow_input, created=created)
@@ -269,6 +193,8 @@ def _claim_run_dir(home: Home, skill: str, run_id: str | None) -> tuple[str, boo
 
 def _unknown_message(skill: str, unknown: set[str], known: set[str]) -> str:
     first = sorted(unknown)[0]
+    import difflib  # only when an argument is wrong
+
     near = difflib.get_close_matches(first, sorted(known), n=1)
     hint = f" (did you mean --{near[0].replace('_', '-')}?)" if near else ""
     return (

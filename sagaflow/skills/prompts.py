@@ -61,3 +61,50 @@ def load_prompt(
     if substitutions is None:
         return text
     return render(text, substitutions, source=f"Prompt {path.name}")
+
+
+def claude_skill_prompt_path(skill_name: str, name: str) -> Path:
+    """Where ``load_claude_skill_prompt(skill_name, name)`` reads from.
+
+    ``<dir>/<skill_name>/prompts/<name>.md`` for the first skills directory that has it:
+    ``$CLAUDE_SKILLS_DIR`` (sagaflow 0.10's override), then the skill search path
+    (project ``.claude/skills``, ``~/.claude/skills``, ``$SAGAFLOW_SKILLS_PATH``,
+    bundled). When none has it, the path under the first directory (for the message).
+    """
+    import os
+
+    from sagaflow.skills.discovery import search_roots
+
+    file = Path(skill_name) / "prompts" / (name if name.endswith(".md") else f"{name}.md")
+    roots = [Path(os.environ["CLAUDE_SKILLS_DIR"])] if os.environ.get("CLAUDE_SKILLS_DIR") else []
+    roots += [root for _, root in search_roots()]
+    for root in roots:
+        if (root / file).is_file():
+            return root / file
+    return roots[0] / file
+
+
+def load_claude_skill_prompt(
+    skill_name: str, name: str, *, substitutions: Mapping[str, Any] | None = None
+) -> str:
+    """sagaflow 0.10's prompt loader: ``<skill_name>/prompts/<name>.md`` found by skill name.
+
+    Args:
+        skill_name: The skill's directory name (``"deep-qa"``).
+        name: Prompt name without ``.md``.
+        substitutions: Values for ``$name`` placeholders; None or empty returns the text
+            as written (as 0.10 did).
+
+    Raises:
+        PromptError: the file is in no skills directory (:func:`claude_skill_prompt_path`
+            lists the order), or a placeholder has no value.
+    """
+    path = claude_skill_prompt_path(skill_name, name)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        raise PromptError(
+            f"Prompt {skill_name}/prompts/{Path(path).name} is in no skills directory (looked "
+            f"first in {path.parents[2]}); create it or fix the skill or prompt name."
+        ) from None
+    return render(text, substitutions, source=f"Prompt {path.name}") if substitutions else text

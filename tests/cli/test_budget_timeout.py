@@ -158,13 +158,3 @@ def test_await_shows_steps_of_a_long_run(sf: Sandbox, fake_model: FakeAnthropic)
     assert "ok + ok" in proc.stdout
     assert "spawn_subagent(first) completed" in proc.stderr
     assert "write_artifact" in proc.stderr
-
-
-def test_retry_of_a_timed_out_run_says_how_to_restart(sf: Sandbox, fake_model: FakeAnthropic) -> None:
-    _setup(sf, fake_model, config="")
-    fake_model.latency(30)
-    sf.run("launch", "two-step", "--topic", "x", "--id", "slow-1", "--timeout", "2s", "--await")
-    fake_model.latency(0)
-    proc = sf.run("retry", "slow-1")
-    assert proc.returncode == 2
-    assert "--if-exists replace" in proc.stderr and "Traceback" not in proc.stderr

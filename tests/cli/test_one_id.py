@@ -8,6 +8,7 @@ a run directory removed mid-run.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from collections.abc import Callable
@@ -62,6 +63,9 @@ def test_concurrent_launches_of_one_id_make_one_run(sf: Sandbox, fake_model: Fak
     assert all(r["status"] == "completed" for r in listed)
     entries, problems = inbox.read(sf.home / "INBOX.md")
     assert not problems and sorted(e.run_id for e in entries) == sorted(r["run_id"] for r in listed)
+    # the launch locks are shared stripes, not one file left behind per id
+    locks = [p.name for p in (sf.home / "runs").iterdir() if p.name.startswith(".launch-")]
+    assert locks and all(re.fullmatch(r"\.launch-\d\d\.lock", name) for name in locks), locks
 
     # --if-exists fail: exactly one of two starts it, the other says why; the record survives
     results = _launch_pair(sf, "hello-world", "--name", "f", "--id", "fail-once", "--if-exists", "fail")

@@ -14,6 +14,7 @@ RUN_KEYS = {
     "waiting_on", "args", "started", "closed", "duration_seconds", "cost_usd",
     "reported_cost_usd", "tokens", "result", "failure", "steps_done", "steps", "framework",
     "workflow_errors", "signals", "pending_gates", "decisions", "decisions_source",
+    "blocked", "worker",
 }
 STEP_KEYS = {
     "id", "type", "role", "status", "scheduled", "started", "closed", "offset_seconds",

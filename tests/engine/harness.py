@@ -178,17 +178,22 @@ class Engine:
         """Start an inline skill (``t-gates``...) with sagaflow's memo and attributes.
 
         Its run config allows writes under the test's root (inline workflows write to
-        ``<root>/out``, outside their run directory)."""
+        ``<root>/out``, outside their run directory). ``revision=N`` writes that
+        revision into the memo instead of the current one (0: a run started before
+        revisions existed)."""
         spec = self.loaded.registry.get(skill)
         assert spec is not None, skill
         config = dataclasses.replace(
             options.pop("config", None) or FAKE_CONFIG, allowed_roots=[str(self.root)]
         )
+        revision = options.pop("revision", None)
         opts = RunOptions(base_queue=self.task_queue, config=config, **options)
+        memo = meta.memo_for(skill, {}, opts)
+        if revision is not None:  # a run as an earlier sagaflow started it
+            memo[meta.MEMO_OPTIONS] = dataclasses.replace(opts, revision=revision)
         return await self.client.start_workflow(
             spec.workflow_name, arg, id=f"{skill}-{uuid.uuid4().hex[:8]}",
-            task_queue=self.task_queue, memo=meta.memo_for(skill, {}, opts),
-            search_attributes=initial(skill),
+            task_queue=self.task_queue, memo=memo, search_attributes=initial(skill),
         )
 
     # -- looking at runs ------------------------------------------------------------------

@@ -115,12 +115,17 @@ def test_scripted_skill_runs_on_its_replies_with_the_launch_config(engine: Engin
     engine.run(scenario)
 
 
-def test_cost_alone_is_upserted_with_the_next_state_change_not_per_call(engine: Engine) -> None:
-    """Each upsert is a visibility write: cost rides with state changes and the run's end."""
+@pytest.mark.parametrize("budget", [None, 5.0])
+def test_cost_alone_is_upserted_with_the_next_state_change_not_per_call(
+    engine: Engine, budget: float | None
+) -> None:
+    """Each upsert is a visibility write: cost rides with state changes and the run's end;
+    the run's revision (in its memo) decides batching and the worst-case budget check
+    without a ``workflow.patched`` marker or its ``TemporalChangeVersion`` upsert."""
     from temporalio.api.enums.v1 import EventType
 
     async def scenario(e: Engine) -> None:
-        handle = await e.start("t-steps", steps(e, 3))
+        handle = await e.start("t-steps", steps(e, 3), budget_usd=budget)
         await handle.result()
         upserts = await e.events(handle, EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES)
         with_cost = [
@@ -130,9 +135,51 @@ def test_cost_alone_is_upserted_with_the_next_state_change_not_per_call(engine: 
         ]
         assert len(with_cost) == 1  # the closing upsert, not one per model call
         assert (await e.attributes(handle))[meta.SA_COST] == pytest.approx(1.2)
-        markers = await e.events(handle, EventType.EVENT_TYPE_MARKER_RECORDED)
-        patches = [m for m in markers if m.marker_recorded_event_attributes.marker_name == "core_patch"]
-        assert len(patches) == 1  # the workflow.patched marker that keeps old runs replayable
+        assert len(upserts) == 1  # nothing else: the revision in the memo decides, unrecorded
+        assert await patch_markers(e, handle) == []
+        await e.replayer().replay_workflow(await handle.fetch_history())  # raises if it diverges
+
+    engine.run(scenario)
+
+
+async def patch_markers(e: Engine, handle: WorkflowHandle[Any, Any]) -> list[str]:
+    """The ids of the ``workflow.patched`` markers in a run's history, sorted."""
+    import json
+
+    from temporalio.api.enums.v1 import EventType
+
+    found = []
+    for event in await e.events(handle, EventType.EVENT_TYPE_MARKER_RECORDED):
+        marker = event.marker_recorded_event_attributes
+        if marker.marker_name == "core_patch":
+            found.append(json.loads(marker.details["patch-data"].payloads[0].data)["id"])
+    return sorted(found)
+
+
+@pytest.mark.parametrize("budget", [None, 5.0])
+def test_a_run_without_a_revision_decides_by_workflow_patched(
+    engine: Engine, budget: float | None
+) -> None:
+    """A run started by an earlier sagaflow (no revision in its memo) asks
+    ``workflow.patched`` as it did then: a marker per change, batched cost alike."""
+    from temporalio.api.enums.v1 import EventType
+
+    async def scenario(e: Engine) -> None:
+        handle = await e.start("t-steps", steps(e, 3), revision=0, budget_usd=budget)
+        await handle.result()
+        wanted = ["sagaflow-cost-upsert-batched"]
+        if budget is not None:
+            wanted.append("sagaflow-budget-worst-case")
+        assert await patch_markers(e, handle) == sorted(wanted)
+        await e.replayer().replay_workflow(await handle.fetch_history())  # raises if it diverges
+        upserts = await e.events(handle, EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES)
+        with_cost = [
+            u for u in upserts
+            if meta.SA_COST in u.upsert_workflow_search_attributes_event_attributes
+            .search_attributes.indexed_fields
+        ]
+        assert len(with_cost) == 1  # batched, as for a run with the revision
+        assert (await e.attributes(handle))[meta.SA_COST] == pytest.approx(1.2)
 
     engine.run(scenario)
 
@@ -171,5 +218,31 @@ def test_budget_counts_max_tokens_of_the_next_call(engine: Engine) -> None:
         [gate] = (await e.until(handle, lambda s: bool(s.pending))).pending
         assert gate.prompt.endswith("the next call may cost up to $0.0410")
         assert len(e.model.calls) == 1
+
+    engine.run(scenario)
+
+
+def test_each_builtin_step_carries_only_the_config_it_reads(engine: Engine) -> None:
+    """spawn_subagent gets the whole run config; write_artifact its allowed roots;
+    emit_finding its transport (models and prices are not repeated in history)."""
+    from temporalio.converter import DataConverter
+
+    async def scenario(e: Engine) -> None:
+        handle = await e.launch("hello-world", {"name": "Ada"}, transport="scripted")
+        assert await handle.result() == "hello, Ada"
+        converter = DataConverter.default.payload_converter
+
+        async def config_of(activity: str) -> RunConfig:
+            [scheduled] = await e.scheduled(handle, activity)
+            second = scheduled.input.payloads[1]
+            [config] = converter.from_payloads([second], [RunConfig])
+            assert isinstance(config, RunConfig)
+            return config
+
+        full = await config_of("spawn_subagent")
+        assert full.transport == "scripted" and full.models and full.skill_dir
+        written = await config_of("write_artifact")
+        assert written == RunConfig(transport="scripted", allowed_roots=full.allowed_roots)
+        assert await config_of("emit_finding") == RunConfig(transport="scripted")
 
     engine.run(scenario)

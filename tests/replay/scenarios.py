@@ -59,6 +59,35 @@ async def gate_approved(e: Engine) -> Handle:
     return handle
 
 
+async def gate_rejected(e: Engine) -> Handle:
+    handle = await e.launch("gated", run_id=run_id("gate-rejected"))
+    await e.until(handle, lambda s: bool(s.pending))
+    await _decide(handle, approved=False, step="publish", by="bob", reason="not this week")
+    await _fails(handle)
+    return handle
+
+
+async def run_timed_out(e: Engine) -> Handle:
+    """``launch --timeout 1`` on a run parked at a gate: its own timer ends it."""
+    handle = await e.launch("gated", run_id=run_id("run-timed-out"), timeout_seconds=1.0)
+    await _fails(handle)
+    return handle
+
+
+async def scheduled(e: Engine) -> Handle:
+    """A schedule's firing: the plumbing workflow prepares the run and starts it as a child."""
+    from sagaflow._engine import scheduled as firing
+
+    handle = await e.client.start_workflow(
+        firing.WORKFLOW_NAME,
+        firing.ScheduledRunInput(schedule="nightly", skill="gated", base_queue=e.task_queue,
+                                 args={"timeout": "1", "default": "approve"}),
+        id=run_id("scheduled"), task_queue=e.task_queue,
+    )
+    assert await handle.result() == "published: approved by timeout default"
+    return handle
+
+
 async def gate_timed_out(e: Engine) -> Handle:
     handle = await e.launch("gated", {"timeout": "1", "default": "approve"},
                             run_id=run_id("gate-timed-out"))
@@ -120,7 +149,10 @@ async def cancelled(e: Engine) -> Handle:
 SCENARIOS: dict[str, Callable[[Engine], Awaitable[Handle]]] = {
     "hello-world": hello_world,
     "gate-approved": gate_approved,
+    "gate-rejected": gate_rejected,
     "gate-timed-out": gate_timed_out,
+    "run-timed-out": run_timed_out,
+    "scheduled": scheduled,
     "paused": paused,
     "budget-extended": budget_extended,
     "signal": signal,

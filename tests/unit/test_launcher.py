@@ -22,8 +22,9 @@ from sagaflow.errors import (
 )
 from sagaflow.paths import Home
 from sagaflow.runrecord import RunRecord, read_record, write_record
+from sagaflow.skills.args import TrackingArgs, parse_skill_args, skill_view
 from sagaflow.skills.discovery import LoadedSkills, SkillInfo
-from sagaflow.skills.prepare import TrackingArgs, find_skill, parse_skill_args, prepare
+from sagaflow.skills.prepare import find_skill, prepare
 from sagaflow.skills.prompts import load_prompt
 from sagaflow.skills.registry import SkillRegistry, SkillSpec
 
@@ -98,12 +99,27 @@ def test_malformed_arg_pair(bad: str) -> None:
     assert info.value.exit_code == 2
 
 
-@pytest.mark.parametrize(
-    "extra", [["stray"], ["--name", "alice", "stray"], ["-x"], ["--"], ["--a", "1", "2"]]
-)
-def test_stray_positional(extra: list[str]) -> None:
+@pytest.mark.parametrize("extra", [["-x"], ["--name", "alice", "-v"]])
+def test_single_dash_option_is_refused(extra: list[str]) -> None:
     with pytest.raises(SkillArgumentError, match="Unexpected argument"):
         parse_skill_args([], extra)
+
+
+@pytest.mark.parametrize(("extra", "words", "named"), [
+    (["stray"], ["stray"], {}),
+    (["--name", "alice", "fix", "the", "bug"], ["fix", "the", "bug"], {"name": "alice"}),
+    (["--a", "1", "2"], ["2"], {"a": "1"}),
+    (["--", "--not-an-option", "-x"], ["--not-an-option", "-x"], {}),
+    (["--"], None, {}),
+])
+def test_free_text_becomes_extra(
+    extra: list[str], words: list[str] | None, named: dict[str, str]
+) -> None:
+    """sagaflow 0.10 skills read positional launch text as cli_args["_extra"] (a list)."""
+    args = parse_skill_args([], extra)
+    assert skill_view(args).get("_extra") == words
+    assert {k: v for k, v in args.items() if k != "_extra"} == named
+    assert all(isinstance(v, str) for v in args.values())  # the record keeps text only
 
 
 def test_tracking_args_records_reads() -> None:

@@ -3,10 +3,15 @@
 Rule (top to bottom; a unit imports only from units below it or beside it, never
 above, and units never import each other in a cycle)::
 
-    cli → runs → {workflow, durable, registry, prompts} → _engine → skills → models → base
+    cli → runs → {workflow, durable, registry, prompts} → _engine → agent → skills
+        → agent.tools → models → base
 
 A unit is a subpackage (``sagaflow/cli/``...) or a top-level module
-(``sagaflow/inbox.py``...). Every import counts: module level, inside functions
+(``sagaflow/inbox.py``...), except that ``sagaflow/agent/`` holds two: ``agent.tools``
+(the tools, the permission rules and where they come from: ``agent/tools/``,
+``agent/permissions.py``, ``agent/permission_sources.py``, ``agent/shellwords.py``), which the plugin in
+``_engine`` registers and skill discovery may check ``allowed-tools`` against, and
+``agent`` (the rest: the agent loop). Every import counts: module level, inside functions
 and under ``if TYPE_CHECKING``. ``sagaflow/__init__.py`` (lazy ``__getattr__``)
 and ``sagaflow/__main__.py`` are entry points and exempt.
 
@@ -27,20 +32,26 @@ REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "sagaflow"
 
 #: unit -> layer (higher may import lower)
-LAYERS: dict[str, int] = {
+LAYERS: dict[str, float] = {
     "cli": 6,
     "runs": 5,
     "workflow": 4, "durable": 4, "registry": 4, "prompts": 4,
+    "slack_progress": 4, "temporal_client": 4,  # sagaflow 0.10 paths skills import
     "_engine": 3,
+    "agent": 2.5,
     "skills": 2,
+    "agent.tools": 1.5,
     "models": 1,
     **{base: 0 for base in (
         "inbox", "hook", "config", "paths", "pricing", "runrecord", "durations", "locks", "errors",
         "procs", "timestamps",  # coming from the platform branch
-        "inbox_format", "safetext", "session_context",
+        "inbox_format", "safetext", "session_context", "wiretypes",
     )},
 }
 ENTRY_POINTS = {"sagaflow", "sagaflow.__main__"}
+#: modules of sagaflow/agent/ that form the unit "agent.tools" (their submodules too)
+AGENT_TOOLS = ("sagaflow.agent.tools", "sagaflow.agent.permissions",
+               "sagaflow.agent.permission_sources", "sagaflow.agent.shellwords")
 #: files imported on every session start, and what they must never reach
 LIGHT_FILES = (
     "sagaflow/inbox.py", "sagaflow/hook.py", "hooks/session_start.py", "sagaflow/safetext.py",
@@ -106,6 +117,8 @@ def unit_of(module: str) -> str | None:
     parts = module.split(".")
     if parts[0] != "sagaflow" or module in ENTRY_POINTS:
         return None
+    if any(module == m or module.startswith(f"{m}.") for m in AGENT_TOOLS):
+        return "agent.tools"
     return parts[1]
 
 

@@ -21,11 +21,20 @@ PUBLIC: dict[str, list[str]] = {
         "pool", "spawn_subagent", "wait_for_signal", "write_artifact",
     ],
     "sagaflow.registry": ["SkillRegistry", "SkillSpec"],
-    "sagaflow.prompts": ["load_prompt", "prompt_path", "render"],
+    "sagaflow.prompts": ["load_claude_skill_prompt", "load_prompt", "prompt_path", "render"],
     "sagaflow.durable.activities": [
         "EmitFindingInput", "SpawnSubagentInput", "WriteArtifactInput", "emit_finding",
         "spawn_subagent", "write_artifact",
+        # what skills written for sagaflow 0.10 import besides
+        "FinalizeManifestInput", "RunShellInput", "RunShellResult", "finalize_manifest",
+        "finalize_manifest_activity", "run_shell", "run_shell_activity",
     ],
+    "sagaflow.durable.state": ["ActivityOutcome", "ActivityStatus", "WorkflowState"],
+    "sagaflow.slack_progress": [
+        "DeliverArtifactInput", "ReportSlackProgressInput", "deliver_artifact_to_slack",
+        "report_slack_progress",
+    ],
+    "sagaflow.temporal_client": ["TASK_QUEUE", "task_queue"],
     "sagaflow.durable.retry_policies": ["HAIKU_POLICY", "OPUS_POLICY", "POLICIES", "SONNET_POLICY"],
 }
 #: seed paths that re-export sagaflow.workflow's objects
