@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -200,10 +201,23 @@ def serve_build(
             sources, _ = discover()
         build = make(home, sources)
     home.ensure(home.runs, home.worker, home.logs)
+    if live_pid(home, build.id) is None:
+        _note_refused(home, build.id)
     pid, action = ensure_worker(home, settings, build.id)
     if action != "running" and notice is not None:
         notice(describe_action(home, pid, action, build.id))
     return build, pid, action
+
+
+def _note_refused(home: Home, build: str) -> None:
+    """Record the skill directories the naming rules left out of this directory's build, so
+    the build's worker names them in its log (they are not in the snapshot)."""
+    from sagaflow.skills.discovery import discover_all
+
+    refused = [[str(source.dir), reason] for source, reason in discover_all().refused]
+    with contextlib.suppress(OSError):
+        build_dir(home, build).mkdir(parents=True, exist_ok=True)
+        (build_dir(home, build) / "refused.json").write_text(json.dumps(refused), "utf-8")
 
 
 def serve(

@@ -195,6 +195,18 @@ def _report(infos: list[SkillInfo]) -> None:
             log.info("loaded skill %s from %s (%s)", info.name, info.dir, info.origin)
 
 
+def _report_refused(home: Home, build: str) -> None:
+    """Log the skill directories the naming rules kept out of this build (see daemon)."""
+    import json
+
+    try:
+        refused = json.loads((buildstate.build_dir(home, build) / "refused.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return
+    for directory, reason in refused:
+        log.error("skill directory %s not in build %s: %s", directory, build, reason)
+
+
 #: modules a step may need on its first call, imported at start (see :func:`warm_up`)
 WARM_MODULES = ("sagaflow.models.structured", "sagaflow.models.scripted",
                 "sagaflow.models.claude_cli")
@@ -257,6 +269,8 @@ async def run_worker(
     else:
         lock, loaded = None, load_skills()
     _report(loaded.infos)
+    if build is not None and pool is None:
+        _report_refused(home, build)
     client = await connect(settings)
     await ensure_registered(client, client.namespace)
     worker = build_worker(client, home, settings, loaded, pool=pool,
