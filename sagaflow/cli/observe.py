@@ -83,6 +83,8 @@ def _render_timeline(data: Timeline) -> None:
     tokens = data["tokens"]
     out(f"run       {data['run_id']}")
     out(f"skill     {word(data['skill'])}")
+    if data["build"]:
+        out(f"build     {data['build']}")
     out("status    ", paint(data["status"], status_style(data["status"])), state)
     if data.get("blocked"):
         out("blocked   ", paint(str(data["blocked"]), status_style("FAIL")))
