@@ -3,13 +3,17 @@ Messages API scripting ``tool_use``: the 0.10-style skill (tests/skills/legacy-0
 ``--target``) asks a reviewer with tools to "read the target file"; the step's tool calls
 run in the launch's workspace under the run's permission rules (config.yaml
 ``permissions:`` included), refusals reach the model as tool errors, the final answer goes
-through ``output_schema``, and the step's cost is counted with the run's model steps."""
+through ``output_schema``, the step's cost is counted with the run's model steps, and a
+worker SIGKILLed mid-step resumes from the step's transcript (no tool call runs twice)."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 
 from fake_anthropic import FakeAnthropic
+from fake_tools import turn_number
 from sandbox import Sandbox
 
 GOOD = '{"TITLE": "Good", "POINTS": ["alpha"]}'
@@ -80,3 +84,33 @@ def test_tools_needed_refusals_and_config_permissions(
     assert (sf.root / "ran.txt").read_text(encoding="utf-8") == "allowed\n"  # ran once
     assert asked["is_error"] and "permissions: allow:" in str(asked["content"])
     assert not (sf.root / "denied.txt").exists()
+
+
+def test_sigkill_mid_step_resumes_from_the_transcript(
+    sf: Sandbox, fake_model: FakeAnthropic
+) -> None:
+    sf.install_skill("legacy-010")
+    fake_model.add_reply(r"Analyse: good", GOOD)
+    (sf.home / "config.yaml").parent.mkdir(parents=True, exist_ok=True)
+    (sf.home / "config.yaml").write_text("permissions:\n  allow: ['Bash(echo:*)']\n",
+                                         encoding="utf-8")
+    fake_model.script_turns([
+        {"repeat": 3, "tools": [{"Bash": {"command": "echo call-$turn >> side.txt"}}]},
+        {"text": REVIEWED},
+    ])
+    fake_model.hold_turn(3, 30)  # turn 3 reads the 2nd call's result: the crash window
+    sf.run("launch", "legacy-010", "good", "--target", "t.txt", "--id", "tn-kill", check=True)
+    assert fake_model.wait_for_requests(4, timeout=90)  # the analyst and reviewer turns 1-3
+    side = sf.root / "side.txt"
+    assert side.read_text().splitlines() == ["call-1", "call-2"]
+    worker = sf.worker_pid()
+    assert worker is not None
+    os.kill(worker, signal.SIGKILL)  # the daemon this test's launch started
+    proc = sf.run("launch", "legacy-010", "good", "--id", "tn-kill", "--await", "--json",
+                  check=True, timeout=180)
+    assert json.loads(proc.stdout)["result"].startswith("Reviewed: 1 points")
+    assert side.read_text().splitlines() == ["call-1", "call-2", "call-3"]  # each ran once
+    turns = [turn_number(r["json"]) for r in _tool_requests(fake_model)]
+    assert sorted(set(turns)) == [1, 2, 3, 4]
+    again = sorted(t for t in set(turns) if turns.count(t) > 1)
+    assert again in ([], [3]), turns  # only the turn in flight at the kill is asked again
