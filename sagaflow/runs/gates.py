@@ -1,7 +1,8 @@
 """What ``launch --await`` says when a run parks on a gate: the exact commands, once per gate.
 
 Fed the happenings of :func:`sagaflow.runs.follow.follow`; the ``state`` ones carry the
-run's SagaflowWaiting value (``approval:STEP``, ``budget``, ``signal:NAME``, ``pause``).
+run's SagaflowWaiting value (``approval:STEP``, ``budget``, ``signal:NAME``,
+``question:KEY``, ``pause``).
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ if TYPE_CHECKING:
 
 
 def gate_commands(run_id: str, waiting_on: str) -> str | None:
-    """The exact commands that answer what a run waits on (None: not an approval or budget).
+    """The exact commands that answer what a run waits on (None: not an approval, a
+    budget or a question).
 
-    ``waiting_on`` is the run's SagaflowWaiting value: ``approval:STEP`` or ``budget``.
+    ``waiting_on`` is the run's SagaflowWaiting value: ``approval:STEP``, ``budget`` or
+    ``question:KEY``.
     """
     import shlex
 
@@ -25,6 +28,9 @@ def gate_commands(run_id: str, waiting_on: str) -> str | None:
         return (f"run {run_id} is parked on its budget; continue: sagaflow approve {run} "
                 f"--extend-budget 1.00 · stop: sagaflow reject {run} --reason \"...\"")
     kind, _, step = waiting_on.partition(":")
+    if kind == "question":
+        return (f"run {run_id} asks a question (see `sagaflow inbox`); answer: "
+                f"sagaflow answer {run} \"...\"")
     if kind != "approval" or not step:
         return None
     gate = shlex.quote(step)
