@@ -68,6 +68,8 @@ def _step_line(step: Step) -> tuple[str, str, str]:
     ]
     if any(t is not None for t in tokens):
         parts.append(f"{sum(t or 0 for t in tokens)} tok {_money(step['cost_usd'])}")
+    elif step["cost_usd"]:  # a failed model step's paid attempts: no tokens in history
+        parts.append(f"paid {_money(step['cost_usd'])}")
     if step.get("stop_reason") not in (None, "", "end_turn"):
         parts.append(f"stop_reason {step.get('stop_reason')}")
     next_retry = step["next_retry_in_seconds"]
