@@ -160,6 +160,8 @@ class HistoryFold:
         attrs: Any = getattr(event, kind) if kind else None
         out = self._base(kind.removesuffix("_event_attributes"), event)
         if kind == "marker_recorded_event_attributes":
+            if attrs.marker_name == PATCH_MARKER:  # workflow.patched's bookkeeping, not a step
+                return []
             data = await self._value(attrs.details["data"].payloads) if "data" in attrs.details else None
             name = data.get("activity_type") if isinstance(data, dict) else attrs.marker_name
             self.framework.append({"type": name, "time": out["time"]})
@@ -324,6 +326,10 @@ class HistoryFold:
     def duration(self, now: datetime | None = None) -> float | None:
         end = self.closed_at or now
         return _secs(self.started_at, end) if end else None
+
+
+#: the marker ``workflow.patched`` records (the SDK's name for it)
+PATCH_MARKER = "core_patch"
 
 
 def _secs(start: datetime | None, end: datetime | None) -> float | None:
