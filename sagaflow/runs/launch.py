@@ -70,27 +70,32 @@ def launch_options(
     )
 
 
-async def check_pool_served(client: Any, settings: Settings, pool: str) -> None:
-    """A pool is known when some worker polls its task queue."""
-    from temporalio.api.enums.v1 import TaskQueueType
-    from temporalio.api.taskqueue.v1 import TaskQueue
-    from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+async def check_pool_served(client: Any, settings: Settings, pool: str, home: Home) -> None:
+    """A pool is served when a worker of it is alive now (:func:`pools.pool_status`: this
+    host's pool locks, or a poller seen within the last 90 s). Temporal keeps a dead
+    worker in its poller list for minutes, so "some poller is listed" would start runs
+    that then sit "running" with nobody to run them.
 
-    from sagaflow._engine.meta import pool_queue
+    Raises:
+        UsageError: no live worker serves the pool (the message says since when and how
+            to start one).
+    """
     from sagaflow.errors import UsageError
+    from sagaflow.runs.pools import pool_status
 
-    queue = pool_queue(settings.task_queue, pool)
-    described = await client.workflow_service.describe_task_queue(
-        DescribeTaskQueueRequest(
-            namespace=client.namespace, task_queue=TaskQueue(name=queue),
-            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-        )
-    )
-    if not described.pollers:
+    status = await pool_status(client, settings, home, pool)
+    if status.serving:
+        return
+    if status.last_seen is None:
         raise UsageError(
-            f"Unknown pool {pool!r}: no worker serves task queue {queue}; start one with "
-            f"'sagaflow worker run --pool {pool}' (here or on any host using this Temporal)."
+            f"Unknown pool {pool!r}: no worker serves task queue {status.task_queue}; start one "
+            f"with '{status.start_command()}' (here or on any host using this Temporal)."
         )
+    raise UsageError(
+        f"No worker serves pool {pool!r} any more (none polling since {status.last_seen}); "
+        f"start one with '{status.start_command()}' (here or on any host using this "
+        "Temporal), then launch again."
+    )
 
 
 def _worker_serves(home: Home, settings: Settings) -> bool:
@@ -227,7 +232,7 @@ async def launch(
             if options.pool is None:
                 daemon.serve(home, settings, loaded.sources, notice)
             else:
-                await check_pool_served(client, settings, options.pool)
+                await check_pool_served(client, settings, options.pool, home)
             handle, fresh = await runs.start(
                 client, settings, prepared, options=memo_options, if_exists=options.if_exists,
                 home=home,

@@ -174,7 +174,7 @@ async def add(
         pass
     daemon.serve(home, settings, loaded.sources, notice)
     if req.options.pool:
-        await check_pool_served(client, settings, req.options.pool)
+        await check_pool_served(client, settings, req.options.pool, home)
     schedule, memo = _schedule(settings, req)
     try:
         await client.create_schedule(schedule_id(req.name), schedule, memo=memo)
