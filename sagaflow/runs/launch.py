@@ -80,20 +80,23 @@ async def check_pool_served(client: Any, settings: Settings, pool: str, home: Ho
         UsageError: no live worker serves the pool (the message says since when and how
             to start one).
     """
+    from sagaflow._engine.meta import DEFAULT_POOL
     from sagaflow.errors import UsageError
     from sagaflow.runs.pools import pool_status
 
     status = await pool_status(client, settings, home, pool)
     if status.serving:
         return
+    start = ("'sagaflow worker start'" if pool == DEFAULT_POOL
+             else f"'sagaflow worker run --pool {pool}'")
     if status.last_seen is None:
         raise UsageError(
             f"Unknown pool {pool!r}: no worker serves task queue {status.task_queue}; start one "
-            f"with '{status.start_command()}' (here or on any host using this Temporal)."
+            f"with {start} (here or on any host using this Temporal)."
         )
     raise UsageError(
         f"No worker serves pool {pool!r} any more (none polling since {status.last_seen}); "
-        f"start one with '{status.start_command()}' (here or on any host using this "
+        f"start one with {start} (here or on any host using this "
         "Temporal), then launch again."
     )
 
