@@ -17,6 +17,8 @@ Example ``config.yaml`` (every key optional)::
     timeouts:
       heartbeat_seconds: 3         # cap on heartbeat timeouts of model calls
       worker_shutdown_seconds: 15  # graceful drain on SIGTERM
+      worker_idle_seconds: 600     # a build worker neither current nor running any open
+                                   # run exits after this long (SAGAFLOW_WORKER_IDLE_SECONDS)
       server_start_seconds: 30
       steps:                       # per-step (activity) timeouts in seconds, over the skill's
         spawn_subagent: 600
@@ -76,6 +78,7 @@ class Settings:
     models: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_MODELS))
     heartbeat_seconds: float = 3.0
     worker_shutdown_seconds: float = 15.0
+    worker_idle_seconds: float = 600.0
     server_start_seconds: float = 30.0
     address_from_user: bool = False
     namespace_from_user: bool = False
@@ -224,6 +227,11 @@ def load_settings(home: Home | None = None) -> Settings:
         worker_shutdown_seconds=_number(
             timeouts.get("worker_shutdown_seconds", defaults.worker_shutdown_seconds),
             "timeouts.worker_shutdown_seconds", path,
+        ),
+        worker_idle_seconds=_number(
+            os.environ.get("SAGAFLOW_WORKER_IDLE_SECONDS")
+            or timeouts.get("worker_idle_seconds", defaults.worker_idle_seconds),
+            "timeouts.worker_idle_seconds", path,
         ),
         server_start_seconds=_number(
             timeouts.get("server_start_seconds", defaults.server_start_seconds),

@@ -19,6 +19,7 @@ how to fix it, plus a flag telling Temporal whether retrying could help::
     │   └── RunNotFoundError
     ├── ServerError           the embedded Temporal server would not start/stop
     ├── WorkerError           the worker daemon would not start/stop
+    ├── BuildError            a build's snapshot cannot be written or read
     ├── InboxError            INBOX.md could not be read or written
     └── HookError             Claude Code settings could not be changed safely
 """
@@ -140,6 +141,10 @@ class ServerError(SagaflowError):
 
 class WorkerError(SagaflowError):
     """The worker daemon could not be started or stopped."""
+
+
+class BuildError(SagaflowError):
+    """A build's snapshot of skill files could not be written, or is missing."""
 
 
 class InboxError(SagaflowError):

@@ -8,7 +8,8 @@ defaulting to ``~/.sagaflow``::
       INBOX.md             findings, newest last
       runs/<run_id>/       per-run files: run.json, prompts, model outputs
       server/              embedded Temporal: temporal.db, state.json, server.log
-      worker/              worker daemon: worker.lock, state.json
+      worker/builds/<b>/   each build's worker: worker.lock, state.json, used
+      builds/              build snapshots: blobs/, <build>/manifest.json + skills/
       logs/                worker.log
 
 Everything in it is private to its owner: sagaflow's processes run with the

@@ -132,11 +132,21 @@ class Sandbox:
     def home(self) -> Path:
         return Path(self.env["SAGAFLOW_HOME"])
 
+    def worker_pids(self) -> list[int]:
+        """Pids recorded by this home's build workers, oldest start first."""
+        states = []
+        for path in (self.home / "worker" / "builds").glob("*/state.json"):
+            try:
+                data = json.loads(path.read_text())
+                states.append((str(data["started_at"]), int(data["pid"])))
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+        return [pid for _, pid in sorted(states)]
+
     def worker_pid(self) -> int | None:
-        try:
-            return int(json.loads((self.home / "worker" / "state.json").read_text())["pid"])
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
+        """The build worker started last (None: none)."""
+        pids = self.worker_pids()
+        return pids[-1] if pids else None
 
 
 def _cmdline(pid: int) -> bytes:
@@ -180,7 +190,7 @@ class Env:
         return proc
 
     def start_server(self) -> str:
-        from sagaflow._engine.server import temporal_binary  # light: no temporalio import
+        from sagaflow._engine.server import VERSIONING_LIMITS, temporal_binary  # light
 
         port = free_port()
         self.metrics_port = free_port()
@@ -189,6 +199,7 @@ class Env:
             "--port", str(port), "--http-port", str(free_port()),
             "--metrics-port", str(self.metrics_port),
             "--db-filename", str(self.root / "temporal.db"),
+            *(arg for limit in VERSIONING_LIMITS for arg in ("--dynamic-config-value", limit)),
         ])
         wait_port(port)
         time.sleep(0.3)
@@ -254,12 +265,13 @@ class Env:
     def _stop_sandbox(self, box: Sandbox) -> None:
         if not (box.home / "worker").exists():
             return
-        pid = box.worker_pid()
+        pids = box.worker_pids()
         result = timed([*SAGAFLOW, "worker", "stop"], box.env, box.work, timeout=60)
         log(f"sagaflow worker stop ({box.name}): exit {result.code} "
             f"{(result.out + result.err).strip()[:120]}")
-        if pid and b"sagaflow" in _cmdline(pid) and b"worker" in _cmdline(pid):
-            kill_pid(pid)  # the daemon this home recorded, still alive after stop
+        for pid in pids:
+            if b"sagaflow" in _cmdline(pid) and b"worker" in _cmdline(pid):
+                kill_pid(pid)  # a daemon this home recorded, still alive after stop
         try:  # an embedded server should not exist (TEMPORAL_ADDRESS is ours), but be sure
             state = json.loads((box.home / "server" / "state.json").read_text())
             if os.fsencode(str(box.home)) in _cmdline(int(state["pid"])):

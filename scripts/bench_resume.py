@@ -48,7 +48,7 @@ def _trial(box: Sandbox, fake: Any, slow: set[str], k: int) -> dict[str, float] 
     time.sleep(0.3)  # the call is in flight: the fake holds it open
     pid = box.worker_pid()
     if pid is None or not _is_worker(pid):
-        return f"no live worker pid in {box.home}/worker/state.json"
+        return f"no live worker pid in {box.home}/worker/builds/*/state.json"
     killed_at = time.time()
     kill_pid(pid, signal.SIGKILL)
     proc = subprocess.Popen(

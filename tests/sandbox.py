@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sagaflow._engine import meta
-from sagaflow._engine.server import ready, temporal_binary
+from sagaflow._engine.server import VERSIONING_LIMITS, ready, temporal_binary
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_SKILLS = Path(__file__).parent / "skills"
@@ -43,6 +43,8 @@ def start_dev_server(db: Path, port: int, timeout: float = 30.0) -> subprocess.P
             # deleting a closed run waits for the transfer queue's ack level, which the server
             # saves every 30 s by default: purge tests would wait that long for Temporal
             "--dynamic-config-value", 'history.transferProcessorUpdateAckInterval="1s"',
+            # every sandbox's task queue is a worker deployment; the server caps them at 100
+            *(arg for limit in VERSIONING_LIMITS for arg in ("--dynamic-config-value", limit)),
             "--dynamic-config-value", meta.DEV_SERVER_CONFIG,  # blocked runs tagged at once
         ],
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
@@ -78,11 +80,12 @@ class Sandbox:
         return Path(self.env["HOME"]) / ".claude" / "skills"
 
     def run(
-        self, *args: str, timeout: float = 120, check: bool = False, **env: str
+        self, *args: str, timeout: float = 120, check: bool = False, cwd: Path | None = None,
+        **env: str,
     ) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(
             [sys.executable, "-m", "sagaflow", *args],
-            env={**self.env, **env}, cwd=self.root, capture_output=True, text=True,
+            env={**self.env, **env}, cwd=cwd or self.root, capture_output=True, text=True,
             timeout=timeout, stdin=subprocess.DEVNULL,
         )
         if check and proc.returncode != 0:
@@ -101,12 +104,20 @@ class Sandbox:
         self.spawned.append(proc.pid)
         return proc
 
+    def worker_states(self) -> list[dict[str, object]]:
+        """Every build worker's recorded state (alive or not), newest start last."""
+        found = []
+        for path in (self.home / "worker" / "builds").glob("*/state.json"):
+            try:
+                found.append(json.loads(path.read_text()))
+            except (OSError, ValueError):
+                continue
+        return sorted(found, key=lambda s: str(s.get("started_at")))
+
     def worker_pid(self) -> int | None:
-        try:
-            data = json.loads((self.home / "worker" / "state.json").read_text())
-        except (OSError, ValueError):
-            return None
-        return int(data["pid"])
+        """The pid of the build worker started last (None: none ever started)."""
+        states = self.worker_states()
+        return int(str(states[-1]["pid"])) if states else None
 
     def install_skill(self, name: str, into: Path | None = None) -> Path:
         """Copy a test skill from tests/skills into the user's skills dir."""
@@ -119,9 +130,11 @@ class Sandbox:
 
 def _stop_home_processes(sandbox: Sandbox) -> None:
     """Stop the worker and any embedded server this home started, by recorded pid."""
-    for rel in ("worker/state.json", "server/state.json"):
+    states = [sandbox.home / "server" / "state.json",
+              *(sandbox.home / "worker" / "builds").glob("*/state.json")]
+    for path in states:
         try:
-            pid = int(json.loads((sandbox.home / rel).read_text())["pid"])
+            pid = int(json.loads(path.read_text())["pid"])
         except (OSError, ValueError, KeyError):
             continue
         kill_pid(pid, signal.SIGKILL)

@@ -1,17 +1,19 @@
-"""The detached worker daemon: spawn, liveness, replacement, stop.
+"""The detached worker daemons, one per build: spawn, liveness, replacement, stop.
 
-Liveness is an exclusive ``flock`` on ``<home>/worker/worker.lock`` held by the
-live worker process (Temporal's poller list remembers dead workers for
-minutes). ``state.json`` records the worker's pid and the fingerprint of what
-it loaded; a launch whose fingerprint differs (skills edited, API key or target
-changed) replaces the worker gracefully. Only pids recorded in this home are
-ever signalled, and only while they name the same process (:mod:`sagaflow.procs`).
+Each build (:mod:`sagaflow.skills.builds`) has its own worker process serving
+its snapshot, side by side with the others. Liveness is an exclusive ``flock``
+on ``<home>/worker/builds/<build>/worker.lock`` held by the live worker process
+(Temporal's poller list remembers dead workers for minutes). ``state.json``
+beside it records the worker's pid and fingerprint (build, sagaflow's code, API
+key, target); a launch whose fingerprint differs replaces that build's worker
+gracefully. Commands acting on a run bring back its build's worker from the
+snapshot (:func:`revive`). Only pids recorded in this home are ever signalled,
+and only while they name the same process (:mod:`sagaflow.procs`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -20,68 +22,27 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sagaflow
 from sagaflow import procs
+from sagaflow._engine.buildstate import (
+    build_dir,
+    live_pid,
+    live_workers,
+    read_state,
+    touch_lease,
+)
 from sagaflow.config import Settings
 from sagaflow.errors import WorkerError
 from sagaflow.locks import exclusive
 from sagaflow.paths import PRIVATE_UMASK, Home
-from sagaflow.timestamps import now_iso
 
 if TYPE_CHECKING:
+    from sagaflow.skills.builds import Build
     from sagaflow.skills.discovery import SkillSource
 
 FINGERPRINT_ENV = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL")
-
-
-def lock_path(home: Home) -> Path:
-    return home.worker / "worker.lock"
-
-
-def state_path(home: Home) -> Path:
-    return home.worker / "state.json"
-
-
-def acquire_lock(home: Home) -> int:
-    """Take the liveness lock for this process (fails if a worker holds it)."""
-    home.ensure(home.worker, home.logs)
-    fd = os.open(lock_path(home), os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        pid = live_pid(home)
-        raise WorkerError(
-            f"Another worker (pid {pid}) already serves {home.root}; "
-            "stop it with 'sagaflow worker stop' first."
-        ) from None
-    os.ftruncate(fd, 0)
-    os.write(fd, str(os.getpid()).encode())
-    return fd
-
-
-def release_lock(fd: int) -> None:
-    with contextlib.suppress(OSError):
-        os.close(fd)
-
-
-def live_pid(home: Home) -> int | None:
-    """Pid of the worker holding the lock, or None if no worker is alive."""
-    try:
-        fd = os.open(lock_path(home), os.O_RDONLY)
-    except FileNotFoundError:
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        raw = os.pread(fd, 32, 0).decode(errors="ignore").strip()
-        os.close(fd)
-        return int(raw) if raw.isdigit() else -1
-    os.close(fd)
-    return None
 
 
 def _code_stamp() -> str:
@@ -102,11 +63,11 @@ def _code_stamp() -> str:
     return "|".join(stamps)
 
 
-def expected_fingerprint(settings: Settings, skills_fingerprint: str) -> str:
-    """What a worker serving ``settings`` with these skills (and this sagaflow) would record."""
+def expected_fingerprint(settings: Settings, build: str) -> str:
+    """What a worker serving ``settings`` and ``build`` (with this sagaflow) would record."""
     digest = hashlib.sha256()
     parts = [
-        sagaflow.__version__, _code_stamp(), skills_fingerprint, settings.address, settings.namespace,
+        sagaflow.__version__, _code_stamp(), build, settings.address, settings.namespace,
         settings.task_queue, settings.profile or "",
         *(os.environ.get(name, "") for name in FINGERPRINT_ENV),
     ]
@@ -114,41 +75,19 @@ def expected_fingerprint(settings: Settings, skills_fingerprint: str) -> str:
     return digest.hexdigest()[:16]
 
 
-def write_state(home: Home, fingerprint: str, settings: Settings, skills: list[Any]) -> None:
-    data = {
-        "pid": os.getpid(),
-        "fingerprint": fingerprint,
-        "task_queue": settings.task_queue,
-        "address": settings.address,
-        "namespace": settings.namespace,
-        "started_at": now_iso(),
-        "skills": skills,
-    }
-    tmp = state_path(home).with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
-    os.replace(tmp, state_path(home))
-
-
-def read_state(home: Home) -> dict[str, Any] | None:
-    try:
-        data = json.loads(state_path(home).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def _spawn_lock(home: Home) -> contextlib.AbstractContextManager[None]:
     home.ensure(home.worker, home.logs)
     return exclusive(home.worker / "spawn.lock")
 
 
-def _log_tail(home: Home) -> str:
+def _log_tail(home: Home, build: str) -> str:
     try:
         lines = home.worker_log.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return "no log"
     meaningful = [ln for ln in lines if ln.strip() and not ln.startswith(("Traceback", "  "))]
-    return meaningful[-1][:300] if meaningful else "no log"
+    own = [ln for ln in meaningful if f"[{build}]" in ln] or meaningful
+    return own[-1][:300] if own else "no log"
 
 
 def _worker_env(home: Home, settings: Settings) -> dict[str, str]:
@@ -168,12 +107,21 @@ def _worker_env(home: Home, settings: Settings) -> dict[str, str]:
     return env
 
 
-def spawn(home: Home, settings: Settings, timeout: float = 60.0) -> int:
-    """Start ``sagaflow worker run`` detached and wait until it holds the lock."""
+def spawn(home: Home, settings: Settings, build: str, timeout: float = 60.0) -> int:
+    """Start ``sagaflow worker run --build BUILD`` detached; wait until it serves.
+
+    The worker writes its state only once Temporal knows its version on the task
+    queue (see :func:`sagaflow._engine.worker.run_worker`), so a run pinned to
+    ``build`` can be started as soon as this returns.
+
+    Raises:
+        WorkerError: It exited at start or did not start within ``timeout`` seconds.
+    """
     home.ensure(home.worker, home.logs)
+    build_dir(home, build).mkdir(parents=True, exist_ok=True)
     with open(home.worker_log, "ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "sagaflow", "worker", "run"],
+            [sys.executable, "-m", "sagaflow", "worker", "run", "--build", build],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True, env=_worker_env(home, settings), close_fds=True,
             umask=PRIVATE_UMASK,
@@ -182,71 +130,129 @@ def spawn(home: Home, settings: Settings, timeout: float = 60.0) -> int:
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise WorkerError(
-                f"The worker exited at start ({_log_tail(home)}); see {home.worker_log}."
+                f"The worker of build {build} exited at start ({_log_tail(home, build)}); "
+                f"see {home.worker_log}."
             )
-        state = read_state(home)
-        if live_pid(home) == proc.pid and state and state.get("pid") == proc.pid:
+        state = read_state(home, build)
+        if live_pid(home, build) == proc.pid and state and state.get("pid") == proc.pid:
             return proc.pid
         time.sleep(0.03)
     procs.kill_group(proc)  # the session it started, by its id: no orphans
-    raise WorkerError(f"The worker did not start within {timeout:.0f}s; see {home.worker_log}.")
+    raise WorkerError(
+        f"The worker of build {build} did not start within {timeout:.0f}s; see {home.worker_log}."
+    )
 
 
-def ensure_worker(home: Home, settings: Settings, skills_fingerprint: str) -> tuple[int, str]:
-    """Make sure a current worker serves this home.
+def ensure_worker(
+    home: Home, settings: Settings, build: str, *, replace: bool = True
+) -> tuple[int, str]:
+    """Make sure a current worker serves ``build``.
+
+    Args:
+        replace: Replace a live worker whose fingerprint differs (sagaflow upgraded,
+            API key or target changed); False keeps any live worker (acting on a run).
 
     Returns:
         ``(pid, action)`` where action is ``running``, ``started`` or ``replaced``.
     """
-    wanted = expected_fingerprint(settings, skills_fingerprint)
+    wanted = expected_fingerprint(settings, build)
+    touch_lease(home, build)
     with _spawn_lock(home):
-        pid = live_pid(home)
-        state = read_state(home)
-        if pid is not None and state and state.get("fingerprint") == wanted:
+        pid = live_pid(home, build)
+        state = read_state(home, build)
+        if pid is not None and (not replace or (state and state.get("fingerprint") == wanted)):
             return pid, "running"
         action = "started"
         if pid is not None:
             action = "replaced"
-            _request_stop(home, pid, wait_for_exit=False)
-        return spawn(home, settings), action
+            _request_stop(home, build, pid, wait_for_exit=False)
+        return spawn(home, settings, build), action
 
 
-def describe_action(home: Home, pid: int, action: str) -> str:
-    """The line saying what :func:`ensure_worker` did: ``worker started (pid 42); log: ...``."""
-    return f"worker {action} (pid {pid}); log: {home.worker_log}"
+def describe_action(home: Home, pid: int, action: str, build: str) -> str:
+    """The line saying what :func:`ensure_worker` did: ``worker started (pid 42, build ...)``."""
+    return f"worker {action} (pid {pid}, build {build}); log: {home.worker_log}"
+
+
+def serve_build(
+    home: Home, settings: Settings, sources: Sequence[SkillSource] | None = None,
+    notice: Callable[[str], None] | None = None, *, build: Build | None = None,
+) -> tuple[Build, int, str]:
+    """Snapshot the build of ``sources`` and make sure a current worker serves it.
+
+    Args:
+        sources: The skills found (default: :func:`~sagaflow.skills.discovery.discover`
+            from the working directory).
+        build: The build already made from them (:func:`sagaflow.skills.builds.make`).
+        notice: Told :func:`describe_action`'s line when a worker was started or replaced.
+
+    Returns:
+        ``(build, pid, action)``, action as in :func:`ensure_worker`.
+
+    Raises:
+        BuildError: The snapshot could not be written.
+        WorkerError: The worker exited at start or did not start in time.
+    """
+    from sagaflow.skills.builds import make
+    from sagaflow.skills.discovery import discover
+
+    if build is None:
+        if sources is None:
+            sources, _ = discover()
+        build = make(home, sources)
+    home.ensure(home.runs, home.worker, home.logs)
+    if live_pid(home, build.id) is None:
+        _note_refused(home, build.id)
+    pid, action = ensure_worker(home, settings, build.id)
+    if action != "running" and notice is not None:
+        notice(describe_action(home, pid, action, build.id))
+    return build, pid, action
+
+
+def _note_refused(home: Home, build: str) -> None:
+    """Record the skill directories the naming rules left out of this directory's build, so
+    the build's worker names them in its log (they are not in the snapshot)."""
+    from sagaflow.skills.discovery import discover_all
+
+    refused = [[str(source.dir), reason] for source, reason in discover_all().refused]
+    with contextlib.suppress(OSError):
+        build_dir(home, build).mkdir(parents=True, exist_ok=True)
+        (build_dir(home, build) / "refused.json").write_text(json.dumps(refused), "utf-8")
 
 
 def serve(
     home: Home, settings: Settings, sources: Sequence[SkillSource] | None = None,
     notice: Callable[[str], None] | None = None,
 ) -> tuple[int, str]:
-    """Make sure a current worker serves this home: every "ensure a worker" goes through here.
-
-    Args:
-        sources: The skills it must load (default: :func:`~sagaflow.skills.discovery.discover`
-            from the working directory); their fingerprint decides whether a live worker
-            is current (see :func:`ensure_worker`).
-        notice: Told :func:`describe_action`'s line when a worker was started or replaced.
-
-    Returns:
-        ``(pid, action)`` as :func:`ensure_worker`.
-
-    Raises:
-        WorkerError: The worker exited at start or did not start in time.
-        HomeError: The home's worker or log directory cannot be created.
-    """
-    from sagaflow.skills.discovery import discover, fingerprint
-
-    if sources is None:
-        sources, _ = discover()
-    home.ensure(home.runs, home.worker, home.logs)
-    pid, action = ensure_worker(home, settings, fingerprint(sources))
-    if action != "running" and notice is not None:
-        notice(describe_action(home, pid, action))
+    """:func:`serve_build` without the build: ``(pid, action)``."""
+    _build, pid, action = serve_build(home, settings, sources, notice)
     return pid, action
 
 
-def _request_stop(home: Home, pid: int, *, wait_for_exit: bool, timeout: float = 30.0) -> None:
+def revive(
+    home: Home, settings: Settings, build: str, notice: Callable[[str], None] | None = None
+) -> tuple[int, str]:
+    """Bring back ``build``'s worker from its snapshot if none is alive (never replaces one).
+
+    Raises:
+        BuildError: The build's snapshot is missing (the message says how to recover).
+        WorkerError: The worker exited at start or did not start in time.
+    """
+    from sagaflow.skills.builds import open_build
+
+    pid = live_pid(home, build)
+    if pid is not None:
+        return pid, "running"
+    open_build(home, build)  # a deleted snapshot: say so here, not in the worker log
+    pid, action = ensure_worker(home, settings, build, replace=False)
+    if action != "running" and notice is not None:
+        notice(describe_action(home, pid, action, build))
+    return pid, action
+
+
+def _request_stop(
+    home: Home, build: str, pid: int, *, wait_for_exit: bool, timeout: float = 30.0
+) -> None:
     """SIGTERM the lock holder ``pid``; wait until the lock is free (and it exited, if asked).
 
     The process is identified once (psutil, create time): a pid reused meanwhile is
@@ -257,7 +263,7 @@ def _request_stop(home: Home, pid: int, *, wait_for_exit: bool, timeout: float =
         procs.send(proc, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        released = live_pid(home) is None
+        released = live_pid(home, build) is None
         if released and (not wait_for_exit or proc is None or not procs.running(proc)):
             return
         time.sleep(0.05)
@@ -269,25 +275,24 @@ def _request_stop(home: Home, pid: int, *, wait_for_exit: bool, timeout: float =
     )
 
 
-def stop(home: Home, timeout: float = 30.0) -> int | None:
-    """Stop this home's worker gracefully; returns its pid, or None if none ran."""
-    pid = live_pid(home)
-    if pid is None:
-        return None
-    _request_stop(home, pid, wait_for_exit=True, timeout=timeout)
-    return pid
+def stop(home: Home, timeout: float = 30.0) -> list[int]:
+    """Stop every build's worker of this home gracefully; returns the pids stopped."""
+    stopped = []
+    for build, pid in live_workers(home).items():
+        _request_stop(home, build, pid, wait_for_exit=True, timeout=timeout)
+        stopped.append(pid)
+    return stopped
 
 
-def status(home: Home) -> dict[str, Any]:
-    """Liveness and what the live worker loaded."""
-    pid = live_pid(home)
-    state = read_state(home) or {}
-    return {
-        "alive": pid is not None,
-        "pid": pid,
-        "task_queue": state.get("task_queue"),
-        "address": state.get("address"),
-        "started_at": state.get("started_at") if pid is not None else None,
-        "skills": state.get("skills", []) if pid is not None else [],
-        "log": str(home.worker_log),
-    }
+def workers(home: Home) -> list[dict[str, Any]]:
+    """Every live build worker: build, pid, task queue, started, what it loaded, log."""
+    rows = []
+    for build, pid in live_workers(home).items():
+        state = read_state(home, build) or {}
+        rows.append({
+            "build": build, "pid": pid, "pool": "default",
+            "task_queue": state.get("task_queue"), "address": state.get("address"),
+            "started_at": state.get("started_at"), "skills": state.get("skills", []),
+            "log": str(home.worker_log),
+        })
+    return rows

@@ -87,8 +87,9 @@ def _paid_usd(err: ActivityError) -> float:
 
 def _config_for(activity: str, config: RunConfig | None) -> RunConfig | None:
     """The part of the run's config each built-in activity reads: ``spawn_subagent`` and
-    the agent loop's steps all of it; ``write_artifact`` the allowed roots; ``emit_finding``
-    the transport. The rest (models, prices: about 600 bytes) would be written into history with each step and
+    the agent loop's steps all of it; ``write_artifact`` the allowed roots;
+    ``emit_finding`` the transport. The rest
+    (models, prices: about 600 bytes) would be written into history with each step and
     decoded by the worker for nothing."""
     if config is None or activity == SPAWN_SUBAGENT or activity in agent_steps.AGENT_CONFIGURED:
         return config  # model calls (and the agent loop's steps) read models and prices

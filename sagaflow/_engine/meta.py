@@ -38,6 +38,20 @@ SEARCH_ATTRIBUTES: dict[str, str] = {
     SA_COST: "Double",
 }
 
+#: Temporal's own search attribute naming the version a run is pinned to or ran on last,
+#: ``<deployment>:<build>`` (see :mod:`sagaflow._engine.versioning`)
+SA_VERSION = "TemporalWorkerDeploymentVersion"
+
+
+def build_in(version: object) -> str | None:
+    """The build id in a ``<deployment>:<build>`` value (a list of one, as listed), or None."""
+    if isinstance(version, list | tuple):
+        version = version[0] if version else None
+    if not isinstance(version, str) or ":" not in version:
+        return None
+    return version.rsplit(":", 1)[1] or None
+
+
 #: memo keys
 MEMO_SKILL = "skill"
 MEMO_ARGS = "args"

@@ -58,6 +58,11 @@ class ServerState:
     #: None in states written before it was recorded
     create_time: float | None = None
 
+#: every build is a Worker Deployment Version of the home's deployment; Temporal caps
+#: versions per deployment (and deployments per namespace) at 100 by default, and a capped
+#: worker's polls are refused and retried forever: the embedded server lifts both caps
+VERSIONING_LIMITS = ("matching.maxVersionsInDeployment=100000", "matching.maxDeployments=10000")
+
 
 def parse_address(address: str) -> tuple[str, int]:
     """Split ``host[:port]`` (IPv6 as ``[::1]:7233`` or bare ``::1``); port defaults to 7233.
@@ -215,6 +220,8 @@ def _start_locked(home: Home, settings: Settings, ui: bool) -> ServerState:
     # `purge` deletes closed runs; the dev server only forgets them once its transfer queue's
     # ack level is saved, every 30 s by default: save it every second so they go at once
     cmd += ["--dynamic-config-value", 'history.transferProcessorUpdateAckInterval="1s"']
+    for limit in VERSIONING_LIMITS:
+        cmd += ["--dynamic-config-value", limit]
     # a run blocked by a code change is tagged (TemporalReportedProblems) at its first retry
     cmd += ["--dynamic-config-value", meta.DEV_SERVER_CONFIG]
     started_at = now_iso()

@@ -23,7 +23,7 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from sagaflow._engine import daemon
+from sagaflow._engine import buildstate, daemon, versioning
 from sagaflow._engine.activities import BUILTIN_ACTIVITIES
 from sagaflow._engine.client import connect
 from sagaflow._engine.meta import DEFAULT_POOL, SCHEDULED_WORKFLOW, pool_queue
@@ -37,7 +37,7 @@ from sagaflow.agent.tools.activity import RUN_TOOL
 from sagaflow.config import Settings
 from sagaflow.models import has_api_key
 from sagaflow.paths import Home
-from sagaflow.skills.discovery import LoadedSkills, SkillInfo, fingerprint, load_skills
+from sagaflow.skills.discovery import LoadedSkills, SkillInfo, discover, load_skills
 
 log = logging.getLogger("sagaflow.worker")
 
@@ -101,13 +101,15 @@ def collect(loaded: LoadedSkills) -> tuple[list[type], list[Callable[..., Any]],
 
 def build_worker(
     client: Client, home: Home, settings: Settings, loaded: LoadedSkills, *,
-    pool: str | None = None, max_concurrent: int | None = None,
+    pool: str | None = None, max_concurrent: int | None = None, build: str | None = None,
 ) -> Worker:
     """A Worker for every skill that loaded, configured by :class:`SagaflowPlugin`.
 
     Args:
         pool: serve this pool's task queue instead of the base one.
         max_concurrent: at most this many activities (model calls) at once.
+        build: poll as this build's version of the deployment (Worker Versioning,
+            PINNED by default; see :mod:`sagaflow._engine.versioning`); None: unversioned.
     """
     workflows, activities, names = collect(loaded)
     plugin = SagaflowPlugin(home, settings, names, loaded=loaded)
@@ -118,6 +120,7 @@ def build_worker(
         workflows=workflows,
         activities=activities,
         plugins=[plugin],
+        deployment_config=versioning.worker_config(settings.task_queue, build) if build else None,
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
         sticky_queue_schedule_to_start_timeout=timedelta(seconds=1),
     )
@@ -139,7 +142,7 @@ class PlainFormatter(logging.Formatter):
         return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", super().format(record))
 
 
-def setup_logging(home: Home, pool: str | None) -> str | None:
+def setup_logging(home: Home, pool: str | None, build: str | None = None) -> str | None:
     """Log to stderr (the daemon's stderr is worker.log); ``--pool`` workers also to logs/.
 
     Every line goes through :class:`PlainFormatter`, Temporal's core (Rust) logs
@@ -152,7 +155,8 @@ def setup_logging(home: Home, pool: str | None) -> str | None:
     """
     from sagaflow._engine.meta import check_pool
 
-    formatter = PlainFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    tag = f" [{build}]" if build else ""
+    formatter = PlainFormatter(f"%(asctime)s %(levelname)s %(name)s{tag}: %(message)s")
     stderr = logging.StreamHandler()
     stderr.setFormatter(formatter)
     logging.basicConfig(level=logging.INFO, handlers=[stderr])
@@ -194,6 +198,18 @@ def _report(infos: list[SkillInfo]) -> None:
             log.info("loaded skill %s from %s (%s)", info.name, info.dir, info.origin)
 
 
+def _report_refused(home: Home, build: str) -> None:
+    """Log the skill directories the naming rules kept out of this build (see daemon)."""
+    import json
+
+    try:
+        refused = json.loads((buildstate.build_dir(home, build) / "refused.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return
+    for directory, reason in refused:
+        log.error("skill directory %s not in build %s: %s", directory, build, reason)
+
+
 #: modules a step may need on its first call, imported at start (see :func:`warm_up`)
 WARM_MODULES = ("sagaflow.models.structured", "sagaflow.models.scripted",
                 "sagaflow.models.claude_cli")
@@ -230,36 +246,47 @@ def warm_up(api: bool) -> None:
 
 
 async def run_worker(
-    home: Home, settings: Settings, *, pool: str | None = None, max_concurrent: int | None = None
+    home: Home, settings: Settings, *, pool: str | None = None, max_concurrent: int | None = None,
+    build: str | None = None,
 ) -> None:
-    """Run until SIGTERM/SIGINT.
+    """Run until SIGTERM/SIGINT, or until an idle build worker retires (:mod:`.idle`).
 
-    The default-pool daemon holds the home's liveness lock and records its
-    state; pool workers (``--pool``) are plain foreground processes, as many as
-    wanted, on this host or others.
+    ``build`` (the daemon, ``worker run --build``) serves that build's snapshot as its
+    version, holding the build's liveness lock; without ``pool`` or ``build`` the
+    skills found from the working directory are snapshotted and served the same way
+    in the foreground. Pool workers (``--pool``) load the skills found from their
+    working directory and are unversioned: as many as wanted, on this host or others.
+
+    Raises:
+        BuildError: The build's snapshot is missing.
+        WorkerError: Another worker serves this build already.
     """
-    loaded = load_skills()
+    from sagaflow._engine import idle
+    from sagaflow.skills import builds
+
+    if pool is None:
+        if build is None:
+            build = builds.make(home, discover()[0]).id
+        lock = buildstate.acquire_lock(home, build)
+        loaded = load_skills(found=(builds.open_build(home, build).sources(), []))
+    else:
+        lock, loaded = None, load_skills()
     _report(loaded.infos)
+    if build is not None and pool is None:
+        _report_refused(home, build)
     client = await connect(settings)
     await ensure_registered(client, client.namespace)
-    worker = build_worker(client, home, settings, loaded, pool=pool, max_concurrent=max_concurrent)
-    lock = None
-    if pool is None:
-        lock = daemon.acquire_lock(home)
-        daemon.write_state(
-            home,
-            daemon.expected_fingerprint(settings, fingerprint(loaded.sources)),
-            settings,
-            [i.__dict__ | {"dir": str(i.dir)} for i in loaded.infos],
-        )
+    worker = build_worker(client, home, settings, loaded, pool=pool,
+                          max_concurrent=max_concurrent, build=build if pool is None else None)
     pool_lock = PoolLock(home, pool or DEFAULT_POOL)  # "is a worker of this pool alive here?"
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     log.info(
-        "worker pid %s polling %s on %s/%s",
+        "worker pid %s polling %s on %s/%s%s",
         os.getpid(), pool_queue(settings.task_queue, pool), settings.address, settings.namespace,
+        f" as build {build}" if pool is None else "",
     )
     gc.freeze()  # what start-up loaded (temporalio, skills) stays out of full collections
     running = asyncio.create_task(worker.run())
@@ -269,13 +296,25 @@ async def run_worker(
 
         watching = asyncio.create_task(watch(client, home, settings.task_queue))
     warming = loop.run_in_executor(None, warm_up, has_api_key())
+    watcher = None
+    if build is not None and pool is None:
+        await idle.wait_until_known(client, settings.task_queue, build, running)
+        buildstate.write_state(
+            home, build, daemon.expected_fingerprint(settings, build), settings,
+            [i.__dict__ | {"dir": str(i.dir)} for i in loaded.infos],
+        )
+        watcher = asyncio.create_task(
+            idle.retire_when_idle(client, home, settings.task_queue, build,
+                                  settings.worker_idle_seconds, stop)
+        )
     stopper = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait({running, stopper}, return_when=asyncio.FIRST_COMPLETED)
     warming.cancel()
-    if watching is not None:
-        watching.cancel()
+    for task in (watcher, watching):
+        if task is not None:
+            task.cancel()
     if lock is not None:
-        daemon.release_lock(lock)
+        buildstate.release_lock(lock)
     if running in done:
         stopper.cancel()
         pool_lock.release()

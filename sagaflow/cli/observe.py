@@ -18,20 +18,9 @@ if TYPE_CHECKING:
 
 
 async def _timeline(run_id: str) -> Timeline:
-    from sagaflow._engine.client import connect
-    from sagaflow.runs.inboxsync import reconcile
-    from sagaflow.runs.pools import waiting_notes
-    from sagaflow.runs.timeline import build_timeline
+    from sagaflow.runs.observe import show_run
 
-    settings = _state.settings()
-    client = await connect(settings)
-    data = await build_timeline(client, run_id)
-    queue = data["task_queue"]
-    if data["status"] == "running" and queue:
-        notes = await waiting_notes(client, settings, _state.home(), {queue})
-        data["worker"] = notes.get(queue, "")
-    await reconcile(client, _state.home(), [run_id])  # its entries, if it no longer waits
-    return data
+    return await show_run(_state.settings(), _state.home(), run_id)
 
 
 async def _follow(run_id: str, as_json: bool) -> Event:
@@ -85,6 +74,8 @@ def _render_timeline(data: Timeline) -> None:
     tokens = data["tokens"]
     out(f"run       {data['run_id']}")
     out(f"skill     {word(data['skill'])}")
+    if data["build"]:
+        out(f"build     {data['build']}")
     out("status    ", paint(data["status"], status_style(data["status"])), state)
     if data.get("blocked"):
         out("blocked   ", paint(str(data["blocked"]), status_style("FAIL")))

@@ -14,15 +14,9 @@ if TYPE_CHECKING:
 
 
 async def _list(flt: RunFilter) -> list[RunRow]:
-    from sagaflow._engine.client import ensure_temporal
-    from sagaflow.runs import listing
-    from sagaflow.runs.inboxsync import reconcile
+    from sagaflow.runs.observe import list_rows
 
-    settings = _state.settings()
-    client = await ensure_temporal(settings)
-    rows = await listing.list_runs(client, settings, flt, _state.home())
-    await reconcile(client, _state.home())  # entries of runs that no longer wait
-    return rows
+    return await list_rows(_state.settings(), _state.home(), flt)
 
 
 def register(app: typer.Typer) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from sagaflow.cli import _state
-from sagaflow.cli.render import console, emit_json, err, out, table
+from sagaflow.cli.render import emit_json, err, out, table
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
 
@@ -18,16 +18,19 @@ def run(
     max_concurrent: int | None = typer.Option(
         None, "--max-concurrent", min=1, help="At most this many steps at once in this worker."
     ),
+    build: str | None = typer.Option(
+        None, "--build", hidden=True, help="Serve this build's snapshot (what the daemon runs)."
+    ),
 ) -> None:
-    """Run a worker in the foreground (the daemon runs this without --pool)."""
+    """Run a worker in the foreground: this directory's build, or a pool with --pool."""
     from sagaflow.runs.workers import run_foreground
 
-    run_foreground(_state.home(), _state.settings(), pool, max_concurrent)
+    run_foreground(_state.home(), _state.settings(), pool, max_concurrent, build)
 
 
 @app.command()
 def start(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """Start the worker daemon (or replace it if skills changed)."""
+    """Start this directory's build worker, and every build worker open runs need."""
     from dataclasses import asdict
 
     from sagaflow.runs.workers import start_daemon
@@ -35,23 +38,25 @@ def start(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
     started = start_daemon(_state.home(), _state.settings())
     if as_json:
         emit_json(asdict(started))
-    else:
-        out(f"worker {started.action} (pid {started.pid}); log: {started.log}")
+        return
+    out(f"worker {started.action} (pid {started.pid}, build {started.build}); log: {started.log}")
+    for build, pid in started.revived.items():
+        out(f"worker started (pid {pid}, build {build}) for its open runs")
 
 
 @app.command()
 def stop(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """Stop the worker daemon gracefully (in-flight steps drain first)."""
+    """Stop every build worker of this home gracefully (in-flight steps drain first)."""
     from sagaflow._engine import daemon
 
     home, settings = _state.home(), _state.settings()
-    pid = daemon.stop(home, timeout=settings.worker_shutdown_seconds + 10)
+    pids = daemon.stop(home, timeout=settings.worker_shutdown_seconds + 10)
     if as_json:
-        emit_json({"stopped": pid is not None, "pid": pid})
-    elif pid is None:
+        emit_json({"stopped": bool(pids), "pids": pids})
+    elif not pids:
         err("no worker was running")
     else:
-        out(f"stopped worker pid {pid}")
+        out("stopped worker " + ", ".join(f"pid {pid}" for pid in pids))
 
 
 def _pool_status(pool: str, as_json: bool) -> None:
@@ -90,24 +95,28 @@ def status(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Show whether the worker daemon is alive and what it loaded (or who serves --pool)."""
-    from sagaflow._engine import daemon
+    """List every build worker: build, pool, pid, open runs, started (or who serves --pool).
+
+    Exits 1 when no worker runs (with --json too only for --pool).
+    """
+    from sagaflow.runs.workers import status as worker_status
 
     if pool is not None:
         _pool_status(pool, as_json)
         return
-    info = daemon.status(_state.home())
+    info = worker_status(_state.home(), _state.settings())
+    rows = info["workers"]
     if as_json:
         emit_json(info)
         return
-    if not info["alive"]:
-        out("worker not running")
+    if not rows:
+        out("no worker running (the next launch starts one for its build)")
+    else:
+        table([{
+            "build": row["build"] + (" (current)" if row["current"] else ""),
+            "pool": row["pool"], "pid": row["pid"],
+            "open runs": "?" if row["open_runs"] is None else row["open_runs"],
+            "started": row["started_at"],
+        } for row in rows], ["build", "pool", "pid", "open runs", "started"])
+    if not rows:
         raise typer.Exit(1)
-    out(f"worker pid {info['pid']} on {info['task_queue']} @ {info['address']} "
-        f"since {info['started_at']}")
-    if console() is not None:  # a terminal: the loaded skills as a table
-        table(info["skills"], ["name", "status", "error"])
-        return
-    for skill in info["skills"]:
-        flag = "ok" if skill.get("status") == "ok" else skill.get("status")
-        out(f"  {skill.get('name')}: {flag}")

@@ -116,17 +116,19 @@ def _temporal(settings: Settings) -> list[Check]:
     return checks
 
 
-def _worker(home: Home, settings: Settings, skills_fp: str) -> Check:
-    from sagaflow._engine import daemon
+def _worker(home: Home, settings: Settings, build: str) -> Check:
+    """The worker of the working directory's build (other builds' workers serve their runs)."""
+    from sagaflow._engine import buildstate, daemon
 
-    pid = daemon.live_pid(home)
+    pid = buildstate.live_pid(home, build)
     if pid is None:
-        return Check("worker", "WARN", "no worker running", "the next launch starts one")
-    state = daemon.read_state(home) or {}
-    if state.get("fingerprint") != daemon.expected_fingerprint(settings, skills_fp):
-        return Check("worker", "WARN", f"worker pid {pid} runs outdated skills or settings",
+        return Check("worker", "WARN", f"no worker for this directory's build {build}",
+                     "the next launch starts one, or run 'sagaflow worker start'")
+    state = buildstate.read_state(home, build) or {}
+    if state.get("fingerprint") != daemon.expected_fingerprint(settings, build):
+        return Check("worker", "WARN", f"worker pid {pid} runs an outdated sagaflow or settings",
                      "the next launch replaces it, or run 'sagaflow worker start'")
-    return Check("worker", "OK", f"pid {pid} on task queue {state.get('task_queue')}")
+    return Check("worker", "OK", f"pid {pid}, build {build}, task queue {state.get('task_queue')}")
 
 
 def _pools(home: Home, settings: Settings) -> list[Check]:
@@ -200,12 +202,13 @@ def run_checks(home: Home, settings: Settings | None = None) -> list[Check]:
                         else "defaults (no config.yaml)"))
     temporal = _temporal(settings)
     checks.extend(temporal)
-    from sagaflow.skills.discovery import fingerprint, load_skills
+    from sagaflow.skills.builds import identify
+    from sagaflow.skills.discovery import load_skills
 
     loaded = load_skills()
     broken = [i for i in loaded.infos if i.status == "error"]
     ok = [i.name for i in loaded.infos if i.status == "ok"]
-    checks.append(_worker(home, settings, fingerprint(loaded.sources)))
+    checks.append(_worker(home, settings, identify(home, loaded.sources)))
     if temporal[0].level == "OK":
         checks.extend(_pools(home, settings))
     checks.append(_transport(settings))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sagaflow._engine import daemon
+from sagaflow._engine import daemon, versioning
 from sagaflow._engine.client import ensure_temporal, explain_failure
 from sagaflow.config import Settings
 from sagaflow.errors import HookError
@@ -19,6 +19,7 @@ from sagaflow.locks import exclusive
 from sagaflow.paths import Home
 from sagaflow.runrecord import check_run_id
 from sagaflow.runs import start as runs
+from sagaflow.skills import builds
 from sagaflow.skills.discovery import load_skills
 from sagaflow.skills.prepare import prepare
 
@@ -101,20 +102,29 @@ async def check_pool_served(client: Any, settings: Settings, pool: str, home: Ho
     )
 
 
+def _skill_dir(build: builds.Build | None, found: str) -> str:
+    """Where the run's worker finds the skill's files: its directory in the build's snapshot."""
+    if build is None or not found:
+        return found
+    return str(build.skill_dir(Path(found).name))
+
+
 def _worker_serves(home: Home, settings: Settings) -> bool:
-    """Whether this home's live worker serves the address and namespace launch targets.
+    """Whether a live build worker of this home serves the address and namespace launch targets.
 
     Its start checked that namespace (it connects with the check and registers search
     attributes before it records itself), so launch skips the check's round trip; any
-    other case (no live worker, another target) checks before a worker is replaced.
+    other case (no live worker, another target) checks before a worker is started.
     """
+    from sagaflow._engine import buildstate
     from sagaflow._engine.client import resolve
 
-    state = daemon.read_state(home)
-    if not state or daemon.live_pid(home) is None:
-        return False
     target = resolve(settings)
-    return (state.get("address"), state.get("namespace")) == (target.address, target.namespace)
+    for build in buildstate.live_workers(home):
+        state = buildstate.read_state(home, build) or {}
+        if (state.get("address"), state.get("namespace")) == (target.address, target.namespace):
+            return True
+    return False
 
 
 @dataclass
@@ -218,12 +228,14 @@ async def launch(
             client = await ensure_temporal(
                 settings, check_namespace=options.pool is not None or not _worker_serves(home, settings)
             )
+            build = None if options.pool is not None or prepared.attach else \
+                builds.make(home, loaded.sources)
             memo_options = RunOptions(
                 base_queue=settings.task_queue, pool=options.pool or DEFAULT_POOL,
                 budget_usd=options.budget_usd, timeout_seconds=options.timeout_seconds,
                 step_timeouts=settings.step_timeouts_for(skill),
                 config=RunConfig.from_settings(
-                    settings, prepared.record.transport, prepared.record.skill_dir
+                    settings, prepared.record.transport, _skill_dir(build, prepared.record.skill_dir)
                 ),
             )
             if not prepared.attach:
@@ -232,14 +244,22 @@ async def launch(
                     memo_for(prepared.record.skill, prepared.record.args, memo_options),
                     prepared.record.args,
                 )
-            if options.pool is None:
-                daemon.serve(home, settings, loaded.sources, notice)
+            override = None
+            if build is not None:
+                daemon.serve_build(home, settings, notice=notice, build=build)
+                await versioning.make_current(client, home, settings.task_queue, build.id)
+                override = versioning.pinned(settings.task_queue, build.id)
+            elif prepared.attach:
+                from sagaflow.runs.reach import Local, ensure_worker
+
+                desc = await runs.describe(client.get_workflow_handle(prepared.run_id))
+                await ensure_worker(desc, Local(home, settings, notice))
             else:
-                await check_pool_served(client, settings, options.pool, home)
-            handle, fresh = await runs.start(
+                await check_pool_served(client, settings, options.pool or DEFAULT_POOL, home)
+            handle, fresh = await versioning.start_when_known(lambda: runs.start(
                 client, settings, prepared, options=memo_options, if_exists=options.if_exists,
-                home=home,
-            )
+                home=home, versioning_override=override,
+            ))
         except BaseException as exc:
             if prepared.created:  # a start that failed leaves no run directory behind
                 import shutil

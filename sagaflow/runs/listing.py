@@ -60,6 +60,8 @@ class RunRow(TypedDict):
         cost_usd: ``SagaflowCostUsd``, USD spent so far, or None when unknown.
         pool: The worker pool (``default`` for the base queue).
         task_queue: The run's task queue.
+        build: The build the run is pinned to (Temporal's ``TemporalWorkerDeploymentVersion``),
+            None for an unversioned run.
         started, closed: Local ISO times (seconds); ``closed`` is None while open.
         blocked: True when Temporal reports the open run's workflow task failing with a
             nondeterminism error (``TemporalReportedProblems``): code changed incompatibly.
@@ -77,6 +79,7 @@ class RunRow(TypedDict):
     cost_usd: float | None
     pool: str
     task_queue: str
+    build: str | None
     started: str | None
     closed: str | None
     blocked: bool
@@ -88,7 +91,8 @@ def _attributes(wf: WorkflowExecution) -> dict[str, Any]:
     """Sagaflow's search attributes of one listed run (local decoding, no RPC)."""
     found: dict[str, Any] = {}
     for pair in wf.typed_search_attributes:
-        if pair.key.name in meta.SEARCH_ATTRIBUTES or pair.key.name == meta.REPORTED_PROBLEMS:
+        if pair.key.name in meta.SEARCH_ATTRIBUTES or \
+                pair.key.name in (meta.REPORTED_PROBLEMS, meta.SA_VERSION):
             found[pair.key.name] = pair.value
     return found
 
@@ -115,6 +119,7 @@ async def row_of(wf: WorkflowExecution, base_queue: str) -> RunRow:
         "cost_usd": float(cost) if cost is not None else None,
         "pool": meta.pool_of(wf.task_queue, base_queue),
         "task_queue": wf.task_queue,
+        "build": meta.build_in(attrs.get(meta.SA_VERSION)),
         "started": _iso(wf.start_time),
         "closed": _iso(wf.close_time),
         "blocked": wf.status is not None and wf.status.name == "RUNNING"

@@ -26,7 +26,9 @@ from sagaflow.paths import Home
 from sagaflow.runrecord import check_run_id
 
 _HEAD = re.compile(
-    r"^(?P<time>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}[,.]\d{3}) (?P<level>[A-Z]+) (?P<logger>[^:\s]+): "
+    # a build worker's lines name their build after the logger: "sagaflow.worker [<build>]: "
+    r"^(?P<time>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}[,.]\d{3}) (?P<level>[A-Z]+) (?P<logger>[^:\s]+)"
+    r"(?: \[[0-9a-f]+\])?: "
     r"(?P<message>.*)$"
 )
 _CONTEXT = re.compile(r" \((\{'[^()]*\})\)$")

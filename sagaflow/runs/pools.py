@@ -138,12 +138,10 @@ async def pool_status(client: Client, settings: Settings, home: Home, pool: str)
     queue = meta.pool_queue(settings.task_queue, pool)
     workers = poollocks.local_workers(home, pool)
     local = set(workers.pids)
-    if pool == meta.DEFAULT_POOL:  # a daemon from before pool locks holds only worker.lock
-        from sagaflow._engine import daemon
+    if pool == meta.DEFAULT_POOL:  # the build workers serve the base queue (each holds its lock)
+        from sagaflow._engine import buildstate
 
-        pid = daemon.live_pid(home)
-        if pid is not None and pid > 0:
-            local.add(pid)
+        local.update(pid for pid in buildstate.live_workers(home).values() if pid > 0)
     now = datetime.now(UTC)
     pollers = [_judge(identity, polled, local, now)
                for identity, polled in await _pollers(client, queue)]

@@ -1,9 +1,8 @@
 """Reaching an open run: pre-checks, its worker, and queries/updates with a deadline.
 
 Queries and updates are answered by a worker, not by the server: before sending
-one, the run's worker is started when it serves this home's base queue and no
-worker is alive (a live worker is never replaced here: it may hold skills the
-current directory cannot see), and every query/update gives up after
+one, the worker of the run's build is brought back from its snapshot when it is
+not alive (a live worker is never replaced here), and every query/update gives up after
 :data:`RPC_TIMEOUT` seconds with a line naming the task queue to serve.
 """
 
@@ -92,12 +91,27 @@ def no_worker(run_id: str, desc: WorkflowExecutionDescription, base_queue: str) 
 
 
 async def ensure_worker(desc: WorkflowExecutionDescription, local: Local | None) -> None:
-    """Start this home's worker when the run is on the base queue and none is alive."""
-    if local is None or desc.task_queue != local.settings.task_queue:
-        return
-    from sagaflow._engine import daemon
+    """Bring back the worker of the run's build when none is alive (never replace one).
 
-    if daemon.live_pid(local.home) is not None:
+    A run pinned to a build of this home's deployment gets that build's worker,
+    started from its snapshot whatever the working directory holds now; an
+    unversioned run on the base queue gets this directory's build worker when no
+    worker at all is alive.
+
+    Raises:
+        BuildError: The run's build snapshot is missing (the message says how to recover).
+        WorkerError: The worker would not start.
+    """
+    if local is None:
+        return
+    from sagaflow._engine import buildstate, daemon, versioning
+
+    build = versioning.build_of(desc, local.settings.task_queue)
+    if build is not None:
+        if buildstate.live_pid(local.home, build) is None:
+            await asyncio.to_thread(daemon.revive, local.home, local.settings, build, local.notice)
+        return
+    if desc.task_queue != local.settings.task_queue or buildstate.live_workers(local.home):
         return
     await asyncio.to_thread(daemon.serve, local.home, local.settings, None, local.notice)
 

@@ -150,6 +150,17 @@ def _schedule(settings: Settings, req: ScheduleRequest) -> tuple[Any, dict[str, 
     return schedule, {MEMO_KEY: memo}
 
 
+async def _serve_current(
+    client: Client, home: Home, settings: Settings, sources: Any, notice: Callable[[str], None]
+) -> None:
+    """Serve this directory's build and make it current: a schedule's firings start on the
+    build current when they fire (and stay pinned to it), see the README's "Builds"."""
+    from sagaflow._engine import versioning
+
+    build, _pid, _action = daemon.serve_build(home, settings, sources, notice)
+    await versioning.make_current(client, home, settings.task_queue, build.id)
+
+
 async def add(
     home: Home, settings: Settings, req: ScheduleRequest,
     notice: Callable[[str], None] = lambda _msg: None,
@@ -172,7 +183,7 @@ async def add(
         raise exists
     except ScheduleNotFoundError:
         pass
-    daemon.serve(home, settings, loaded.sources, notice)
+    await _serve_current(client, home, settings, loaded.sources, notice)
     if req.options.pool:
         await check_pool_served(client, settings, req.options.pool, home)
     schedule, memo = _schedule(settings, req)
@@ -310,7 +321,7 @@ async def trigger(
         raise UsageError(f"Unknown --overlap {overlap!r}; use skip, buffer or allow.")
     client = await ensure_temporal(settings)
     before = await _describe(client, name)
-    daemon.serve(home, settings, load_skills().sources, notice)
+    await _serve_current(client, home, settings, load_skills().sources, notice)
     policy = ScheduleOverlapPolicy[OVERLAPS[overlap]] if overlap else None
     await client.get_schedule_handle(before.id).trigger(overlap=policy)
     out: dict[str, Any] = {"name": name, "triggered": True, "skipped": False,

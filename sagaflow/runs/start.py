@@ -107,6 +107,7 @@ def _closed(desc: WorkflowExecutionDescription) -> str | None:
 async def start(
     client: Client, settings: Settings, prepared: Prepared, *,
     options: RunOptions | None = None, if_exists: str | None = None, home: Home | None = None,
+    versioning_override: Any = None,
 ) -> tuple[WorkflowHandle[Any, Any], bool]:
     """Start the run, or attach to the open run with the same id.
 
@@ -118,6 +119,7 @@ async def start(
             its NEEDS APPROVAL entries are retired and a TERMINATED entry, already
             read, records the execution it ended).
         home: whose inbox records a replaced execution (default: the current home).
+        versioning_override: pins the run to its build (``versioning.pinned``), or None.
 
     Returns:
         The handle and whether a new run was started.
@@ -162,6 +164,7 @@ async def start(
             search_attributes=initial(prepared.record.skill),
             execution_timeout=timedelta(seconds=timeout + TIMEOUT_GRACE_SECONDS)
             if timeout else None,
+            versioning_override=versioning_override,
         )
     except WorkflowAlreadyStartedError:
         # USE_EXISTING attaches to an open run without an error: this one is closed,

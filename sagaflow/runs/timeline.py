@@ -3,6 +3,8 @@
 :func:`build_timeline` returns a :class:`Timeline` (a JSON-ready TypedDict) of stable shape::
 
     run_id, workflow_run_id, skill, workflow_type, task_queue
+    build         the build the run is pinned to (Temporal's versioning info; None when
+                  unversioned): its code is ``<home>/builds/<build>/``
     status        Temporal's: running | completed | failed | canceled | terminated |
                   timed_out | continued_as_new
     state         SagaflowState search attribute (None when never set); the status once closed
@@ -116,6 +118,7 @@ class Timeline(TypedDict):
     skill: str | None
     workflow_type: str | None
     task_queue: str | None
+    build: str | None
     status: str
     args: dict[str, Any]
     started: str | None
@@ -220,6 +223,8 @@ async def build_timeline(client: Client, run_id: str) -> Timeline:
         RunNotFoundError: when Temporal has no run with that id.
         UsageError: ``run_id`` is not a usable id.
     """
+    from sagaflow._engine.versioning import build_of
+
     check_run_id(run_id)
     handle = client.get_workflow_handle(run_id)
     fold = HistoryFold(client.data_converter, run_id)
@@ -250,6 +255,7 @@ async def build_timeline(client: Client, run_id: str) -> Timeline:
     return {
         "run_id": run["run_id"], "workflow_run_id": run["workflow_run_id"], "skill": run["skill"],
         "workflow_type": run["workflow_type"], "task_queue": run["task_queue"],
+        "build": build_of(desc, None),
         "status": desc.status.name.lower() if desc.status else run["status"],
         "args": run["args"], "started": run["started"], "closed": run["closed"],
         "result": run["result"], "failure": run["failure"],

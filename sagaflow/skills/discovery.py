@@ -311,7 +311,10 @@ def _load_skillmd(loaded: LoadedSkills, source: SkillSource) -> None:
     ))
 
 
-def load_skills(cwd: Path | None = None, *, only: str | None = None) -> LoadedSkills:
+def load_skills(
+    cwd: Path | None = None, *, only: str | None = None,
+    found: tuple[list[SkillSource], list[SkillSource]] | None = None,
+) -> LoadedSkills:
     """Import the active skills and call each one's ``register(registry)``.
 
     A skill that fails is recorded with its error; the others still load. A skill
@@ -326,9 +329,14 @@ def load_skills(cwd: Path | None = None, *, only: str | None = None) -> LoadedSk
             is loaded as without ``only``, so errors and near-match hints are
             complete. ``sources`` always lists every active skill (the worker
             fingerprint covers them all).
+        found: ``(active, shadowed)`` sources to load instead of :func:`discover`'s
+            (a build's worker loads its snapshot: :mod:`sagaflow.skills.builds`).
     """
-    found = discover_all(cwd)
-    active, shadowed = found.active, found.shadowed
+    refused: list[tuple[SkillSource, str]] = []
+    if found is None:
+        listed = discover_all(cwd)
+        found, refused = (listed.active, listed.shadowed), list(listed.refused)
+    active, shadowed = found
     install_finder(active)
     cache = validation.ValidationCache.for_home()
     try:
@@ -346,7 +354,7 @@ def load_skills(cwd: Path | None = None, *, only: str | None = None) -> LoadedSk
             _import_skill(loaded, source, cache)
     finally:
         cache.save()
-    for source, problem in found.refused:
+    for source, problem in refused:
         loaded.infos.append(SkillInfo(source.dir.name, source.dir, source.origin, "error",
                                       problem, module=source.module))
     for source in shadowed:

@@ -111,8 +111,10 @@ def test_new_skill_is_picked_up_without_manual_steps(sf: Sandbox) -> None:
     sf.install_skill("two-step")
     fake = sf.run("launch", "two-step", "--topic", "tea", "--await", check=True)
     assert fake.stdout.strip().count("+") == 1
-    assert "worker replaced" in fake.stderr
+    assert "worker started" in fake.stderr  # a new skill is a new build: its own worker
     assert sf.worker_pid() != first_pid
+    builds = {str(s["build"]) for s in sf.worker_states()}
+    assert len(builds) == 2
 
 
 def test_concurrent_launches_spawn_one_worker(sf: Sandbox) -> None:

@@ -1,7 +1,7 @@
 """Code changes under runs in flight, through the real CLI and a real dev server.
 
-* A forced incompatible edit (the skill edited in place and the worker restarted on
-  it, the way a worker without per-build pinning serves it) leaves a parked run
+* A forced incompatible edit (the skill edited in place and the parked run moved to
+  the edited build, as 'upgrade --force' does; by itself it stays on its own build) leaves a parked run
   blocked, not failed: ``replay-check`` names the divergence, ``show``, ``list``,
   ``doctor`` and the inbox say why; reverting the edit lets the run finish.
 * A skill that fails the workflow sandbox at import and one in a directory named
@@ -29,6 +29,23 @@ def _json(sf: Sandbox, *args: str) -> Any:
     return json.loads(sf.run(*args, "--json", check=True).stdout)
 
 
+def _serve_and_move(sf: Sandbox, run_id: str) -> None:
+    """Serve the skill as it is on disk now and pin the run to that build (``upgrade --force``)."""
+    import asyncio
+
+    from temporalio.client import Client
+
+    from sagaflow._engine import versioning
+
+    build = _json(sf, "worker", "start")["build"]
+
+    async def move() -> None:
+        client = await Client.connect(sf.env["TEMPORAL_ADDRESS"])
+        await versioning.move_run(client, run_id, sf.env["SAGAFLOW_TASK_QUEUE"], build)
+
+    asyncio.run(move())
+
+
 def test_an_incompatible_edit_blocks_a_run_until_reverted(sf: Sandbox) -> None:
     skill = sf.install_skill("gated")
     run_id = sf.run("launch", "gated", check=True).stdout.strip()
@@ -48,7 +65,7 @@ def test_an_incompatible_edit_blocks_a_run_until_reverted(sf: Sandbox) -> None:
     [row] = json.loads(as_json.stdout)
     assert as_json.returncode == 1 and row["compatible"] is False and row["found"] == "StartTimer"
 
-    sf.run("worker", "start", check=True)  # the edited code now serves the parked run
+    _serve_and_move(sf, run_id)  # the edited code now serves the parked run
     sf.run("signal", run_id, "nudge", check=True)  # any event: a workflow task to replay
     shown = wait_for(lambda: (d := _json(sf, "show", run_id))["blocked"] and d, "a blocked run")
     assert shown["status"] == "running"
@@ -71,7 +88,7 @@ def test_an_incompatible_edit_blocks_a_run_until_reverted(sf: Sandbox) -> None:
     assert "cannot answer: code changed incompatibly" in refused.stderr, refused.stderr
 
     source.write_text(original)  # revert: the run resumes on the code it started with
-    sf.run("worker", "start", check=True)
+    _serve_and_move(sf, run_id)  # the same content: the build it started on
     wait_for(lambda: _json(sf, "show", run_id)["blocked"] is None, "the run unblocked")
     wait_pending(sf, run_id)
     sf.run("approve", run_id, "--by", "dana", check=True)

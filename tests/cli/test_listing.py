@@ -26,7 +26,7 @@ NOT_PLUMBING = "WorkflowType != 'sagaflow_scheduled_run'"
 SCOPE = f"(TaskQueue = 'sf' OR TaskQueue STARTS_WITH 'sf-pool-') AND {NOT_PLUMBING}"
 ROW_KEYS = {
     "run_id", "skill", "status", "state", "waiting", "cost_usd", "pool", "task_queue",
-    "started", "closed", "blocked", "worker", "paused",
+    "build", "started", "closed", "blocked", "worker", "paused",
 }
 
 

@@ -28,11 +28,14 @@ def _run_022(sf: Sandbox, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _modes(root: Path) -> dict[str, str]:
-    """Every path under ``root`` (itself included) whose mode is not 0700 / 0600."""
+    """Every path under ``root`` (itself included) whose mode is not 0700 / 0600 (0400 for
+    the immutable build snapshots' files)."""
     odd = {}
     for path in [root, *root.rglob("*")]:
         st = path.lstat()
-        want = 0o700 if stat.S_ISDIR(st.st_mode) else 0o600
+        parts = path.relative_to(root).parts
+        snapshot = parts[:1] == ("builds",) and len(parts) > 2
+        want = 0o700 if stat.S_ISDIR(st.st_mode) else 0o400 if snapshot else 0o600
         if not stat.S_ISLNK(st.st_mode) and stat.S_IMODE(st.st_mode) != want:
             odd[str(path.relative_to(root))] = f"{stat.S_IMODE(st.st_mode):04o}"
     return odd

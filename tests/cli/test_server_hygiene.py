@@ -116,7 +116,7 @@ def test_worker_start_that_times_out_leaves_no_process(tmp_path: Path) -> None:
 
     home = Home(tmp_path / "home")
     with pytest.raises(WorkerError, match=r"did not start within"):
-        daemon.spawn(home, _settings(), timeout=0.3)  # far less than an interpreter's start
+        daemon.spawn(home, _settings(), "0123456789abcdef", timeout=0.3)  # < interpreter start
     deadline = time.monotonic() + 5
     while _serving(home) and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -10,10 +10,10 @@ from fake_anthropic import FakeAnthropic
 from sandbox import Sandbox
 
 RUN_KEYS = {
-    "run_id", "workflow_run_id", "skill", "workflow_type", "task_queue", "status", "state",
-    "waiting_on", "paused", "args", "started", "closed", "duration_seconds", "cost_usd",
+    "run_id", "workflow_run_id", "skill", "workflow_type", "task_queue", "build", "status",
+    "state", "waiting_on", "paused", "args", "started", "closed", "duration_seconds", "cost_usd",
     "reported_cost_usd", "tokens", "result", "failure", "steps_done", "steps", "framework",
-    "workflow_errors", "signals", "pending_gates", "decisions", "decisions_source",
+    "workflow_errors", "signals", "pending_gates", "decisions", "decisions_source", "agent",
     "blocked", "worker",
 }
 STEP_KEYS = {

@@ -58,7 +58,7 @@ def test_one_id_is_exclusive(tmp_path: Path) -> None:
 def test_launch_checks_the_namespace_unless_the_live_worker_serves_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sagaflow._engine import daemon
+    from sagaflow._engine import buildstate
     from sagaflow.config import Settings
     from sagaflow.runs.launch import _worker_serves
 
@@ -70,11 +70,11 @@ def test_launch_checks_the_namespace_unless_the_live_worker_serves_it(
                     namespace_from_user=True)
     elsewhere = dataclasses.replace(here, namespace="ns-b")
     assert not _worker_serves(home, here)  # no worker: check
-    fd = daemon.acquire_lock(home)
+    fd = buildstate.acquire_lock(home, "0123456789abcdef")
     try:
-        daemon.write_state(home, "fp", here, [])
+        buildstate.write_state(home, "0123456789abcdef", "fp", here, [])
         assert _worker_serves(home, here)  # its start checked this namespace: skip the RPC
         assert not _worker_serves(home, elsewhere)  # another namespace: check first
     finally:
-        daemon.release_lock(fd)
+        buildstate.release_lock(fd)
     assert not _worker_serves(home, here)  # the worker is gone: check
