@@ -87,7 +87,11 @@ def _render_timeline(data: Timeline) -> None:
     if data["worker"]:
         out(f"worker    {data['worker']}")
     if data["waiting_on"]:
-        out(f"waiting   {data['waiting_on']}")
+        from sagaflow.runs.gates import gate_commands
+
+        answer = gate_commands(data["run_id"], data["waiting_on"])
+        how = f" · {answer.split('; ', 1)[1]}" if answer and "; " in answer else ""
+        out(f"waiting   {data['waiting_on']}{how}")
     paused = data.get("paused")
     if paused:
         who = f" by {word(paused.get('by'))}" if paused.get("by") else ""
