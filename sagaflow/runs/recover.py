@@ -11,8 +11,9 @@ run ended. A cancellation counts as the end: the point lies before the cancel
 request, which Temporal does not carry over to the new run. So does the firing of
 the whole-run ``--timeout``: a retry restarts that deadline (a signal right after
 the reset, which the workflow interceptor honours; Temporal's own execution
-timeout restarts with the reset). Signals and updates sent after the point are re-applied (Temporal's
-default).
+timeout restarts with the reset). Signals sent after the point are re-applied
+(Temporal's default); updates (approve, reject, pause) are not: a rejection re-applied
+failed the retry at once for the same reason, so the retried run asks again instead.
 
 A retry that cannot work says so in one sentence (:mod:`sagaflow.runs.retryfaults`):
 ``retry`` watches the new attempt's first workflow task, so a skill whose code
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import ResetReapplyExcludeType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
 from temporalio.client import Client, WorkflowExecutionStatus
@@ -220,6 +222,9 @@ async def retry(
                 workflow_execution=WorkflowExecution(workflow_id=run_id, run_id=desc.run_id),
                 reason=f"sagaflow retry by {reach.default_user()}",
                 workflow_task_finish_event_id=plan.event_id,
+                # decisions are asked again, not replayed (a re-applied reject re-fails)
+                reset_reapply_exclude_types=[
+                    ResetReapplyExcludeType.RESET_REAPPLY_EXCLUDE_TYPE_UPDATE],
                 request_id=str(uuid.uuid4()),
                 identity=client.identity,
             )
