@@ -210,6 +210,7 @@ async def retry(
         run_id, run_id=desc.run_id).fetch_history_events()]
     memo = await desc.memo()
     skill = str(memo.get(meta.MEMO_SKILL) or desc.workflow_type)
+    again = retryfaults.relaunch_words(memo)  # a suggested fresh launch repeats the run's own
     options = memo.get(meta.MEMO_OPTIONS)
     deadline = options.get("timeout_seconds") if isinstance(options, dict) else None
     deadline = float(deadline) if isinstance(deadline, int | float) and deadline > 0 else None
@@ -230,7 +231,7 @@ async def retry(
             )
         )
     except RPCError as exc:
-        raise retryfaults.reset_refused(run_id, skill, exc) from None
+        raise retryfaults.reset_refused(run_id, skill, exc, again) from None
     if deadline:  # the whole-run --timeout starts over (Temporal 1.32 has no post-reset signal)
         try:
             await client.get_workflow_handle(run_id, run_id=response.run_id).signal(
@@ -238,10 +239,11 @@ async def retry(
             )
         except RPCError as exc:
             if exc.status != RPCStatusCode.NOT_FOUND:  # NOT_FOUND: the attempt already ended
-                raise retryfaults.reset_refused(run_id, skill, exc) from None
+                raise retryfaults.reset_refused(run_id, skill, exc, again) from None
     unserved = await _unserved(client, desc.task_queue, local)
     if unserved is None:
-        await retryfaults.first_task(client, run_id, response.run_id, plan.event_id, skill)
+        await retryfaults.first_task(client, run_id, response.run_id, plan.event_id, skill,
+                                     again=again)
     elif progress is not None:  # nobody would take the first task: say so, do not wait for it
         progress(unserved)
     outcome: dict[str, Any] = {
@@ -260,7 +262,7 @@ async def retry(
             outcome["result"] = await runs.await_result(new, progress)
         except RunFailedError as exc:
             if retryfaults.is_nondeterminism(exc.message):
-                raise retryfaults.code_changed(run_id, skill) from None
+                raise retryfaults.code_changed(run_id, skill, again) from None
             raise
     return outcome
 

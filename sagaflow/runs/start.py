@@ -64,10 +64,20 @@ def replace_command(
     import shlex
 
     words = ["sagaflow", "launch", skill, "--id", run_id, "--if-exists", "replace",
-             *(options or [])]
-    for key, value in args.items():
-        words += ["--arg", f"{key}={value}"]
+             *(options or []), *arg_words(args)]
     return shlex.join(words)
+
+
+def arg_words(args: dict[str, str]) -> list[str]:
+    """A run's arguments as launch words: ``--arg KEY=VALUE`` each, then its free text
+    (:data:`~sagaflow.skills.args.EXTRA`, a JSON list) as the words it was."""
+    from sagaflow.skills.args import EXTRA, skill_view
+
+    words: list[str] = []
+    for key, value in args.items():
+        if key != EXTRA:
+            words += ["--arg", f"{key}={value}"]
+    return words + [str(w) for w in skill_view(args).get(EXTRA, [])]
 
 
 def launch_options(transport: str | None, options: RunOptions | None) -> list[str]:
