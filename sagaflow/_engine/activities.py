@@ -57,6 +57,7 @@ from sagaflow._engine.control_types import GATE_ACTIVITY, GateInboxInput
 from sagaflow._engine.meta import EMIT_FINDING, SPAWN_SUBAGENT, WRITE_ARTIFACT, RunConfig
 from sagaflow._engine.model_call import WORKER_ID, CompleteFn, ModelStepResult, run_model_step
 from sagaflow._engine.seeds import EmitFindingInput, SpawnSubagentInput, WriteArtifactInput
+from sagaflow._engine.tool_step import Converse
 from sagaflow.errors import SagaflowError, TransportError
 from sagaflow.models import choose_transport
 from sagaflow.models import complete as model_complete
@@ -123,18 +124,22 @@ class SagaflowActivities:
         slack_webhook: Where the sagaflow 0.10 Slack activities post ("" records only;
             see :mod:`sagaflow._engine.compat_activities`).
         post: The webhook sender (tests pass a fake).
+        converse: The turn-by-turn model call of ``tools_needed`` steps (default
+            :func:`sagaflow.models.turns.converse`; tests pass a fake).
     """
 
     def __init__(
         self, home: Home, *, defaults: RunConfig | None = None,
         complete: CompleteFn | None = None, notify: framework.Notify | None = None,
         worker_id: str = WORKER_ID, slack_webhook: str = "", post: PostFn | None = None,
+        converse: Converse | None = None,
     ) -> None:
         self.home = home
         self.defaults = defaults
         self.complete: CompleteFn = complete or model_complete
         self.notify = notify or framework.default_notifier()
         self.worker_id = worker_id
+        self.converse = converse
         self.compat = CompatActivities(home, slack_webhook=slack_webhook, post=post)
 
     def all(self) -> list[Callable[..., Any]]:
@@ -204,7 +209,7 @@ class SagaflowActivities:
             return await run_model_step(
                 inp, config, home=self.home, complete=self.complete,
                 run_id=info.workflow_id or "", activity_id=info.activity_id,
-                attempt=info.attempt, worker=self.worker_id,
+                attempt=info.attempt, worker=self.worker_id, converse=self.converse,
             )
         except SagaflowError as exc:
             raise to_application_error(exc) from None

@@ -73,8 +73,8 @@ class Blocked:
         """The one-line explanation ``show``, ``list``, ``doctor`` and the inbox give."""
         return (
             f"code changed incompatibly ({self.detail}); run 'sagaflow replay-check {skill}', "
-            "then revert the skill's code (the run resumes by itself) or upgrade the run to a "
-            "compatible build"
+            f"then revert the skill's code and run 'sagaflow upgrade {self.run_id}' (it moves "
+            "the run to that compatible build, where it resumes)"
         )
 
 

@@ -108,15 +108,9 @@ class DeliverArtifactInput:
 
 
 def step_notes(inp: SpawnSubagentInput) -> list[str]:
-    """What this step asked for that it does not get, logged and kept in its record.
-
-    HOOK POINT for ``tools_needed=True``: a step asking for tools should run the durable
-    agent loop (tools as activities) instead of this one-shot call; until that lands it
-    is a plain model call and says so here.
-    """
+    """What this step asked for that it does not get, logged and kept in its record
+    (``tools_needed=True`` is served: :mod:`sagaflow._engine.tool_step`)."""
     notes = []
-    if inp.tools_needed:
-        notes.append("tools_needed=True: this call ran without tools (one model turn)")
     if inp.mcp_config_path:
         notes.append(f"mcp_config_path {inp.mcp_config_path} ignored: MCP is not supported")
     return notes

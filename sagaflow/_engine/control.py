@@ -71,6 +71,8 @@ class RunControl:
         self.decisions: list[Decision] = []
         self.signals: dict[str, deque[Any]] = {}
         self.signal_waits: list[str] = []
+        #: an agent loop's open AskUserQuestion (its inbox key): the run waits on an answer
+        self.questions: list[str] = []
         self.spent_usd = 0.0
         self.last_call_usd = 0.0
         self.calls = 0
@@ -116,6 +118,8 @@ class RunControl:
             return BUDGET if gate.kind == BUDGET else f"{APPROVAL}:{gate.step}"
         if self.signal_waits:
             return f"signal:{self.signal_waits[0]}"
+        if self.questions:
+            return f"question:{self.questions[0]}"
         if self.paused:
             return "pause"
         return ""
@@ -365,7 +369,7 @@ class RunControl:
 
         waiting = self.waiting_on()
         if state is None:
-            state = "waiting" if self.gates or self.signal_waits else (
+            state = "waiting" if self.gates or self.signal_waits or self.questions else (
                 "paused" if self.paused else "running"
             )
         cost = round(self.spent_usd, 6)

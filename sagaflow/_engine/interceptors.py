@@ -31,13 +31,14 @@ import asyncio
 import contextlib
 import json
 from datetime import timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 from temporalio.exceptions import CancelledError as TemporalCancelledError
 from temporalio.worker import (
+    ContinueAsNewInput,
     ExecuteWorkflowInput,
     Interceptor,
     StartActivityInput,
@@ -87,10 +88,9 @@ def _paid_usd(err: ActivityError) -> float:
 
 def _config_for(activity: str, config: RunConfig | None) -> RunConfig | None:
     """The part of the run's config each built-in activity reads: ``spawn_subagent`` and
-    the agent loop's steps all of it; ``write_artifact`` the allowed roots;
-    ``emit_finding`` the transport. The rest
-    (models, prices: about 600 bytes) would be written into history with each step and
-    decoded by the worker for nothing."""
+    the agent loop's steps all of it; ``write_artifact`` the allowed roots; ``emit_finding``
+    the transport. The rest (models, prices: about 600 bytes) would be written into history
+    with each step and decoded by the worker for nothing."""
     if config is None or activity == SPAWN_SUBAGENT or activity in agent_steps.AGENT_CONFIGURED:
         return config  # model calls (and the agent loop's steps) read models and prices
     if activity == WRITE_ARTIFACT:
@@ -136,6 +136,7 @@ class _Outbound(WorkflowOutboundInterceptor):
             # decodes arguments by the activity's type hints only when the counts match.
             input.args = [*input.args, _config_for(name, options.config if options else None)]
         control = self.control
+        agent_steps.question_notice(name, input.args, control)
         if name == SPAWN_SUBAGENT:
             if input.heartbeat_timeout is None or input.heartbeat_timeout > self.cap:
                 input.heartbeat_timeout = self.cap
@@ -155,6 +156,10 @@ class _Outbound(WorkflowOutboundInterceptor):
             return await start(input)
 
         return asyncio.ensure_future(after_pause())  # type: ignore[return-value]
+
+    def continue_as_new(self, input: ContinueAsNewInput) -> NoReturn:
+        agent_steps.carry_counts(self.control, input)
+        super().continue_as_new(input)
 
     def _refuse_unregistered(self, input: StartActivityInput) -> None:
         """Fail a call to an activity this worker does not register, at once.
@@ -256,6 +261,7 @@ class _Inbound(WorkflowInboundInterceptor):
         control.install()
         if agent_steps.is_agent(info.workflow_type):
             agent_steps.resume_counts(control, args)
+            agent_steps.count_task_usage(control)
         launched = any(p.key.name == meta.SA_SKILL for p in info.typed_search_attributes)
         if launched:
             control.seen_initial()

@@ -131,6 +131,11 @@ class RunConfig:
         allowed_roots: Absolute directories, besides the run directory, where the run
             may write files and read prompts (``artifacts: allowed_roots`` in config.yaml;
             see :mod:`sagaflow._engine.confine`).
+        workspace: The launch's working directory (absolute; "" when unknown, e.g. a
+            scheduled run): where ``spawn_subagent(tools_needed=True)`` steps' file tools
+            work (the run directory when "").
+        permissions: config.yaml's ``permissions:`` rule lists (``allow``/``ask``/``deny``
+            -> Claude Code rules), for the agent loop and ``tools_needed`` steps.
     """
 
     transport: str
@@ -138,16 +143,23 @@ class RunConfig:
     prices: dict[str, Price] = field(default_factory=dict)
     skill_dir: str = ""
     allowed_roots: list[str] = field(default_factory=list)
+    workspace: str = ""
+    permissions: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
-    def from_settings(cls, settings: Settings, transport: str, skill_dir: str = "") -> RunConfig:
-        """The configuration a launch fixes: the settings' tiers and their prices."""
+    def from_settings(
+        cls, settings: Settings, transport: str, skill_dir: str = "", workspace: str = ""
+    ) -> RunConfig:
+        """The configuration a launch fixes: the settings' tiers and their prices, the
+        permission rules, and the launch's working directory."""
         prices = {
             model: price for model in settings.models.values()
             if (price := price_for(model, settings.prices)) is not None
         }
         return cls(transport=transport, models=dict(settings.models), prices=prices,
-                   skill_dir=skill_dir, allowed_roots=list(settings.artifact_roots))
+                   skill_dir=skill_dir, allowed_roots=list(settings.artifact_roots),
+                   workspace=workspace,
+                   permissions={k: list(v) for k, v in settings.permissions.items()})
 
     def model_for(self, tier: str) -> str:
         """Model id for a tier, by the one rule :meth:`Settings.model_for` keeps.

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from temporalio import activity
 
-from sagaflow._engine import schema_output
+from sagaflow._engine import schema_output, tool_step
 from sagaflow._engine.compat_seeds import step_notes
 from sagaflow._engine.confine import confine, write_atomically
 from sagaflow.errors import ModelError, PromptError
@@ -220,13 +220,17 @@ def _safe(name: str) -> str:
 async def run_model_step(
     inp: SpawnSubagentInput, run: RunConfig, *, home: Home, complete: CompleteFn,
     run_id: str, activity_id: str, attempt: int, worker: str = WORKER_ID,
+    converse: tool_step.Converse | None = None,
 ) -> ModelStepResult:
     """Call the run's model transport and save the full reply in the run dir.
 
     Writes ``runs/<run_id>/steps/<activity>-<role>.response.md`` (or
     ``inp.output_path``) and a ``.json`` beside it with the usage, the stop
     reason and, when the reply cannot be the result, ``error``: every reply
-    that arrived is costed there, even when the step then fails. The prompt is read
+    that arrived is costed there, even when the step then fails. With
+    ``inp.tools_needed`` the reply comes from a checkpointed tool loop
+    (:mod:`sagaflow._engine.tool_step`; its transcript is ``<base>.tools.jsonl`` beside
+    the reply) and the usage sums its turns. The prompt is read
     from, and ``output_path`` written to, only the run directory, the run's allowed
     roots and (prompt only) the skill's directory (:mod:`sagaflow._engine.confine`).
 
@@ -255,13 +259,17 @@ async def run_model_step(
     schema = inp.output_schema
     if schema is not None:
         schema_output.check_schema(schema)
-    # HOOK POINT (agent loop): `inp.tools_needed` should route this step to the durable
-    # agent loop with tools; until then it is one model call and step_notes says so.
     for note in step_notes(inp):  # noted, never silently dropped (see SpawnSubagentInput)
         activity.logger.warning("role %s: %s", inp.role, note)
     system = inp.system_prompt + (schema_output.instruction(schema) if schema else "")
+    steps = run_dir / "steps"
+    base = f"{_safe(activity_id)}-{_safe(inp.role)}"
+    session = tool_step.for_step(inp, run, steps / f"{base}.tools.jsonl", model, run_id,
+                                 run_dir, converse)
 
     async def ask(text: str) -> ModelReply:
+        if session is not None:  # tools_needed: a checkpointed tool loop (tool_step)
+            return await session.ask(system, text)
         return await complete(
             run.transport, model=model, system=system, user=text, max_tokens=inp.max_tokens,
             skill_dir=Path(run.skill_dir) if run.skill_dir else None,
@@ -269,8 +277,6 @@ async def run_model_step(
 
     started = time.monotonic()
     reply = await ask(user)
-    steps = run_dir / "steps"
-    base = f"{_safe(activity_id)}-{_safe(inp.role)}"
     response = response or steps / f"{base}.response.md"
     problem = reply_problem(reply, inp, response)
     output: dict[str, str] | None = None
@@ -290,7 +296,8 @@ async def run_model_step(
         model=reply.model, transport=reply.transport, role=inp.role, tier=inp.tier_name,
         seconds=round(time.monotonic() - started, 3), attempt=attempt, worker=worker,
         cost_usd=cost, stop_reason=reply.stop_reason,
-        retried_cost_usd=_earlier_cost(steps, base, attempt),
+        # a tools_needed step's usage already sums every turn its transcript keeps
+        retried_cost_usd=0.0 if session else _earlier_cost(steps, base, attempt),
         **{key: int(reply.usage.get(key) or 0) for key in USAGE_KEYS},
     )
     if output is None:

@@ -137,8 +137,8 @@ async def make_current(client: Client, home: Home, base_queue: str, build: str) 
 
 
 async def start_when_known(start: Callable[[], Awaitable[T]], timeout: float = 30.0) -> T:
-    """Call ``start`` (a workflow start pinned to a build), retrying while Temporal does not
-    know the build's version on the task queue yet.
+    """Call ``start`` (a workflow start pinned to a build, or a move to one), retrying while
+    Temporal does not know the build's version on the task queue yet.
 
     Its worker waits for that before it reports itself started, but on a loaded server a
     partition of the task queue may learn it a moment later ("Pinned version ... is not
@@ -176,14 +176,14 @@ async def move_run(client: Client, run_id: str, base_queue: str, build: str) -> 
         behavior=VersioningOverride.PinnedOverrideBehavior.PINNED_OVERRIDE_BEHAVIOR_PINNED,
         version=VersionProto(deployment_name=deployment_name(base_queue), build_id=build),
     ))
-    try:
-        await client.workflow_service.update_workflow_execution_options(
-            UpdateWorkflowExecutionOptionsRequest(
-                namespace=client.namespace, workflow_execution=WorkflowExecution(workflow_id=run_id),
-                workflow_execution_options=WorkflowExecutionOptions(versioning_override=override),
-                update_mask=FieldMask(paths=["versioning_override"]), identity="sagaflow",
-            )
-        )
+    request = UpdateWorkflowExecutionOptionsRequest(
+        namespace=client.namespace, workflow_execution=WorkflowExecution(workflow_id=run_id),
+        workflow_execution_options=WorkflowExecutionOptions(versioning_override=override),
+        update_mask=FieldMask(paths=["versioning_override"]), identity="sagaflow",
+    )
+    try:  # a build whose worker just started: the task queue learns its version a moment later
+        await start_when_known(
+            lambda: client.workflow_service.update_workflow_execution_options(request))
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise UsageError(f"No open run has id {run_id}; see 'sagaflow list'.") from None

@@ -2,7 +2,9 @@
 
 * ``sagaflow_agent_start(AgentInput, config) -> StartResult`` — reads SKILL.md, writes
   the transcript's system prompt and first user message (once), resolves the run's
-  permission rules (:func:`sagaflow.agent.permissions.load_rules`) and tool list;
+  permission rules (:func:`sagaflow.agent.permissions.load_rules`: the skill's
+  ``allowed-tools``, Claude Code's settings, ``config["permissions"]`` — config.yaml's
+  ``permissions:`` — and ``--allow-tools``) and tool list;
 * ``sagaflow_agent_turn(TurnInput, config) -> TurnResult`` — appends the tool results,
   asks the model (:func:`sagaflow.models.turns.converse`), appends its message; a turn
   already in the transcript (the worker died after the model answered) is reused, not
@@ -113,11 +115,11 @@ class AgentActivities:
     async def start(self, inp: AgentInput, config: dict[str, Any] | None = None) -> StartResult:
         """Set the transcript up and resolve the run's tools and permission rules."""
         try:
-            return await asyncio.to_thread(self._start, inp)
+            return await asyncio.to_thread(self._start, inp, config or self.defaults)
         except SagaflowError as exc:
             raise _fail(exc) from None
 
-    def _start(self, inp: AgentInput) -> StartResult:
+    def _start(self, inp: AgentInput, config: dict[str, Any]) -> StartResult:
         from sagaflow.agent.permissions import load_rules
 
         skill = read_skillmd(Path(inp.skill_dir))
@@ -134,7 +136,10 @@ class AgentActivities:
                 first = user_message(inp.arguments, inp.options)
             transcript.append(path, {"turn": 0, "role": "system", "system": system})
             transcript.append(path, {"turn": 0, "role": "user", "content": first})
-        rules = load_rules(Path(inp.workspace), skill.allowed_tools, tuple(inp.allow_tools))
+        permissions = config.get("permissions") or {}  # config.yaml's, from the run's memo
+        rules = load_rules(Path(inp.workspace), skill.allowed_tools, tuple(inp.allow_tools),
+                           config_permissions=permissions if isinstance(permissions, dict)
+                           else None)
         servers = sorted({tool_name(r).split("__")[1] for r in skill.allowed_tools
                           if tool_name(r).startswith("mcp__") and r.count("__") >= 1})
         return StartResult(

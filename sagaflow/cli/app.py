@@ -78,6 +78,8 @@ def _register() -> None:
     cost.register(app)
     from sagaflow.cli import replaycheck
     replaycheck.register(app)
+    from sagaflow.cli import upgrade
+    upgrade.register(app)
 
 
 _register()

@@ -110,8 +110,8 @@ def _temporal(settings: Settings) -> list[Check]:
         checks.append(Check(
             "blocked runs", "WARN",
             f"code changed incompatibly under {len(blocked)} open run(s): {', '.join(blocked)}",
-            "run 'sagaflow replay-check SKILL', then revert the skill's code or upgrade the run "
-            "to a compatible build; it resumes by itself once compatible code serves it",
+            "run 'sagaflow replay-check SKILL', then revert the skill's code and run "
+            "'sagaflow upgrade RUN' (it moves the run to that compatible build, where it resumes)",
         ))
     return checks
 

@@ -1,7 +1,8 @@
 """What ``launch --await`` says when a run parks on a gate: the exact commands, once per gate.
 
 Fed the happenings of :func:`sagaflow.runs.follow.follow`; the ``state`` ones carry the
-run's SagaflowWaiting value (``approval:STEP``, ``budget``, ``signal:NAME``, ``pause``).
+run's SagaflowWaiting value (``approval:STEP``, ``budget``, ``signal:NAME``,
+``question:KEY``, ``pause``).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ if TYPE_CHECKING:
 def gate_commands(run_id: str, waiting_on: str) -> str | None:
     """The exact commands that answer what a run waits on (None: nothing a command answers).
 
-    ``waiting_on`` is the run's SagaflowWaiting value: ``approval:STEP``, ``budget`` or
-    ``signal:NAME`` (``pause`` and "" give None).
+    ``waiting_on`` is the run's SagaflowWaiting value: ``approval:STEP``, ``budget``,
+    ``question:KEY`` or ``signal:NAME`` (``pause`` and "" give None).
     """
     import shlex
 
@@ -29,6 +30,9 @@ def gate_commands(run_id: str, waiting_on: str) -> str | None:
     if kind == "signal" and step:
         return (f"run {run_id} waits for signal {step}; send it: sagaflow signal {run} "
                 f"{shlex.quote(step)} '{{...}}' (a JSON payload, optional)")
+    if kind == "question":
+        return (f"run {run_id} asks a question (see `sagaflow inbox`); answer: "
+                f"sagaflow answer {run} \"...\"")
     if kind != "approval" or not step:
         return None
     gate = shlex.quote(step)

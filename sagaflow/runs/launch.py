@@ -235,7 +235,8 @@ async def launch(
                 budget_usd=options.budget_usd, timeout_seconds=options.timeout_seconds,
                 step_timeouts=settings.step_timeouts_for(skill),
                 config=RunConfig.from_settings(
-                    settings, prepared.record.transport, _skill_dir(build, prepared.record.skill_dir)
+                    settings, prepared.record.transport, _skill_dir(build, prepared.record.skill_dir),
+                    workspace=os.getcwd(),  # tools_needed steps' workspace
                 ),
             )
             if not prepared.attach:

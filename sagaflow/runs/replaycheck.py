@@ -7,8 +7,10 @@ loaded from the working directory now. A run is *compatible* when its history
 replays without a nondeterminism error; otherwise the first divergence is
 reported (the history event, what the history holds, what the code now issues).
 
-``upgrade`` calls :func:`replay_check` per run (``histories=``) before moving a
-run to the current build.
+``upgrade`` (:mod:`sagaflow.runs.upgrade`) replays with the same
+:func:`replayer_for` and :func:`check_histories`, but with the skills loaded from
+the target build's snapshot (the code that build's worker will run), not the
+live skill directories.
 """
 
 from __future__ import annotations
@@ -257,8 +259,7 @@ async def replay_check(
         skill: The skill whose runs to check, as loaded from the working directory.
         last: How many of its closed runs, most recent first, to check too.
         loaded: The skills to replay with (default: loaded from the working directory).
-        histories: Check these histories instead of listing the skill's runs
-            (``upgrade`` passes one run's).
+        histories: Check these histories instead of listing the skill's runs.
         timeout: Seconds per replay before it counts as hung.
 
     Returns:

@@ -136,9 +136,24 @@ def make(home: Home, sources: Sequence[SkillSource]) -> Build:
     cache.save()
     bid = build_id(skills)
     target = root / bid
-    if not (target / MANIFEST).is_file():
+    if not (target / MANIFEST).is_file() or _set_aside_damaged(root, target, skills):
         snapshot(home, bid, skills, sources)
     return Build(bid, target, tuple(skills))
+
+
+def _set_aside_damaged(root: Path, target: Path, skills: Sequence[BuildSkill]) -> bool:
+    """Move a snapshot missing one of its skill directories (deleted by hand) out of the way.
+
+    The sources at hand hash to this build, so writing it again restores the same
+    content; the damaged tree is renamed first (atomic), then removed.
+    """
+    if all((target / "skills" / s.dirname).is_dir() for s in skills):
+        return False
+    aside = root / f".tmp-damaged-{target.name}-{os.getpid()}"
+    with contextlib.suppress(OSError):
+        os.rename(target, aside)
+        shutil.rmtree(aside, ignore_errors=True)
+    return not (target / MANIFEST).is_file()
 
 
 def _blob(root: Path, digest: str) -> Path:
@@ -235,15 +250,16 @@ def open_build(home: Home, bid: str) -> Build:
         raise BuildError(
             f"Build {bid}'s snapshot at {target} is missing or damaged (deleted by hand?), "
             "so no worker can serve its runs with their own code; restore that directory "
-            "from a backup, or cancel those runs ('sagaflow cancel RUN') and launch them again."
+            "from a backup, move its runs to this directory's build ('sagaflow upgrade RUN' "
+            "checks that they replay on it), or cancel them ('sagaflow cancel RUN')."
         ) from None
     build = Build(bid, target, skills)
     missing = [s.dirname for s in skills if not build.skill_dir(s.dirname).is_dir()]
     if missing:
         raise BuildError(
             f"Build {bid}'s snapshot at {target} lacks skill {missing[0]} (deleted by hand?); "
-            "restore that directory from a backup, or cancel its runs ('sagaflow cancel RUN') "
-            "and launch them again."
+            "restore that directory from a backup, move its runs to this directory's build "
+            "('sagaflow upgrade RUN'), or cancel them ('sagaflow cancel RUN')."
         )
     return build
 

@@ -76,6 +76,10 @@ def test_question_parks_shows_in_inbox_and_hook_and_answer_resumes(
     assert "Which colour?" in entry["summary"] and "sagaflow answer q-1" in entry["summary"]
     hook = _hook(sf)
     assert "Which colour?" in hook and "sagaflow answer q-1" in hook
+    row = wait_for(lambda: next((r for r in json.loads(sf.run("list", "--json", check=True)
+                                                       .stdout) if r["run_id"] == "q-1"
+                                 and r["state"] == "waiting"), None), "q-1 listed as waiting")
+    assert row["waiting"] == "question:q1"  # like a gate: list shows what it waits on
     one_line_failure(sf.run("answer", "q-1", "--choice", "3"), 2, "not one of")
     sf.run("answer", "q-1", "--choice", "2", check=True)
     status, result = outcome(sf, "q-1")

@@ -1,9 +1,10 @@
 """Code changes under runs in flight, through the real CLI and a real dev server.
 
 * A forced incompatible edit (the skill edited in place and the parked run moved to
-  the edited build, as 'upgrade --force' does; by itself it stays on its own build) leaves a parked run
-  blocked, not failed: ``replay-check`` names the divergence, ``show``, ``list``,
-  ``doctor`` and the inbox say why; reverting the edit lets the run finish.
+  the edited build with ``upgrade --force``; by itself it stays on its own build) leaves a
+  parked run blocked, not failed: ``replay-check`` names the divergence, ``show``, ``list``,
+  ``doctor`` and the inbox say why; reverting the edit and ``upgrade`` (back to the
+  original build, which its history replays on) lets the run finish.
 * A skill that fails the workflow sandbox at import and one in a directory named
   "My Review" sit next to a good skill: the good one launches and completes, the
   bad ones are reported with their reasons (``skills``, ``doctor``, launch, worker log).
@@ -29,27 +30,11 @@ def _json(sf: Sandbox, *args: str) -> Any:
     return json.loads(sf.run(*args, "--json", check=True).stdout)
 
 
-def _serve_and_move(sf: Sandbox, run_id: str) -> None:
-    """Serve the skill as it is on disk now and pin the run to that build (``upgrade --force``)."""
-    import asyncio
-
-    from temporalio.client import Client
-
-    from sagaflow._engine import versioning
-
-    build = _json(sf, "worker", "start")["build"]
-
-    async def move() -> None:
-        client = await Client.connect(sf.env["TEMPORAL_ADDRESS"])
-        await versioning.move_run(client, run_id, sf.env["SAGAFLOW_TASK_QUEUE"], build)
-
-    asyncio.run(move())
-
-
 def test_an_incompatible_edit_blocks_a_run_until_reverted(sf: Sandbox) -> None:
     skill = sf.install_skill("gated")
     run_id = sf.run("launch", "gated", check=True).stdout.strip()
     wait_pending(sf, run_id)
+    first = _json(sf, "show", run_id)["build"]
     assert sf.run("replay-check", "gated", "--last", "0", check=True).stdout.strip() == (
         f"{run_id} (running): compatible")
 
@@ -65,12 +50,22 @@ def test_an_incompatible_edit_blocks_a_run_until_reverted(sf: Sandbox) -> None:
     [row] = json.loads(as_json.stdout)
     assert as_json.returncode == 1 and row["compatible"] is False and row["found"] == "StartTimer"
 
-    _serve_and_move(sf, run_id)  # the edited code now serves the parked run
+    refused = sf.run("upgrade", run_id)  # checked first: the edit does not replay
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
+    assert refused.stdout.startswith(f"{run_id}: refused: its history does not replay on build ")
+    assert "the code now issues StartTimer" in refused.stdout, refused.stdout
+    forced = sf.run("upgrade", run_id, "--force")  # the edited code now serves the parked run
+    assert forced.returncode == 0, forced.stderr
+    assert forced.stderr.startswith("warning: --force moves runs without replaying"), forced.stderr
+    forced_to = _json(sf, "show", run_id)["build"]
+    assert forced.stdout.strip() == (
+        f"{run_id}: moved without a replay check (--force) from build {first} to build {forced_to}")
     sf.run("signal", run_id, "nudge", check=True)  # any event: a workflow task to replay
     shown = wait_for(lambda: (d := _json(sf, "show", run_id))["blocked"] and d, "a blocked run")
     assert shown["status"] == "running"
     assert "code changed incompatibly" in shown["blocked"]
     assert "sagaflow replay-check gated" in shown["blocked"]
+    assert f"sagaflow upgrade {run_id}" in shown["blocked"]
     human = sf.run("show", run_id, check=True).stdout
     assert "blocked   code changed incompatibly" in human
     [row] = [r for r in _json(sf, "list") if r["run_id"] == run_id]
@@ -79,16 +74,20 @@ def test_an_incompatible_edit_blocks_a_run_until_reverted(sf: Sandbox) -> None:
     checks = json.loads(sf.run("doctor", "--json").stdout)
     [blocked_check] = [c for c in checks if c["name"] == "blocked runs"]
     assert blocked_check["level"] == "WARN" and run_id in blocked_check["detail"]
+    assert "'sagaflow upgrade RUN'" in blocked_check["fix"]
     entry = wait_for(
         lambda: next((e for e in _json(sf, "inbox") if e["status"] == "BLOCKED"), None),
         "a BLOCKED inbox entry", timeout=30)
     assert entry["run_id"] == run_id and "code changed incompatibly" in entry["summary"]
+    assert f"sagaflow upgrade {run_id}" in entry["summary"]
     refused = sf.run("approve", run_id)  # not "a worker that may predate this sagaflow"
     assert refused.returncode != 0 and "Traceback" not in refused.stderr
     assert "cannot answer: code changed incompatibly" in refused.stderr, refused.stderr
 
-    source.write_text(original)  # revert: the run resumes on the code it started with
-    _serve_and_move(sf, run_id)  # the same content: the build it started on
+    source.write_text(original)  # revert: the same content is the build it started on
+    back = sf.run("upgrade", run_id)  # its history replays there: checked, then moved
+    assert back.returncode == 0, back.stderr
+    assert back.stdout.strip() == f"{run_id}: moved from build {forced_to} to build {first}"
     wait_for(lambda: _json(sf, "show", run_id)["blocked"] is None, "the run unblocked")
     wait_pending(sf, run_id)
     sf.run("approve", run_id, "--by", "dana", check=True)

@@ -140,14 +140,14 @@ async def _schema_valid_first_time(home: Home) -> None:
 
 async def _schema_repair_turn_then_valid(home: Home) -> None:
     fake = Scripted('{"N": "four"}', '```json\n{"N": 4}\n```')
-    result = await _schema_step(home, fake, tools_needed=True)
+    result = await _schema_step(home, fake, mcp_config_path="/x/mcp.json")
     assert result.output == {"N": "4"} and len(fake.users) == 2
     assert "'four' is not of type 'integer'" in fake.users[1]
     assert result.usage.input_tokens == 20 and result.usage.output_tokens == 10  # both paid
     steps = home.run_dir(RUN) / "steps"
     assert (steps / "test-counter.rejected.response.md").read_text() == '{"N": "four"}'
     record = json.loads((steps / "test-counter.json").read_text())
-    assert record["notes"] == ["tools_needed=True: this call ran without tools (one model turn)"]
+    assert record["notes"] == ["mcp_config_path /x/mcp.json ignored: MCP is not supported"]
 
 
 async def _schema_broken_twice_is_not_retried(home: Home) -> None:

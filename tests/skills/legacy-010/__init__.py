@@ -31,6 +31,7 @@ def _build_input(
             "legacy-010", "analyst.system", substitutions={"style": "terse"}
         ),
         shell=str(cli_args.get("shell", "echo shell-ran-in $(basename $PWD)")),
+        target=str(cli_args.get("target", "")),
     )
 
 

@@ -41,6 +41,8 @@ class LegacyInput:
     topic: str
     system_prompt: str
     shell: str
+    #: a file for a tools_needed=True reviewer step ("" skips it, as older runs did)
+    target: str = ""
 
 
 @workflow.defn(name="Legacy010Workflow")
@@ -62,6 +64,22 @@ class LegacyWorkflow:
             ),
             start_to_close_timeout=timedelta(seconds=120), retry_policy=HAIKU_POLICY,
         )
+        if inp.target:  # a 0.10 reviewer: its prompt says to read the file, with tools
+            review = f"{inp.run_dir}/reviewer-prompt.txt"
+            await workflow.execute_activity(
+                "write_artifact", WriteArtifactInput(
+                    path=review, content=f"Review: read the target file {inp.target}."),
+                start_to_close_timeout=_T, retry_policy=HAIKU_POLICY,
+            )
+            out = await workflow.execute_activity(
+                "spawn_subagent",
+                SpawnSubagentInput(
+                    role="reviewer", tier_name="HAIKU", system_prompt=inp.system_prompt,
+                    user_prompt_path=review, tools_needed=True, max_tokens=500,
+                    output_schema=SCHEMA, run_dir=inp.run_dir,
+                ),
+                start_to_close_timeout=timedelta(seconds=120), retry_policy=HAIKU_POLICY,
+            )
         state.points = json.loads(out["POINTS"])
         state.add_cost(input_tokens=1000, output_tokens=100, haiku=True)
         shell: RunShellResult = await workflow.execute_activity(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -86,6 +87,8 @@ def test_task_runs_a_sub_agent_with_its_own_transcript(engine: Engine) -> None:
         sub = json.dumps(read_all(tasks[0]))
         assert "Read data.txt" in sub and "forty-two" in sub
         assert [x.status for x in e.inbox(handle.id)] == ["DONE"]  # the sub-agent adds none
+        status = await e.status(handle)
+        assert status.model_calls == 4  # the boss's 2 turns and the sub-agent's 2
 
     engine.run(scenario)
 
@@ -152,5 +155,25 @@ def test_cancel_while_asking_keeps_the_transcript_and_retires_the_question(
         assert not question.unread  # retired: the hook no longer shows it
         transcript = Path(e.home.run_dir(handle.id)) / "agent" / "transcript.jsonl"
         assert "AskUserQuestion" in transcript.read_text()
+
+    engine.run(scenario)
+
+
+def test_config_yaml_permissions_reach_the_loop(engine: Engine) -> None:
+    (engine.root / "secret.txt").write_text("hunter2\n", encoding="utf-8")
+    engine.settings = dataclasses.replace(
+        engine.settings, permissions={"deny": ("Read(./secret.txt)",)})
+    write_skill(engine.root, "peek", "Peek.\n", frontmatter="allowed-tools: Read\n", turns=[
+        {"tools": [{"Read": {"file_path": "secret.txt"}}]}, {"text": "told: $last"},
+    ])
+    engine.loaded = load_skills(engine.root)
+
+    async def scenario(e: Engine) -> None:
+        handle = await e.launch("peek", transport="scripted")
+        result = await handle.result()
+        assert "hunter2" not in result and "deny" in result.lower()
+        status = await handle.query(QUERY_AGENT, result_type=AgentStatus)
+        (told,) = read_all(Path(status.transcript))[-2]["content"]
+        assert told["is_error"]
 
     engine.run(scenario)
