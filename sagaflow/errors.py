@@ -96,6 +96,8 @@ class ModelError(SagaflowError):
         retry_after: Seconds the provider asked us to wait, when it said.
         paid_usd: USD already billed for this step's attempts whose replies could
             not be used (set by the model step; None when nothing was billed).
+        stop_reason: Why the model stopped, when a reply arrived but could not be the
+            step's result (``refusal``, ``max_tokens``...; "" otherwise): ``show`` names it.
     """
 
     def __init__(
@@ -110,6 +112,7 @@ class ModelError(SagaflowError):
         self.status = status
         self.retry_after = retry_after
         self.paid_usd: float | None = None
+        self.stop_reason = ""
 
 
 class SchemaOutputError(ModelError):

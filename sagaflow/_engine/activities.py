@@ -79,9 +79,12 @@ def to_application_error(exc: SagaflowError) -> ApplicationError:
     """Turn a SagaflowError into the failure Temporal records and retries (or not)."""
     delay = getattr(exc, "retry_after", None)
     paid = getattr(exc, "paid_usd", None)
+    stop = getattr(exc, "stop_reason", "")
+    # paid_usd: the workflow counts it against the budget; stop_reason: show names it
+    details = {**({"paid_usd": paid} if paid else {}), **({"stop_reason": stop} if stop else {})}
     return ApplicationError(
         exc.message,
-        *([{"paid_usd": paid}] if paid else []),  # the workflow counts it against the budget
+        *([details] if details else []),
         type=type(exc).__name__,
         non_retryable=not exc.retryable,
         next_retry_delay=timedelta(seconds=delay) if delay else None,

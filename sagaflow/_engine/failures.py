@@ -11,7 +11,13 @@ from temporalio.exceptions import (
 
 
 def failure_reason(exc: BaseException) -> str:
-    """The innermost human-readable message of a failure chain."""
+    """The innermost human-readable message of a failure chain.
+
+    A plain Python exception a workflow raises reads as Temporal records it (its
+    message), so the inbox, ``show`` and ``list`` agree: ``TimeoutError: no 'x' signal``
+    in one place and ``no 'x' signal`` in another was the same failure twice. The class
+    name stays when the message alone says nothing (empty, or a ``KeyError``'s bare key).
+    """
     messages: list[str] = []
     current: BaseException | None = exc
     while current is not None:
@@ -19,8 +25,10 @@ def failure_reason(exc: BaseException) -> str:
             messages.append(f"step {current.activity_type} failed")
         elif isinstance(current, ApplicationError | FailureError):
             messages.append(current.message)
+        elif str(current) and not isinstance(current, LookupError):
+            messages.append(str(current))
         else:
-            messages.append(f"{type(current).__name__}: {current}")
+            messages.append(f"{type(current).__name__}: {current}".removesuffix(": "))
         current = current.__cause__
     return ": ".join(m for m in messages if m) or type(exc).__name__
 

@@ -320,5 +320,6 @@ async def run_model_step(
     )
     if problem is not None:
         problem.paid_usd = (cost or 0.0) + usage.retried_cost_usd or None
+        problem.stop_reason = reply.stop_reason
         raise problem
     return ModelStepResult(output=output, usage=usage)

@@ -57,6 +57,8 @@ def _step_line(step: Step) -> tuple[str, str, str]:
     ]
     if any(t is not None for t in tokens):
         parts.append(f"{sum(t or 0 for t in tokens)} tok {_money(step['cost_usd'])}")
+    elif step["cost_usd"]:  # a failed model step's paid attempts: no tokens in history
+        parts.append(f"paid {_money(step['cost_usd'])}")
     if step.get("stop_reason") not in (None, "", "end_turn"):
         parts.append(f"stop_reason {step.get('stop_reason')}")
     next_retry = step["next_retry_in_seconds"]
@@ -85,7 +87,11 @@ def _render_timeline(data: Timeline) -> None:
     if data["worker"]:
         out(f"worker    {data['worker']}")
     if data["waiting_on"]:
-        out(f"waiting   {data['waiting_on']}")
+        from sagaflow.runs.gates import gate_commands
+
+        answer = gate_commands(data["run_id"], data["waiting_on"])
+        how = f" · {answer.split('; ', 1)[1]}" if answer and "; " in answer else ""
+        out(f"waiting   {data['waiting_on']}{how}")
     paused = data.get("paused")
     if paused:
         who = f" by {word(paused.get('by'))}" if paused.get("by") else ""

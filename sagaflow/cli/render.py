@@ -146,6 +146,10 @@ def _cell(value: Any) -> str:
     return for_terminal(word(value), one_line=True)
 
 
+#: columns whose values users copy into commands: never shortened or wrapped on a terminal
+ID_COLUMNS = frozenset({"run_id", "name", "schedule_id", "workflow_id"})
+
+
 def table(
     rows: Sequence[Mapping[str, Any]], columns: Sequence[str],
     styles: Mapping[str, Callable[[str], str | None]] | None = None,
@@ -171,8 +175,12 @@ def table(
 
     styled = {"status": status_style, **(styles or {})}
     grid = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, header_style="bold")
-    for column in columns:
-        grid.add_column(column.upper(), justify="right" if column in ("cost", "runs") else "left")
+    for i, column in enumerate(columns):
+        # a narrow terminal shrinks the other columns and folds their text: an id cut to
+        # "gated-202611…" cannot be copied into the next command, a folded cell loses nothing
+        whole = max(len(column), *(len(row[i]) for row in cells)) if column in ID_COLUMNS else None
+        grid.add_column(column.upper(), justify="right" if column in ("cost", "runs") else "left",
+                        min_width=whole, no_wrap=whole is not None, overflow="fold")
     for row in cells:
         grid.add_row(*(
             Text(v, style=(styled[c](v) or "") if c in styled else "")

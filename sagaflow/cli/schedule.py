@@ -9,6 +9,8 @@ import typer
 
 from sagaflow.cli import _state
 from sagaflow.cli.render import emit_json, err, out, skill_args, table
+from sagaflow.durations import format_duration
+from sagaflow.pricing import format_usd
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
 T = TypeVar("T")
@@ -32,6 +34,13 @@ def _human(data: dict[str, Any], *, runs: bool) -> None:
     out(f"cron      {data['cron']}  ({data['time_zone']})")
     out(f"overlap   {data['overlap']}   pool {data['pool']}"
         + (f"   transport {data['transport']}" if data.get("transport") else ""))
+    limits = []  # what each run it starts may spend and take (shown only in --json before)
+    if data.get("budget_usd") is not None:
+        limits.append(f"budget {format_usd(data['budget_usd'])} per run")
+    if data.get("timeout_seconds"):
+        limits.append(f"timeout {format_duration(data['timeout_seconds'])}")
+    if limits:
+        out(f"limits    {' · '.join(limits)}")
     out(f"state     {'paused' if data['paused'] else 'active'}"
         + (f"  ({data['note']})" if data.get("note") else ""))
     out(f"next      {', '.join(data['next_runs']) or '-'}")

@@ -47,6 +47,9 @@ class CliOutput:
         usage: Token counts keyed by :data:`~sagaflow.pricing.USAGE_KEYS`.
         stop_reason: The model's stop reason when printed, else "".
         parsed: The output was JSON of a known shape (False: plain text or nothing).
+        subtype: The result's ``subtype`` (``success``, ``error_max_turns``...; "" if none).
+        api_status: The ``api_error_status`` Claude Code printed for a failed API call
+            (0 when none).
     """
 
     text: str
@@ -54,6 +57,8 @@ class CliOutput:
     usage: dict[str, int] | None = None
     stop_reason: str = ""
     parsed: bool = False
+    subtype: str = ""
+    api_status: int = 0
 
 
 def _stop_of(events: list[Any]) -> str:
@@ -88,6 +93,8 @@ def parse_output(raw: str) -> CliOutput:
         usage={key: int(usage.get(key) or 0) for key in USAGE_KEYS},
         stop_reason=str(result.get("stop_reason") or "") or _stop_of(events),
         parsed=True,
+        subtype=subtype,
+        api_status=int(status) if isinstance(status := result.get("api_error_status"), int) else 0,
     )
 
 
@@ -102,7 +109,15 @@ def check_output(out: CliOutput, returncode: int, stderr: str) -> None:
     if any(sign in f"{out.text}\n{stderr}".lower() for sign in _AUTH_SIGNS):
         raise ModelError(f"claude -p cannot use the model ({detail}); {AUTH_FIX}.",
                          retryable=False)
+    if out.subtype == "error_max_turns":  # the same session would stop at the same limit
+        raise ModelError(
+            "claude -p stopped at its turn limit (error_max_turns) before a result; raise the "
+            "skill's --max-turns or ask for less in one run (not retrying).", retryable=False,
+        )
     if returncode != 0 or out.is_error:
+        api = _api_fault(out, stderr)
+        if api is not None:
+            raise api
         raise ModelError(
             f"claude -p exited with {returncode}: {detail or 'no output'}; will retry.",
             retryable=True,
@@ -113,6 +128,24 @@ def check_output(out: CliOutput, returncode: int, stderr: str) -> None:
             f"claude -p printed {what}; will retry. Update Claude Code if this persists.",
             retryable=True,
         )
+
+
+def _api_fault(out: CliOutput, stderr: str) -> ModelError | None:
+    """The Messages API fault Claude Code reports (``API Error: 529 {...}`` or
+    ``api_error_status``), classified by its error type as the anthropic transport
+    does (:data:`~sagaflow.models.anthropic_api.ERROR_KINDS`), else None."""
+    from sagaflow.models.anthropic_api import ERROR_KINDS, error_kind
+
+    text = f"{out.text}\n{stderr}"
+    kind = next((k for k in ERROR_KINDS if k in text), None)
+    if kind is None and out.api_status:
+        kind = error_kind(out.api_status, None)[0]
+    if kind is None:
+        return None
+    retryable, advice = ERROR_KINDS[kind]
+    detail = (out.text or stderr).strip().replace("\n", " ")[:200]
+    return ModelError(f"claude -p's model call failed ({kind}: {detail}); {advice}.",
+                      retryable=retryable, status=out.api_status or None)
 
 
 async def call(*, model: str, system: str, user: str, max_tokens: int) -> ModelReply:

@@ -15,11 +15,10 @@ if TYPE_CHECKING:
 
 
 def gate_commands(run_id: str, waiting_on: str) -> str | None:
-    """The exact commands that answer what a run waits on (None: not an approval, a
-    budget or a question).
+    """The exact commands that answer what a run waits on (None: nothing a command answers).
 
-    ``waiting_on`` is the run's SagaflowWaiting value: ``approval:STEP``, ``budget`` or
-    ``question:KEY``.
+    ``waiting_on`` is the run's SagaflowWaiting value: ``approval:STEP``, ``budget``,
+    ``question:KEY`` or ``signal:NAME`` (``pause`` and "" give None).
     """
     import shlex
 
@@ -28,6 +27,9 @@ def gate_commands(run_id: str, waiting_on: str) -> str | None:
         return (f"run {run_id} is parked on its budget; continue: sagaflow approve {run} "
                 f"--extend-budget 1.00 · stop: sagaflow reject {run} --reason \"...\"")
     kind, _, step = waiting_on.partition(":")
+    if kind == "signal" and step:
+        return (f"run {run_id} waits for signal {step}; send it: sagaflow signal {run} "
+                f"{shlex.quote(step)} '{{...}}' (a JSON payload, optional)")
     if kind == "question":
         return (f"run {run_id} asks a question (see `sagaflow inbox`); answer: "
                 f"sagaflow answer {run} \"...\"")

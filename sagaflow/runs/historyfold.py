@@ -115,15 +115,19 @@ class HistoryFold:
             return f"turn {value.get('turn')}"
         return str(value.get("name") or "") or None
 
-    async def _paid(self, failure: Any) -> float:
-        """``paid_usd`` a failed model step reported (in its failure's details), else 0."""
+    async def _paid(self, failure: Any) -> tuple[float, str | None]:
+        """``paid_usd`` (else 0) and ``stop_reason`` (else None) a failed model step
+        reported in its failure's details."""
         info = failure.application_failure_info if failure.HasField(
             "application_failure_info") else None
         if info is None or not info.details.payloads:
-            return 0.0
+            return 0.0, None
         value = await self._value(info.details.payloads)
-        paid = value.get("paid_usd") if isinstance(value, dict) else None
-        return float(paid) if isinstance(paid, int | float) else 0.0
+        if not isinstance(value, dict):
+            return 0.0, None
+        paid, stop = value.get("paid_usd"), value.get("stop_reason")
+        return (float(paid) if isinstance(paid, int | float) else 0.0,
+                str(stop) if isinstance(stop, str) and stop else None)
 
     def _search(self, fields: Any) -> dict[str, Any]:
         changed: dict[str, Any] = {}
@@ -156,6 +160,8 @@ class HistoryFold:
         attrs: Any = getattr(event, kind) if kind else None
         out = self._base(kind.removesuffix("_event_attributes"), event)
         if kind == "marker_recorded_event_attributes":
+            if attrs.marker_name == PATCH_MARKER:  # workflow.patched's bookkeeping, not a step
+                return []
             data = await self._value(attrs.details["data"].payloads) if "data" in attrs.details else None
             name = data.get("activity_type") if isinstance(data, dict) else attrs.marker_name
             self.framework.append({"type": name, "time": out["time"]})
@@ -288,7 +294,8 @@ class HistoryFold:
                 "tokens": self.totals()["tokens"], "cost_usd_total": self.cost}]
         if hasattr(attrs, "failure") and attrs.HasField("failure"):
             step["error"] = attrs.failure.message or step["error"]
-            paid = await self._paid(attrs.failure)
+            paid, stop = await self._paid(attrs.failure)
+            step["stop_reason"] = stop or step["stop_reason"]
             if paid:
                 step["cost_usd"] = paid
                 self.cost = (self.cost or 0.0) + paid
@@ -319,6 +326,10 @@ class HistoryFold:
     def duration(self, now: datetime | None = None) -> float | None:
         end = self.closed_at or now
         return _secs(self.started_at, end) if end else None
+
+
+#: the marker ``workflow.patched`` records (the SDK's name for it)
+PATCH_MARKER = "core_patch"
 
 
 def _secs(start: datetime | None, end: datetime | None) -> float | None:

@@ -71,27 +71,35 @@ def launch_options(
     )
 
 
-async def check_pool_served(client: Any, settings: Settings, pool: str) -> None:
-    """A pool is known when some worker polls its task queue."""
-    from temporalio.api.enums.v1 import TaskQueueType
-    from temporalio.api.taskqueue.v1 import TaskQueue
-    from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+async def check_pool_served(client: Any, settings: Settings, pool: str, home: Home) -> None:
+    """A pool is served when a worker of it is alive now (:func:`pools.pool_status`: this
+    host's pool locks, or a poller seen within the last 90 s). Temporal keeps a dead
+    worker in its poller list for minutes, so "some poller is listed" would start runs
+    that then sit "running" with nobody to run them.
 
-    from sagaflow._engine.meta import pool_queue
+    Raises:
+        UsageError: no live worker serves the pool (the message says since when and how
+            to start one).
+    """
+    from sagaflow._engine.meta import DEFAULT_POOL
     from sagaflow.errors import UsageError
+    from sagaflow.runs.pools import pool_status
 
-    queue = pool_queue(settings.task_queue, pool)
-    described = await client.workflow_service.describe_task_queue(
-        DescribeTaskQueueRequest(
-            namespace=client.namespace, task_queue=TaskQueue(name=queue),
-            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-        )
-    )
-    if not described.pollers:
+    status = await pool_status(client, settings, home, pool)
+    if status.serving:
+        return
+    start = ("'sagaflow worker start'" if pool == DEFAULT_POOL
+             else f"'sagaflow worker run --pool {pool}'")
+    if status.last_seen is None:
         raise UsageError(
-            f"Unknown pool {pool!r}: no worker serves task queue {queue}; start one with "
-            f"'sagaflow worker run --pool {pool}' (here or on any host using this Temporal)."
+            f"Unknown pool {pool!r}: no worker serves task queue {status.task_queue}; start one "
+            f"with {start} (here or on any host using this Temporal)."
         )
+    raise UsageError(
+        f"No worker serves pool {pool!r} any more (none polling since {status.last_seen}); "
+        f"start one with {start} (here or on any host using this "
+        "Temporal), then launch again."
+    )
 
 
 def _skill_dir(build: builds.Build | None, found: str) -> str:
@@ -248,7 +256,7 @@ async def launch(
                 desc = await runs.describe(client.get_workflow_handle(prepared.run_id))
                 await ensure_worker(desc, Local(home, settings, notice))
             else:
-                await check_pool_served(client, settings, options.pool or DEFAULT_POOL)
+                await check_pool_served(client, settings, options.pool or DEFAULT_POOL, home)
             handle, fresh = await versioning.start_when_known(lambda: runs.start(
                 client, settings, prepared, options=memo_options, if_exists=options.if_exists,
                 home=home, versioning_override=override,

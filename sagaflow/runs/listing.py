@@ -125,7 +125,8 @@ async def row_of(wf: WorkflowExecution, base_queue: str) -> RunRow:
         "blocked": wf.status is not None and wf.status.name == "RUNNING"
         and meta.NONDETERMINISTIC_PROBLEM in (attrs.get(meta.REPORTED_PROBLEMS) or ()),
         "worker": None,
-        "paused": await _paused(wf) if state == "paused" and wf.close_time is None else None,
+        # asked whatever the state: a run paused while waiting (gate, budget) is paused too
+        "paused": await _paused(wf) if wf.close_time is None else None,
     }
 
 
@@ -220,6 +221,8 @@ def state_label(row: Mapping[str, Any]) -> str | None:
     if row.get("worker"):
         return str(row["worker"]).split(";", 1)[0]
     state, waiting = row.get("state"), row.get("waiting")
-    if state and waiting:
-        return f"{state}: {waiting}"
-    return state or waiting
+    # "paused: pause" says one thing twice
+    label = f"{state}: {waiting}" if state and waiting and waiting != "pause" else state or waiting
+    if row.get("paused") and state != "paused":  # paused while it waits on something else
+        label = f"{label} (paused)" if label else "paused"
+    return label

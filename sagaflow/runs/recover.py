@@ -11,8 +11,9 @@ run ended. A cancellation counts as the end: the point lies before the cancel
 request, which Temporal does not carry over to the new run. So does the firing of
 the whole-run ``--timeout``: a retry restarts that deadline (a signal right after
 the reset, which the workflow interceptor honours; Temporal's own execution
-timeout restarts with the reset). Signals and updates sent after the point are re-applied (Temporal's
-default).
+timeout restarts with the reset). Signals sent after the point are re-applied
+(Temporal's default); updates (approve, reject, pause) are not: a rejection re-applied
+failed the retry at once for the same reason, so the retried run asks again instead.
 
 A retry that cannot work says so in one sentence (:mod:`sagaflow.runs.retryfaults`):
 ``retry`` watches the new attempt's first workflow task, so a skill whose code
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import ResetReapplyExcludeType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
 from temporalio.client import Client, WorkflowExecutionStatus
@@ -208,6 +210,7 @@ async def retry(
         run_id, run_id=desc.run_id).fetch_history_events()]
     memo = await desc.memo()
     skill = str(memo.get(meta.MEMO_SKILL) or desc.workflow_type)
+    again = retryfaults.relaunch_words(memo)  # a suggested fresh launch repeats the run's own
     options = memo.get(meta.MEMO_OPTIONS)
     deadline = options.get("timeout_seconds") if isinstance(options, dict) else None
     deadline = float(deadline) if isinstance(deadline, int | float) and deadline > 0 else None
@@ -220,12 +223,15 @@ async def retry(
                 workflow_execution=WorkflowExecution(workflow_id=run_id, run_id=desc.run_id),
                 reason=f"sagaflow retry by {reach.default_user()}",
                 workflow_task_finish_event_id=plan.event_id,
+                # decisions are asked again, not replayed (a re-applied reject re-fails)
+                reset_reapply_exclude_types=[
+                    ResetReapplyExcludeType.RESET_REAPPLY_EXCLUDE_TYPE_UPDATE],
                 request_id=str(uuid.uuid4()),
                 identity=client.identity,
             )
         )
     except RPCError as exc:
-        raise retryfaults.reset_refused(run_id, skill, exc) from None
+        raise retryfaults.reset_refused(run_id, skill, exc, again) from None
     if deadline:  # the whole-run --timeout starts over (Temporal 1.32 has no post-reset signal)
         try:
             await client.get_workflow_handle(run_id, run_id=response.run_id).signal(
@@ -233,10 +239,11 @@ async def retry(
             )
         except RPCError as exc:
             if exc.status != RPCStatusCode.NOT_FOUND:  # NOT_FOUND: the attempt already ended
-                raise retryfaults.reset_refused(run_id, skill, exc) from None
+                raise retryfaults.reset_refused(run_id, skill, exc, again) from None
     unserved = await _unserved(client, desc.task_queue, local)
     if unserved is None:
-        await retryfaults.first_task(client, run_id, response.run_id, plan.event_id, skill)
+        await retryfaults.first_task(client, run_id, response.run_id, plan.event_id, skill,
+                                     again=again)
     elif progress is not None:  # nobody would take the first task: say so, do not wait for it
         progress(unserved)
     outcome: dict[str, Any] = {
@@ -255,7 +262,7 @@ async def retry(
             outcome["result"] = await runs.await_result(new, progress)
         except RunFailedError as exc:
             if retryfaults.is_nondeterminism(exc.message):
-                raise retryfaults.code_changed(run_id, skill) from None
+                raise retryfaults.code_changed(run_id, skill, again) from None
             raise
     return outcome
 

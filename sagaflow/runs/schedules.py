@@ -185,7 +185,7 @@ async def add(
         pass
     await _serve_current(client, home, settings, loaded.sources, notice)
     if req.options.pool:
-        await check_pool_served(client, settings, req.options.pool)
+        await check_pool_served(client, settings, req.options.pool, home)
     schedule, memo = _schedule(settings, req)
     try:
         await client.create_schedule(schedule_id(req.name), schedule, memo=memo)

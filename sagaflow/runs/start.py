@@ -52,22 +52,58 @@ def exists_error(run_id: str) -> UsageError:
     )
 
 
-def replace_command(skill: str, run_id: str, args: dict[str, str]) -> str:
-    """The exact ``sagaflow launch`` that starts ``run_id`` afresh with ``args``."""
+def replace_command(
+    skill: str, run_id: str, args: dict[str, str], options: list[str] | None = None
+) -> str:
+    """The exact ``sagaflow launch`` that starts ``run_id`` afresh with ``args``.
+
+    ``options`` are the launch's own options to repeat (``--transport``, ``--pool``...,
+    see :func:`launch_options`): without them the suggestion would not run as typed
+    (no model key without ``--transport scripted``) or would run differently.
+    """
     import shlex
 
-    words = ["sagaflow", "launch", skill, "--id", run_id, "--if-exists", "replace"]
-    for key, value in args.items():
-        words += ["--arg", f"{key}={value}"]
+    words = ["sagaflow", "launch", skill, "--id", run_id, "--if-exists", "replace",
+             *(options or []), *arg_words(args)]
     return shlex.join(words)
 
 
-def closed_error(run_id: str, status: str, skill: str, args: dict[str, str]) -> UsageError:
+def arg_words(args: dict[str, str]) -> list[str]:
+    """A run's arguments as launch words: ``--arg KEY=VALUE`` each, then its free text
+    (:data:`~sagaflow.skills.args.EXTRA`, a JSON list) as the words it was."""
+    from sagaflow.skills.args import EXTRA, skill_view
+
+    words: list[str] = []
+    for key, value in args.items():
+        if key != EXTRA:
+            words += ["--arg", f"{key}={value}"]
+    return words + [str(w) for w in skill_view(args).get(EXTRA, [])]
+
+
+def launch_options(transport: str | None, options: RunOptions | None) -> list[str]:
+    """The launch options (transport, pool, budget, timeout) a suggested relaunch repeats."""
+    from sagaflow._engine.meta import DEFAULT_POOL
+    from sagaflow.durations import format_duration
+
+    words = ["--transport", transport] if transport else []
+    if options is not None:
+        if options.pool != DEFAULT_POOL:
+            words += ["--pool", options.pool]
+        if options.budget_usd is not None:
+            words += ["--budget-usd", f"{options.budget_usd:g}"]
+        if options.timeout_seconds:
+            words += ["--timeout", format_duration(options.timeout_seconds)]
+    return words
+
+
+def closed_error(
+    run_id: str, status: str, skill: str, args: dict[str, str], options: list[str] | None = None
+) -> UsageError:
     """What launching the id of a closed run says (attaching is for open runs only)."""
     return UsageError(
         f"Run {run_id} is closed ({status}), so this launch does not attach to it; see its "
         f"result with 'sagaflow show {run_id}', or start it afresh with "
-        f"'{replace_command(skill, run_id, args)}'."
+        f"'{replace_command(skill, run_id, args, options)}'."
     )
 
 
@@ -107,11 +143,12 @@ async def start(
 
     options = options or RunOptions(base_queue=settings.task_queue)
     skill, args = prepared.record.skill, prepared.requested_args
+    again = launch_options(prepared.requested_transport, options)
     if prepared.attach:
         handle = client.get_workflow_handle(prepared.run_id)
         status = _closed(await describe(handle))
         if status is not None:
-            raise closed_error(prepared.run_id, status, skill, args)
+            raise closed_error(prepared.run_id, status, skill, args, again)
         if if_exists == "fail":
             raise exists_error(prepared.run_id)
         return handle, False
@@ -148,7 +185,7 @@ async def start(
             raise exists_error(prepared.run_id) from None
         if status is None:  # it started between our start and describe: attach
             return existing, False
-        raise closed_error(prepared.run_id, status, skill, args) from None
+        raise closed_error(prepared.run_id, status, skill, args, again) from None
     # temporalio 1.35 exposes no public "started" flag for a start that may attach
     # (USE_EXISTING); the start response kept on the handle is the only source.
     started = getattr(handle, "_start_workflow_response", None)

@@ -172,8 +172,13 @@ def overlay_pending(fold: HistoryFold, pending: Any, now: datetime) -> None:
 
 
 async def _paused(desc: Any, status: dict[str, Any] | None) -> dict[str, str] | None:
-    """Who paused the run and why: the status query's answer, else the run's memo."""
-    if status and status.get("paused"):
+    """Who paused the run and why: the status query's answer, else the run's memo.
+
+    Asked whatever the run's state: a run paused while it waits (on a gate, its budget)
+    stays ``waiting`` and is paused too."""
+    if status is not None:
+        if not status.get("paused"):
+            return None
         return {"by": status.get("paused_by") or "", "reason": status.get("pause_reason") or "",
                 "at": status.get("paused_at") or ""}
     info = (await desc.memo()).get(meta.MEMO_PAUSE)
@@ -259,7 +264,7 @@ async def build_timeline(client: Client, run_id: str) -> Timeline:
             desc.status.name.lower() if desc.status else None),
         "waiting_on": str(waiting or "") if is_open else "",
         "worker": "",
-        "paused": await _paused(desc, status) if is_open and state == "paused" else None,
+        "paused": await _paused(desc, status) if is_open else None,
         "duration_seconds": fold.duration(now), "cost_usd": fold.cost,
         "reported_cost_usd": float(cost) if isinstance(cost, int | float) else None,
         "tokens": cast(Tokens, fold.totals()["tokens"]),

@@ -85,6 +85,9 @@ class Prepared:
     #: the arguments this launch was given (``record.args`` are the run's own, which
     #: differ when it attaches to an existing run)
     requested_args: dict[str, str] = field(default_factory=dict)
+    #: the ``--transport`` this launch was given (None: the default); a suggested
+    #: relaunch repeats it
+    requested_transport: str | None = None
 
 
 def prepare(
@@ -116,7 +119,8 @@ def prepare(
                     f"Run {run_id} belongs to skill {existing.skill}, not {skill}; "
                     "pick another --id."
                 )
-            return Prepared(spec, run_id, existing, None, attach=True, requested_args=dict(args))
+            return Prepared(spec, run_id, existing, None, attach=True, requested_args=dict(args),
+                            requested_transport=transport)
     declared = _declared(spec)
     if declared is not None:
         names, required = declared
@@ -153,7 +157,8 @@ def prepare(
             shutil.rmtree(run_dir, ignore_errors=True)
         raise
     return Prepared(
-        spec, run_id, record, workflow_input, created=created, requested_args=dict(args)
+        spec, run_id, record, workflow_input, created=created, requested_args=dict(args),
+        requested_transport=transport,
     )
 
 

@@ -101,6 +101,21 @@ def test_relaunching_a_closed_run_says_so_and_never_attaches(
     assert done.stdout.strip() == "hello, zed" and fake_model.calls("Greet zed") == 1
 
 
+def test_relaunch_suggestion_repeats_the_launch_options(sf: Sandbox) -> None:
+    """The suggested replace carries --transport (and pool/budget/timeout): without them it
+    fails with no model key, or runs differently from what the user launched."""
+    words = ("launch", "hello-world", "--name", "amy", "--id", "greet-s",
+             "--transport", "scripted", "--timeout", "90s", "--budget-usd", "0.5")
+    sf.run(*words, "--await", check=True, ANTHROPIC_API_KEY="")
+    proc = sf.run(*words, ANTHROPIC_API_KEY="")
+    line = one_line_failure(proc, 2, "Run greet-s is closed (completed)")
+    suggested = line.split("start it afresh with '")[1].rsplit("'", 1)[0]
+    assert "--transport scripted" in suggested and "--timeout 1m30s" in suggested
+    assert "--budget-usd 0.5" in suggested
+    done = sf.run(*shlex.split(suggested)[1:], "--await", check=True, ANTHROPIC_API_KEY="")
+    assert done.stdout.strip() == "hello, amy"
+
+
 def test_launching_an_open_run_still_attaches(sf: Sandbox, fake_model: FakeAnthropic) -> None:
     run_id = launch_flaky(sf, fake_model, latency=1.0)
     assert fake_model.wait_for_requests(1, timeout=60, pattern="Step one")

@@ -81,6 +81,10 @@ def test_state_label() -> None:
         "waiting: approval:publish"
     )
     assert state_label({"status": "running", "state": "paused", "waiting": None}) == "paused"
+    assert state_label({"status": "running", "state": "paused", "waiting": "pause"}) == "paused"
+    paused = {"by": "me", "reason": "lunch", "at": ""}
+    assert state_label({"status": "running", "state": "waiting", "waiting": "budget",
+                        "paused": paused}) == "waiting: budget (paused)"
     assert state_label({"status": "completed", "state": "running", "waiting": None}) is None
 
 

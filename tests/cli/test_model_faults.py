@@ -63,6 +63,9 @@ def test_stop_reasons_are_recorded_and_judged(sf: Sandbox, fake_model: FakeAnthr
     assert code != 0 and "The model declined" in err
     [step] = _model_steps(sf, "refused")
     assert step["status"] == "failed" and "declined" in step["error"]
+    assert step["stop_reason"] == "refusal"  # the failed step names why the model stopped
+    shown = sf.run("show", "refused", check=True).stdout
+    assert "stop_reason refusal" in shown and "paid $" in shown  # the paid call is costed
     [record] = _step_files(sf, "refused")  # one paid attempt: not retried
     assert record["stop_reason"] == "refusal" and "declined" in record["error"]
 
@@ -73,6 +76,7 @@ def test_stop_reasons_are_recorded_and_judged(sf: Sandbox, fake_model: FakeAnthr
     [record] = _step_files(sf, "truncated")  # not retried (the skill did not ask)
     assert record["stop_reason"] == "max_tokens" and "retry_truncated is off" in record["error"]
     assert "max_tokens" in _model_steps(sf, "truncated")[0]["error"]  # what show prints
+    assert _model_steps(sf, "truncated")[0]["stop_reason"] == "max_tokens"
 
     # max_tokens after a complete block: the step succeeds and show says why it stopped
     fake_model.inject_reply(stop_reason="max_tokens", text=BLOCK + "\nand then some")

@@ -92,6 +92,12 @@ def test_a_run_whose_pool_lost_its_worker_says_so(sf: Sandbox, fake_model: FakeA
     worker.wait(30)
     code, status = _pool(sf)
     assert code == 1 and status["last_seen"] and status["waiting_note"].startswith(NOTE)
+    # launching onto the pool now is refused: Temporal still lists the stopped worker's
+    # poller, and a run started then would sit "running" with nobody to run it
+    refused = sf.run("launch", "gated", "--pool", "gpu")
+    assert refused.returncode == 2 and not refused.stdout
+    assert "No worker serves pool 'gpu' any more (none polling since " in refused.stderr
+    assert "'sagaflow worker run --pool gpu'" in refused.stderr
 
 
 def test_worker_status_pool_refuses_a_bad_name(sf: Sandbox) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import shlex
 import time
 
 from fake_anthropic import FakeAnthropic
 from sandbox import Sandbox
+from test_steer import outcome
 
 
 def _launch(sf: Sandbox, *args: str) -> str:
@@ -29,9 +31,16 @@ def test_signal_resumes_the_run(sf: Sandbox, fake_model: FakeAnthropic) -> None:
     run_id = _launch(sf)
     row = _wait_waiting(sf, run_id)
     assert row["waiting"] == "signal:manager_approval"
-    sf.run("signal", run_id, "manager_approval", '{"approved": true, "comments": "go"}', check=True)
-    done = sf.run("launch", "saga-signal", "--id", run_id, "--await", check=True)
-    assert "approved: go" in done.stdout
+    # show names the command that sends the signal (it named none: the run just sat there)
+    line = next(ln for ln in sf.run("show", run_id, check=True).stdout.splitlines()
+                if ln.startswith("waiting   "))
+    command = f"sagaflow signal {run_id} manager_approval '{{...}}'"
+    assert command in line
+    words = shlex.split(command.replace("{...}", '{"approved": true, "comments": "go"}'))
+    sf.run(*words[1:], check=True)  # the suggestion runs as typed, given its payload
+    # (not `launch --id --await`: the run may have closed by then, and a closed run is
+    # never attached to)
+    assert outcome(sf, run_id) == ("completed", "approved: go")
     assert not (sf.home / "runs" / run_id / "unbooked.txt").exists()
 
 
@@ -39,8 +48,8 @@ def test_failure_after_a_step_runs_its_compensation(sf: Sandbox, fake_model: Fak
     run_id = _launch(sf)
     _wait_waiting(sf, run_id)
     sf.run("signal", run_id, "manager_approval", '{"approved": false, "comments": "no"}', check=True)
-    failed = sf.run("launch", "saga-signal", "--id", run_id, "--await")
-    assert failed.returncode != 0 and "manager said no" in failed.stderr
+    status, reason = outcome(sf, run_id)
+    assert status == "failed" and "manager said no" in reason
     assert (sf.home / "runs" / run_id / "unbooked.txt").read_text() == "booking undone"
 
 
@@ -49,3 +58,8 @@ def test_signal_timeout_fails_cleanly_and_compensates(sf: Sandbox, fake_model: F
     failed = sf.run("launch", "saga-signal", "--id", run_id, "--await")
     assert failed.returncode != 0 and "no 'manager_approval' signal within 1s" in failed.stderr
     assert (sf.home / "runs" / run_id / "unbooked.txt").exists()
+    # the inbox says what show says, not "TimeoutError: ..." in Python's words
+    failure = json.loads(sf.run("show", run_id, "--json", check=True).stdout)["failure"]
+    [entry] = [e for e in json.loads(sf.run("inbox", "--json", check=True).stdout)
+               if e["run_id"] == run_id]
+    assert entry["summary"] == failure == "no 'manager_approval' signal within 1s"

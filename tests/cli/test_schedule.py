@@ -137,6 +137,9 @@ def test_pause_unpause_rm(sf: Sandbox, name: str) -> None:
     assert (first["budget_usd"], first["timeout_seconds"], first["time_zone"]) == (
         2.0, 7200, "Europe/Berlin"
     )
+    # the human view says them too (only --json did)
+    human = sf.run("schedule", "show", name, check=True).stdout
+    assert "limits    budget $2.0000 per run · timeout 2h" in human
     paused = json.loads(sf.run(
         "schedule", "pause", name, "--note", "holiday", "--json", check=True
     ).stdout)

@@ -248,6 +248,26 @@ def test_pause_stops_before_next_step_until_unpaused(
     one_line_error(sf.run("unpause", run_id), 2, "already finished (completed)")
 
 
+def test_a_run_paused_while_waiting_shows_the_pause(sf: Sandbox) -> None:
+    """Paused while parked on a gate, the run stays 'waiting': show and list still say
+    it is paused, by whom and why (the pause was recorded but shown nowhere)."""
+    run_id = launch_gated(sf)
+    wait_pending(sf, run_id)
+    sf.run("pause", run_id, "--reason", "lunch break", "--by", "ann", check=True)
+    shown = json.loads(sf.run("show", run_id, "--json", check=True).stdout)
+    assert shown["waiting_on"] and shown["paused"]["reason"] == "lunch break"
+    human = sf.run("show", run_id, check=True).stdout
+    assert "paused    by ann: lunch break" in human
+    assert "core_patch" not in human  # workflow.patched's marker is no framework step
+    [row] = [r for r in json.loads(sf.run("list", "--json", check=True).stdout)
+             if r["run_id"] == run_id]
+    assert row["paused"]["by"] == "ann"
+    assert "(paused)" in sf.run("list", check=True).stdout
+    sf.run("unpause", run_id, check=True)
+    assert json.loads(sf.run("show", run_id, "--json", check=True).stdout)["paused"] is None
+    sf.run("terminate", run_id, "--reason", "test over", check=True)
+
+
 def test_unpause_running_run_is_refused(sf: Sandbox) -> None:
     run_id = launch_gated(sf)
     wait_pending(sf, run_id)

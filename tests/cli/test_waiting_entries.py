@@ -187,3 +187,16 @@ def test_a_retried_run_that_waits_again_asks_again(sf: Sandbox) -> None:
     sf.run("approve", run_id, "--by", "dan", check=True)
     assert outcome(sf, run_id) == ("completed", "published: approved by dan")
     _nothing_waits(sf, run_id)
+
+
+def test_a_retry_after_a_rejection_asks_again(sf: Sandbox) -> None:
+    """The reset re-applied the reject (an update after the reset point), so the retried
+    run failed at once with the same reason: a retry that could never work."""
+    run_id = _parked(sf)
+    sf.run("reject", run_id, "--reason", "not today", check=True)
+    status, reason = outcome(sf, run_id)
+    assert status == "failed" and "not today" in reason
+    sf.run("retry", run_id, check=True)
+    wait_pending(sf, run_id)  # parked on the gate again, not failed
+    sf.run("approve", run_id, "--by", "eve", check=True)
+    assert outcome(sf, run_id) == ("completed", "published: approved by eve")

@@ -53,11 +53,37 @@ def test_array_of_events_shape() -> None:
 
 
 def test_error_subtype_is_an_error() -> None:
-    out = parse_output(json.dumps({"type": "result", "subtype": "error_max_turns", "result": ""}))
+    out = parse_output(json.dumps({"type": "result", "subtype": "error_during_execution",
+                                   "result": ""}))
     assert out.is_error
     with pytest.raises(ModelError) as info:
         check_output(out, 0, "")
     assert info.value.retryable
+
+
+def test_turn_limit_is_not_retried() -> None:
+    """A session that ran out of turns would run out again: fail once, say how to fix."""
+    out = parse_output(json.dumps({"type": "result", "subtype": "error_max_turns", "result": ""}))
+    with pytest.raises(ModelError) as info:
+        check_output(out, 0, "")
+    assert not info.value.retryable and "--max-turns" in str(info.value)
+
+
+@pytest.mark.parametrize("result, status, retryable", [
+    ('API Error: 529 {"type":"error","error":{"type":"overloaded_error","message":"x"}}',
+     529, True),
+    ('API Error: 400 {"type":"error","error":{"type":"invalid_request_error","message":"x"}}',
+     400, False),
+    ("API Error: request failed", 404, False),  # no type named: the status picks it
+    ("API Error: request failed", 429, True),
+])
+def test_api_errors_are_classified_by_type(result: str, status: int, retryable: bool) -> None:
+    """Claude Code reports the API's fault in its result: classified as the anthropic
+    transport classifies it (a 400 used to be retried six times, each one paid)."""
+    raw = json.dumps(dict(OBJECT, is_error=True, result=result, api_error_status=status))
+    with pytest.raises(ModelError) as info:
+        check_output(parse_output(raw), 1, "")
+    assert info.value.retryable is retryable and "claude -p's model call failed" in str(info.value)
 
 
 @pytest.mark.parametrize("raw, code, stderr", [

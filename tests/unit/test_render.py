@@ -69,3 +69,23 @@ def test_terminal_output_uses_rich_and_honours_no_color(no_color: str) -> None:
         assert red not in text
     else:
         assert red in text and "\x1b[32m" in text  # failed red, completed green
+
+
+def test_a_narrow_terminal_never_cuts_a_run_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On an 80-column terminal `list` showed "gated-202611…": an id nobody can copy."""
+    import io
+
+    from rich.console import Console
+
+    from sagaflow.cli import render
+
+    buffer = io.StringIO()
+    monkeypatch.setattr(render, "console", lambda stream=None: Console(
+        file=buffer, width=60, force_terminal=True, no_color=True))
+    run_id = "gated-20261129-134202-yyibcr"
+    render.table([{"run_id": run_id, "status": "running",
+                   "state": "waiting for a worker of pool gpu (none polling since 2026-11-29)",
+                   "started": "2026-11-29T13:42:02+00:00"}],
+                 ["run_id", "status", "state", "started"])
+    text = re.sub(r"\x1b\[[0-9;]*m", "", buffer.getvalue())
+    assert run_id in text and "…" not in text  # other cells fold onto more lines instead

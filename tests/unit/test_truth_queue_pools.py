@@ -81,6 +81,32 @@ def test_reset_refusals_are_one_sentence_without_temporal_text() -> None:
     assert "code changed" in changed and "--if-exists replace" in changed
 
 
+def test_a_suggested_fresh_launch_repeats_the_runs_own_launch() -> None:
+    """'start afresh with sagaflow launch two-step --id job --if-exists replace' dropped
+    the run's arguments (two-step requires --topic: refused) and its transport/limits."""
+    import json as _json
+    import shlex
+    import sys as _sys
+
+    _sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from suggested import problem
+
+    from sagaflow._engine import meta
+
+    memo = {meta.MEMO_SKILL: "two-step",
+            meta.MEMO_ARGS: {"topic": "a b", "_extra": _json.dumps(["free", "words"])},
+            meta.MEMO_OPTIONS: {"pool": "gpu", "budget_usd": 0.5, "timeout_seconds": 5400,
+                                "config": {"transport": "scripted"}}}
+    again = retryfaults.relaunch_words(memo)
+    changed = retryfaults.code_changed("job", "two-step", again).message
+    command = changed.split("start afresh with '")[1].rsplit("'", 1)[0]
+    assert shlex.split(command)[1:] == [
+        "launch", "two-step", "--id", "job", "--if-exists", "replace", "--transport", "scripted",
+        "--pool", "gpu", "--budget-usd", "0.5", "--timeout", "1h30m", "--arg", "topic=a b",
+        "free", "words"]
+    assert problem(shlex.join(shlex.split(command)[1:])) is None  # it parses with the real CLI
+
+
 def test_pool_locks_know_live_and_dead_workers(tmp_path: Path) -> None:
     home = Home(tmp_path)
     home.ensure(home.worker)

@@ -60,5 +60,7 @@ def test_gate_notice_once_per_gate() -> None:
     ]
     assert "sagaflow approve r-1 --step publish" in said[0]
     assert "sagaflow reject r-1 --step publish --reason" in said[0]
-    assert gate_commands("r-1", "signal:go") is None and gate_commands("r-1", "") is None
+    assert gate_commands("r-1", "pause") is None and gate_commands("r-1", "") is None
+    # a signal wait names the command that sends it (it named none: the run just sat there)
+    assert "send it: sagaflow signal r-1 go '{...}'" in (gate_commands("r-1", "signal:go") or "")
     assert "--step 'two words'" in (gate_commands("r-1", "approval:two words") or "")
