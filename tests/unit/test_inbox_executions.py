@@ -123,4 +123,5 @@ def test_a_question_is_an_entry_that_asks_for_an_action(tmp_path: Path) -> None:
         run_id="r1", status="QUESTION", skill="s", summary="Go on?",
         timestamp="2026-11-29T12:00:00", key="q1"))
     assert inbox.retire_waiting(path, "r1")
-    assert not any(e.unread for e in inbox.read(path))
+    entries, _problems = inbox.read(path)
+    assert entries and not any(e.unread for e in entries)
