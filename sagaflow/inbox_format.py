@@ -47,7 +47,7 @@ _BREAKS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 PROBLEM_TEXT_LIMIT = 200
 #: statuses of entries that ask for an action; they are retired (marked read) once the
 #: run stops waiting, whatever ended the wait
-WAITING_STATUSES = frozenset({"NEEDS_APPROVAL"})
+WAITING_STATUSES = frozenset({"NEEDS_APPROVAL", "QUESTION"})
 #: separates an entry's own key from the Temporal execution that wrote it (``publish-1@<tail>``)
 EXECUTION_SEP = "@"
 #: how many trailing characters of a Temporal run id name its execution in a key (UUIDv7:

@@ -114,3 +114,14 @@ def test_record_stopped_retires_and_records_a_read_entry(tmp_path: Path) -> None
     assert waiting_runs(home) == {}
     record_stopped(home, "r-1", "gated", EXEC_1, "TERMINATED", "terminated: twice")
     assert len(_entries(home.inbox)) == 2  # one ending per execution
+
+
+def test_a_question_is_an_entry_that_asks_for_an_action(tmp_path: Path) -> None:
+    # a run's ending retires every entry that asks for something, questions included
+    path = tmp_path / "INBOX.md"
+    inbox.append(path, inbox.Entry(
+        run_id="r1", status="QUESTION", skill="s", summary="Go on?",
+        timestamp="2026-11-29T12:00:00", key="q1"))
+    assert inbox.retire_waiting(path, "r1")
+    entries, _problems = inbox.read(path)
+    assert entries and not any(e.unread for e in entries)
