@@ -34,7 +34,7 @@ async def _starter(mode: str) -> tuple[Any, Callable[[int], Awaitable[Any]]]:
     from sagaflow.runs import start as runs
     from sagaflow.runs.launch import launch
     from sagaflow.runs.payload_size import check_start_size
-    from sagaflow.skills.discovery import fingerprint, load_skills
+    from sagaflow.skills.discovery import load_skills
     from sagaflow.skills.prepare import prepare
 
     home = Home.current()
@@ -42,7 +42,16 @@ async def _starter(mode: str) -> tuple[Any, Callable[[int], Awaitable[Any]]]:
     home.ensure(home.runs, home.logs)
     loaded = load_skills(only=SKILL)
     client = await ensure_temporal(settings)
-    daemon.ensure_worker(home, settings, fingerprint(loaded.sources))
+    # as launch does: snapshot the build, make sure its worker runs, make it current,
+    # and start every run pinned to it (Worker Versioning)
+    from sagaflow._engine import versioning
+    from sagaflow.runs.launch import _skill_dir
+    from sagaflow.skills import builds
+
+    build = builds.make(home, loaded.sources)
+    daemon.serve_build(home, settings, build=build)
+    await versioning.make_current(client, home, settings.task_queue, build.id)
+    override = versioning.pinned(settings.task_queue, build.id)
 
     async def library(i: int) -> Any:
         prepared = prepare(home, settings, loaded, SKILL, {"name": f"t{i}"})
@@ -51,14 +60,18 @@ async def _starter(mode: str) -> tuple[Any, Callable[[int], Awaitable[Any]]]:
             base_queue=settings.task_queue, pool=DEFAULT_POOL,
             step_timeouts=settings.step_timeouts_for(SKILL),
             config=RunConfig.from_settings(
-                settings, prepared.record.transport, prepared.record.skill_dir
+                settings, prepared.record.transport,
+                _skill_dir(build, prepared.record.skill_dir), workspace=os.getcwd(),
             ),
         )
         await check_start_size(
             client.data_converter, prepared.run_id, prepared.workflow_input,
             memo_for(prepared.record.skill, prepared.record.args, options), prepared.record.args,
         )
-        handle, _fresh = await runs.start(client, settings, prepared, options=options)
+        handle, _fresh = await versioning.start_when_known(lambda: runs.start(
+            client, settings, prepared, options=options, home=home,
+            versioning_override=override,
+        ))
         return handle
 
     async def via_launch(i: int) -> Any:
