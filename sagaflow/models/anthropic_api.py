@@ -110,6 +110,31 @@ def classify(exc: Exception) -> ModelError:
     return ModelError(f"Model call failed: {type(exc).__name__}: {exc}", retryable=True)
 
 
+async def _stream(**request: Any) -> tuple[Any, bool]:
+    """Stream one Messages API request to its end; returns the final message and whether
+    ``message_stop`` arrived.
+
+    Raises:
+        ModelError: classified by :func:`classify`, or an empty stream (retryable).
+    """
+    # TLS setup off the loop when the worker did not build the client yet (see client)
+    api = _client if _client is not None else await asyncio.to_thread(client)
+    started = stopped = False
+    try:
+        async with api.messages.stream(**request) as stream:
+            async for event in stream:
+                started = started or event.type == "message_start"
+                stopped = stopped or event.type == "message_stop"
+            if not started:
+                raise ModelError(
+                    "The model API answered with an empty reply stream (no message_start); "
+                    "will retry.", retryable=True,
+                )
+            return stream.current_message_snapshot, stopped
+    except anthropic.AnthropicError as exc:
+        raise classify(exc) from None
+
+
 async def call(*, model: str, system: str, user: str, max_tokens: int) -> ModelReply:
     """Stream one reply; returns its text, usage and stop reason.
 
@@ -120,27 +145,10 @@ async def call(*, model: str, system: str, user: str, max_tokens: int) -> ModelR
     Raises:
         ModelError: an HTTP error, an ``error`` event in the stream, or no connection.
     """
-    # TLS setup off the loop when the worker did not build the client yet (see client)
-    api = _client if _client is not None else await asyncio.to_thread(client)
-    started = stopped = False
-    try:
-        async with api.messages.stream(
-            model=model,
-            max_tokens=max_tokens,
-            system=system,
-            messages=[{"role": "user", "content": user}],
-        ) as stream:
-            async for event in stream:
-                started = started or event.type == "message_start"
-                stopped = stopped or event.type == "message_stop"
-            if not started:
-                raise ModelError(
-                    "The model API answered with an empty reply stream (no message_start); "
-                    "will retry.", retryable=True,
-                )
-            message = stream.current_message_snapshot
-    except anthropic.AnthropicError as exc:
-        raise classify(exc) from None
+    message, stopped = await _stream(
+        model=model, max_tokens=max_tokens, system=system,
+        messages=[{"role": "user", "content": user}],
+    )
     text = "".join(getattr(block, "text", "") for block in message.content)
     counts = {key: int(getattr(message.usage, key, 0) or 0) for key in USAGE_KEYS}
     stop = str(message.stop_reason or "") if stopped else INCOMPLETE
@@ -162,25 +170,9 @@ async def call_turn(
     """
     from sagaflow.models.turns import TurnReply
 
-    api = _client if _client is not None else await asyncio.to_thread(client)
-    started = stopped = False
-    try:
-        async with api.messages.stream(
-            model=model, max_tokens=max_tokens, system=system,
-            messages=messages,  # type: ignore[arg-type]
-            tools=tools,  # type: ignore[arg-type]
-        ) as stream:
-            async for event in stream:
-                started = started or event.type == "message_start"
-                stopped = stopped or event.type == "message_stop"
-            if not started:
-                raise ModelError(
-                    "The model API answered with an empty reply stream (no message_start); "
-                    "will retry.", retryable=True,
-                )
-            message = stream.current_message_snapshot
-    except anthropic.AnthropicError as exc:
-        raise classify(exc) from None
+    message, stopped = await _stream(
+        model=model, max_tokens=max_tokens, system=system, messages=messages, tools=tools,
+    )
     content: list[dict[str, Any]] = []
     for block in message.content:
         if block.type == "text":
