@@ -24,16 +24,25 @@ from sagaflow.errors import ModelError
 from sagaflow.models import REPLIES_FILE, ModelReply
 
 
-def _rules(skill_dir: Path | None) -> list[dict[str, Any]]:
+def read_replies(skill_dir: Path | None) -> tuple[Path, Any]:
+    """The skill's ``replies.yaml``: its path and parsed YAML (``{}`` when empty).
+
+    Raises:
+        ModelError: No skill directory, or the file is unreadable or not YAML (not retryable).
+    """
     import yaml
 
     if skill_dir is None:
         raise ModelError("Scripted replies need the skill's directory.", retryable=False)
     path = skill_dir / REPLIES_FILE
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return path, yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ModelError(f"Cannot read scripted replies {path}: {exc}.", retryable=False) from None
+
+
+def _rules(skill_dir: Path | None) -> list[dict[str, Any]]:
+    path, data = read_replies(skill_dir)
     rules = data.get("replies") if isinstance(data, dict) else None
     if not isinstance(rules, list):
         raise ModelError(f"{path} must hold a 'replies:' list.", retryable=False)

@@ -26,19 +26,12 @@ from typing import Any
 
 from sagaflow.errors import ModelError
 from sagaflow.models import REPLIES_FILE
+from sagaflow.models.scripted import read_replies
 from sagaflow.models.turns import TurnReply
 
 
 def _load(skill_dir: Path | None) -> dict[str, Any]:
-    import yaml
-
-    if skill_dir is None:
-        raise ModelError("Scripted replies need the skill's directory.", retryable=False)
-    path = skill_dir / REPLIES_FILE
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ModelError(f"Cannot read scripted replies {path}: {exc}.", retryable=False) from None
+    path, data = read_replies(skill_dir)
     if not isinstance(data, dict) or not isinstance(data.get("turns", data.get("replies")), list):
         raise ModelError(f"{path} must hold a 'turns:' or 'replies:' list.", retryable=False)
     return data
