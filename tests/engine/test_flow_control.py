@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -74,6 +75,22 @@ def test_an_uncaught_parallel_error_names_the_failures_in_the_run(engine: Engine
         "1 of 3 parallel branches failed, 2 cancelled (branch 0 first): branch 0 broke")
 
 
+def test_cancelling_the_run_cancels_every_branch(engine: Engine) -> None:
+    async def scenario(e: Engine) -> None:
+        handle = await e.start("t-flow", FlowInput("parallel", {"n": 3, "max": 2}))
+        timers = EventType.EVENT_TYPE_TIMER_STARTED
+        while len(await e.events(handle, timers)) < 2:  # two branches are sleeping
+            await asyncio.sleep(0.02)
+        await handle.cancel()
+        with pytest.raises(WorkflowFailureError):
+            await handle.result()
+        assert len(await e.events(handle, EventType.EVENT_TYPE_TIMER_CANCELED)) == 2
+        assert len(await e.events(handle, timers)) == 2  # the third never started
+        await e.entry(handle.id, "CANCELLED")
+
+    engine.run(scenario)
+
+
 def test_parallel_of_model_calls_is_one_step_each(engine: Engine) -> None:
     async def scenario(e: Engine) -> None:
         handle = await e.start("t-flow", FlowInput("parallel_models", {"n": 6, "max": 3}))
@@ -123,7 +140,7 @@ def test_loop_until_return_last(engine: Engine) -> None:
 
 def test_loop_until_limit_reads_well_in_the_run(engine: Engine) -> None:
     assert fails_with(engine, "loop", good_at=9, max=1, **{"raise": True}) == (
-        "loop_until stopped after 1 iterations without done=True; raise max_iterations or "
+        "loop_until stopped after 1 iteration without done=True; raise max_iterations or "
         "pass on_max='return_last' to keep the last value.")
 
 
