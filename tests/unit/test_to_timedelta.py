@@ -70,3 +70,12 @@ def test_approval_gate_bad_timeouts(kwargs: dict[str, object], error: type[Excep
     with pytest.raises(error) as info:
         ApprovalGate(**kwargs)  # type: ignore[arg-type]
     assert str(info.value) == message
+
+
+def test_run_shell_input_takes_a_timedelta_and_stays_json() -> None:
+    from sagaflow._engine.compat_seeds import RunShellInput
+
+    assert RunShellInput("ls", timeout_seconds=timedelta(minutes=2)).timeout_seconds == 120.0
+    assert RunShellInput("ls").timeout_seconds == 300.0
+    with pytest.raises(TypeError, match=r"^timeout_seconds must be seconds"):
+        RunShellInput("ls", timeout_seconds="2m")  # type: ignore[arg-type]
