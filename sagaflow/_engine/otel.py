@@ -5,8 +5,9 @@ when it starts); imported only then. :func:`setup` builds:
 
 * Temporal's ``temporalio.contrib.opentelemetry.TracingInterceptor`` (with
   ``always_create_workflow_spans``, since ``launch`` starts runs without a client
-  span): ``RunWorkflow:<type>``, ``StartActivity:<name>`` and ``RunActivity:<name>``
-  spans, trace context carried through Temporal headers;
+  span; :class:`~.otel_interceptors.RunTracing` gives such a run a trace of its own):
+  ``RunWorkflow:<type>``, ``StartActivity:<name>`` and ``RunActivity:<name>`` spans,
+  trace context carried through Temporal headers;
 * :class:`ModelSpans`, an activity interceptor inside it: the ``RunActivity`` span of
   each run's step gets ``sagaflow.run_id``, ``sagaflow.skill``, ``sagaflow.step`` and,
   for model steps, tokens and cost; each model call gets a span of its own,
@@ -14,7 +15,7 @@ when it starts); imported only then. :func:`setup` builds:
 * :class:`RunSpans`, a :mod:`sagaflow.plugins` plugin: at the end of each run one
   ``sagaflow.run`` span from the run's start to its end (workflow time) with its
   status, model calls, tokens and cost (a run outlives processes, so the span is made
-  whole when the run ends).
+  whole when the run ends), the root of the run's trace.
 
 Export: the global tracer provider when the process already has an SDK one (e.g.
 ``opentelemetry-instrument``); otherwise an SDK provider with a batch processor and the
@@ -118,18 +119,48 @@ def _usage_attributes(result: Any) -> dict[str, Any]:
     }
 
 
-class RunSpans(Plugin):
-    """One ``sagaflow.run`` span per run, made when it ends (see the module docstring)."""
+def _fixed_ids(trace_id: int, span_id: int) -> Any:
+    """An OTel SDK id generator that hands out one run's derived ids (see RunTracing)."""
+    from opentelemetry.sdk.trace.id_generator import IdGenerator
 
-    def __init__(self, tracer: Any) -> None:
-        self.tracer = tracer
+    class FixedIds(IdGenerator):
+        def generate_trace_id(self) -> int:
+            return trace_id
+
+        def generate_span_id(self) -> int:
+            return span_id
+
+        def is_trace_id_random(self) -> bool:
+            return False
+
+    return FixedIds()
+
+
+class RunSpans(Plugin):
+    """One ``sagaflow.run`` span per run, made when it ends (see the module docstring).
+
+    With an SDK tracer provider the span gets the ids the run's Temporal spans name as
+    their root (:func:`~.otel_interceptors.run_trace_ids`), through a tracer of its own
+    whose id generator returns them; hooks are called one at a time, so no other span
+    shares that tracer.
+    """
+
+    def __init__(self, provider: Any) -> None:
+        self.provider = provider
 
     def after_run(self, event: RunEvent) -> None:
+        from opentelemetry.context import Context
         from opentelemetry.trace import SpanKind, Status, StatusCode
 
+        from sagaflow._engine.otel_interceptors import run_trace_ids
+
+        tracer = self.provider.get_tracer("sagaflow.run")
+        if hasattr(tracer, "id_generator"):  # the SDK's Tracer: a fresh one per call
+            tracer.id_generator = _fixed_ids(*run_trace_ids(event.workflow_id,
+                                                           event.temporal_run_id))
         start_ns = int(datetime.fromisoformat(event.started_at).timestamp() * 1e9)
-        span = self.tracer.start_span(
-            f"sagaflow.run {event.skill}", kind=SpanKind.INTERNAL, start_time=start_ns,
+        span = tracer.start_span(
+            f"sagaflow.run {event.skill}", Context(), kind=SpanKind.INTERNAL, start_time=start_ns,
             attributes={
                 "sagaflow.run_id": event.run_id, "sagaflow.skill": event.skill,
                 "sagaflow.status": event.status, "sagaflow.build": event.build,
@@ -175,12 +206,10 @@ def setup(skills_by_workflow: dict[str, str], provider: Any = None) -> Otel:
             ``OTEL_TRACES_EXPORTER`` names an exporter sagaflow does not build.
     """
     _check_installed()
-    from temporalio.contrib.opentelemetry import TracingInterceptor
-
-    from sagaflow._engine.otel_steps import ModelSpans
+    from sagaflow._engine.otel_interceptors import ModelSpans, RunTracing
 
     provider = provider if provider is not None else default_provider()
     tracer = provider.get_tracer("sagaflow")
-    return Otel(provider, TracingInterceptor(tracer, always_create_workflow_spans=True),
+    return Otel(provider, RunTracing(tracer, always_create_workflow_spans=True),
                 ModelSpans(tracer, skills_by_workflow, _usage_attributes, MODEL_STEPS),
-                RunSpans(tracer))
+                RunSpans(provider))

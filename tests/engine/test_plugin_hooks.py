@@ -190,7 +190,8 @@ def test_no_plugins_means_no_hooks_and_no_header(engine: Engine) -> None:
 
 def test_the_queue_is_drained_when_the_worker_stops(engine: Engine) -> None:
     class Slow(Plugin):
-        seen: list[str] = []
+        def __init__(self) -> None:
+            self.seen: list[str] = []
 
         async def after_run(self, event: RunEvent) -> None:
             await asyncio.sleep(0.3)

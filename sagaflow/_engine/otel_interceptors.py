@@ -1,4 +1,11 @@
-"""Step and model-call spans (``sagaflow[otel]``; built by :func:`sagaflow._engine.otel.setup`).
+"""sagaflow's OpenTelemetry interceptors (``sagaflow[otel]``; built by :func:`.otel.setup`).
+
+:class:`RunTracing` is Temporal's ``TracingInterceptor`` with one change: a run started
+without a trace context (``launch`` creates no client span) gets one derived from its
+workflow id and execution (:func:`run_trace_ids`), so every span of the run is in one
+trace, under the ``sagaflow.run`` span that :class:`~.otel.RunSpans` makes with those
+very ids when the run ends. Derived, not random: a worker that replays the run after a
+restart puts its spans in the same trace.
 
 :class:`ModelSpans` is an activity interceptor placed inside Temporal's
 ``TracingInterceptor``, so the current span when a step runs is its
@@ -12,16 +19,52 @@ USD) once it returns. Imports opentelemetry: only loaded when OTel is turned on.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
-from temporalio import activity
-from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
+from temporalio import activity, workflow
+from temporalio.contrib.opentelemetry import TracingInterceptor, TracingWorkflowInboundInterceptor
+from temporalio.worker import (
+    ActivityInboundInterceptor,
+    ExecuteActivityInput,
+    Interceptor,
+    WorkflowInterceptorClassInput,
+)
 
 #: ``result -> attributes`` of a model step (tokens, cost, model)
 UsageAttributes = Callable[[Any], dict[str, Any]]
+
+
+def run_trace_ids(workflow_id: str, execution: str) -> tuple[int, int]:
+    """The trace id and root span id of one execution of a run (never 0, as OTel requires)."""
+    digest = hashlib.sha256(f"{workflow_id}/{execution}".encode()).digest()
+    return int.from_bytes(digest[:16], "big") or 1, int.from_bytes(digest[16:24], "big") or 1
+
+
+class _RunTraced(TracingWorkflowInboundInterceptor):
+    def _load_workflow_context_carrier(self) -> dict[str, Any] | None:
+        # temporalio 1.35's hook for "the context of the whole workflow" (header, else
+        # none): with no header, the run's derived context instead of a new trace per span
+        found = super()._load_workflow_context_carrier()
+        if found:
+            return found
+        info = workflow.info()
+        trace_id, span_id = run_trace_ids(info.workflow_id, info.run_id)
+        self._workflow_context_carrier = {"traceparent": f"00-{trace_id:032x}-{span_id:016x}-01"}
+        return self._workflow_context_carrier
+
+
+class RunTracing(TracingInterceptor):
+    """Temporal's tracing interceptor; a run without a trace context gets its own (above)."""
+
+    def workflow_interceptor_class(
+        self, input: WorkflowInterceptorClassInput
+    ) -> type[TracingWorkflowInboundInterceptor]:
+        super().workflow_interceptor_class(input)  # registers the span extern function
+        return _RunTraced
 
 
 class _Inbound(ActivityInboundInterceptor):
