@@ -69,6 +69,8 @@ def expected_fingerprint(settings: Settings, build: str) -> str:
     parts = [
         sagaflow.__version__, _code_stamp(), build, settings.address, settings.namespace,
         settings.task_queue, settings.profile or "",
+        # what the worker loads once at start: a change here means a new worker
+        ",".join(settings.plugins), str(settings.otel), str(settings.plugin_seconds),
         *(os.environ.get(name, "") for name in FINGERPRINT_ENV),
     ]
     digest.update("\0".join(parts).encode())
