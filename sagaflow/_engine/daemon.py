@@ -43,6 +43,10 @@ if TYPE_CHECKING:
     from sagaflow.skills.discovery import SkillSource
 
 FINGERPRINT_ENV = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL")
+#: where OpenTelemetry exports (read by a worker with ``otel`` on, at its start)
+OTEL_ENV = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_HEADERS", "OTEL_TRACES_EXPORTER",
+            "OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES")
 
 
 def _code_stamp() -> str:
@@ -71,6 +75,7 @@ def expected_fingerprint(settings: Settings, build: str) -> str:
         settings.task_queue, settings.profile or "",
         # what the worker loads once at start: a change here means a new worker
         ",".join(settings.plugins), str(settings.otel), str(settings.plugin_seconds),
+        *(os.environ.get(name, "") for name in (OTEL_ENV if settings.otel else ())),
         *(os.environ.get(name, "") for name in FINGERPRINT_ENV),
     ]
     digest.update("\0".join(parts).encode())

@@ -23,6 +23,9 @@
   call (the step's cancellation reaches the skill as an ``ActivityError``), or
   wrapped by the skill in an error of its own (the run then ends CANCELLED, not
   FAILED; patch :data:`CANCEL_WRAPPED_PATCH`).
+* On a worker with plugins (:mod:`sagaflow.plugins`) a run hands its start and end to
+  them and names itself to its steps (:mod:`sagaflow._engine.run_hooks`); no command
+  is added, and without plugins nothing of it runs.
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ restart puts its spans in the same trace.
 :class:`ModelSpans` is an activity interceptor placed inside Temporal's
 ``TracingInterceptor``, so the current span when a step runs is its
 ``RunActivity:<name>`` span. For each step of a sagaflow run it adds
-``sagaflow.run_id``, ``sagaflow.skill`` and ``sagaflow.step`` to that span; a model
+``sagaflow.run_id``, ``sagaflow.skill`` (from the ``sagaflow-run`` header, so a
+SKILL.md run names its skill) and ``sagaflow.step`` to that span; a model
 step also gets a child span ``sagaflow.model_call`` around the call, and both spans
 get its model, tokens (``gen_ai.usage.input_tokens`` / ``output_tokens``,
 ``sagaflow.tokens.cache_read`` / ``cache_write``) and cost (``sagaflow.cost_usd``,
@@ -33,6 +34,8 @@ from temporalio.worker import (
     Interceptor,
     WorkflowInterceptorClassInput,
 )
+
+from sagaflow._engine.run_hooks import identity
 
 #: ``result -> attributes`` of a model step (tokens, cost, model)
 UsageAttributes = Callable[[Any], dict[str, Any]]
@@ -75,18 +78,19 @@ class _Inbound(ActivityInboundInterceptor):
     async def execute_activity(self, input: ExecuteActivityInput) -> Any:
         info = activity.info()
         owner = self.owner
-        skill = owner.runs.get(info.workflow_type or "")
-        if skill is None:
+        fallback = owner.runs.get(info.workflow_type or "")
+        if fallback is None:
             return await super().execute_activity(input)
+        run_id, skill = identity(input.headers, info.workflow_id or "", fallback)
         step_span = trace.get_current_span()
-        step_span.set_attributes({"sagaflow.run_id": info.workflow_id or "",
+        step_span.set_attributes({"sagaflow.run_id": run_id,
                                   "sagaflow.skill": skill, "sagaflow.step": info.activity_type,
                                   "sagaflow.attempt": info.attempt})
         if info.activity_type not in owner.model_steps:
             return await super().execute_activity(input)
         with owner.tracer.start_as_current_span(
             "sagaflow.model_call", kind=SpanKind.CLIENT, set_status_on_exception=False,
-            attributes={"sagaflow.run_id": info.workflow_id or "", "sagaflow.skill": skill,
+            attributes={"sagaflow.run_id": run_id, "sagaflow.skill": skill,
                         "sagaflow.step": info.activity_type},
         ) as span:
             try:

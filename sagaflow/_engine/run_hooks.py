@@ -50,6 +50,18 @@ def with_run_header(headers: Mapping[str, Payload], skill: str) -> Mapping[str, 
     return {**headers, RUN_HEADER: payload}
 
 
+def identity(headers: Mapping[str, Payload], workflow_id: str, skill: str) -> tuple[str, str]:
+    """Activity side: ``(run id, skill)`` from :data:`RUN_HEADER`, else the given ones."""
+    payload = headers.get(RUN_HEADER)
+    if payload is not None:
+        try:
+            found = PayloadConverter.default.from_payloads([payload])[0]
+            return str(found["run_id"]), str(found["skill"])
+        except (KeyError, TypeError, ValueError):
+            pass
+    return workflow_id, skill
+
+
 def emit_run(hook: str, skill: str, status: str, control: RunControl | None,
              error: str = "") -> None:
     """Hand ``hook``'s :class:`RunEvent` to the worker's plugins (not while replaying).

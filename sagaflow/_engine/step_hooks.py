@@ -24,7 +24,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from temporalio import activity
-from temporalio.converter import PayloadConverter
 from temporalio.exceptions import ApplicationError
 from temporalio.exceptions import CancelledError as TemporalCancelledError
 from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
@@ -32,7 +31,7 @@ from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, 
 from sagaflow._engine.control_types import GATE_ACTIVITY
 from sagaflow._engine.framework_activities import FINALIZE_ACTIVITY
 from sagaflow._engine.hooks import Hooks
-from sagaflow._engine.run_hooks import RUN_HEADER
+from sagaflow._engine.run_hooks import identity
 from sagaflow.plugins import StepEvent
 from sagaflow.pricing import USAGE_KEYS
 
@@ -73,21 +72,12 @@ class _StepInbound(ActivityInboundInterceptor):
         self.hooks = hooks
         self.runs = runs
 
-    def _identity(self, headers: Mapping[str, Any], info: activity.Info) -> tuple[str, str]:
-        payload = headers.get(RUN_HEADER)
-        if payload is not None:
-            try:
-                found = PayloadConverter.default.from_payloads([payload])[0]
-                return str(found["run_id"]), str(found["skill"])
-            except (KeyError, TypeError, ValueError):
-                pass
-        return info.workflow_id or "", self.runs.get(info.workflow_type or "", "")
-
     async def execute_activity(self, input: ExecuteActivityInput) -> Any:
         info = activity.info()
         if info.workflow_type not in self.runs or info.activity_type in NOT_STEPS:
             return await super().execute_activity(input)
-        run_id, skill = self._identity(input.headers, info)
+        run_id, skill = identity(input.headers, info.workflow_id or "",
+                                 self.runs.get(info.workflow_type or "", ""))
         step = functools.partial(
             StepEvent, run_id=run_id, skill=skill, workflow_id=info.workflow_id or "",
             temporal_run_id=info.workflow_run_id or "", build=self.hooks.build,

@@ -70,7 +70,7 @@ def test_a_raising_plugin_leaves_launch_await_done(sf: Sandbox, tmp_path: Path) 
         time.sleep(0.1)
         if recorded.exists():
             events = [json.loads(line) for line in recorded.read_text().splitlines()]
-    assert [e["hook"] for e in events][0] == "before_run"
+    assert [e["hook"] for e in events] == ["before_run", *["after_step"] * 3, "after_run"]
     assert [e["step"] for e in events if e["hook"] == "after_step"] == [
         "write_artifact", "spawn_subagent", "emit_finding"]
     assert events[-1] == {"hook": "after_run", "run_id": run_id, "status": "DONE",
