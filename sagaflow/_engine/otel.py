@@ -47,7 +47,8 @@ MISSING = ("OpenTelemetry is turned on (otel in config.yaml or SAGAFLOW_OTEL) bu
 MODEL_STEPS = frozenset({SPAWN_SUBAGENT, TURN_ACTIVITY})
 
 
-def _check_installed() -> None:
+def check_installed() -> None:
+    """Raises ConfigError (:data:`MISSING`) unless the ``sagaflow[otel]`` packages import."""
     try:
         import opentelemetry.sdk.trace  # noqa: F401
         import temporalio.contrib.opentelemetry  # noqa: F401
@@ -205,7 +206,7 @@ def setup(skills_by_workflow: dict[str, str], provider: Any = None) -> Otel:
         ConfigError: The ``sagaflow[otel]`` packages are not installed, or
             ``OTEL_TRACES_EXPORTER`` names an exporter sagaflow does not build.
     """
-    _check_installed()
+    check_installed()
     from sagaflow._engine.otel_interceptors import ModelSpans, RunTracing
 
     provider = provider if provider is not None else default_provider()

@@ -188,12 +188,12 @@ def _plugins(settings: Settings) -> list[Check]:
     if found.plugins:
         checks.append(Check("plugins", "OK", ", ".join(name for name, _ in found.plugins)))
     if settings.otel:
-        from importlib.util import find_spec
+        from sagaflow._engine.otel import check_installed
 
-        if find_spec("opentelemetry") is None or find_spec("opentelemetry.sdk") is None:
-            from sagaflow._engine.otel import MISSING
-
-            checks.append(Check("otel", "FAIL", MISSING, "pip install 'sagaflow[otel]'"))
+        try:
+            check_installed()
+        except SagaflowError as exc:
+            checks.append(Check("otel", "FAIL", exc.message, "pip install 'sagaflow[otel]'"))
         else:
             where = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or "the OTLP default endpoint"
             checks.append(Check("otel", "OK", f"spans exported to {where}"))

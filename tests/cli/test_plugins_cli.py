@@ -93,3 +93,45 @@ def test_a_raising_plugin_leaves_launch_await_done(sf: Sandbox, tmp_path: Path) 
     assert [c["level"] for c in plugins] == ["WARN", "OK"]
     assert "no_such_plugin_module:Thing" in plugins[0]["detail"]
     assert plugins[1]["detail"] == "my_plugins:Raising, my_plugins:Recorder"
+
+
+def test_otel_spans_from_the_real_worker_by_the_standard_variables(sf: Sandbox) -> None:
+    """SAGAFLOW_OTEL=1 and OTEL_TRACES_EXPORTER=console: the daemon writes its spans to its log."""
+    otel = {"SAGAFLOW_OTEL": "1", "OTEL_TRACES_EXPORTER": "console",
+            "OTEL_BSP_SCHEDULE_DELAY": "50", "OTEL_SERVICE_NAME": "sagaflow-cli-test"}
+    proc = sf.run("launch", "hello-world", "--name", "otto", "--await", check=True, **otel)
+    assert proc.stdout.strip() == "hello, otto"
+    run_id = proc.stderr.split("run ", 1)[1].split()[0]
+    log = sf.home / "logs" / "worker.log"
+    deadline = time.monotonic() + 20
+    text = ""
+    while time.monotonic() < deadline and '"name": "sagaflow.run hello-world"' not in text:
+        time.sleep(0.1)
+        text = log.read_text(encoding="utf-8")
+    for name in ("sagaflow.run hello-world", "RunWorkflow:HelloWorldWorkflow",
+                 "RunActivity:spawn_subagent", "sagaflow.model_call"):
+        assert f'"name": "{name}"' in text, name
+    assert f'"sagaflow.run_id": "{run_id}"' in text
+    assert '"service.name": "sagaflow-cli-test"' in text
+    assert "OpenTelemetry spans on" in text
+
+
+def test_otel_without_its_packages_is_one_line_naming_the_extra(
+    sf: Sandbox, tmp_path: Path
+) -> None:
+    """An ``opentelemetry`` package that fails to import shadows the installed one."""
+    shadow = tmp_path / "shadow" / "opentelemetry"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('hidden by the test')\n")
+    sf.env["PYTHONPATH"] = str(shadow.parent)
+    proc = sf.run("launch", "hello-world", "--name", "olga", "--await", SAGAFLOW_OTEL="1",
+                  SAGAFLOW_NO_HOOK="1")
+    assert proc.returncode != 0
+    # "sagaflow: The worker of build B exited at start (sagaflow: OpenTelemetry is turned on
+    # ... run: pip install 'sagaflow[otel]' (or turn it off).); see .../worker.log."
+    assert "exited at start (sagaflow: OpenTelemetry is turned on" in proc.stderr
+    assert "pip install 'sagaflow[otel]'" in proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    doctor = json.loads(sf.run("doctor", "--json", SAGAFLOW_OTEL="1").stdout)
+    (check,) = [c for c in doctor if c["name"] == "otel"]
+    assert check["level"] == "FAIL" and "pip install 'sagaflow[otel]'" in check["detail"]

@@ -201,3 +201,34 @@ def test_the_queue_is_drained_when_the_worker_stops(engine: Engine) -> None:
     engine.plugins = [("slow", slow)]
     engine.run(_two_step)  # returns once the worker stopped: its run_context drained the queue
     assert slow.seen == ["DONE"]
+
+
+def test_a_skillmd_run_names_its_skill_in_every_event(engine: Engine) -> None:
+    """SKILL.md skills share one workflow type: the run header names the skill."""
+    from agent_skills import REPORT_TURNS, write_skill
+
+    from sagaflow.agent import AGENT_WORKFLOW, TURN_ACTIVITY
+    from sagaflow.skills.discovery import load_skills
+
+    (engine.root / "notes").mkdir()
+    (engine.root / "notes" / "a.md").write_text("alpha\nTODO: beta\n", encoding="utf-8")
+    write_skill(engine.root, "report", "Summarise $ARGUMENTS into report.md.\n",
+                turns=REPORT_TURNS, frontmatter="allowed-tools: Read, Glob, Grep, Write\n")
+    engine.loaded = load_skills(engine.root)
+    recorder = Recorder()
+    engine.plugins = [("recorder", recorder)]
+
+    async def scenario(e: Engine) -> str:
+        handle = await e.launch("report", {"_extra": "the notes"}, transport="scripted")
+        await handle.result()
+        return handle.id
+
+    run_id = engine.run(scenario)
+    _wait(recorder)
+    (before,) = recorder.named("before_run")
+    assert (before.skill, before.workflow_type) == ("report", AGENT_WORKFLOW)
+    steps = recorder.named("after_step")
+    assert {(e.run_id, e.skill) for e in steps} == {(run_id, "report")}
+    assert [e.step for e in steps].count(TURN_ACTIVITY) == 5
+    (after,) = recorder.named("after_run")
+    assert (after.skill, after.status) == ("report", "DONE")
