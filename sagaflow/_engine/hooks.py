@@ -106,6 +106,12 @@ class Hooks:
 
     # -- the plugins' thread --------------------------------------------------------------
 
+    def start(self) -> None:
+        """Start the plugins' thread now (the worker starting), not at the first event,
+        which may come from a workflow task."""
+        if self.plugins:
+            self._started()
+
     def _started(self) -> tuple[asyncio.AbstractEventLoop, asyncio.Queue[_Item]]:
         with self._lock:
             if self._loop is None or self._queue is None:

@@ -221,7 +221,10 @@ class SagaflowPlugin(SimplePlugin):
 
     @contextlib.asynccontextmanager
     async def _running(self) -> AsyncIterator[None]:
-        """Around the worker's run: deliver queued plugin events and spans once it stops."""
+        """Around the worker's run: the plugins' thread started first; queued plugin events
+        and spans delivered once it stops."""
+        if self.hooks is not None:
+            self.hooks.start()
         try:
             yield
         finally:
