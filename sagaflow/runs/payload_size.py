@@ -3,8 +3,11 @@
 Temporal rejects a start request whose workflow input or memo is over its blob
 size limit (2 MB by default; "Blob data size exceeds limit"), and keeps every
 byte of the input in the run's history. The input and the memo (which repeats
-the launch arguments) are encoded here with the client's data converter and
-measured; the error names the largest argument and says to pass it by path.
+the launch arguments) are converted here with the client's payload converter and
+measured as they would reach history: a payload the converter's external storage
+keeps outside history (:mod:`sagaflow._engine.converter`) counts as its reference
+only, and nothing is stored by the check. The error names the largest argument and
+says to pass it by path.
 """
 
 from __future__ import annotations
@@ -50,9 +53,11 @@ async def check_start_size(
     Raises:
         UsageError: one line: what is too big and how to pass it by path instead.
     """
+    from sagaflow._engine.converter import inline_size
+
     for what, value in (("input", [workflow_input]), ("memo", list(memo.values()))):
-        payloads = await converter.encode(value)
-        size = sum(p.ByteSize() for p in payloads)
+        payloads = converter.payload_converter.to_payloads(value)
+        size = inline_size(converter, payloads)
         if size <= limit:
             continue
         biggest = _largest(args) if what == "memo" else (_largest(workflow_input) or _largest(args))
