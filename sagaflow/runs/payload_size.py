@@ -24,8 +24,11 @@ BLOB_LIMIT_BYTES = 2 * 1024 * 1024
 
 
 def _largest(value: Any) -> tuple[str, int] | None:
-    """The biggest field of a dataclass or mapping and its JSON size, if any."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    """The biggest field of a dataclass, pydantic model or mapping and its JSON size, if any."""
+    dump = getattr(value, "model_dump", None)
+    if callable(dump) and not isinstance(value, type):
+        value = dump(mode="json")
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
     if not isinstance(value, Mapping) or not value:
         return None
