@@ -31,7 +31,6 @@ import contextlib
 import hashlib
 import os
 import re
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -49,16 +48,18 @@ from sagaflow.errors import PayloadStoreError
 DRIVER_NAME = "sagaflow-local"
 #: directory for payloads whose store context names no workflow (a client's own encode)
 UNTARGETED = "_none"
-#: a path segment used as is; anything else (or longer than 200) is hashed
-_SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
-_DIGEST = re.compile(r"[0-9a-f]{64}")
+#: a path segment used as is; anything else (or longer than 200) is hashed. Patterns, not
+#: compiled objects: ``re`` compiles (and caches) them on first use, which ``launch``,
+#: importing this module through every client, seldom reaches
+_SAFE = r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}"
+_DIGEST = r"[0-9a-f]{64}"
 
 
 def _segment(value: str | None) -> str:
     """``value`` as one safe path segment: itself when it is a plain name, else a hash."""
     if not value:
         return UNTARGETED
-    if _SAFE.fullmatch(value):
+    if re.fullmatch(_SAFE, value):
         return value
     return "id-" + hashlib.sha256(value.encode("utf-8")).hexdigest()[:40]
 
@@ -73,6 +74,8 @@ def _write_atomically(folder: Path, name: str, data: bytes) -> None:
     target = folder / name
     if target.exists():  # content-addressed: the same name is the same bytes
         return
+    import tempfile  # here: ``launch`` imports this module and rarely stores a payload
+
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")  # mkstemp: 0600
     try:
@@ -158,8 +161,8 @@ class LocalPayloadStore(StorageDriver):
         data = claim.claim_data
         rel, digest = data.get("path", ""), data.get("sha256", "")
         parts = Path(rel).parts
-        if (not _DIGEST.fullmatch(digest) or len(parts) != 3 or parts[2] != digest
-                or not all(_SAFE.fullmatch(p) or p == UNTARGETED for p in parts[:2])):
+        if (not re.fullmatch(_DIGEST, digest) or len(parts) != 3 or parts[2] != digest
+                or not all(re.fullmatch(_SAFE, p) or p == UNTARGETED for p in parts[:2])):
             raise PayloadStoreError(
                 f"A payload reference of run {data.get('run') or '(unknown)'} is malformed "
                 f"({dict(data)!r}); it was not written by this sagaflow version's payload store."
