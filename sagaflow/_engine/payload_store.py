@@ -69,6 +69,21 @@ def run_payload_dir(root: Path, namespace: str, run_id: str) -> Path:
     return root / _segment(namespace) / _segment(run_id)
 
 
+def forget_run(root: Path, namespace: str, run_id: str) -> bool:
+    """Delete the run's stored payloads (``purge``); False when it had none.
+
+    Raises:
+        OSError: The directory exists but cannot be removed.
+    """
+    import shutil
+
+    folder = run_payload_dir(root, namespace, run_id)
+    if not folder.is_dir() or folder.is_symlink():
+        return False
+    shutil.rmtree(folder)
+    return True
+
+
 def _write_atomically(folder: Path, name: str, data: bytes) -> None:
     """Write ``data`` to ``folder/name`` so that no reader ever sees a partial file."""
     target = folder / name

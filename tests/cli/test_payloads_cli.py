@@ -3,7 +3,7 @@
 A pydantic skill (tests/skills/typed-review) launched with ``--await`` and shown; a run
 whose 200 KB input and result are kept under ``<home>/payloads``, shown and tailed, and
 shown again once those files are gone; an input over Temporal's limit is refused only
-when storing is off.
+when storing is off, and ``purge`` deletes a run's stored payloads.
 """
 
 from __future__ import annotations
@@ -72,3 +72,8 @@ def test_an_input_over_temporals_limit_is_stored_unless_storing_is_off(sf: Sandb
     done = sf.run("launch", "typed-review", "--topic", "t", "--file", str(big), "--id", "kept",
                   "--await", check=True)
     assert json.loads(done.stdout)["words"] == 600 * 1024
+    kept = sf.home / "payloads" / "default" / "kept"
+    assert kept.is_dir()
+    purged = json.loads(sf.run("purge", "--older-than", "0s", "--yes", "--json",
+                               check=True).stdout)
+    assert purged["deleted"]["runs"] == 1 and not kept.exists()  # its payloads go with it

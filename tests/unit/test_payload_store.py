@@ -131,3 +131,13 @@ def test_unusual_ids_become_safe_single_segments(tmp_path: Path) -> None:
     store = LocalPayloadStore(tmp_path)
     claims = asyncio.run(store.store(StorageDriverStoreContext(target=None), [_payload("z")]))
     assert _retrieve(store, *claims)[0].data == b"z"
+
+
+def test_forget_run_removes_only_that_runs_payloads(tmp_path: Path) -> None:
+    store = LocalPayloadStore(tmp_path)
+    kept, gone = _store(store, _payload("k"), run="keep")[0], _store(store, _payload("g"), run="go")[0]
+    assert payload_store.forget_run(tmp_path, "default", "go")
+    assert not payload_store.forget_run(tmp_path, "default", "go")  # nothing left: False
+    assert not store.path_of(gone).exists() and store.path_of(kept).exists()
+    assert not payload_store.forget_run(tmp_path, "default", "../..")  # hashed: never escapes
+    assert tmp_path.is_dir()
