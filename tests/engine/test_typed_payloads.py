@@ -111,3 +111,32 @@ def test_a_worker_on_a_client_with_another_converter_uses_sagaflows(engine: Engi
         assert worker.client.service_client is raw.service_client
 
     engine.run(scenario)
+
+
+def test_a_schedule_firing_runs_a_pydantic_skill_with_a_stored_input(engine: Engine) -> None:
+    """A firing prepares the input in an activity (the model as JSON data) and starts the
+    run as a child: the child validates it back into its model, and the 200 KB input is
+    stored under the child's own run."""
+    import uuid
+
+    from sagaflow._engine import scheduled
+
+    async def scenario(e: Engine) -> None:
+        doc = e.root / "doc.txt"
+        doc.write_text(DOCUMENT, encoding="utf-8")
+        parent = await e.client.start_workflow(
+            scheduled.WORKFLOW_NAME,
+            scheduled.ScheduledRunInput(schedule="nightly", skill="typed-review",
+                                        base_queue=e.task_queue,
+                                        args={"topic": "nightly", "file": str(doc)}),
+            id=f"sched-{uuid.uuid4().hex[:8]}", task_queue=e.task_queue,
+        )
+        result = await parent.result()
+        assert result["topic"] == "nightly" and result["echo"] == DOCUMENT
+        run_id = (await (await parent.describe()).memo())[scheduled.MEMO_KEY]["run_id"]
+        child = e.client.get_workflow_handle(run_id)
+        assert is_stored_reference(_started_input(await e.events(child)))
+        assert any(run_payload_dir(e.home.payloads, e.client.namespace, run_id).iterdir())
+        assert (await child.result())["scores"][0] == {"name": "clarity", "value": 7.0}
+
+    engine.run(scenario)
