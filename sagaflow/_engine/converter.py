@@ -46,6 +46,8 @@ from temporalio.converter import (
 from sagaflow._engine.payload_store import LocalPayloadStore
 
 if TYPE_CHECKING:
+    from temporalio.client import Client
+
     from sagaflow.config import Settings
     from sagaflow.paths import Home
 
@@ -179,6 +181,23 @@ def data_converter(home: Home, settings: Settings) -> DataConverter:
             payload_converter_class=SagaflowPayloadConverter, external_storage=storage,
         )
     return built
+
+
+def rebind(client: Client, converter: DataConverter) -> Client:
+    """``client`` itself if it already uses ``converter``, else a copy of it (same
+    connection, namespace, interceptors and plugins) that does.
+
+    For a client sagaflow did not connect (a test environment's, one built by another
+    tool): Temporal takes a worker's converter from its client, and a run's payloads
+    must be decoded with the converter that stored them.
+    """
+    if client.data_converter is converter:
+        return client
+    from temporalio.client import Client
+
+    config = client.config()
+    config["data_converter"] = converter
+    return Client(**config)
 
 
 def is_stored_reference(payload: Payload) -> bool:

@@ -54,7 +54,7 @@ from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError
 from temporalio.workflow import NondeterminismError
 
 from sagaflow._engine.activities import SagaflowActivities, worker_run_config
-from sagaflow._engine.converter import data_converter
+from sagaflow._engine.converter import data_converter, rebind
 from sagaflow._engine.interceptors import SagaflowInterceptor
 from sagaflow._engine.seeds import SEED_ACTIVITIES
 from sagaflow.agent import AGENT_WORKFLOW
@@ -193,14 +193,10 @@ class SagaflowPlugin(SimplePlugin):
         this plugin (a test environment's, a raw ``Client.connect``) is replaced by a copy
         of it (same connection, namespace and interceptors) with sagaflow's converter.
         """
-        from temporalio.client import Client
-
         config = super().configure_worker(config)
         client = config.get("client")
-        if client is not None and client.data_converter is not self.converter:
-            settings = client.config()
-            settings["data_converter"] = self.converter
-            config["client"] = Client(**settings)
+        if client is not None:
+            config["client"] = rebind(client, self.converter)
         return config
 
     def _with_builtins(

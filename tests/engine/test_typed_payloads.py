@@ -16,7 +16,7 @@ from temporalio.client import Client
 from temporalio.converter import DataConverter
 from temporalio.worker import Worker
 
-from sagaflow._engine.converter import is_stored_reference
+from sagaflow._engine.converter import is_stored_reference, rebind
 from sagaflow._engine.payload_store import run_payload_dir
 from sagaflow.runs.historyfold import HistoryFold
 
@@ -109,6 +109,7 @@ def test_a_worker_on_a_client_with_another_converter_uses_sagaflows(engine: Engi
                         plugins=[e.plugin()])
         assert worker.client.data_converter is e.client.data_converter
         assert worker.client.service_client is raw.service_client
+        assert rebind(e.client, e.client.data_converter) is e.client  # already sagaflow's
 
     engine.run(scenario)
 
