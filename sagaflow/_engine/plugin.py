@@ -34,6 +34,11 @@ What it adds:
   code (:mod:`sagaflow._engine.hooks`, :mod:`sagaflow._engine.step_hooks`); with
   ``otel``: OpenTelemetry spans (:mod:`sagaflow._engine.otel`). Without either, nothing
   of them is added;
+* the data converter (:func:`sagaflow._engine.converter.data_converter`: pydantic
+  models, large payloads stored under ``<home>/payloads``) for the Replayer and a Client
+  given this plugin; a Worker whose client was connected with another converter is
+  given a copy of that client with this one, so worker, replayer, tests and the CLI
+  always encode and decode alike;
 * the agent loop that runs every SKILL.md skill (:mod:`sagaflow.agent.loop`), its
   activities (:class:`~sagaflow.agent.activities.AgentActivities`) and the tools'
   ``sagaflow_run_tool`` (:mod:`sagaflow.agent.tools.activity`).
@@ -48,12 +53,14 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+from temporalio.converter import DataConverter
 from temporalio.plugin import SimplePlugin
-from temporalio.worker import WorkflowRunner
+from temporalio.worker import WorkerConfig, WorkflowRunner
 from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError
 from temporalio.workflow import NondeterminismError
 
 from sagaflow._engine.activities import SagaflowActivities, worker_run_config
+from sagaflow._engine.converter import data_converter, rebind
 from sagaflow._engine.hooks import Hooks
 from sagaflow._engine.interceptors import SagaflowInterceptor
 from sagaflow._engine.seeds import SEED_ACTIVITIES
@@ -184,8 +191,11 @@ class SagaflowPlugin(SimplePlugin):
         #: the hooks' caller (None: no plugin, and runs carry nothing for plugins)
         self.hooks = Hooks(every, timeout=settings.plugin_seconds) if every else None
         self.otel = otel
+        #: the converter of every client, worker and replayer this plugin configures
+        self.converter = data_converter(home, settings)
         super().__init__(
             PLUGIN_NAME,
+            data_converter=self._data_converter,
             activities=self._with_builtins,
             workflows=workflows,
             interceptors=self._interceptors(cap),
@@ -235,12 +245,25 @@ class SagaflowPlugin(SimplePlugin):
             if self.otel is not None:
                 self.otel.flush()
 
+    def _data_converter(self, _existing: DataConverter | None) -> DataConverter:
+        return self.converter
+
     def configure_worker(self, config: WorkerConfig) -> WorkerConfig:
-        """Also tells the hooks the worker's build id (its Worker Deployment version)."""
+        """SimplePlugin's worker configuration, on a client using :attr:`converter`; also
+        tells the hooks the worker's build id (its Worker Deployment version).
+
+        A Worker takes its data converter from its client; a client connected without
+        this plugin (a test environment's, a raw ``Client.connect``) is replaced by a copy
+        of it (same connection, namespace and interceptors) with sagaflow's converter.
+        """
         deployment = config.get("deployment_config")
         if self.hooks is not None and deployment is not None:
             self.hooks.build = deployment.version.build_id
-        return super().configure_worker(config)
+        config = super().configure_worker(config)
+        client = config.get("client")
+        if client is not None:
+            config["client"] = rebind(client, self.converter)
+        return config
 
     def _with_builtins(
         self, existing: Sequence[Callable[..., Any]] | None
