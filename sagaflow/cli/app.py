@@ -80,6 +80,8 @@ def _register() -> None:
     replaycheck.register(app)
     from sagaflow.cli import upgrade
     upgrade.register(app)
+    from sagaflow.cli import testcmd
+    testcmd.register(app)
 
 
 _register()
