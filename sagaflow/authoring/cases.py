@@ -209,32 +209,50 @@ def load_case(path: Path) -> Case:
     )
 
 
-def _args(reader: _Reader, keys: dict[str, Any]) -> dict[str, str]:
+def launch_args(args: dict[str, Any] | None, text: str | list[Any] | None = None) -> dict[str, str]:
+    """A case's ``args`` and ``text`` as launch arguments (``{key: text}``, free words under
+    ``_extra``): YAML scalars become launch text (``true``/``false``), ``-`` in a key ``_``.
+
+    Raises:
+        ValueError: A value missing, or ``text`` that is not words (the reason, one phrase).
+    """
     from sagaflow.skills.args import EXTRA
 
-    args: dict[str, str] = {}
+    found: dict[str, str] = {}
+    for name, value in (args or {}).items():
+        if value is None:
+            raise ValueError(f"args.{name} has no value; give one (a yes/no switch is written true)")
+        found[str(name).replace("-", "_")] = _as_text(value)
+    if isinstance(text, list):
+        words = [_as_text(w) for w in text]
+    elif isinstance(text, str):
+        try:
+            words = shlex.split(text)
+        except ValueError as exc:
+            raise ValueError(f"text is not shell-style words ({exc})") from None
+    elif text is not None:
+        raise ValueError(f"text must be words (a string or a list), got {_shown(text)}")
+    else:
+        words = []
+    if words:
+        found[EXTRA] = json.dumps(words)
+    return found
+
+
+def _args(reader: _Reader, keys: dict[str, Any]) -> dict[str, str]:
+    found: dict[str, str] = {}
     if "args" in keys and reader.value(keys["args"]) is not None:
         for name, node in reader.mapping(keys["args"], None, "args").items():
-            value = reader.value(node)
-            if value is None:
-                raise reader.fail(node, f"args.{name} has no value; give one (a yes/no "
-                                        "switch is written true).")
-            args[name.replace("-", "_")] = _as_text(value)
-    if "text" in keys:
-        node = keys["text"]
-        value = reader.value(node)
-        if isinstance(value, list):
-            words = [_as_text(w) for w in value]
-        elif isinstance(value, str):
             try:
-                words = shlex.split(value)
+                found.update(launch_args({name: reader.value(node)}))
             except ValueError as exc:
-                raise reader.fail(node, f"text is not shell-style words ({exc}).") from None
-        else:
-            raise reader.fail(node, f"text must be words (a string or a list), got {_shown(value)}.")
-        if words:
-            args[EXTRA] = json.dumps(words)
-    return args
+                raise reader.fail(node, f"{exc}.") from None
+    if "text" in keys:
+        try:
+            found.update(launch_args(None, reader.value(keys["text"])))
+        except ValueError as exc:
+            raise reader.fail(keys["text"], f"{exc}.") from None
+    return found
 
 
 def _replies(reader: _Reader, node: Any) -> Path | dict[str, Any] | None:
@@ -255,32 +273,49 @@ def _replies(reader: _Reader, node: Any) -> Path | dict[str, Any] | None:
                             "{match, reply} rules, or a mapping holding replies: or turns:.")
 
 
+def parse_answer(data: dict[str, Any]) -> Answer:
+    """One answer from its mapping (``{approve: STEP, by: NAME}``...).
+
+    Raises:
+        ValueError: Not exactly one of approve/reject/signal, a key that kind does not
+            take, or a non-text field (the reason, one phrase).
+    """
+    chosen = [k for k in ANSWER_KEYS if k in data]
+    if len(chosen) != 1:
+        raise ValueError(f"an answer holds exactly one of {', '.join(ANSWER_KEYS)}")
+    kind = chosen[0]
+    extra = sorted(set(data) - {kind, *ANSWER_KEYS[kind]})
+    if extra:
+        raise ValueError(f"{kind} answers take {', '.join(ANSWER_KEYS[kind])}, not {extra[0]!r}")
+    fields: dict[str, str] = {}
+    for key in (kind, "by", "comment", "reason"):
+        if key in data:
+            if data[key] is None or isinstance(data[key], dict | list):
+                raise ValueError(f"{key} must be text, got {_shown(data[key])}")
+            fields[key] = _as_text(data[key])
+    return Answer(kind=kind, target=fields[kind], by=fields.get("by", DEFAULT_BY),
+                  comment=fields.get("comment", ""), reason=fields.get("reason", ""),
+                  payload=data.get("payload"), has_payload="payload" in data)
+
+
 def _answers(reader: _Reader, node: Any) -> list[Answer]:
+    import dataclasses
+
     import yaml
 
     if node is None or reader.value(node) is None:
         return []
     if not isinstance(node, yaml.SequenceNode):
         raise reader.fail(node, "answers must be a list, e.g. - {approve: STEP}.")
-    answers = []
     allowed = tuple(dict.fromkeys(k for kind, more in ANSWER_KEYS.items() for k in (kind, *more)))
+    answers = []
     for item in node.value:
-        keys = reader.mapping(item, allowed, "an answer")
-        chosen = [k for k in ANSWER_KEYS if k in keys]
-        if len(chosen) != 1:
-            raise reader.fail(item, f"an answer holds exactly one of {', '.join(ANSWER_KEYS)}.")
-        kind = chosen[0]
-        extra = set(keys) - {kind, *ANSWER_KEYS[kind]}
-        if extra:
-            raise reader.fail(keys[sorted(extra)[0]], f"{kind} answers take "
-                              f"{', '.join(ANSWER_KEYS[kind])}, not {sorted(extra)[0]!r}.")
-        target = reader.text(keys[kind], f"{kind}'s step" if kind != "signal" else "signal's name")
-        fields = {k: reader.text(keys[k], k) for k in ("by", "comment", "reason") if k in keys}
-        answers.append(Answer(
-            kind=kind, target=target, line=item.start_mark.line + 1,
-            payload=reader.value(keys["payload"]) if "payload" in keys else None,
-            has_payload="payload" in keys, **fields,
-        ))
+        keys = reader.mapping(item, allowed, "an answer")  # an unknown key: its own line
+        try:
+            answer = parse_answer({k: reader.value(v) for k, v in keys.items()})
+        except ValueError as exc:
+            raise reader.fail(item, f"{exc}.") from None
+        answers.append(dataclasses.replace(answer, line=item.start_mark.line + 1))
     return answers
 
 

@@ -36,7 +36,7 @@ import yaml
 from temporalio.client import WorkflowFailureError, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from sagaflow._engine import testkit
+from sagaflow._engine import meta, testkit
 from sagaflow._engine.failures import failure_reason
 from sagaflow._engine.meta import RunOptions
 from sagaflow.authoring import driving
@@ -114,7 +114,7 @@ class OfflineRunner:
             from sagaflow.skills.prepare import prepare
 
             prepared = prepare(home, settings, self.loaded, skill, dict(args or {}),
-                               transport="scripted", check_transport=replies_dir is None)
+                               transport="scripted", check_transport=False)
         config = testkit.scripted_config(settings, prepared.record.skill_dir, str(workspace))
         client = self.env.client
         async with testkit.build_worker(client, home, settings, self.loaded, model):
@@ -134,8 +134,12 @@ class OfflineRunner:
             seconds = time.monotonic() - started
             steps = await driving.steps_of(client, handle)
         entry = await _final_entry(home, prepared.run_id, running=stuck)
-        status = entry.status if entry else ("RUNNING" if stuck else
-                                             await _temporal_status(handle))
+        status = "RUNNING" if stuck else await _temporal_status(handle)
+        if status == "TIMED_OUT":  # no timeout was set: the server skipped to the end of time
+            waiting = await _last_waiting(handle)
+            error = (f"the run still waited on {waiting or 'something'} when the test server "
+                     "skipped to the end of time; give it an answer in the case")
+        status = entry.status if entry else status
         return Observed(
             run_id=prepared.run_id, status=status, result=result, error=error, inbox=entry,
             steps=steps, model_calls=model.calls, waiting_on=waiting, seconds=round(seconds, 3),
@@ -195,6 +199,13 @@ async def _stop(handle: WorkflowHandle[Any, Any]) -> None:
 async def _temporal_status(handle: WorkflowHandle[Any, Any]) -> str:
     desc = await handle.describe()
     return desc.status.name if desc.status else "UNKNOWN"
+
+
+async def _last_waiting(handle: WorkflowHandle[Any, Any]) -> str:
+    """What a closed run last waited on (its ``SagaflowWaiting`` search attribute)."""
+    desc = await handle.describe()
+    value = desc.search_attributes.get(meta.SA_WAITING) or [""]
+    return str(value[0])
 
 
 async def _final_entry(home: Home, run_id: str, *, running: bool) -> Entry | None:
