@@ -97,7 +97,7 @@ def test_inline_replies_replace_the_skills_own(skills: Path) -> None:
     rules = [{"match": "Greet (?P<n>.+)", "reply":
               "STRUCTURED_OUTPUT_START\nGREETING|hi there, $n\nSTRUCTURED_OUTPUT_END"}]
     assert run("hello-world", args={"name": "bo"}, replies=rules).result == "hi there, bo"
-    with pytest.raises(UsageError, match="Scripted replies .*nope.yaml do not exist"):
+    with pytest.raises(UsageError, match=r"Scripted replies .*nope\.yaml do not exist"):
         run("hello-world", args={"name": "bo"}, replies="nope.yaml")
 
 

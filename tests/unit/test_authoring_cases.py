@@ -109,7 +109,7 @@ def test_load_cases_orders_by_name_and_picks_one(tmp_path: Path) -> None:
         (tests / name).write_text("expect: {status: DONE}\n")
     assert [c.name for c in load_cases(tmp_path)] == ["a", "b"]
     assert [c.name for c in load_cases(tmp_path, "b")] == ["b"]
-    with pytest.raises(UsageError, match="No case 'c'.*its cases: a, b"):
+    with pytest.raises(UsageError, match=r"No case 'c'.*its cases: a, b"):
         load_cases(tmp_path, "c")
     assert load_cases(tmp_path / "missing") == []
 

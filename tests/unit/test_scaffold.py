@@ -55,7 +55,7 @@ def test_python_scaffold_names_its_module_and_classes(user: Path) -> None:
 @pytest.mark.parametrize("name", ["My Skill", "2fast", "a_b", "-x", "x-", "a--b", "import",
                                   "x" * 65, "Upper"])
 def test_unusable_names_are_refused_with_a_suggestion(user: Path, name: str) -> None:
-    with pytest.raises(UsageError, match="is not usable.*e.g. '"):
+    with pytest.raises(UsageError, match=r"is not usable.*e\.g\. '"):
         scaffold.create(name)
     assert not (user / ".claude").exists()
 
