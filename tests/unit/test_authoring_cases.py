@@ -7,15 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sagaflow.authoring.cases import (
-    Answer,
-    CaseError,
-    Expect,
-    launch_args,
-    load_case,
-    load_cases,
-    parse_answer,
-)
+from sagaflow.authoring.casefile import load_case, load_cases
+from sagaflow.authoring.cases import Answer, CaseError, Expect, launch_args, parse_answer
 from sagaflow.authoring.expect import Observed, differences
 from sagaflow.errors import UsageError
 from sagaflow.inbox_format import Entry

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from sagaflow.authoring import scaffold
-from sagaflow.authoring.cases import load_cases
+from sagaflow.authoring.casefile import load_cases
 from sagaflow.errors import HomeError, UsageError
 from sagaflow.skills.discovery import load_skills
 
