@@ -206,6 +206,8 @@ def _store_bytes(env_value: str | None, section: dict[str, Any], path: str) -> i
     raw: Any = env_value if env_value else section.get("store_above_kib", DEFAULT_PAYLOAD_STORE_KIB)
     if raw is False or (isinstance(raw, str) and raw.strip().lower() in ("off", "false", "no")):
         return None
+    if env_value:
+        return int(_number(raw, "SAGAFLOW_PAYLOAD_STORE_KIB", "the environment") * 1024)
     return int(_number(raw, "payloads.store_above_kib", path) * 1024)
 
 

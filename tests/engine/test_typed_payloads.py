@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from harness import Engine
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
@@ -18,6 +19,7 @@ from temporalio.worker import Worker
 
 from sagaflow._engine.converter import is_stored_reference, rebind
 from sagaflow._engine.payload_store import run_payload_dir
+from sagaflow.errors import PayloadStoreError
 from sagaflow.runs.historyfold import HistoryFold
 
 DOCUMENT = ("durable execution keeps long agent workflows alive " * 4000)[:200_000]
@@ -94,6 +96,8 @@ def test_a_200_kb_input_and_result_are_stored_outside_history(engine: Engine) ->
         note = fold.run["result"]
         assert note.startswith("(stored outside history: 195.") and str(folder) in note
         assert f"run {handle.id}" in note and "is missing" in note
+        with pytest.raises(PayloadStoreError, match=f"Payload file {folder}/.* of run {handle.id}"):
+            await handle.result()  # anything else that decodes it: the one error
 
     engine.run(scenario)
 

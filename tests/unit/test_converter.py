@@ -198,3 +198,10 @@ def test_a_bad_threshold_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.
     with pytest.raises(ConfigError, match=message):
         load_settings(Home(tmp_path))
     assert os.environ.get("SAGAFLOW_PAYLOAD_STORE_KIB") is None
+
+
+def test_a_bad_threshold_in_the_environment_names_the_variable(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SAGAFLOW_PAYLOAD_STORE_KIB", "big")
+    with pytest.raises(ConfigError, match="'SAGAFLOW_PAYLOAD_STORE_KIB' in the environment must"):
+        load_settings(Home(tmp_path))
