@@ -44,10 +44,10 @@ class SleepyWorkflow:
 
 @pytest.fixture
 def skills(tmp_path: Path, home: object, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Copies of test skills (gated, saga-signal, typed-review) plus a sleepy one and a SKILL.md one on
+    """Copies of test skills (gated, saga-signal, typed-review, flow-mix) plus a sleepy one and a SKILL.md one on
     SAGAFLOW_SKILLS_PATH; the working directory is empty."""
     root = tmp_path / "skills"
-    for name in ("gated", "saga-signal", "typed-review"):
+    for name in ("gated", "saga-signal", "typed-review", "flow-mix"):
         shutil.copytree(TESTS / "skills" / name, root / name)
     sleepy = root / "sleepy"
     sleepy.mkdir()
@@ -200,3 +200,12 @@ def test_typed_payloads_and_a_large_input_stored_under_the_runs_home(
     assert (seen.status, seen.error) == ("DONE", "")
     assert isinstance(seen.result, dict) and seen.result["echo"].startswith("word word")
     assert seen.steps == ["score_review"]
+
+
+def test_flow_helpers_and_a_child_run_offline(skills: Path) -> None:
+    seen = run("flow-mix", args={"topic": "tea"})
+    assert seen.status == "DONE", seen.error
+    assert seen.result == {"notes": ["style ok", "facts ok", "tone ok"], "draft": "second draft",
+                           "verdict": "shipped", "child": {"summary": "about tea"}}
+    assert seen.model_calls == 6  # 3 critics, 2 refine rounds, and the child's call
+    assert seen.steps == ["spawn_subagent"] * 5  # the child's steps are its own
