@@ -127,7 +127,7 @@ class OfflineRunner:
                                     options=RunOptions(base_queue=settings.task_queue,
                                                        config=config))
             live = client.get_workflow_handle(prepared.run_id)  # its latest run, after continue-as-new
-            outcome = await _drive(self.env, live, answers, started + timeout)
+            outcome = await _drive(self.env, handle, live, answers, started + timeout)
             seconds = time.monotonic() - started
             steps = await driving.steps_of(client, handle)
         entry = await _final_entry(home, prepared.run_id, running=outcome.stuck)
@@ -178,13 +178,19 @@ class _Outcome:
     stuck: bool = False
 
 
-async def _drive(env: WorkflowEnvironment, live: WorkflowHandle[Any, Any],
-                 answers: Sequence[Answer], deadline: float) -> _Outcome:
-    """Give the answers, then wait for the result with time skipped; a stuck run is stopped."""
+async def _drive(env: WorkflowEnvironment, started: WorkflowHandle[Any, Any],
+                 live: WorkflowHandle[Any, Any], answers: Sequence[Answer],
+                 deadline: float) -> _Outcome:
+    """Give the answers, then wait for the result with time skipped; a stuck run is stopped.
+
+    ``started`` is the handle of the execution launch started (its result follows
+    continue-as-new; the test server finds no result for a handle without a run id),
+    ``live`` the run's latest execution, which is queried, answered and stopped.
+    """
     outcome = _Outcome()
     try:
         outcome.notes = await driving.answer_all(env, live, list(answers), deadline)
-        outcome.result, outcome.error = await _result(live, deadline)
+        outcome.result, outcome.error = await _result(started, live, deadline)
     except driving.Stuck as exc:  # always a failed case, whatever it expects
         outcome.notes.append(exc.reason)
         outcome.waiting, outcome.stuck = exc.waiting_on, True
@@ -192,7 +198,8 @@ async def _drive(env: WorkflowEnvironment, live: WorkflowHandle[Any, Any],
     return outcome
 
 
-async def _result(handle: WorkflowHandle[Any, Any], deadline: float) -> tuple[Any, str]:
+async def _result(handle: WorkflowHandle[Any, Any], live: WorkflowHandle[Any, Any],
+                  deadline: float) -> tuple[Any, str]:
     """The run's result (as JSON data) or its failure reason, waiting with time skipped.
 
     Raises:
@@ -204,7 +211,7 @@ async def _result(handle: WorkflowHandle[Any, Any], deadline: float) -> tuple[An
     except WorkflowFailureError as exc:
         return None, failure_reason(exc.cause or exc)
     except TimeoutError:
-        status = await driving.status_of(handle)
+        status = await driving.status_of(live)
         raise driving.Stuck(
             "the run did not finish in time"
             + (f"; it waits on {status.waiting_on}" if status and status.waiting_on else ""),
