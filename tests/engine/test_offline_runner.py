@@ -209,3 +209,9 @@ def test_flow_helpers_and_a_child_run_offline(skills: Path) -> None:
                            "verdict": "shipped", "child": {"summary": "about tea"}}
     assert seen.model_calls == 6  # 3 critics, 2 refine rounds, and the child's call
     assert seen.steps == ["spawn_subagent"] * 5  # the child's steps are its own
+
+
+def test_a_run_that_continues_as_new_is_followed(skills: Path) -> None:
+    seen = run("notes", args={"_extra": '["kelp"]', "turns_per_run": 1})
+    assert (seen.status, seen.result) == ("DONE", "About $ARGUMENTS: done.")
+    assert seen.steps.count("sagaflow_agent_turn") == 2  # one per Temporal run, both read
