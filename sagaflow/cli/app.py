@@ -80,6 +80,8 @@ def _register() -> None:
     replaycheck.register(app)
     from sagaflow.cli import upgrade
     upgrade.register(app)
+    from sagaflow.cli import lint
+    lint.register(app)
 
 
 _register()

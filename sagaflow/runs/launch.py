@@ -28,17 +28,19 @@ HOOK_MARKER = "hook-offered"
 
 @dataclass(frozen=True)
 class LaunchOptions:
-    """How to run it: pool, budget, whole-run timeout, what an existing id means."""
+    """How to run it: pool, budget, whole-run timeout, what an existing id means, and
+    whether a new build's skill is linted first (:func:`sagaflow.runs.lint.launch_gate`)."""
 
     pool: str | None = None
     budget_usd: float | None = None
     timeout_seconds: float | None = None
     if_exists: str | None = None
+    lint: bool = True
 
 
 def launch_options(
     pool: str | None = None, budget_usd: str | None = None, timeout: str | None = None,
-    if_exists: str | None = None,
+    if_exists: str | None = None, *, lint: bool = True,
 ) -> LaunchOptions:
     """Validate the raw option values (before anything is started or written)."""
     import math
@@ -67,7 +69,7 @@ def launch_options(
         pool=None if pool in (None, DEFAULT_POOL) else pool,
         budget_usd=budget,
         timeout_seconds=parse_duration(timeout, option="--timeout") if timeout else None,
-        if_exists=if_exists,
+        if_exists=if_exists, lint=lint,
     )
 
 
@@ -230,6 +232,10 @@ async def launch(
             )
             build = None if options.pool is not None or prepared.attach else \
                 builds.make(home, loaded.sources)
+            if build is not None and options.lint:  # once per build and skill: errors refuse
+                from sagaflow.runs.lint import launch_gate
+
+                launch_gate(home, build.id, loaded, prepared.record.skill, notice)
             memo_options = RunOptions(
                 base_queue=settings.task_queue, pool=options.pool or DEFAULT_POOL,
                 budget_usd=options.budget_usd, timeout_seconds=options.timeout_seconds,

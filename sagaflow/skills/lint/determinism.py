@@ -64,8 +64,6 @@ _THREADS = ("asyncio tasks (asyncio.gather, sagaflow.workflow.parallel) or an ac
 WHY = {
     "clock": "reads the machine's clock, so a replay sees another value (the sandbox "
              "refuses it at run time)",
-    "sleep": "blocks the workflow's event loop and is no durable timer (a crash forgets "
-             "it; the sandbox refuses it at run time)",
     "randomness": "is random, so a replay draws another value",
     "io": "does I/O, which the sandbox refuses at run time and a replay would see "
           "differently",
@@ -74,14 +72,17 @@ WHY = {
 }
 
 
+#: calls whose reason differs from their rule's
+WHY_CALL = {"time.sleep": "blocks the workflow's event loop and is no durable timer (the "
+                          "sandbox refuses it at run time)"}
+
+
 def classify(call: ast.Call, aliases: dict[str, str]) -> tuple[str, str] | None:
     """``(rule, alternative)`` when ``call`` is non-deterministic in workflow code."""
     name = qualname(call.func, aliases)
     if name is None:
         return None
     method = name.rpartition(".")[2]
-    if name == "time.sleep":
-        return "sleep", CLOCK[name]
     if name in CLOCK:
         return "clock", CLOCK[name]
     if name in CLOCK_WITHOUT_ARGS and len(call.args) <= CLOCK_WITHOUT_ARGS[name]:
@@ -185,8 +186,9 @@ def check(modules: list[Module], passthrough: frozenset[str]) -> list[Finding]:
                 if verdict is not None:
                     rule, alternative = verdict
                     shown = ast.unparse(node.func)
+                    why = WHY_CALL.get(qualname(node.func, module.aliases) or "", WHY[rule])
                     add(error(module.rel, node.lineno,
-                              f"{shown}() in workflow code {WHY[rule]}; use {alternative}",
+                              f"{shown}() in workflow code {why}; use {alternative}",
                               rule), module)
             elif _environ(node, module.aliases):
                 add(error(module.rel, getattr(node, "lineno", 1),
