@@ -83,23 +83,25 @@ def classify(call: ast.Call, aliases: dict[str, str]) -> tuple[str, str] | None:
     if name is None:
         return None
     method = name.rpartition(".")[2]
+    chained = "()" in name  # a method of a call's result: only the call itself is judged
     if name in CLOCK:
         return "clock", CLOCK[name]
     if name in CLOCK_WITHOUT_ARGS and len(call.args) <= CLOCK_WITHOUT_ARGS[name]:
         return "clock", _NOW
     if name in RANDOM:
         return "randomness", RANDOM[name]
-    if name.startswith(RANDOM_PREFIXES):
+    if name.startswith(RANDOM_PREFIXES) and not chained:
         if name == "random.Random" and call.args:  # an explicit seed is deterministic
             return None
         return "randomness", _RANDOM
-    if name in IO_CALLS or name.startswith(IO_PREFIXES):
+    if name in IO_CALLS or (name.startswith(IO_PREFIXES) and not chained):
         return "io", _ACTIVITY
     if "." in name and method in IO_METHODS:
         return "io", _ACTIVITY
     if name.startswith("pathlib.Path().") and method in PATH_METHODS:
         return "io", _ACTIVITY
-    if name in THREAD_CALLS or name.startswith(THREAD_PREFIXES) or method == "run_in_executor":
+    if (name in THREAD_CALLS or (name.startswith(THREAD_PREFIXES) and not chained)
+            or method == "run_in_executor"):
         return "threads", _THREADS
     return None
 
