@@ -18,6 +18,7 @@ from sagaflow.errors import HookError
 from sagaflow.locks import exclusive
 from sagaflow.paths import Home
 from sagaflow.runrecord import check_run_id
+from sagaflow.runs import lintcache
 from sagaflow.runs import start as runs
 from sagaflow.skills import builds
 from sagaflow.skills.discovery import load_skills
@@ -232,7 +233,8 @@ async def launch(
             )
             build = None if options.pool is not None or prepared.attach else \
                 builds.make(home, loaded.sources)
-            if build is not None and options.lint:  # once per build and skill: errors refuse
+            if build is not None and options.lint and not lintcache.linted(
+                    home, build.id, prepared.record.skill):  # once per build and skill
                 from sagaflow.runs.lint import launch_gate
 
                 launch_gate(home, build.id, loaded, prepared.record.skill, notice)

@@ -8,7 +8,6 @@ workers register (sagaflow's built-ins and every skill's own).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -148,29 +147,18 @@ def lint_targets(names: Sequence[str], cwd: Path | None = None) -> list[SkillRep
     return [report_for(t, loaded, registered) for t in targets]
 
 
-def cache_path(home: Home, build: str) -> Path:
-    """Where launch records the skills of build ``build`` it linted."""
-    return home.root / "cache" / "lint" / f"{build}.json"
-
-
 def launch_gate(home: Home, build: str, loaded: LoadedSkills, skill: str,
                 notice: Callable[[str], None]) -> None:
-    """Lint ``skill`` once per build: print its findings, refuse the launch on an error.
-
-    A build is content-addressed, so a skill linted clean in it stays clean: the
-    next launches of that build read one small file and lint nothing. Activity
-    names are not linted here (launch's own check has just refused unknown ones).
+    """Lint ``skill`` of build ``build``: print its findings, refuse the launch on an error,
+    and remember a pass (:mod:`sagaflow.runs.lintcache`: launch skips the skills a build
+    has passed before). Activity names are not linted here (launch's own check has just
+    refused unknown ones).
 
     Raises:
         SkillLoadError: the skill has lint errors (printed through ``notice`` first).
     """
-    path = cache_path(home, build)
-    try:
-        done = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        done = {}
-    if isinstance(done, dict) and skill in done:
-        return
+    from sagaflow.runs import lintcache
+
     skill_dir = loaded.dir_of(skill)
     source = next((s for s in loaded.sources if skill_dir is not None and s.dir == skill_dir), None)
     if source is None:
@@ -183,12 +171,4 @@ def launch_gate(home: Home, build: str, loaded: LoadedSkills, skill: str,
             f"Skill {skill} has {report.errors} lint error{'s' if report.errors > 1 else ''} "
             "(listed above), each of which would fail its runs; fix them, or launch with "
             "--no-lint to run it anyway.")
-    done = done if isinstance(done, dict) else {}
-    done[skill] = {"warnings": report.warnings}
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(done, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, path)  # atomic: a concurrent launch loses an entry, never the file
-    except OSError:
-        pass  # lint again next time
+    lintcache.record(home, build, skill, report.warnings)

@@ -83,7 +83,7 @@ def test_launch_prints_warnings_once_per_build(sf: Sandbox, fake_model: FakeAnth
     first = sf.run("launch", "hello-world", "--name", "bo", "--await", check=True)
     assert first.stdout.strip() == "hello, bo"
     assert "warning: substitution 'tone'" in first.stderr
-    assert len(list((sf.home / "cache" / "lint").glob("*.json"))) == 1
+    assert len(list((sf.home / "cache" / "lint").glob("*.json"))) == 1  # runs.lintcache
     again = sf.run("launch", "hello-world", "--name", "bo", "--await", check=True)
     assert again.stdout.strip() == "hello, bo"
     assert "warning:" not in again.stderr
