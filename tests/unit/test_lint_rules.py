@@ -254,6 +254,14 @@ def test_prompt_without_substitutions_keeps_its_placeholders(tmp_path: Path) -> 
     assert "as written" in found.message
 
 
+def test_templates_filled_by_the_skill_itself_are_not_flagged(tmp_path: Path) -> None:
+    extra = {"fill.py": "from string import Template\n\ndef fill(t, **kw):\n"
+                        "    return Template(t).safe_substitute(kw)\n"}
+    skill = seed(tmp_path, load='load_prompt(__file__, "user")', prompt="Hi $name\n",
+                 extra=extra)
+    assert lint(skill) == []
+
+
 def test_malformed_placeholder_is_an_error(tmp_path: Path) -> None:
     [found] = lint(seed(tmp_path, prompt="Hello $name, that costs $5\n"))
     assert (found.level, found.rule) == (ERROR, "prompt-variable")
@@ -278,7 +286,7 @@ name: seeded
 description: A seeded SKILL.md.
 argument-hint: "[topic]"
 {more}---
-Write about $ARGUMENTS for $audience.
+Write about $ARGUMENTS for $audience (budget: $5mm, not $k).
 Use $0, then $1. Shell: `echo $home_dir` and
 
 ```bash
@@ -303,15 +311,18 @@ def test_skillmd_frontmatter_problems(tmp_path: Path) -> None:
     skill = tmp_path / "seeded"
     skill.mkdir()
     more = ("allowed-tools: Read, WebSearch, Frobnicate\nmax-turns: 5\n"
-            "metadata:\n  sagaflow:\n    tier: gpt\n    colour: red\n")
+            "metadata:\n  sagaflow:\n    tier: gpt\n    colour: red\n"
+            "category: docs\nmaturity: beta\n")
     (skill / "SKILL.md").write_text(SKILLMD.format(more=more), encoding="utf-8")
     found = {(f.rule, f.level, f.line): f.message for f in lint(skill, "skillmd")}
-    assert any("unknown tool 'Frobnicate'" in m for (r, lvl, _), m in found.items()
-               if lvl == ERROR and r == "frontmatter")
+    assert "unknown tool 'Frobnicate'" in found[("frontmatter", ERROR, 5)]
     assert "metadata: {sagaflow" in found[("frontmatter", WARNING, 6)]  # max-turns at top level
     assert "WebSearch" in found[("frontmatter", WARNING, 5)]
     assert "tier is 'gpt'" in found[("frontmatter", ERROR, 9)]
     assert "colour is not a sagaflow option" in found[("frontmatter", WARNING, 10)]
+    # keys Claude Code does not know: one warning for all of them
+    assert "keys category, maturity are not Claude Code's" in found[("frontmatter", WARNING, 11)]
+    assert len([key for key in found if key[0] == "frontmatter"]) == 6
 
 
 def test_skillmd_that_does_not_parse_is_one_error(tmp_path: Path) -> None:

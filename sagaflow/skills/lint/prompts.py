@@ -102,15 +102,29 @@ def _scopes(module: Module) -> dict[int, ast.AST]:
 def check(skill_dir: Path, modules: list[Module]) -> list[Finding]:
     """Prompt findings for every literal ``load_prompt`` call of the skill."""
     findings: list[Finding] = []
+    later = _substitutes_later(modules)
     for module in modules:
         scopes = _scopes(module)
         for call in ast.walk(module.tree):
             if isinstance(call, ast.Call):
-                findings += _one_call(skill_dir, module, call, scopes[id(call)])
+                findings += _one_call(skill_dir, module, call, scopes[id(call)], later)
     return findings
 
 
-def _one_call(skill_dir: Path, module: Module, call: ast.Call, scope: ast.AST) -> list[Finding]:
+def _substitutes_later(modules: list[Module]) -> bool:
+    """Whether the skill's code fills templates itself (``Template(t).safe_substitute(...)``,
+    ``render(...)``), as skills that load prompts as written and fill them per step do."""
+    return any(
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute | ast.Name)
+        and (node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id)
+        in {"substitute", "safe_substitute", "render"}
+        for module in modules for node in ast.walk(module.tree))
+
+
+def _one_call(skill_dir: Path, module: Module, call: ast.Call, scope: ast.AST,
+              later: bool) -> list[Finding]:
+    """Findings for one call; ``later``: the skill fills templates itself, so a prompt
+    loaded without substitutions may keep its placeholders on purpose."""
     func = (qualname(call.func, module.aliases) or "").rpartition(".")[2]
     if func == "load_prompt":
         if not (isinstance(a := _argument(call, 0, "module_file"), ast.Name) and a.id == "__file__"):
@@ -139,6 +153,8 @@ def _one_call(skill_dir: Path, module: Module, call: ast.Call, scope: ast.AST) -
                       f"prompt file {rel} does not exist, so {func} fails the launch "
                       f"({close_matches(name.removesuffix('.md'), have)}); create it or fix "
                       "the name", "prompt-file")]
+    if keys is False and later:
+        return []
     return _compare(rel, text, keys, site, module.rel, call.lineno)
 
 
