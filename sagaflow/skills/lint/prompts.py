@@ -91,11 +91,13 @@ def _text(expr: ast.expr | None, module: Module) -> str | None:
 
 def _scopes(module: Module) -> dict[int, ast.AST]:
     """Call id -> the innermost function around it (the module for module-level calls)."""
-    scope: dict[int, ast.AST] = {id(n): module.tree for n in ast.walk(module.tree)}
-    functions = [n for n in ast.walk(module.tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
-    for fn in functions:  # ast.walk is breadth-first: inner functions come later and win
-        for node in ast.walk(fn):
-            scope[id(node)] = fn
+    scope: dict[int, ast.AST] = {}
+    todo: list[tuple[ast.AST, ast.AST]] = [(module.tree, module.tree)]
+    while todo:  # one pass, carrying the innermost function down the tree
+        node, around = todo.pop()
+        scope[id(node)] = around
+        inner = node if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) else around
+        todo.extend((child, inner) for child in ast.iter_child_nodes(node))
     return scope
 
 
