@@ -206,7 +206,7 @@ def _lint(loaded: LoadedSkills) -> list[Check]:
         if source.dir not in ok_dirs:
             continue
         try:
-            report = report_for(source, loaded, registered)
+            report = report_for(source, loaded, registered, set(loaded.registry.names()))
         except Exception as exc:  # a check that crashes is a finding, never a doctor crash
             checks.append(Check(f"lint {source.dir.name}", "WARN", f"lint failed: {exc}",
                                 f"run 'sagaflow --verbose lint {source.dir}'"))

@@ -331,3 +331,17 @@ def test_skillmd_that_does_not_parse_is_one_error(tmp_path: Path) -> None:
     (skill / "SKILL.md").write_text("no frontmatter\n", encoding="utf-8")
     [found] = lint(skill, "skillmd")
     assert (found.line, found.level, found.rule) == (1, ERROR, "frontmatter")
+
+
+def test_child_run_of_a_skill_that_does_not_exist(tmp_path: Path) -> None:
+    imports = ("with workflow.unsafe.imports_passed_through():\n"
+               "    from sagaflow.workflow import child")
+    body = ('        await child("helo-world", {"name": "x"})\n'
+            '        await child("hello-world")\n'
+            '        await child(inp["other"])')
+    skill = seed(tmp_path, imports=imports, body=body)
+    found = static_findings(skill, "python", "skills.seeded", registered=REGISTERED,
+                            passthrough=PASSTHROUGH, skills={"hello-world", "seeded"})
+    [one] = found
+    assert (one.line, one.level, one.rule) == (13, ERROR, "child-skill")
+    assert "'helo-world'" in one.message and "did you mean 'hello-world'?" in one.message
