@@ -262,6 +262,24 @@ def test_templates_filled_by_the_skill_itself_are_not_flagged(tmp_path: Path) ->
     assert lint(skill) == []
 
 
+def test_templates_are_checked_against_the_render_calls_filling_them(tmp_path: Path) -> None:
+    imports = ("with workflow.unsafe.imports_passed_through():\n"
+               "    from sagaflow.prompts import render")
+    body = ('        _ = render(inp.critic_prompt, {"text": 1, "mood": 2})\n'
+            '        _ = render(inp.other_prompt, {"text": 1})')
+    skill = seed(tmp_path, imports=imports, body=body, prompt="As $critic, review:\n$text\n",
+                 load='load_prompt(__file__, "user")')
+    init = skill / "__init__.py"
+    init.write_text(init.read_text().replace('{"p": load_prompt', '{"p": dict(critic_prompt=load_prompt')
+                    .replace('"user")}', '"user"))}'), encoding="utf-8")
+    found = sorted((f.file, f.line, f.level, f.rule) for f in lint(skill))
+    assert found == [("prompts/user.md", 1, ERROR, "prompt-variable"),
+                     ("workflow.py", 13, WARNING, "prompt-unused")]
+    [missing] = [f for f in lint(skill) if f.level == ERROR]
+    assert "render at workflow.py:13 gives only mood, text, so the run fails at that step" \
+        in missing.message
+
+
 def test_malformed_placeholder_is_an_error(tmp_path: Path) -> None:
     [found] = lint(seed(tmp_path, prompt="Hello $name, that costs $5\n"))
     assert (found.level, found.rule) == (ERROR, "prompt-variable")

@@ -50,4 +50,4 @@ def static_findings(skill_dir: Path, kind: str, package: str, *, registered: set
             findings += activities.check(skill_dir, registered)
         if skills is not None:
             findings += children.check(modules, skills)
-    return sorted(drop_silenced(skill_dir, findings), key=sort_key)
+    return sorted(drop_silenced(skill_dir, dict.fromkeys(findings)), key=sort_key)

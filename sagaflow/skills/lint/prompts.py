@@ -101,32 +101,79 @@ def _scopes(module: Module) -> dict[int, ast.AST]:
     return scope
 
 
-def check(skill_dir: Path, modules: list[Module]) -> list[Finding]:
-    """Prompt findings for every literal ``load_prompt`` call of the skill."""
-    findings: list[Finding] = []
-    later = _substitutes_later(modules)
+@dataclass(frozen=True)
+class Render:
+    """A ``render(inp.FIELD, {...})`` call: a template filled in the skill's own code."""
+
+    file: str
+    line: int
+    keys: frozenset[str] | bool | None
+
+
+@dataclass
+class Context:
+    """What the calls of one skill share.
+
+    Attributes:
+        renders: Input field name -> the ``render(inp.<field>, ...)`` calls filling it.
+        later: The skill fills templates in ways lint cannot follow (``string.Template``,
+            ``render`` of something other than an input field): a prompt loaded without
+            substitutions may keep its placeholders on purpose.
+    """
+
+    renders: dict[str, list[Render]]
+    later: bool
+
+
+def _context(modules: list[Module]) -> Context:
+    renders: dict[str, list[Render]] = {}
+    later = False
     for module in modules:
         scopes = _scopes(module)
+        for node in ast.walk(module.tree):
+            if not isinstance(node, ast.Call):
+                continue
+            func = (qualname(node.func, module.aliases) or "").rpartition(".")[2]
+            if func in {"substitute", "safe_substitute"}:
+                later = True
+            elif func == "render":
+                target = _argument(node, 0, "template")
+                if not isinstance(target, ast.Attribute):
+                    later = True
+                    continue
+                keys = _keys(_argument(node, 1, "substitutions"), scopes[id(node)])
+                renders.setdefault(target.attr, []).append(Render(
+                    module.rel, node.lineno, frozenset() if keys is False else keys))
+    return Context(renders, later)
+
+
+def _fields(module: Module) -> dict[int, str]:
+    """Call id -> the keyword it is passed as (``Input(critic_prompt=load_prompt(...))``)."""
+    return {id(k.value): k.arg for node in ast.walk(module.tree) if isinstance(node, ast.Call)
+            for k in node.keywords if k.arg and isinstance(k.value, ast.Call)}
+
+
+def check(skill_dir: Path, modules: list[Module]) -> list[Finding]:
+    """Prompt findings for every literal ``load_prompt`` call of the skill.
+
+    A prompt loaded without substitutions and passed to the workflow as an input field
+    (``critic_prompt=load_prompt(__file__, "critic.user")``) is a template: its
+    variables are checked against each ``render(inp.critic_prompt, {...})`` call.
+    """
+    findings: list[Finding] = []
+    context = _context(modules)
+    for module in modules:
+        scopes, fields = _scopes(module), _fields(module)
         for call in ast.walk(module.tree):
             if isinstance(call, ast.Call):
-                findings += _one_call(skill_dir, module, call, scopes[id(call)], later)
+                findings += _one_call(skill_dir, module, call, scopes[id(call)],
+                                      fields.get(id(call)), context)
     return findings
 
 
-def _substitutes_later(modules: list[Module]) -> bool:
-    """Whether the skill's code fills templates itself (``Template(t).safe_substitute(...)``,
-    ``render(...)``), as skills that load prompts as written and fill them per step do."""
-    return any(
-        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute | ast.Name)
-        and (node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id)
-        in {"substitute", "safe_substitute", "render"}
-        for module in modules for node in ast.walk(module.tree))
-
-
 def _one_call(skill_dir: Path, module: Module, call: ast.Call, scope: ast.AST,
-              later: bool) -> list[Finding]:
-    """Findings for one call; ``later``: the skill fills templates itself, so a prompt
-    loaded without substitutions may keep its placeholders on purpose."""
+              field: str | None, context: Context) -> list[Finding]:
+    """Findings for one call (``field``: the input field it fills, if any)."""
     func = (qualname(call.func, module.aliases) or "").rpartition(".")[2]
     if func == "load_prompt":
         if not (isinstance(a := _argument(call, 0, "module_file"), ast.Name) and a.id == "__file__"):
@@ -146,7 +193,6 @@ def _one_call(skill_dir: Path, module: Module, call: ast.Call, scope: ast.AST,
         return []
     path = base / (name if name.endswith(".md") else f"{name}.md")
     rel = str(path.relative_to(skill_dir))
-    site = f"{func} at {module.rel}:{call.lineno}"
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
@@ -155,13 +201,19 @@ def _one_call(skill_dir: Path, module: Module, call: ast.Call, scope: ast.AST,
                       f"prompt file {rel} does not exist, so {func} fails the launch "
                       f"({close_matches(name.removesuffix('.md'), have)}); create it or fix "
                       "the name", "prompt-file")]
-    if keys is False and later:
+    if keys is False and field in context.renders:
+        return [f for r in context.renders[field or ""] for f in _compare(
+            rel, text, r.keys, f"render at {r.file}:{r.line}", r.file, r.line,
+            "the run fails at that step")]
+    if keys is False and context.later:
         return []
-    return _compare(rel, text, keys, site, module.rel, call.lineno)
+    return _compare(rel, text, keys, f"{func} at {module.rel}:{call.lineno}", module.rel,
+                    call.lineno, "the launch fails")
 
 
 def _compare(rel: str, text: str, keys: frozenset[str] | bool | None, site: str,
-             call_file: str, call_line: int) -> list[Finding]:
+             call_file: str, call_line: int, fails: str) -> list[Finding]:
+    """Placeholders of ``rel`` vs the keys ``site`` gives (``fails``: what a missing one does)."""
     found = placeholders(text)
     if keys is UNKNOWN:
         return []
@@ -176,13 +228,13 @@ def _compare(rel: str, text: str, keys: frozenset[str] | bool | None, site: str,
     findings = []
     for p in _first_each(found):
         if not p.valid:
-            findings.append(error(rel, p.line, f"malformed placeholder '{p.name}' fails the "
-                                  f"launch ({site} substitutes this prompt); write $$ for a "
+            findings.append(error(rel, p.line, f"malformed placeholder '{p.name}': {site} "
+                                  f"substitutes this prompt, so {fails}; write $$ for a "
                                   "literal dollar sign", "prompt-variable"))
         elif p.name not in keys:
             given = ", ".join(sorted(keys)) or "none"
             findings.append(error(rel, p.line, f"${p.name} has no value: {site} gives only "
-                                  f"{given}, so the launch fails; add {p.name!r} to its "
+                                  f"{given}, so {fails}; add {p.name!r} to its "
                                   f"substitutions or write $${p.name} for a literal dollar sign",
                                   "prompt-variable"))
     used = {p.name for p in found if p.valid}
