@@ -209,7 +209,7 @@ def _lint(loaded: LoadedSkills) -> list[Check]:
             report = report_for(source, loaded, registered, set(loaded.registry.names()))
         except Exception as exc:  # a check that crashes is a finding, never a doctor crash
             checks.append(Check(f"lint {source.dir.name}", "WARN", f"lint failed: {exc}",
-                                f"run 'sagaflow --verbose lint {source.dir}'"))
+                                f"run 'sagaflow lint {source.dir}' (SAGAFLOW_VERBOSE=1 shows the traceback)"))
             continue
         if not report.findings:
             clean += 1
