@@ -6,7 +6,8 @@
 * Before each activity the run honours a pause; before each model call it
   checks its budget against the call's worst case and parks in a budget gate
   instead of overspending (the user prompt's size is known from the
-  ``write_artifact`` that wrote it, so no I/O happens in workflow code).
+  ``write_artifact`` that wrote it, or from the input when it is inline, so no I/O
+  happens in workflow code).
 * The run's :class:`~sagaflow._engine.meta.RunConfig` (from its memo) is appended
   as the last argument of ``spawn_subagent`` and ``emit_finding``: how the
   built-in activities learn the transport, models, prices and skill dir.
@@ -190,7 +191,9 @@ class _Outbound(WorkflowOutboundInterceptor):
         input.ret_type = None  # decoded below: this shape or the envelope of earlier versions
         start = super().start_activity
         step = input.args[0] if input.args else None
-        user = self.written.get(str(_field(step, "user_prompt_path")))
+        inline = _field(step, "user_prompt")  # ask_model's prompt travels in the input
+        user = (len(inline.encode("utf-8")) if isinstance(inline, str) and inline
+                else self.written.get(str(_field(step, "user_prompt_path"))))
         system = _field(step, "system_prompt")
         prompt_bytes = None if user is None else user + len(str(system or "").encode("utf-8"))
         max_tokens = _field(step, "max_tokens")

@@ -54,11 +54,13 @@ T = TypeVar("T")
 def inline_skills() -> list[SkillSpec]:
     """engine_workflows' workflows as skills (no build_input: tests start them directly)."""
     import engine_workflows as wf
+    import flow_workflows as flow
 
     return [
         SkillSpec(name="t-gates", workflow_cls=wf.GatesWorkflow),
         SkillSpec(name="t-signals", workflow_cls=wf.SignalsWorkflow),
         SkillSpec(name="t-steps", workflow_cls=wf.StepsWorkflow),
+        SkillSpec(name="t-flow", workflow_cls=flow.FlowWorkflow),
     ]
 
 
