@@ -331,7 +331,9 @@ class _Inbound(WorkflowInboundInterceptor):
         info = workflow.info()
         if info.workflow_type not in self.skills:  # sagaflow's own plumbing
             return await super().execute_workflow(input)
-        if agent_steps.is_agent(info.workflow_type) and info.parent is not None:
+        if agent_steps.is_agent(info.workflow_type) and info.parent is not None and (
+            meta.MEMO_PARENT not in workflow.memo() or "--task-" in info.workflow_id
+        ):  # a SKILL.md skill started by the ``child`` helper is a run of its own
             self._out.options = run_options()  # a Task sub-agent: its parent's config, no
             return await super().execute_workflow(input)  # control plane or inbox of its own
         # before RunControl's dynamic handler, which would otherwise take a buffered

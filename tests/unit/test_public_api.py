@@ -16,9 +16,10 @@ import pytest
 PUBLIC: dict[str, list[str]] = {
     "sagaflow": ["SagaflowError", "SkillRegistry", "SkillSpec", "__version__", "load_prompt"],
     "sagaflow.workflow": [
-        "HAIKU_POLICY", "OPUS_POLICY", "SONNET_POLICY", "ApprovalGate", "Decision",
-        "EmitFindingInput", "Saga", "SpawnSubagentInput", "WriteArtifactInput", "ask_model",
-        "emit_finding", "pool", "sleep", "spawn_subagent", "wait_for_signal", "write_artifact",
+        "HAIKU_POLICY", "OPUS_POLICY", "SONNET_POLICY", "ApprovalGate", "Branch", "Decision",
+        "EmitFindingInput", "LoopLimitError", "ParallelError", "Saga", "SpawnSubagentInput",
+        "WriteArtifactInput", "ask_model", "child", "emit_finding", "loop_until", "parallel",
+        "pool", "route", "sleep", "spawn_subagent", "wait_for_signal", "write_artifact",
     ],
     "sagaflow.registry": ["SkillRegistry", "SkillSpec"],
     "sagaflow.prompts": ["load_claude_skill_prompt", "load_prompt", "prompt_path", "render"],
