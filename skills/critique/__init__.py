@@ -5,7 +5,7 @@ from typing import Any
 from sagaflow.prompts import load_prompt
 from sagaflow.registry import SkillRegistry, SkillSpec
 
-from skills.critique.workflow import CritiqueInput, CritiqueWorkflow
+from skills.critique.workflow import Critic, CritiqueInput, CritiqueWorkflow
 
 #: every critic has a system prompt prompts/critic.<name>.md
 CRITICS = ("clarity", "evidence", "audience")
@@ -22,7 +22,7 @@ def _build_input(*, run_id, run_dir, inbox_path, cli_args: dict[str, Any]) -> Cr
                          f"not {','.join(unknown) or 'nothing'}")
     return CritiqueInput(
         text=text,
-        critics={name: load_prompt(__file__, f"critic.{name}") for name in dict.fromkeys(wanted)},
+        critics=[Critic(name, load_prompt(__file__, f"critic.{name}")) for name in dict.fromkeys(wanted)],
         critic_prompt=load_prompt(__file__, "critic.user"),
         judge_system=load_prompt(__file__, "judge.system"),
         judge_prompt=load_prompt(__file__, "judge.user"),

@@ -17,9 +17,15 @@ with workflow.unsafe.imports_passed_through():
 
 
 @dataclass(frozen=True)
+class Critic:
+    name: str
+    system: str  # its own system prompt
+
+
+@dataclass(frozen=True)
 class CritiqueInput:
     text: str
-    critics: dict[str, str]  # critic name -> its system prompt, in the order they report
+    critics: list[Critic]  # a list, not a dict: payloads keep a list's order
     critic_prompt: str  # template: $critic, $text
     judge_system: str
     judge_prompt: str  # template: $text, $notes
@@ -29,15 +35,15 @@ class CritiqueInput:
 class CritiqueWorkflow:
     @workflow.run
     async def run(self, inp: CritiqueInput) -> dict[str, object]:
-        def critic(name: str, system: str):
-            prompt = render(inp.critic_prompt, {"critic": name, "text": inp.text})
-            return lambda: ask_model(prompt, system=system, output=dict, max_tokens=600,
-                                     role=f"critic-{name}")
+        def review(critic: Critic):
+            prompt = render(inp.critic_prompt, {"critic": critic.name, "text": inp.text})
+            return lambda: ask_model(prompt, system=critic.system, output=dict, max_tokens=600,
+                                     role=f"critic-{critic.name}")
 
-        notes = await parallel([critic(n, s) for n, s in inp.critics.items()], max_concurrency=4)
-        scores = {name: note.get("SCORE", "?") for name, note in zip(inp.critics, notes)}
-        lines = [f"- {name} critic ({scores[name]}/10): {note.get('NOTES', '')}"
-                 for name, note in zip(inp.critics, notes)]
+        notes = await parallel([review(c) for c in inp.critics], max_concurrency=4)
+        scores = {c.name: note.get("SCORE", "?") for c, note in zip(inp.critics, notes)}
+        lines = [f"- {c.name} critic ({scores[c.name]}/10): {note.get('NOTES', '')}"
+                 for c, note in zip(inp.critics, notes)]
         verdict = await ask_model(
             render(inp.judge_prompt, {"text": inp.text, "notes": "\n".join(lines)}),
             system=inp.judge_system, tier="sonnet", output=Verdict, max_tokens=800, role="judge",
