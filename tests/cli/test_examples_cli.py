@@ -14,13 +14,18 @@ from sandbox import Sandbox
 
 def _wait_for_gate(sf: Sandbox, run_id: str) -> dict[str, object]:
     deadline = time.monotonic() + 90
+    last = ""
     while time.monotonic() < deadline:
-        rows = json.loads(sf.run("list", "--waiting", "--json", check=True).stdout)
+        # until the launch running beside us has set up the server (its search
+        # attributes), list may refuse: ask again
+        listed = sf.run("list", "--waiting", "--json")
+        rows = json.loads(listed.stdout) if listed.returncode == 0 else []
+        last = listed.stderr
         row = next((r for r in rows if r["run_id"] == run_id), None)
         if row is not None:
             return dict(row)
         time.sleep(0.3)
-    raise AssertionError(f"{run_id} never waited at its gate")
+    raise AssertionError(f"{run_id} never waited at its gate; last list: {last}")
 
 
 def test_book_trip_waits_for_approval_then_books(sf: Sandbox) -> None:
