@@ -83,6 +83,8 @@ def _register() -> None:
     from sagaflow.cli import new, testcmd
     new.register(app)
     testcmd.register(app)
+    from sagaflow.cli import lint
+    lint.register(app)
 
 
 _register()

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import os
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sagaflow.config import Settings, load_settings
 from sagaflow.errors import SagaflowError
 from sagaflow.paths import Home
+
+if TYPE_CHECKING:
+    from sagaflow.skills.discovery import LoadedSkills
 
 
 @dataclass
@@ -191,6 +194,34 @@ def _hook(home: Home) -> Check:
     return Check("hook", "OK", f"installed in {info['path']}")
 
 
+def _lint(loaded: LoadedSkills) -> list[Check]:
+    """``sagaflow lint``'s findings for every skill that loaded (the others are reported
+    above): one WARN per skill with findings, naming the first three."""
+    from sagaflow.runs.lint import registered_names, report_for
+
+    ok_dirs = {i.dir for i in loaded.infos if i.status == "ok"}
+    registered = registered_names(loaded)
+    checks, clean = [], 0
+    for source in loaded.sources:
+        if source.dir not in ok_dirs:
+            continue
+        report = report_for(source, loaded, registered)
+        if not report.findings:
+            clean += 1
+            continue
+        lines = report.lines()
+        more = f"; and {len(lines) - 3} more" if len(lines) > 3 else ""
+        checks.append(Check(
+            f"lint {report.skill}", "WARN",
+            f"{report.errors} error(s), {report.warnings} warning(s): "
+            + "; ".join(lines[:3]) + more,
+            f"run 'sagaflow lint {report.skill}'"
+            + (" (errors refuse its launches)" if report.errors else "")))
+    if clean and not checks:
+        checks.append(Check("lint", "OK", f"no findings in {clean} skill(s)"))
+    return checks
+
+
 def run_checks(home: Home, settings: Settings | None = None) -> list[Check]:
     """Every check, in the order a user would fix them."""
     checks = [_home(home), _permissions(home)]
@@ -217,5 +248,6 @@ def run_checks(home: Home, settings: Settings | None = None) -> list[Check]:
             checks.append(Check(f"skill {info.name}", "WARN", info.error or "failed to load",
                                 "fix the skill; the others still run"))
     checks.append(Check("skills", "OK" if ok else "WARN", f"{len(ok)} loaded: {', '.join(ok)}"))
+    checks.extend(_lint(loaded))
     checks.append(_hook(home))
     return checks
