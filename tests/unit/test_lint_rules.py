@@ -320,3 +320,35 @@ def test_skillmd_that_does_not_parse_is_one_error(tmp_path: Path) -> None:
     (skill / "SKILL.md").write_text("no frontmatter\n", encoding="utf-8")
     [found] = lint(skill, "skillmd")
     assert (found.line, found.level, found.rule) == (1, ERROR, "frontmatter")
+
+
+RENDERED = """\
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from sagaflow.prompts import render
+
+
+@workflow.defn(name="Seeded")
+class Wf:
+    @workflow.run
+    async def run(self, inp) -> str:
+        return render(inp.p, {subs})
+"""
+
+
+@pytest.mark.parametrize(("subs", "expected"), [
+    ('{"name": "x", "draft": "y"}', []),
+    ('{"name": "x"}', [("prompts/user.md", ERROR, "prompt-variable")]),
+    ("dict(inp.values)", []),  # built at run time: not judged
+])
+def test_a_template_filled_by_render_in_workflow_code_is_judged_by_that_call(
+    tmp_path: Path, subs: str, expected: list[tuple[str, str, str]]
+) -> None:
+    # build_input stores the template as {"p": load_prompt(...)}; the workflow renders inp.p
+    skill = seed(tmp_path, load='load_prompt(__file__, "user")', prompt="$name: $draft\n",
+                 extra={"workflow.py": RENDERED.format(subs=subs)})
+    found = lint(skill)
+    assert [(f.file, f.level, f.rule) for f in found] == expected
+    if expected:
+        assert "$draft" in found[0].message and "render at workflow.py:11" in found[0].message

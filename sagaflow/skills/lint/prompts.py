@@ -7,6 +7,13 @@ Reads every ``load_prompt(__file__, NAME, substitutions)`` and
 ``$$`` is a literal dollar, Python's ``string.Template`` syntax) with the keys the
 call passes, both ways. Substitutions lint cannot see statically (a dict built at
 run time) are not judged.
+
+A prompt loaded without substitutions is a *template* when workflow code fills it:
+``SomeInput(revise_prompt=load_prompt(__file__, "revise.user"))`` in ``build_input``
+and ``render(inp.revise_prompt, {"draft": ...})`` in the workflow (its values exist
+only then, e.g. an earlier reply). The two are matched by that name (the keyword,
+variable or dict key the template is stored under, the attribute or variable
+``render`` reads), and the template is judged against the ``render`` call's keys.
 """
 
 from __future__ import annotations
@@ -99,30 +106,83 @@ def _scopes(module: Module) -> dict[int, ast.AST]:
     return scope
 
 
+#: ``render`` as skills import it (``sagaflow.prompts`` re-exports the loader module's)
+RENDER = frozenset({"sagaflow.prompts.render", "sagaflow.skills.prompts.render"})
+
+
+@dataclass(frozen=True)
+class Render:
+    """A ``render(template, substitutions)`` call of workflow code."""
+
+    keys: frozenset[str] | None  # None: built at run time
+    site: str  # "render at workflow.py:40"
+
+
+def _renders(modules: list[Module]) -> dict[str, list[Render]]:
+    """``render`` calls by the name their template is read from (``inp.revise_prompt``
+    -> ``revise_prompt``)."""
+    found: dict[str, list[Render]] = {}
+    for module in modules:
+        scopes = _scopes(module)
+        for call in ast.walk(module.tree):
+            if not (isinstance(call, ast.Call) and qualname(call.func, module.aliases) in RENDER):
+                continue
+            template = _argument(call, 0, "template")
+            name = (template.attr if isinstance(template, ast.Attribute)
+                    else template.id if isinstance(template, ast.Name) else None)
+            if name is None:
+                continue
+            keys = _keys(_argument(call, 1, "substitutions"), scopes[id(call)])
+            found.setdefault(name, []).append(Render(
+                keys if isinstance(keys, frozenset) else None,
+                f"render at {module.rel}:{call.lineno}"))
+    return found
+
+
+def _stored_as(module: Module, call: ast.Call) -> str | None:
+    """The name a call's value is stored under: ``field=call``, ``name = call`` or
+    ``{"name": call}``; None otherwise."""
+    for node in ast.walk(module.tree):
+        if isinstance(node, ast.keyword) and node.value is call:
+            return node.arg
+        if isinstance(node, ast.Assign) and node.value is call and len(node.targets) == 1:
+            target = node.targets[0]
+            return target.id if isinstance(target, ast.Name) else None
+        if isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values, strict=True):
+                if value is call and isinstance(key, ast.Constant) and isinstance(key.value, str):
+                    return key.value
+    return None
+
+
 def check(skill_dir: Path, modules: list[Module]) -> list[Finding]:
     """Prompt findings for every literal ``load_prompt`` call of the skill."""
     findings: list[Finding] = []
+    renders = _renders(modules)
     for module in modules:
         scopes = _scopes(module)
         for call in ast.walk(module.tree):
             if isinstance(call, ast.Call):
-                findings += _one_call(skill_dir, module, call, scopes[id(call)])
+                findings += _one_call(skill_dir, module, call, scopes[id(call)], renders)
     return findings
 
 
-def _one_call(skill_dir: Path, module: Module, call: ast.Call, scope: ast.AST) -> list[Finding]:
+def _one_call(skill_dir: Path, module: Module, call: ast.Call, scope: ast.AST,
+              renders: dict[str, list[Render]]) -> list[Finding]:
     func = (qualname(call.func, module.aliases) or "").rpartition(".")[2]
     if func == "load_prompt":
         if not (isinstance(a := _argument(call, 0, "module_file"), ast.Name) and a.id == "__file__"):
             return []
         base = (skill_dir / module.rel).parent / "prompts"
         keys = _keys(_argument(call, 2, "substitutions"), scope)
+        filled = renders.get(_stored_as(module, call) or "", []) if keys is False else []
     elif func == "load_claude_skill_prompt":
         if _text(_argument(call, 0, "skill_name"), module) != skill_dir.name:
             return []  # another skill's prompt: found on the search path at run time
         base = skill_dir / "prompts"
         keys = _keys(_argument(call, 2, "substitutions"), scope)
         keys = False if keys == frozenset() else keys  # empty: returned as written (0.10)
+        filled = []
     else:
         return []
     name = _text(_argument(call, 1, "name"), module)
@@ -139,6 +199,9 @@ def _one_call(skill_dir: Path, module: Module, call: ast.Call, scope: ast.AST) -
                       f"prompt file {rel} does not exist, so {func} fails the launch "
                       f"({close_matches(name.removesuffix('.md'), have)}); create it or fix "
                       "the name", "prompt-file")]
+    if filled:  # a template: each render that fills it must give every variable
+        return [f for r in filled
+                for f in _compare(rel, text, r.keys, r.site, module.rel, call.lineno)]
     return _compare(rel, text, keys, site, module.rel, call.lineno)
 
 
@@ -151,7 +214,9 @@ def _compare(rel: str, text: str, keys: frozenset[str] | bool | None, site: str,
         return [warning(rel, p.line,
                         f"${p.name} is never substituted: {site} passes no substitutions, so "
                         f"the model reads '${p.name}' as written; pass substitutions="
-                        f"{{'{p.name}': ...}} or write $${p.name} for a literal dollar sign",
+                        f"{{'{p.name}': ...}} (or fill it in workflow code with "
+                        f"render(inp.<field>, {{'{p.name}': ...}})) or write $${p.name} for a "
+                        "literal dollar sign",
                         "prompt-variable")
                 for p in _first_each(found) if p.valid]
     assert isinstance(keys, frozenset)
