@@ -160,7 +160,8 @@ class LoopLimitError(Exception):
         self.iterations = iterations
         self.last = last
         super().__init__(
-            f"loop_until stopped after {iterations} iterations without done=True; raise "
+            f"loop_until stopped after {iterations} iteration{'s' * (iterations != 1)} "
+            "without done=True; raise "
             "max_iterations or pass on_max='return_last' to keep the last value."
         )
 

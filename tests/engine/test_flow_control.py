@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -43,12 +44,12 @@ def test_parallel_returns_results_in_call_order_within_the_bound(engine: Engine)
     assert out["results"] == [0, 1, 2, 3, 4]  # the last branch finished first
     assert out["peak"] == 2
     # two slots: b0 (5 s) and b1 (4 s); b2 (3 s) at 4, b3 (2 s) at 5, b4 (1 s) at 7
-    assert out["seconds"] == pytest.approx(8, abs=0.5)
+    assert out["seconds"] == pytest.approx(8, abs=1.5)
 
 
 def test_parallel_without_a_bound_runs_everything_at_once(engine: Engine) -> None:
     out = run_case(engine, "parallel", n=4)
-    assert out["peak"] == 4 and out["seconds"] == pytest.approx(4, abs=0.5)
+    assert out["peak"] == 4 and out["seconds"] == pytest.approx(4, abs=1.5)
 
 
 def test_parallel_fail_fast_cancels_the_rest_and_reports_each_branch(engine: Engine) -> None:
@@ -57,7 +58,7 @@ def test_parallel_fail_fast_cancels_the_rest_and_reports_each_branch(engine: Eng
         [0, False, True, None, ""], [1, False, True, None, ""], [2, False, True, None, ""],
         [3, False, False, None, "branch 3 broke"],
     ]
-    assert out["seconds"] == pytest.approx(1, abs=0.5)  # nobody waited for the slow ones
+    assert out["seconds"] == pytest.approx(1, abs=1.5)  # nobody waited for the slow ones
 
 
 def test_parallel_without_fail_fast_lets_every_branch_finish(engine: Engine) -> None:
@@ -66,12 +67,28 @@ def test_parallel_without_fail_fast_lets_every_branch_finish(engine: Engine) -> 
         [0, True, False, 0, ""], [1, False, False, None, "branch 1 broke"],
         [2, True, False, 2, ""], [3, False, False, None, "branch 3 broke"],
     ]
-    assert out["seconds"] == pytest.approx(4, abs=0.5)
+    assert out["seconds"] == pytest.approx(4, abs=1.5)
 
 
 def test_an_uncaught_parallel_error_names_the_failures_in_the_run(engine: Engine) -> None:
     assert fails_with(engine, "parallel", n=3, fail=[0], max=1, **{"raise": True}) == (
         "1 of 3 parallel branches failed, 2 cancelled (branch 0 first): branch 0 broke")
+
+
+def test_cancelling_the_run_cancels_every_branch(engine: Engine) -> None:
+    async def scenario(e: Engine) -> None:
+        handle = await e.start("t-flow", FlowInput("parallel", {"n": 3, "max": 2}))
+        timers = EventType.EVENT_TYPE_TIMER_STARTED
+        while len(await e.events(handle, timers)) < 2:  # two branches are sleeping
+            await asyncio.sleep(0.02)
+        await handle.cancel()
+        with pytest.raises(WorkflowFailureError):
+            await handle.result()
+        assert len(await e.events(handle, EventType.EVENT_TYPE_TIMER_CANCELED)) == 2
+        assert len(await e.events(handle, timers)) == 2  # the third never started
+        await e.entry(handle.id, "CANCELLED")
+
+    engine.run(scenario)
 
 
 def test_parallel_of_model_calls_is_one_step_each(engine: Engine) -> None:
@@ -123,7 +140,7 @@ def test_loop_until_return_last(engine: Engine) -> None:
 
 def test_loop_until_limit_reads_well_in_the_run(engine: Engine) -> None:
     assert fails_with(engine, "loop", good_at=9, max=1, **{"raise": True}) == (
-        "loop_until stopped after 1 iterations without done=True; raise max_iterations or "
+        "loop_until stopped after 1 iteration without done=True; raise max_iterations or "
         "pass on_max='return_last' to keep the last value.")
 
 

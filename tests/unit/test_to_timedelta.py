@@ -44,3 +44,38 @@ def test_zero_is_allowed_when_asked() -> None:
 def test_nan_and_infinity_are_refused(value: float) -> None:
     with pytest.raises(ValueError, match=r"^timeout must be a finite number of seconds"):
         to_timedelta(value, "timeout")
+
+
+def test_approval_gate_takes_either_timeout_name_in_seconds_or_timedelta() -> None:
+    from sagaflow._engine.helpers import ApprovalGate
+
+    assert ApprovalGate(timeout=timedelta(minutes=5)).timeout_seconds == 300.0
+    assert ApprovalGate(timeout_seconds=timedelta(hours=1)).timeout_seconds == 3600.0
+    assert ApprovalGate(90).timeout_seconds == 90.0
+    assert ApprovalGate().timeout_seconds is None
+
+
+@pytest.mark.parametrize(("kwargs", "error", "message"), [
+    ({"timeout": 5, "timeout_seconds": 5}, TypeError,
+     "ApprovalGate takes timeout or timeout_seconds, not both."),
+    ({"timeout": "1h"}, TypeError,
+     "timeout must be seconds (int or float) or a datetime.timedelta, not str '1h'."),
+    ({"timeout_seconds": 0}, ValueError, "timeout_seconds must be longer than zero, not 0s."),
+    ({"default": "maybe"}, ValueError, "default must be 'approve' or 'reject', not 'maybe'."),
+])
+def test_approval_gate_bad_timeouts(kwargs: dict[str, object], error: type[Exception],
+                                    message: str) -> None:
+    from sagaflow._engine.helpers import ApprovalGate
+
+    with pytest.raises(error) as info:
+        ApprovalGate(**kwargs)  # type: ignore[arg-type]
+    assert str(info.value) == message
+
+
+def test_run_shell_input_takes_a_timedelta_and_stays_json() -> None:
+    from sagaflow._engine.compat_seeds import RunShellInput
+
+    assert RunShellInput("ls", timeout_seconds=timedelta(minutes=2)).timeout_seconds == 120.0
+    assert RunShellInput("ls").timeout_seconds == 300.0
+    with pytest.raises(TypeError, match=r"^timeout_seconds must be seconds"):
+        RunShellInput("ls", timeout_seconds="2m")  # type: ignore[arg-type]
