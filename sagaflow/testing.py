@@ -35,7 +35,8 @@ from typing import Any
 
 import pytest
 
-from sagaflow.authoring.cases import Answer, launch_args, load_cases, parse_answer
+from sagaflow.authoring.casefile import load_cases
+from sagaflow.authoring.cases import Answer, launch_args, parse_answer
 from sagaflow.authoring.expect import Observed
 from sagaflow.authoring.runner import Replies
 from sagaflow.authoring.suite import Report, load_target, run_cases

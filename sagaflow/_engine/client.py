@@ -2,7 +2,8 @@
 
 :func:`resolve` is the one place that decides where sagaflow connects (its
 docstring lists the precedence); :func:`connect` and :func:`ensure_temporal` (hence every
-command that talks to Temporal, the worker included) and ``sagaflow doctor`` go through it.
+command that talks to Temporal, the worker included) and ``sagaflow doctor`` go through it,
+and every client they make encodes payloads with :mod:`sagaflow._engine.converter`.
 """
 
 from __future__ import annotations
@@ -89,14 +90,22 @@ async def connect(settings: Settings) -> Client:
         ConfigError: The envconfig profile cannot be loaded.
         TemporalError: Nothing usable answers there (one line, with the cause).
     """
-    return await _connect(resolve(settings))
+    return await _connect(resolve(settings), settings)
 
 
-async def _connect(target: Target, *, check_namespace: bool = True) -> Client:
+async def _connect(target: Target, settings: Settings, *, check_namespace: bool = True) -> Client:
+    """``Client.connect`` with sagaflow's one data converter
+    (:func:`sagaflow._engine.converter.data_converter` for the current home)."""
     from temporalio.client import Client
 
+    from sagaflow._engine.converter import data_converter
+    from sagaflow.paths import Home
+
     try:
-        client = await Client.connect(target.address, namespace=target.namespace, **target.options)
+        client = await Client.connect(
+            target.address, namespace=target.namespace,
+            data_converter=data_converter(Home.current(), settings), **target.options,
+        )
     except Exception as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise TemporalError(
@@ -176,4 +185,4 @@ async def ensure_temporal(settings: Settings, *, check_namespace: bool = True) -
     target = resolve(settings)
     if settings.embedded and server.is_loopback(target.address) and not server.answers(target.address):
         server.ensure_running(Home.current(), _with_target(settings, target))
-    return await _connect(target, check_namespace=check_namespace)
+    return await _connect(target, settings, check_namespace=check_namespace)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 from datetime import timedelta
 from typing import Any, ClassVar, NoReturn
@@ -99,8 +100,20 @@ def _config_for(activity: str, config: RunConfig | None) -> RunConfig | None:
     return RunConfig(transport=config.transport)
 
 
+def _plain(value: Any) -> Any:
+    """JSON for what ``json`` cannot write: a pydantic model or a dataclass as its fields
+    (the data the run's result payload holds), anything else as ``str``."""
+    dump = getattr(value, "model_dump", None)
+    if callable(dump) and not isinstance(value, type):
+        return dump(mode="json")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return str(value)
+
+
 def _summarize(result: Any) -> str:
-    text = result if isinstance(result, str) else json.dumps(result, default=str)
+    """The DONE entry's summary: a string as is, anything else as JSON."""
+    text = result if isinstance(result, str) else json.dumps(result, default=_plain)
     return text if len(text) <= SUMMARY_LIMIT else text[:SUMMARY_LIMIT] + " …"
 
 

@@ -30,6 +30,11 @@ What it adds:
 * a call to an activity name the worker does not register fails at once with
   the close matches (non-retryable ``UnregisteredActivity``) instead of being
   retried forever (:mod:`sagaflow._engine.activity_check`).
+* the data converter (:func:`sagaflow._engine.converter.data_converter`: pydantic
+  models, large payloads stored under ``<home>/payloads``) for the Replayer and a Client
+  given this plugin; a Worker whose client was connected with another converter is
+  given a copy of that client with this one, so worker, replayer, tests and the CLI
+  always encode and decode alike;
 * the agent loop that runs every SKILL.md skill (:mod:`sagaflow.agent.loop`), its
   activities (:class:`~sagaflow.agent.activities.AgentActivities`) and the tools'
   ``sagaflow_run_tool`` (:mod:`sagaflow.agent.tools.activity`).
@@ -42,12 +47,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+from temporalio.converter import DataConverter
 from temporalio.plugin import SimplePlugin
-from temporalio.worker import WorkflowRunner
+from temporalio.worker import WorkerConfig, WorkflowRunner
 from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError
 from temporalio.workflow import NondeterminismError
 
 from sagaflow._engine.activities import SagaflowActivities, worker_run_config
+from sagaflow._engine.converter import data_converter, rebind
 from sagaflow._engine.interceptors import SagaflowInterceptor
 from sagaflow._engine.seeds import SEED_ACTIVITIES
 from sagaflow.agent import AGENT_WORKFLOW
@@ -164,14 +171,33 @@ class SagaflowPlugin(SimplePlugin):
         cap = settings.heartbeat_seconds if heartbeat_cap_seconds is None else heartbeat_cap_seconds
         #: the activity names of the worker this plugin configured (empty in a Replayer)
         self.registered: set[str] = set()
+        #: the converter of every client, worker and replayer this plugin configures
+        self.converter = data_converter(home, settings)
         super().__init__(
             PLUGIN_NAME,
+            data_converter=self._data_converter,
             activities=self._with_builtins,
             workflows=workflows,
             interceptors=[SagaflowInterceptor(self.skills_by_workflow, cap, self.registered)],
             workflow_runner=sandbox_runner(),
             workflow_failure_exception_types=list(FAILURE_EXCEPTION_TYPES),
         )
+
+    def _data_converter(self, _existing: DataConverter | None) -> DataConverter:
+        return self.converter
+
+    def configure_worker(self, config: WorkerConfig) -> WorkerConfig:
+        """SimplePlugin's worker configuration, on a client using :attr:`converter`.
+
+        A Worker takes its data converter from its client; a client connected without
+        this plugin (a test environment's, a raw ``Client.connect``) is replaced by a copy
+        of it (same connection, namespace and interceptors) with sagaflow's converter.
+        """
+        config = super().configure_worker(config)
+        client = config.get("client")
+        if client is not None:
+            config["client"] = rebind(client, self.converter)
+        return config
 
     def _with_builtins(
         self, existing: Sequence[Callable[..., Any]] | None

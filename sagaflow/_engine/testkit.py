@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
+from temporalio.converter import DataConverter
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
@@ -98,10 +99,13 @@ def quiet_runtime() -> Runtime:
     return _RUNTIME[0]
 
 
-async def start_environment() -> WorkflowEnvironment:
+async def start_environment(converter: DataConverter | None = None) -> WorkflowEnvironment:
     """A time-skipping test server on a free port, sagaflow's search attributes registered.
 
-    The caller owns it (``async with`` it, or ``await env.shutdown()``).
+    The caller owns it (``async with`` it, or ``await env.shutdown()``). Its client uses
+    ``converter`` (default: Temporal's); a runner whose runs have different homes gives
+    each run's client sagaflow's converter for that home with
+    :func:`sagaflow._engine.converter.rebind`.
 
     Raises:
         TestServerError: The binary is missing or the server did not start.
@@ -109,7 +113,8 @@ async def start_environment() -> WorkflowEnvironment:
     path = server_binary()
     try:
         env = await WorkflowEnvironment.start_time_skipping(
-            test_server_existing_path=str(path), runtime=quiet_runtime()
+            test_server_existing_path=str(path), runtime=quiet_runtime(),
+            data_converter=converter or DataConverter.default,
         )
     except Exception as exc:  # the SDK raises plain RuntimeErrors here
         raise TestServerError(

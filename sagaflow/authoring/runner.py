@@ -37,6 +37,7 @@ from temporalio.client import WorkflowFailureError, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from sagaflow._engine import meta, testkit
+from sagaflow._engine.converter import data_converter, rebind
 from sagaflow._engine.failures import failure_reason
 from sagaflow._engine.meta import RunOptions
 from sagaflow.authoring import driving
@@ -116,7 +117,8 @@ class OfflineRunner:
             prepared = prepare(home, settings, self.loaded, skill, dict(args or {}),
                                transport="scripted", check_transport=False)
         config = testkit.scripted_config(settings, prepared.record.skill_dir, str(workspace))
-        client = self.env.client
+        # this run's payloads (pydantic, large ones stored under its home) as launch encodes them
+        client = rebind(self.env.client, data_converter(home, settings))
         async with testkit.build_worker(client, home, settings, self.loaded, model):
             from sagaflow.runs.start import start
 

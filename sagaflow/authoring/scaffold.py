@@ -142,7 +142,7 @@ def create(name: str, *, kind: str = "python", parent: Path | None = None,
         raise UsageError(f"Unknown skill kind {kind!r}; use {' or '.join(KINDS)}.")
     here = (cwd or Path.cwd()).resolve()
     parent = (parent or default_parent()).expanduser()
-    parent = parent if parent.is_absolute() else here / parent
+    parent = Path(os.path.abspath(here / parent))  # "../lab" as the directory it names
     path = parent / name
     if path.exists() or path.is_symlink():
         raise UsageError(

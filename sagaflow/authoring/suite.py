@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sagaflow.authoring.cases import Case, load_cases, no_tests_message
+from sagaflow.authoring.casefile import load_cases
+from sagaflow.authoring.cases import Case, no_tests_message
 from sagaflow.authoring.expect import Observed, differences
 from sagaflow.errors import SagaflowError, SkillLoadError, UsageError
 from sagaflow.skills.discovery import LoadedSkills

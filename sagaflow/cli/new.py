@@ -14,8 +14,8 @@ def register(app: typer.Typer) -> None:
     def new(
         name: str = typer.Argument(..., metavar="NAME",
                                    help="The skill's name: lowercase letters, digits, hyphens."),
-        kind: str = typer.Option("python", "--kind", metavar="python|skillmd",
-                                 help="A Python workflow skill, or a SKILL.md (Claude Code) skill."),
+        kind: str = typer.Option("python", "--kind", metavar="KIND",
+                                 help="python (a workflow skill) or skillmd (a SKILL.md skill)."),
         directory: Path = typer.Option(None, "--dir", metavar="DIR",
                                        help="Create it in DIR/NAME (default: ~/.claude/skills)."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),

@@ -24,6 +24,8 @@ def register(app: typer.Typer) -> None:
         scripted replies, gives its answers, and checks its expectations. One line per
         case, then a summary; exit 1 when a case fails, 2 when the skill has no tests.
         """
+        import json
+
         from sagaflow.authoring.suite import run_tests
 
         report = run_tests(skill, case=case)
@@ -37,7 +39,8 @@ def register(app: typer.Typer) -> None:
                     seen = result.observed
                     out(f"      run {seen.run_id}: {seen.status}, {seen.model_calls} model calls, "
                         f"{seen.seconds:.2f} s")
-                    out(f"      result {seen.result!r}" + (f"  error {seen.error}" if seen.error else ""))
+                    shown = json.dumps(seen.result, ensure_ascii=False)
+                    out(f"      result {shown}" + (f"  error {seen.error}" if seen.error else ""))
                     out(f"      steps {', '.join(seen.steps) or 'none'}")
             out(report.summary())
         if report.failed:

