@@ -54,3 +54,12 @@ def test_critique_and_refine_run_to_their_results(sf: Sandbox) -> None:
                     "--transport", "scripted", check=True)
     final = json.loads(refine.stdout)["result"]
     assert (final["score"], final["rounds"], final["reached_target"]) == (9, 2, True)
+
+
+def test_sagaflow_test_of_each_example_passes_without_noise(sf: Sandbox) -> None:
+    for name in ("critique", "refine", "book-trip"):
+        proc = sf.run("test", name)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert proc.stdout.strip().splitlines()[-1].startswith("3 passed, 0 failed")
+        # critique's critic-fails case fails a step on purpose: no SDK traceback for it
+        assert "Traceback" not in proc.stderr and "Completing activity" not in proc.stderr
