@@ -25,7 +25,7 @@ class Critic:
 @dataclass(frozen=True)
 class CritiqueInput:
     text: str
-    critics: list[Critic]  # a list, not a dict: payloads keep a list's order
+    critics: list[Critic]  # a list: Temporal's JSON converter sorts a dict's keys
     critic_prompt: str  # template: $critic, $text
     judge_system: str
     judge_prompt: str  # template: $text, $notes
