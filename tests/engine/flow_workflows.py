@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -35,6 +35,19 @@ class Verdict(BaseModel):
 
     score: int
     reason: str
+
+
+class SmallScore(BaseModel):
+    """A model whose validator the JSON schema cannot express (score below 10)."""
+
+    score: int
+
+    @field_validator("score")
+    @classmethod
+    def below_ten(cls, value: int) -> int:
+        if value >= 10:
+            raise ValueError("score must be below 10")
+        return value
 
 
 SCHEMA = {
@@ -69,6 +82,10 @@ async def _ask_model_class(a: dict[str, Any]) -> Any:
     verdict = await ask_model(a.get("prompt", "json: verdict"), output=Verdict)
     assert isinstance(verdict, Verdict)
     return verdict.model_dump()
+
+
+async def _ask_invalid(a: dict[str, Any]) -> Any:
+    return (await ask_model("json: big score", output=SmallScore, role="scorer")).score
 
 
 async def _ask_bad(a: dict[str, Any]) -> Any:
@@ -186,7 +203,8 @@ CASES: dict[str, Case] = {
     "parallel": _parallel, "parallel_models": _parallel_models, "parallel_bad": _parallel_bad,
     "loop": _loop, "loop_bad": _loop_bad, "route": _route, "child": _child,
     "ask_text": _ask_text, "ask_dict": _ask_dict, "ask_schema": _ask_schema,
-    "ask_model_class": _ask_model_class, "ask_bad": _ask_bad, "sleep": _sleep,
+    "ask_model_class": _ask_model_class,
+    "ask_invalid": _ask_invalid, "ask_bad": _ask_bad, "sleep": _sleep,
     "sleep_bad": _sleep_bad, "signal_timedelta": _signal_timedelta,
     "signal_times_out": _signal_times_out, "gate_timedelta": _gate_timedelta,
 }

@@ -23,6 +23,7 @@ from sagaflow.models import ModelReply
 REPLIES = {
     "json: score": '{"score": 7, "tags": ["a", "b"]}',
     "json: verdict": 'Here it is:\n```json\n{"score": 3, "reason": "fine"}\n```',
+    "json: big score": '{"score": 12}',
 }
 
 
@@ -73,6 +74,19 @@ def test_ask_model_schema_returns_the_json_value_with_its_types(engine: Engine) 
 
 def test_ask_model_pydantic_class_returns_a_validated_instance(engine: Engine) -> None:
     assert run_case(engine, "ask_model_class") == {"score": 3, "reason": "fine"}
+
+
+def test_a_reply_the_pydantic_model_refuses_fails_the_run_in_one_line(engine: Engine) -> None:
+    engine.model = JsonModel()
+
+    async def scenario(e: Engine) -> None:
+        handle = await e.start("t-flow", FlowInput("ask_invalid", {}))
+        reason = await failure(handle)
+        assert reason.startswith("The model's reply for role scorer does not fit SmallScore: "
+                                 "score Value error, score must be below 10"), reason
+        assert "\n" not in reason
+
+    engine.run(scenario)
 
 
 def test_ask_model_is_one_step_with_the_tier_policy_and_usage_recorded(engine: Engine) -> None:
