@@ -28,6 +28,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -125,27 +126,21 @@ class OfflineRunner:
             handle, _ = await start(client, settings, prepared, home=home,
                                     options=RunOptions(base_queue=settings.task_queue,
                                                        config=config))
-            deadline = started + timeout
-            waiting, error, notes, stuck = "", "", [], False
-            try:
-                notes = await driving.answer_all(self.env, handle, list(answers), deadline)
-                result, error = await _result(handle, deadline)
-            except driving.Stuck as exc:  # always a failed case, whatever it expects
-                result, notes, waiting, stuck = None, [*notes, exc.reason], exc.waiting_on, True
-                await _stop(handle)
+            live = client.get_workflow_handle(prepared.run_id)  # its latest run, after continue-as-new
+            outcome = await _drive(self.env, handle, live, answers, started + timeout)
             seconds = time.monotonic() - started
             steps = await driving.steps_of(client, handle)
-        entry = await _final_entry(home, prepared.run_id, running=stuck)
-        status = "RUNNING" if stuck else await _temporal_status(handle)
+        entry = await _final_entry(home, prepared.run_id, running=outcome.stuck)
+        status = "RUNNING" if outcome.stuck else await _temporal_status(live)
         if status == "TIMED_OUT":  # no timeout was set: the server skipped to the end of time
-            waiting = await _last_waiting(handle)
-            error = (f"the run still waited on {waiting or 'something'} when the test server "
-                     "skipped to the end of time; give it an answer in the case")
-        status = entry.status if entry else status
+            outcome.waiting = await _last_waiting(live)
+            outcome.error = (f"the run still waited on {outcome.waiting or 'something'} when the "
+                             "test server skipped to the end of time; give it an answer in the case")
         return Observed(
-            run_id=prepared.run_id, status=status, result=result, error=error, inbox=entry,
-            steps=steps, model_calls=model.calls, waiting_on=waiting, seconds=round(seconds, 3),
-            notes=notes,
+            run_id=prepared.run_id, status=entry.status if entry else status,
+            result=outcome.result, error=outcome.error, inbox=entry, steps=steps,
+            model_calls=model.calls, waiting_on=outcome.waiting, seconds=round(seconds, 3),
+            notes=outcome.notes,
         )
 
 
@@ -172,7 +167,39 @@ def _replies_dir(replies: Replies, skill_dir: Path | None, scratch: Path) -> Pat
     return scratch
 
 
-async def _result(handle: WorkflowHandle[Any, Any], deadline: float) -> tuple[Any, str]:
+@dataclass
+class _Outcome:
+    """How driving a run ended: its result or failure reason, or where it got stuck."""
+
+    result: Any = None
+    error: str = ""
+    notes: list[str] = field(default_factory=list)
+    waiting: str = ""
+    stuck: bool = False
+
+
+async def _drive(env: WorkflowEnvironment, started: WorkflowHandle[Any, Any],
+                 live: WorkflowHandle[Any, Any], answers: Sequence[Answer],
+                 deadline: float) -> _Outcome:
+    """Give the answers, then wait for the result with time skipped; a stuck run is stopped.
+
+    ``started`` is the handle of the execution launch started (its result follows
+    continue-as-new; the test server finds no result for a handle without a run id),
+    ``live`` the run's latest execution, which is queried, answered and stopped.
+    """
+    outcome = _Outcome()
+    try:
+        outcome.notes = await driving.answer_all(env, live, list(answers), deadline)
+        outcome.result, outcome.error = await _result(started, live, deadline)
+    except driving.Stuck as exc:  # always a failed case, whatever it expects
+        outcome.notes.append(exc.reason)
+        outcome.waiting, outcome.stuck = exc.waiting_on, True
+        await _stop(live)
+    return outcome
+
+
+async def _result(handle: WorkflowHandle[Any, Any], live: WorkflowHandle[Any, Any],
+                  deadline: float) -> tuple[Any, str]:
     """The run's result (as JSON data) or its failure reason, waiting with time skipped.
 
     Raises:
@@ -184,7 +211,7 @@ async def _result(handle: WorkflowHandle[Any, Any], deadline: float) -> tuple[An
     except WorkflowFailureError as exc:
         return None, failure_reason(exc.cause or exc)
     except TimeoutError:
-        status = await driving.status_of(handle)
+        status = await driving.status_of(live)
         raise driving.Stuck(
             "the run did not finish in time"
             + (f"; it waits on {status.waiting_on}" if status and status.waiting_on else ""),

@@ -44,10 +44,10 @@ class SleepyWorkflow:
 
 @pytest.fixture
 def skills(tmp_path: Path, home: object, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Copies of test skills (gated, saga-signal) plus a sleepy one and a SKILL.md one on
+    """Copies of test skills (gated, saga-signal, typed-review, flow-mix) plus a sleepy one and a SKILL.md one on
     SAGAFLOW_SKILLS_PATH; the working directory is empty."""
     root = tmp_path / "skills"
-    for name in ("gated", "saga-signal"):
+    for name in ("gated", "saga-signal", "typed-review", "flow-mix"):
         shutil.copytree(TESTS / "skills" / name, root / name)
     sleepy = root / "sleepy"
     sleepy.mkdir()
@@ -189,3 +189,29 @@ def test_a_failing_case_reports_each_difference(skills: Path) -> None:
            "missing from write_artifact, emit_finding" in line
     assert report.summary().startswith("1 passed, 1 failed in ")
     assert report.to_dict()["cases"][1]["problems"] == report.results[1].problems
+
+
+def test_typed_payloads_and_a_large_input_stored_under_the_runs_home(
+    skills: Path, tmp_path: Path
+) -> None:
+    big = tmp_path / "big.txt"
+    big.write_text("word " * 50_000)  # 250 KB: stored outside history, under the run's home
+    seen = run("typed-review", args={"topic": "tea", "file": str(big)})
+    assert (seen.status, seen.error) == ("DONE", "")
+    assert isinstance(seen.result, dict) and seen.result["echo"].startswith("word word")
+    assert seen.steps == ["score_review"]
+
+
+def test_flow_helpers_and_a_child_run_offline(skills: Path) -> None:
+    seen = run("flow-mix", args={"topic": "tea"})
+    assert seen.status == "DONE", seen.error
+    assert seen.result == {"notes": ["style ok", "facts ok", "tone ok"], "draft": "second draft",
+                           "verdict": "shipped", "child": {"summary": "about tea"}}
+    assert seen.model_calls == 6  # 3 critics, 2 refine rounds, and the child's call
+    assert seen.steps == ["spawn_subagent"] * 5  # the child's steps are its own
+
+
+def test_a_run_that_continues_as_new_is_followed(skills: Path) -> None:
+    seen = run("notes", args={"_extra": '["kelp"]', "turns_per_run": 1})
+    assert (seen.status, seen.result) == ("DONE", "About $ARGUMENTS: done.")
+    assert seen.steps.count("sagaflow_agent_turn") == 2  # one per Temporal run, both read
