@@ -205,7 +205,12 @@ def _lint(loaded: LoadedSkills) -> list[Check]:
     for source in loaded.sources:
         if source.dir not in ok_dirs:
             continue
-        report = report_for(source, loaded, registered)
+        try:
+            report = report_for(source, loaded, registered, set(loaded.registry.names()))
+        except Exception as exc:  # a check that crashes is a finding, never a doctor crash
+            checks.append(Check(f"lint {source.dir.name}", "WARN", f"lint failed: {exc}",
+                                f"run 'sagaflow lint {source.dir}' (SAGAFLOW_VERBOSE=1 shows the traceback)"))
+            continue
         if not report.findings:
             clean += 1
             continue

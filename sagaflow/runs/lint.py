@@ -95,13 +95,19 @@ def load_finding(skill_dir: Path, problem: str) -> Finding:
     return error_finding(file, line, problem.rstrip("."), rule)
 
 
-def report_for(source: SkillSource, loaded: LoadedSkills,
-               registered: set[str] | None) -> SkillReport:
-    """Lint one skill directory whose load outcome ``loaded`` holds."""
+def report_for(source: SkillSource, loaded: LoadedSkills, registered: set[str] | None,
+               skills: set[str] | None = None) -> SkillReport:
+    """Lint one skill directory whose load outcome ``loaded`` holds.
+
+    Args:
+        registered: Every activity name the workers register (None: not checked).
+        skills: Every skill name on the search path (None: ``child`` calls not checked).
+    """
     infos = [i for i in loaded.infos if i.dir == source.dir and i.status != "shadowed"]
     name = next((i.name for i in infos if i.status == "ok"), source.dir.name)
     findings = static_findings(source.dir, source.kind, source.module,
-                               registered=registered, passthrough=passthrough())
+                               registered=registered, passthrough=passthrough(),
+                               skills=skills)
     # a SKILL.md's load errors are its frontmatter findings; a syntax error is one already
     if source.kind == "python" and not any(f.rule == "syntax" for f in findings):
         findings = [*(load_finding(source.dir, i.error or "failed to load")
@@ -144,7 +150,8 @@ def lint_targets(names: Sequence[str], cwd: Path | None = None) -> list[SkillRep
     sources = [chosen.pop(s.module, s) for s in active] + list(chosen.values())
     loaded = load_skills(cwd, found=(sources, []))
     registered = registered_names(loaded)
-    return [report_for(t, loaded, registered) for t in targets]
+    skills = set(loaded.registry.names())
+    return [report_for(t, loaded, registered, skills) for t in targets]
 
 
 def launch_gate(home: Home, build: str, loaded: LoadedSkills, skill: str,

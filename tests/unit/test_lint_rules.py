@@ -254,6 +254,32 @@ def test_prompt_without_substitutions_keeps_its_placeholders(tmp_path: Path) -> 
     assert "as written" in found.message
 
 
+def test_templates_filled_by_the_skill_itself_are_not_flagged(tmp_path: Path) -> None:
+    extra = {"fill.py": "from string import Template\n\ndef fill(t, **kw):\n"
+                        "    return Template(t).safe_substitute(kw)\n"}
+    skill = seed(tmp_path, load='load_prompt(__file__, "user")', prompt="Hi $name\n",
+                 extra=extra)
+    assert lint(skill) == []
+
+
+def test_templates_are_checked_against_the_render_calls_filling_them(tmp_path: Path) -> None:
+    imports = ("with workflow.unsafe.imports_passed_through():\n"
+               "    from sagaflow.prompts import render")
+    body = ('        _ = render(inp.critic_prompt, {"text": 1, "mood": 2})\n'
+            '        _ = render(inp.other_prompt, {"text": 1})')
+    skill = seed(tmp_path, imports=imports, body=body, prompt="As $critic, review:\n$text\n",
+                 load='load_prompt(__file__, "user")')
+    init = skill / "__init__.py"
+    init.write_text(init.read_text().replace('{"p": load_prompt', '{"p": dict(critic_prompt=load_prompt')
+                    .replace('"user")}', '"user"))}'), encoding="utf-8")
+    found = sorted((f.file, f.line, f.level, f.rule) for f in lint(skill))
+    assert found == [("prompts/user.md", 1, ERROR, "prompt-variable"),
+                     ("workflow.py", 13, WARNING, "prompt-unused")]
+    [missing] = [f for f in lint(skill) if f.level == ERROR]
+    assert "render at workflow.py:13 gives only mood, text, so the run fails at that step" \
+        in missing.message
+
+
 def test_malformed_placeholder_is_an_error(tmp_path: Path) -> None:
     [found] = lint(seed(tmp_path, prompt="Hello $name, that costs $5\n"))
     assert (found.level, found.rule) == (ERROR, "prompt-variable")
@@ -278,7 +304,7 @@ name: seeded
 description: A seeded SKILL.md.
 argument-hint: "[topic]"
 {more}---
-Write about $ARGUMENTS for $audience.
+Write about $ARGUMENTS for $audience (budget: $5mm, not $k).
 Use $0, then $1. Shell: `echo $home_dir` and
 
 ```bash
@@ -303,15 +329,18 @@ def test_skillmd_frontmatter_problems(tmp_path: Path) -> None:
     skill = tmp_path / "seeded"
     skill.mkdir()
     more = ("allowed-tools: Read, WebSearch, Frobnicate\nmax-turns: 5\n"
-            "metadata:\n  sagaflow:\n    tier: gpt\n    colour: red\n")
+            "metadata:\n  sagaflow:\n    tier: gpt\n    colour: red\n"
+            "category: docs\nmaturity: beta\n")
     (skill / "SKILL.md").write_text(SKILLMD.format(more=more), encoding="utf-8")
     found = {(f.rule, f.level, f.line): f.message for f in lint(skill, "skillmd")}
-    assert any("unknown tool 'Frobnicate'" in m for (r, lvl, _), m in found.items()
-               if lvl == ERROR and r == "frontmatter")
+    assert "unknown tool 'Frobnicate'" in found[("frontmatter", ERROR, 5)]
     assert "metadata: {sagaflow" in found[("frontmatter", WARNING, 6)]  # max-turns at top level
     assert "WebSearch" in found[("frontmatter", WARNING, 5)]
     assert "tier is 'gpt'" in found[("frontmatter", ERROR, 9)]
     assert "colour is not a sagaflow option" in found[("frontmatter", WARNING, 10)]
+    # keys Claude Code does not know: one warning for all of them
+    assert "keys category, maturity are not Claude Code's" in found[("frontmatter", WARNING, 11)]
+    assert len([key for key in found if key[0] == "frontmatter"]) == 6
 
 
 def test_skillmd_that_does_not_parse_is_one_error(tmp_path: Path) -> None:
@@ -322,33 +351,15 @@ def test_skillmd_that_does_not_parse_is_one_error(tmp_path: Path) -> None:
     assert (found.line, found.level, found.rule) == (1, ERROR, "frontmatter")
 
 
-RENDERED = """\
-from temporalio import workflow
-
-with workflow.unsafe.imports_passed_through():
-    from sagaflow.prompts import render
-
-
-@workflow.defn(name="Seeded")
-class Wf:
-    @workflow.run
-    async def run(self, inp) -> str:
-        return render(inp.p, {subs})
-"""
-
-
-@pytest.mark.parametrize(("subs", "expected"), [
-    ('{"name": "x", "draft": "y"}', []),
-    ('{"name": "x"}', [("prompts/user.md", ERROR, "prompt-variable")]),
-    ("dict(inp.values)", []),  # built at run time: not judged
-])
-def test_a_template_filled_by_render_in_workflow_code_is_judged_by_that_call(
-    tmp_path: Path, subs: str, expected: list[tuple[str, str, str]]
-) -> None:
-    # build_input stores the template as {"p": load_prompt(...)}; the workflow renders inp.p
-    skill = seed(tmp_path, load='load_prompt(__file__, "user")', prompt="$name: $draft\n",
-                 extra={"workflow.py": RENDERED.format(subs=subs)})
-    found = lint(skill)
-    assert [(f.file, f.level, f.rule) for f in found] == expected
-    if expected:
-        assert "$draft" in found[0].message and "render at workflow.py:11" in found[0].message
+def test_child_run_of_a_skill_that_does_not_exist(tmp_path: Path) -> None:
+    imports = ("with workflow.unsafe.imports_passed_through():\n"
+               "    from sagaflow.workflow import child")
+    body = ('        await child("helo-world", {"name": "x"})\n'
+            '        await child("hello-world")\n'
+            '        await child(inp["other"])')
+    skill = seed(tmp_path, imports=imports, body=body)
+    found = static_findings(skill, "python", "skills.seeded", registered=REGISTERED,
+                            passthrough=PASSTHROUGH, skills={"hello-world", "seeded"})
+    [one] = found
+    assert (one.line, one.level, one.rule) == (13, ERROR, "child-skill")
+    assert "'helo-world'" in one.message and "did you mean 'hello-world'?" in one.message

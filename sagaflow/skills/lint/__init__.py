@@ -5,6 +5,7 @@ One module per rule family, each reading files only (nothing is imported or run)
 * :mod:`~sagaflow.skills.lint.determinism` — clocks, randomness, I/O, threads and
   imports the sandbox would reload, in workflow code;
 * :mod:`~sagaflow.skills.lint.activities` — activity names no worker registers;
+* :mod:`~sagaflow.skills.lint.children` — ``child("SKILL")`` runs of skills that do not exist;
 * :mod:`~sagaflow.skills.lint.prompts` — prompt variables used vs provided, missing
   prompt files;
 * :mod:`~sagaflow.skills.lint.skillmd` — SKILL.md frontmatter and unsubstituted ``$name``.
@@ -24,7 +25,8 @@ __all__ = ["ERROR", "WARNING", "Finding", "static_findings"]
 
 
 def static_findings(skill_dir: Path, kind: str, package: str, *, registered: set[str] | None,
-                    passthrough: frozenset[str]) -> list[Finding]:
+                    passthrough: frozenset[str],
+                    skills: set[str] | None = None) -> list[Finding]:
     """Every file-level finding for one skill directory, sorted by file and line.
 
     Args:
@@ -33,8 +35,10 @@ def static_findings(skill_dir: Path, kind: str, package: str, *, registered: set
         package: Its import name (``skills.hello_world``).
         registered: Every activity name the workers register (None: not checked).
         passthrough: Modules the workflow sandbox passes through.
+        skills: Every skill name on the search path, for ``child("SKILL")`` calls (None:
+            not checked).
     """
-    from sagaflow.skills.lint import activities, determinism, prompts, pyscan, skillmd
+    from sagaflow.skills.lint import activities, children, determinism, prompts, pyscan, skillmd
 
     if kind != "python":
         findings = skillmd.check(skill_dir)
@@ -44,4 +48,6 @@ def static_findings(skill_dir: Path, kind: str, package: str, *, registered: set
         findings += prompts.check(skill_dir, modules)
         if registered is not None:
             findings += activities.check(skill_dir, registered)
-    return sorted(drop_silenced(skill_dir, findings), key=sort_key)
+        if skills is not None:
+            findings += children.check(modules, skills)
+    return sorted(drop_silenced(skill_dir, dict.fromkeys(findings)), key=sort_key)

@@ -7,13 +7,6 @@ Reads every ``load_prompt(__file__, NAME, substitutions)`` and
 ``$$`` is a literal dollar, Python's ``string.Template`` syntax) with the keys the
 call passes, both ways. Substitutions lint cannot see statically (a dict built at
 run time) are not judged.
-
-A prompt loaded without substitutions is a *template* when workflow code fills it:
-``SomeInput(revise_prompt=load_prompt(__file__, "revise.user"))`` in ``build_input``
-and ``render(inp.revise_prompt, {"draft": ...})`` in the workflow (its values exist
-only then, e.g. an earlier reply). The two are matched by that name (the keyword,
-variable or dict key the template is stored under, the attribute or variable
-``render`` reads), and the template is judged against the ``render`` call's keys.
 """
 
 from __future__ import annotations
@@ -98,91 +91,101 @@ def _text(expr: ast.expr | None, module: Module) -> str | None:
 
 def _scopes(module: Module) -> dict[int, ast.AST]:
     """Call id -> the innermost function around it (the module for module-level calls)."""
-    scope: dict[int, ast.AST] = {id(n): module.tree for n in ast.walk(module.tree)}
-    functions = [n for n in ast.walk(module.tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
-    for fn in functions:  # ast.walk is breadth-first: inner functions come later and win
-        for node in ast.walk(fn):
-            scope[id(node)] = fn
+    scope: dict[int, ast.AST] = {}
+    todo: list[tuple[ast.AST, ast.AST]] = [(module.tree, module.tree)]
+    while todo:  # one pass, carrying the innermost function down the tree
+        node, around = todo.pop()
+        scope[id(node)] = around
+        inner = node if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) else around
+        todo.extend((child, inner) for child in ast.iter_child_nodes(node))
     return scope
-
-
-#: ``render`` as skills import it (``sagaflow.prompts`` re-exports the loader module's)
-RENDER = frozenset({"sagaflow.prompts.render", "sagaflow.skills.prompts.render"})
 
 
 @dataclass(frozen=True)
 class Render:
-    """A ``render(template, substitutions)`` call of workflow code."""
+    """A ``render(inp.FIELD, {...})`` call: a template filled in the skill's own code."""
 
-    keys: frozenset[str] | None  # None: built at run time
-    site: str  # "render at workflow.py:40"
+    file: str
+    line: int
+    keys: frozenset[str] | bool | None
 
 
-def _renders(modules: list[Module]) -> dict[str, list[Render]]:
-    """``render`` calls by the name their template is read from (``inp.revise_prompt``
-    -> ``revise_prompt``)."""
-    found: dict[str, list[Render]] = {}
+@dataclass
+class Context:
+    """What the calls of one skill share.
+
+    Attributes:
+        renders: Input field name -> the ``render(inp.<field>, ...)`` calls filling it.
+        later: The skill fills templates in ways lint cannot follow (``string.Template``,
+            ``render`` of something other than an input field): a prompt loaded without
+            substitutions may keep its placeholders on purpose.
+    """
+
+    renders: dict[str, list[Render]]
+    later: bool
+
+
+def _context(modules: list[Module]) -> Context:
+    renders: dict[str, list[Render]] = {}
+    later = False
     for module in modules:
         scopes = _scopes(module)
-        for call in ast.walk(module.tree):
-            if not (isinstance(call, ast.Call) and qualname(call.func, module.aliases) in RENDER):
+        for node in ast.walk(module.tree):
+            if not isinstance(node, ast.Call):
                 continue
-            template = _argument(call, 0, "template")
-            name = (template.attr if isinstance(template, ast.Attribute)
-                    else template.id if isinstance(template, ast.Name) else None)
-            if name is None:
-                continue
-            keys = _keys(_argument(call, 1, "substitutions"), scopes[id(call)])
-            found.setdefault(name, []).append(Render(
-                keys if isinstance(keys, frozenset) else None,
-                f"render at {module.rel}:{call.lineno}"))
-    return found
+            func = (qualname(node.func, module.aliases) or "").rpartition(".")[2]
+            if func in {"substitute", "safe_substitute"}:
+                later = True
+            elif func == "render":
+                target = _argument(node, 0, "template")
+                if not isinstance(target, ast.Attribute):
+                    later = True
+                    continue
+                keys = _keys(_argument(node, 1, "substitutions"), scopes[id(node)])
+                renders.setdefault(target.attr, []).append(Render(
+                    module.rel, node.lineno, frozenset() if keys is False else keys))
+    return Context(renders, later)
 
 
-def _stored_as(module: Module, call: ast.Call) -> str | None:
-    """The name a call's value is stored under: ``field=call``, ``name = call`` or
-    ``{"name": call}``; None otherwise."""
-    for node in ast.walk(module.tree):
-        if isinstance(node, ast.keyword) and node.value is call:
-            return node.arg
-        if isinstance(node, ast.Assign) and node.value is call and len(node.targets) == 1:
-            target = node.targets[0]
-            return target.id if isinstance(target, ast.Name) else None
-        if isinstance(node, ast.Dict):
-            for key, value in zip(node.keys, node.values, strict=True):
-                if value is call and isinstance(key, ast.Constant) and isinstance(key.value, str):
-                    return key.value
-    return None
+def _fields(module: Module) -> dict[int, str]:
+    """Call id -> the keyword it is passed as (``Input(critic_prompt=load_prompt(...))``)."""
+    return {id(k.value): k.arg for node in ast.walk(module.tree) if isinstance(node, ast.Call)
+            for k in node.keywords if k.arg and isinstance(k.value, ast.Call)}
 
 
 def check(skill_dir: Path, modules: list[Module]) -> list[Finding]:
-    """Prompt findings for every literal ``load_prompt`` call of the skill."""
+    """Prompt findings for every literal ``load_prompt`` call of the skill.
+
+    A prompt loaded without substitutions and passed to the workflow as an input field
+    (``critic_prompt=load_prompt(__file__, "critic.user")``) is a template: its
+    variables are checked against each ``render(inp.critic_prompt, {...})`` call.
+    """
     findings: list[Finding] = []
-    renders = _renders(modules)
+    context = _context(modules)
     for module in modules:
-        scopes = _scopes(module)
+        scopes, fields = _scopes(module), _fields(module)
         for call in ast.walk(module.tree):
             if isinstance(call, ast.Call):
-                findings += _one_call(skill_dir, module, call, scopes[id(call)], renders)
+                findings += _one_call(skill_dir, module, call, scopes[id(call)],
+                                      fields.get(id(call)), context)
     return findings
 
 
 def _one_call(skill_dir: Path, module: Module, call: ast.Call, scope: ast.AST,
-              renders: dict[str, list[Render]]) -> list[Finding]:
+              field: str | None, context: Context) -> list[Finding]:
+    """Findings for one call (``field``: the input field it fills, if any)."""
     func = (qualname(call.func, module.aliases) or "").rpartition(".")[2]
     if func == "load_prompt":
         if not (isinstance(a := _argument(call, 0, "module_file"), ast.Name) and a.id == "__file__"):
             return []
         base = (skill_dir / module.rel).parent / "prompts"
         keys = _keys(_argument(call, 2, "substitutions"), scope)
-        filled = renders.get(_stored_as(module, call) or "", []) if keys is False else []
     elif func == "load_claude_skill_prompt":
         if _text(_argument(call, 0, "skill_name"), module) != skill_dir.name:
             return []  # another skill's prompt: found on the search path at run time
         base = skill_dir / "prompts"
         keys = _keys(_argument(call, 2, "substitutions"), scope)
         keys = False if keys == frozenset() else keys  # empty: returned as written (0.10)
-        filled = []
     else:
         return []
     name = _text(_argument(call, 1, "name"), module)
@@ -190,7 +193,6 @@ def _one_call(skill_dir: Path, module: Module, call: ast.Call, scope: ast.AST,
         return []
     path = base / (name if name.endswith(".md") else f"{name}.md")
     rel = str(path.relative_to(skill_dir))
-    site = f"{func} at {module.rel}:{call.lineno}"
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
@@ -199,14 +201,19 @@ def _one_call(skill_dir: Path, module: Module, call: ast.Call, scope: ast.AST,
                       f"prompt file {rel} does not exist, so {func} fails the launch "
                       f"({close_matches(name.removesuffix('.md'), have)}); create it or fix "
                       "the name", "prompt-file")]
-    if filled:  # a template: each render that fills it must give every variable
-        return [f for r in filled
-                for f in _compare(rel, text, r.keys, r.site, module.rel, call.lineno)]
-    return _compare(rel, text, keys, site, module.rel, call.lineno)
+    if keys is False and field in context.renders:
+        return [f for r in context.renders[field or ""] for f in _compare(
+            rel, text, r.keys, f"render at {r.file}:{r.line}", r.file, r.line,
+            "the run fails at that step")]
+    if keys is False and context.later:
+        return []
+    return _compare(rel, text, keys, f"{func} at {module.rel}:{call.lineno}", module.rel,
+                    call.lineno, "the launch fails")
 
 
 def _compare(rel: str, text: str, keys: frozenset[str] | bool | None, site: str,
-             call_file: str, call_line: int) -> list[Finding]:
+             call_file: str, call_line: int, fails: str) -> list[Finding]:
+    """Placeholders of ``rel`` vs the keys ``site`` gives (``fails``: what a missing one does)."""
     found = placeholders(text)
     if keys is UNKNOWN:
         return []
@@ -214,22 +221,20 @@ def _compare(rel: str, text: str, keys: frozenset[str] | bool | None, site: str,
         return [warning(rel, p.line,
                         f"${p.name} is never substituted: {site} passes no substitutions, so "
                         f"the model reads '${p.name}' as written; pass substitutions="
-                        f"{{'{p.name}': ...}} (or fill it in workflow code with "
-                        f"render(inp.<field>, {{'{p.name}': ...}})) or write $${p.name} for a "
-                        "literal dollar sign",
+                        f"{{'{p.name}': ...}} or write $${p.name} for a literal dollar sign",
                         "prompt-variable")
                 for p in _first_each(found) if p.valid]
     assert isinstance(keys, frozenset)
     findings = []
     for p in _first_each(found):
         if not p.valid:
-            findings.append(error(rel, p.line, f"malformed placeholder '{p.name}' fails the "
-                                  f"launch ({site} substitutes this prompt); write $$ for a "
+            findings.append(error(rel, p.line, f"malformed placeholder '{p.name}': {site} "
+                                  f"substitutes this prompt, so {fails}; write $$ for a "
                                   "literal dollar sign", "prompt-variable"))
         elif p.name not in keys:
             given = ", ".join(sorted(keys)) or "none"
             findings.append(error(rel, p.line, f"${p.name} has no value: {site} gives only "
-                                  f"{given}, so the launch fails; add {p.name!r} to its "
+                                  f"{given}, so {fails}; add {p.name!r} to its "
                                   f"substitutions or write $${p.name} for a literal dollar sign",
                                   "prompt-variable"))
     used = {p.name for p in found if p.valid}

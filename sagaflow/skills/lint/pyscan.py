@@ -34,7 +34,6 @@ class Module:
         dotted: Its module name inside the skill package (``workflow``; ``""`` for
             ``__init__.py``).
         tree: The parsed source.
-        lines: The source lines (for ignore comments).
         aliases: Local name -> qualified name of what it was imported as
             (``dt`` -> ``datetime.datetime``; skill modules start with :data:`LOCAL`).
         functions: Module-level functions by name.
@@ -44,13 +43,9 @@ class Module:
     rel: str
     dotted: str
     tree: ast.Module
-    lines: list[str]
     aliases: dict[str, str] = field(default_factory=dict)
     functions: dict[str, FunctionNode] = field(default_factory=dict)
     classes: dict[str, ast.ClassDef] = field(default_factory=dict)
-
-    def source_line(self, line: int) -> str:
-        return self.lines[line - 1] if 0 < line <= len(self.lines) else ""
 
 
 def _dotted(rel: Path) -> str:
@@ -90,7 +85,7 @@ def parse_skill(skill_dir: Path, package: str) -> tuple[list[Module], list[Findi
             findings.append(error(str(rel), 1, f"this file cannot be read ({exc}); fix its "
                                   "permissions or encoding.", "syntax"))
             continue
-        module = Module(str(rel), _dotted(rel), tree, text.splitlines())
+        module = Module(str(rel), _dotted(rel), tree)
         _index(module, package)
         modules.append(module)
     return modules, findings

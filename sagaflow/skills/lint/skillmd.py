@@ -35,6 +35,8 @@ KNOWN_KEYS = frozenset({
 #: sagaflow's keys under metadata.sagaflow -> what each must be
 OWN_KEYS = {"max-turns": "a whole number above 0", "max-tokens": "a whole number above 0",
             "tier": f"one of {', '.join(t.lower() for t in TIERS)}"}
+#: amounts written like "$5bn" or "($mm)" are money, not placeholders
+MONEY = frozenset({"k", "m", "mm", "mn", "b", "bn", "t", "tn"})
 _NAMED = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?(\[\d+\])?")
 _INDEXED = re.compile(r"\$ARGUMENTS\[(\d+)\]|\$(\d+)(?!\w)")
 _CODE = re.compile(r"```.*?```|~~~.*?~~~|`[^`\n]*`", re.S)
@@ -56,9 +58,13 @@ def _key_line(lines: list[str], key: str) -> int:
     return 1
 
 
-def _load_error(exc: SkillLoadError, path: Path) -> Finding:
+def _load_error(exc: SkillLoadError, path: Path, lines: list[str]) -> Finding:
+    """The loader's refusal at the line it names, else at the key it is about."""
     match = re.match(rf"{re.escape(str(path))}(?::(\d+))?: (.*)$", exc.message, re.S)
-    line, text = (int(match.group(1) or 1), match.group(2)) if match else (1, exc.message)
+    line, text = (int(match.group(1) or 0), match.group(2)) if match else (0, exc.message)
+    if not line:
+        key = next((k for k in ("allowed-tools", "description", "name") if k in text), None)
+        line = _key_line(lines, key) if key else 1
     return error(SKILL_FILE, line, text.rstrip("."), "frontmatter")
 
 
@@ -73,7 +79,7 @@ def check(skill_dir: Path) -> list[Finding]:
     try:
         skill = read_skillmd(skill_dir, known_tools())
     except SkillLoadError as exc:
-        findings.append(_load_error(exc, path))
+        findings.append(_load_error(exc, path, lines))
         try:
             skill = read_skillmd(skill_dir)  # without the tool check: the rest can be linted
         except SkillLoadError:
@@ -83,12 +89,18 @@ def check(skill_dir: Path) -> list[Finding]:
 
 def _frontmatter(skill: SkillMd, lines: list[str]) -> list[Finding]:
     findings = []
-    for key in sorted(set(skill.frontmatter) - KNOWN_KEYS):
-        where = ("sagaflow reads it only under metadata: {sagaflow: {...}}" if key in OWN_KEYS
-                 else "Claude Code ignores it and portable packaging refuses it; keep your "
-                 "own keys under metadata")
+    unknown = [k for k in skill.frontmatter if k not in KNOWN_KEYS]
+    for key in (k for k in unknown if k in OWN_KEYS):
         findings.append(warning(SKILL_FILE, _key_line(lines, key),
-                                f"unknown frontmatter key {key!r}: {where}", "frontmatter"))
+                                f"{key} is a sagaflow option, read only under metadata: "
+                                "{sagaflow: {...}}; move it there", "frontmatter"))
+    foreign = [k for k in unknown if k not in OWN_KEYS]
+    if foreign:
+        findings.append(warning(
+            SKILL_FILE, _key_line(lines, foreign[0]),
+            f"frontmatter key{'s' if len(foreign) > 1 else ''} {', '.join(foreign)} "
+            f"{'are' if len(foreign) > 1 else 'is'} not Claude Code's: it ignores them and "
+            "portable packaging refuses them; move them under metadata", "frontmatter"))
     for rule in skill.allowed_tools:
         if tool_name(rule) in UNSUPPORTED_TOOLS:
             findings.append(warning(
@@ -129,7 +141,7 @@ def _body(skill: SkillMd, lines: list[str]) -> list[Finding]:
     findings, seen = [], set()
     for match in _NAMED.finditer(prose):
         name = match.group(1)
-        if name == "ARGUMENTS" or name.isupper() or name in seen:
+        if name == "ARGUMENTS" or name.isupper() or name in MONEY or name in seen:
             continue  # $ARGUMENTS is substituted; upper-case names are environment variables
         seen.add(name)
         line = start + prose.count("\n", 0, match.start())
