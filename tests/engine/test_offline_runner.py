@@ -44,8 +44,8 @@ class SleepyWorkflow:
 
 @pytest.fixture
 def skills(tmp_path: Path, home: object, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Copies of test skills (gated, saga-signal, typed-review, flow-mix) plus a sleepy one and a SKILL.md one on
-    SAGAFLOW_SKILLS_PATH; the working directory is empty."""
+    """Copies of test skills (gated, saga-signal, typed-review, flow-mix) plus a sleepy one
+    and a SKILL.md one on SAGAFLOW_SKILLS_PATH; the working directory is empty."""
     root = tmp_path / "skills"
     for name in ("gated", "saga-signal", "typed-review", "flow-mix"):
         shutil.copytree(TESTS / "skills" / name, root / name)
