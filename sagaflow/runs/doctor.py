@@ -181,6 +181,28 @@ def _transport(settings: Settings) -> Check:
     return Check("transport", "OK", f"{name} ({why}{', base URL ' + base if base else ''})")
 
 
+def _plugins(settings: Settings) -> list[Check]:
+    """Each plugin that cannot be loaded (one line each), and OpenTelemetry's packages."""
+    from sagaflow.plugins import load_plugins
+
+    found = load_plugins(settings.plugins)
+    checks = [Check("plugins", "WARN", problem, "workers serve runs without it")
+              for problem in found.problems]
+    if found.plugins:
+        checks.append(Check("plugins", "OK", ", ".join(name for name, _ in found.plugins)))
+    if settings.otel:
+        from sagaflow._engine.otel import check_installed
+
+        try:
+            check_installed()
+        except SagaflowError as exc:
+            checks.append(Check("otel", "FAIL", exc.message, "pip install 'sagaflow[otel]'"))
+        else:
+            where = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or "the OTLP default endpoint"
+            checks.append(Check("otel", "OK", f"spans exported to {where}"))
+    return checks
+
+
 def _hook(home: Home) -> Check:
     from sagaflow import hook
 
@@ -254,5 +276,6 @@ def run_checks(home: Home, settings: Settings | None = None) -> list[Check]:
                                 "fix the skill; the others still run"))
     checks.append(Check("skills", "OK" if ok else "WARN", f"{len(ok)} loaded: {', '.join(ok)}"))
     checks.extend(_lint(loaded))
+    checks.extend(_plugins(settings))
     checks.append(_hook(home))
     return checks

@@ -73,6 +73,11 @@ class Engine:
     model: FakeModel = field(default_factory=FakeModel)
     notes: list[tuple[str, str]] = field(default_factory=list)  # desktop notifications
     env: WorkflowEnvironment | None = None
+    #: sagaflow plugins ``(name, object)`` and OpenTelemetry (``otel.setup``) the worker adds
+    plugins: list[tuple[str, object]] = field(default_factory=list)
+    otel: Any = None
+    #: the SagaflowPlugin of the running worker (set by ``plugin()``)
+    built: SagaflowPlugin | None = None
 
     @property
     def client(self) -> Client:
@@ -119,8 +124,9 @@ class Engine:
             self.home, defaults=FAKE_CONFIG, complete=self.model,
             notify=lambda *note: self.notes.append(note),
         )
-        return SagaflowPlugin(self.home, self.settings, names, loaded=self.loaded,
-                              activities=builtin)
+        self.built = SagaflowPlugin(self.home, self.settings, names, loaded=self.loaded,
+                                    activities=builtin, plugins=self.plugins, otel=self.otel)
+        return self.built
 
     def worker(self, client: Client) -> Worker:
         """The daemon's worker (``sagaflow._engine.worker.build_worker``), with a fake model."""

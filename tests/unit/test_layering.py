@@ -49,6 +49,7 @@ LAYERS: dict[str, float] = {
         "inbox", "hook", "config", "paths", "pricing", "runrecord", "durations", "locks", "errors",
         "procs", "timestamps",  # coming from the platform branch
         "inbox_format", "safetext", "session_context", "wiretypes",
+        "plugins",  # the plugin interface users import (no temporalio)
     )},
 }
 ENTRY_POINTS = {"sagaflow", "sagaflow.__main__"}

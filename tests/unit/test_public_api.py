@@ -39,6 +39,8 @@ PUBLIC: dict[str, list[str]] = {
     "sagaflow.durable.retry_policies": ["HAIKU_POLICY", "OPUS_POLICY", "POLICIES", "SONNET_POLICY"],
     # the pytest plugin authors enable with pytest_plugins = ["sagaflow.testing"]
     "sagaflow.testing": ["Observed", "Report", "SkillRunner", "skill_runner"],
+    "sagaflow.plugins": ["ENTRY_POINT_GROUP", "HOOKS", "LoadedPlugins", "Plugin", "RunEvent",
+                         "StepEvent", "load_plugins"],
 }
 #: seed paths that re-export sagaflow.workflow's objects
 SEED_PATHS = ("sagaflow.durable.activities", "sagaflow.durable.retry_policies",
