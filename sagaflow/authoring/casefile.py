@@ -126,6 +126,10 @@ def _replies(reader: _Reader, node: Any) -> Path | dict[str, Any] | None:
     if value is None:
         return None
     if isinstance(value, str):
+        skill_dir = reader.path.parent.parent  # <skill>/tests/NAME.yaml
+        if reader.path.parent.name == TESTS_DIR and not (skill_dir / value).is_file():
+            raise reader.fail(node, f"replies file {value!r} does not exist in {skill_dir}; "
+                                    "name a file relative to the skill directory.")
         return Path(value)
     if isinstance(value, list):
         if not all(isinstance(rule, dict) for rule in value):

@@ -57,6 +57,16 @@ expect:
         steps=["spawn_subagent", "emit_finding"], model_calls=1)
 
 
+def test_a_replies_file_is_checked_in_the_skill_directory(tmp_path: Path) -> None:
+    tests = tmp_path / "tests"
+    tests.mkdir()
+    (tmp_path / "other.yaml").write_text("replies: []\n")
+    assert load_case(write(tests, "replies: other.yaml\n")).replies == Path("other.yaml")
+    path = write(tests, "args: {}\nreplies: missing.yaml\n")
+    with pytest.raises(CaseError, match=rf"^{path}:2: replies file 'missing.yaml' does not exist"):
+        load_case(path)
+
+
 def test_inline_replies_become_a_replies_mapping(tmp_path: Path) -> None:
     case = load_case(write(tmp_path, "replies:\n  - {match: 'x', reply: 'y'}\n"))
     assert case.replies == {"replies": [{"match": "x", "reply": "y"}]}
