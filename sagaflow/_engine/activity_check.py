@@ -9,7 +9,6 @@ once (non-retryable) instead of letting it be retried forever.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 from sagaflow._engine.meta import EMIT_FINDING, SPAWN_SUBAGENT, WRITE_ARTIFACT
@@ -44,6 +43,8 @@ def builtin_names() -> set[str]:
 
 
 def close_matches(name: str, known: Iterable[str]) -> str:
+    import difflib  # only when a name is wrong: not on every launch
+
     near = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.6)
     return f"did you mean {', '.join(repr(n) for n in near)}?" if near else "no close match"
 
