@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import zlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,6 +166,8 @@ def launch_lock_path(home: Home, run_id: str) -> Path:
     two launches of different ids rarely wait on each other (only while the first
     starts its run). A run id never starts with a dot, so no run directory clashes.
     """
+    import zlib  # here: only a launch with an explicit id needs it
+
     stripe = zlib.crc32(run_id.encode("utf-8")) % LAUNCH_LOCK_STRIPES
     return home.runs / f".launch-{stripe:02d}.lock"
 
