@@ -279,16 +279,34 @@ def known(home: Home) -> list[str]:
     return []
 
 
-def current_marker(home: Home) -> str | None:
-    """The build last made current from this home (None: none yet)."""
-    with contextlib.suppress(OSError):
-        return (builds_dir(home) / "current").read_text(encoding="utf-8").strip() or None
-    return None
+def current_marker(home: Home, scope: str | None = None) -> str | None:
+    """The build last made current from this home (None: none yet).
+
+    Args:
+        scope: Where it was made current (:func:`sagaflow._engine.versioning.marker_scope`:
+            server, namespace, deployment). Given, a marker written for another scope, or
+            by a sagaflow that recorded none, is None: the build current *there* is unknown.
+    """
+    try:
+        text = (builds_dir(home) / "current").read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):  # a bare build id: written before markers had a scope
+        return None if scope is not None else text or None
+    build = data.get("build")
+    if not isinstance(build, str) or not build or (scope is not None and data.get("scope") != scope):
+        return None
+    return build
 
 
-def set_current_marker(home: Home, bid: str) -> None:
+def set_current_marker(home: Home, bid: str, scope: str = "") -> None:
+    """Record that ``bid`` was made current in ``scope`` (see :func:`current_marker`)."""
     root = builds_dir(home)
     root.mkdir(parents=True, exist_ok=True)
     tmp = root / f".current.{os.getpid()}"
-    tmp.write_text(bid, encoding="utf-8")
+    tmp.write_text(json.dumps({"build": bid, "scope": scope}), encoding="utf-8")
     os.replace(tmp, root / "current")
