@@ -20,6 +20,7 @@ Example ``config.yaml`` (every key optional)::
       worker_idle_seconds: 600     # a build worker neither current nor running any open
                                    # run exits after this long (SAGAFLOW_WORKER_IDLE_SECONDS)
       server_start_seconds: 30
+      plugin_seconds: 5            # a plugin hook slower than this is logged and left behind
       steps:                       # per-step (activity) timeouts in seconds, over the skill's
         spawn_subagent: 600
         hello-world/spawn_subagent: 120   # for one skill only
@@ -34,6 +35,15 @@ Example ``config.yaml`` (every key optional)::
       allow: ["Bash(npm run test:*)"]   # merged with Claude Code's settings files
       ask: []
       deny: ["Bash(rm:*)"]
+    plugins: ["mypkg.audit:AuditPlugin"]   # SAGAFLOW_PLUGINS (comma-separated): sagaflow.plugins
+                                   # objects every worker loads (entry points too)
+    otel: false                    # SAGAFLOW_OTEL=1: OpenTelemetry spans, exported by the
+                                   # OTEL_* variables (needs pip install 'sagaflow[otel]')
+    payloads:
+      store_above_kib: 64          # SAGAFLOW_PAYLOAD_STORE_KIB: a workflow or activity input,
+                                   # result, signal or memo field at least this big (KiB,
+                                   # after encoding) is kept in <home>/payloads and history
+                                   # holds a reference; "off": keep every payload in history
     prices:                        # USD per million tokens, merged over the defaults
       claude-sonnet-4-5: {input: 3, output: 15, cache_write: 3.75, cache_read: 0.3}
       my-model: {input: 1, output: 5}   # cache_* default to 1.25x / 0.1x input
@@ -53,6 +63,12 @@ TIERS = ("HAIKU", "SONNET", "OPUS")
 TRANSPORTS = ("auto", "anthropic", "claude", "scripted")
 DEFAULT_ADDRESS = "localhost:7233"
 DEFAULT_NAMESPACE = "default"
+#: ``payloads.store_above_kib``'s default. Temporal warns at 256 KB per payload and refuses
+#: 2 MB, and every ``show``, ``tail``, replay and worker cache miss reads the whole history
+#: (50 MB cap): 64 KiB keeps ordinary prompts and replies (a 4,096-token reply is about
+#: 16 KiB) in history, readable in Temporal's UI, while a 100-step run of large documents
+#: stays a few hundred KB instead of tens of MB.
+DEFAULT_PAYLOAD_STORE_KIB = 64
 DEFAULT_MODELS = {
     "HAIKU": "claude-haiku-4-5",
     "SONNET": "claude-sonnet-4-5",
@@ -89,6 +105,15 @@ class Settings:
     slack_webhook_url: str = ""
     #: ``permissions:`` allow/ask/deny rule lists (sagaflow.agent.permissions)
     permissions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: ``plugins:`` "module:attr" specs (:mod:`sagaflow.plugins`), loaded by every worker
+    plugins: tuple[str, ...] = ()
+    #: a plugin hook slower than this many seconds is logged and left behind
+    plugin_seconds: float = 5.0
+    #: OpenTelemetry spans (``otel:`` / ``SAGAFLOW_OTEL``; :mod:`sagaflow._engine.otel`)
+    otel: bool = False
+    #: payloads of at least this many bytes are stored outside history
+    #: (``payloads.store_above_kib``); None: never (sagaflow._engine.converter)
+    payload_store_bytes: int | None = DEFAULT_PAYLOAD_STORE_KIB * 1024
 
     def step_timeouts_for(self, skill: str) -> dict[str, float]:
         """Activity name -> timeout seconds for ``skill`` (skill-specific keys win)."""
@@ -184,6 +209,29 @@ def _permissions(section: dict[str, Any], path: str) -> dict[str, tuple[str, ...
     return found
 
 
+def _plugins(env_value: str | None, file_value: Any, path: str) -> tuple[str, ...]:
+    """``plugins:`` (or ``SAGAFLOW_PLUGINS``, comma-separated): "module:attr" strings."""
+    if env_value:
+        return tuple(s.strip() for s in env_value.split(",") if s.strip())
+    raw = file_value or []
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list) or not all(isinstance(s, str) for s in raw):
+        raise ConfigError(f"'plugins' in {path} must be a list of \"module:attr\" strings.")
+    return tuple(s.strip() for s in raw if s.strip())
+def _store_bytes(env_value: str | None, section: dict[str, Any], path: str) -> int | None:
+    """``payloads.store_above_kib`` (or ``SAGAFLOW_PAYLOAD_STORE_KIB``) in bytes; None: off."""
+    unknown = sorted(str(k) for k in section if k != "store_above_kib")
+    if unknown:
+        raise ConfigError(f"'payloads.{unknown[0]}' in {path} is unknown; use store_above_kib.")
+    raw: Any = env_value if env_value else section.get("store_above_kib", DEFAULT_PAYLOAD_STORE_KIB)
+    if raw is False or (isinstance(raw, str) and raw.strip().lower() in ("off", "false", "no")):
+        return None
+    if env_value:
+        return int(_number(raw, "SAGAFLOW_PAYLOAD_STORE_KIB", "the environment") * 1024)
+    return int(_number(raw, "payloads.store_above_kib", path) * 1024)
+
+
 def _flag(env_value: str | None, file_value: Any) -> bool:
     if env_value is not None and env_value != "":
         return env_value.strip().lower() not in ("0", "false", "no", "off")
@@ -251,4 +299,12 @@ def load_settings(home: Home | None = None) -> Settings:
             or _section(data, "slack", path).get("webhook_url") or ""
         ).strip(),
         permissions=_permissions(_section(data, "permissions", path), path),
+        plugins=_plugins(env.get("SAGAFLOW_PLUGINS"), data.get("plugins"), path),
+        plugin_seconds=_number(
+            timeouts.get("plugin_seconds", defaults.plugin_seconds), "timeouts.plugin_seconds", path
+        ),
+        otel=_flag(env.get("SAGAFLOW_OTEL"), data.get("otel", False)),
+        payload_store_bytes=_store_bytes(
+            env.get("SAGAFLOW_PAYLOAD_STORE_KIB"), _section(data, "payloads", path), path
+        ),
     )

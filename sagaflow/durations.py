@@ -1,8 +1,12 @@
-"""Human durations: ``90s``, ``30m``, ``2h``, ``7d``, ``1h30m``, ``2w``."""
+"""Durations: human text (``90s``, ``30m``, ``2h``, ``7d``, ``1h30m``, ``2w``) for the
+command line, and the one rule for durations in workflow code (:func:`to_timedelta`:
+seconds as ``int | float`` or a ``datetime.timedelta``)."""
 
 from __future__ import annotations
 
+import math
 import re
+from datetime import timedelta
 
 from sagaflow.errors import UsageError
 
@@ -39,3 +43,40 @@ def format_duration(seconds: float) -> str:
             out += f"{whole // size}{unit}"
             whole %= size
     return out
+
+
+#: what a duration parameter of a workflow helper accepts (for type hints)
+Duration = int | float | timedelta
+
+
+def to_timedelta(value: object, param: str, *, allow_zero: bool = False) -> timedelta:
+    """``value`` (seconds as ``int | float``, or a ``timedelta``) as a ``timedelta``.
+
+    The one rule every duration parameter of the workflow helpers follows
+    (``ask_model(timeout=)``, ``sleep``, ``ApprovalGate(timeout=)``,
+    ``wait_for_signal(timeout=)``...).
+
+    Raises:
+        TypeError: ``value`` is neither (``bool`` and numeric strings included),
+            naming ``param`` and the accepted types.
+        ValueError: ``value`` is negative, zero (unless ``allow_zero``), NaN or infinite.
+    """
+    if isinstance(value, timedelta):
+        delta = value
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise ValueError(f"{param} must be a finite number of seconds, not {value!r}.")
+        delta = timedelta(seconds=value)
+    else:
+        raise TypeError(
+            f"{param} must be seconds (int or float) or a datetime.timedelta, "
+            f"not {type(value).__name__} {value!r:.60}."
+        )
+    if delta < timedelta(0) or (delta == timedelta(0) and not allow_zero):
+        raise ValueError(f"{param} must be longer than zero, not {delta.total_seconds():g}s.")
+    return delta
+
+
+def to_seconds(value: object, param: str, *, allow_zero: bool = False) -> float:
+    """:func:`to_timedelta` in seconds (same errors)."""
+    return to_timedelta(value, param, allow_zero=allow_zero).total_seconds()

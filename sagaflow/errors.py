@@ -20,6 +20,7 @@ how to fix it, plus a flag telling Temporal whether retrying could help::
     ├── ServerError           the embedded Temporal server would not start/stop
     ├── WorkerError           the worker daemon would not start/stop
     ├── BuildError            a build's snapshot cannot be written or read
+    ├── PayloadStoreError     a payload stored outside history cannot be written or read
     ├── InboxError            INBOX.md could not be read or written
     └── HookError             Claude Code settings could not be changed safely
 """
@@ -145,6 +146,11 @@ class WorkerError(SagaflowError):
 
 class BuildError(SagaflowError):
     """A build's snapshot of skill files could not be written, or is missing."""
+
+
+class PayloadStoreError(SagaflowError):
+    """A payload stored outside a run's history (``<home>/payloads``) is missing, damaged
+    or cannot be written."""
 
 
 class InboxError(SagaflowError):

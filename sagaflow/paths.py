@@ -10,6 +10,7 @@ defaulting to ``~/.sagaflow``::
       server/              embedded Temporal: temporal.db, state.json, server.log
       worker/builds/<b>/   each build's worker: worker.lock, state.json, used
       builds/              build snapshots: blobs/, <build>/manifest.json + skills/
+      payloads/<ns>/<run>/ payloads stored outside history (sagaflow._engine.payload_store)
       logs/                worker.log
 
 Everything in it is private to its owner: sagaflow's processes run with the
@@ -131,6 +132,11 @@ class Home:
     @property
     def worker(self) -> Path:
         return self.root / "worker"
+
+    @property
+    def payloads(self) -> Path:
+        """Payloads stored outside history (:mod:`sagaflow._engine.payload_store`)."""
+        return self.root / "payloads"
 
     @property
     def worker_log(self) -> Path:

@@ -6,10 +6,29 @@ Inside a ``@workflow.defn`` class, import it through the sandbox pass-through::
 
     with workflow.unsafe.imports_passed_through():
         from sagaflow.workflow import (
-            ApprovalGate, Saga, SpawnSubagentInput, WriteArtifactInput, wait_for_signal,
+            ApprovalGate, Saga, ask_model, sleep, wait_for_signal,
         )
 
 What is here:
+
+* flow helpers, each a thin layer over a Temporal primitive (a duration is seconds
+  as ``int | float`` or a ``datetime.timedelta``, everywhere; anything else raises
+  ``TypeError`` naming the parameter):
+
+  - ``ask_model(prompt, *, system, tier, max_tokens, output, tools, role, timeout)`` —
+    one durable model call from text (``spawn_subagent`` with the prompt inline);
+    returns the reply text (``output=str``), its structured block (``dict``), the JSON
+    value (a JSON-schema dict) or a pydantic model instance (a model class);
+  - ``parallel(calls, *, max_concurrency, fail_fast)`` — bounded fan-out/join of
+    zero-argument callables, results in order; a failure raises ``ParallelError``
+    (``.branches``: one ``Branch`` per call with ``index``, ``ok``, ``value``, ``error``);
+  - ``loop_until(body, *, max_iterations, on_max)`` — ``body(iteration, previous) ->
+    (done, value)`` until done; at the limit ``LoopLimitError`` or the last value;
+  - ``route(key, {key: branch}, *, default)`` — run the branch a key names (keys
+    checked first; an undeclared key without a default raises ``ValueError``);
+  - ``sleep(duration)`` — a durable timer;
+  - ``child(skill, args, *, wait)`` — another skill as a child run (its own run id
+    and inbox entry); returns its result, or its run id with ``wait=False``;
 
 * activities every worker registers, by name: ``write_artifact``, ``spawn_subagent``
   (one model call; the skill receives its parsed output, a ``dict[str, str]``, while
@@ -17,7 +36,7 @@ What is here:
   entry), with their input dataclasses; the worker's plugin supplies them whether or
   not a ``SkillSpec`` lists them;
 * ``ApprovalGate`` / ``Decision`` — a human decision, with timeout and default;
-* ``wait_for_signal`` — the oldest buffered signal of a name (timeout in seconds);
+* ``wait_for_signal`` — the oldest buffered signal of a name (optional timeout);
 * ``Saga`` — compensations run newest first on failure or cancellation;
 * ``pool`` — the task queue of a worker pool, for ``execute_activity(task_queue=...)``;
 * ``HAIKU_POLICY`` / ``SONNET_POLICY`` / ``OPUS_POLICY`` — retry policies per model tier.
@@ -32,6 +51,16 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sagaflow._engine.control_types import Decision
+    from sagaflow._engine.flow import ask_model, sleep
+    from sagaflow._engine.flow_child import child
+    from sagaflow._engine.flow_control import (
+        Branch,
+        LoopLimitError,
+        ParallelError,
+        loop_until,
+        parallel,
+        route,
+    )
     from sagaflow._engine.helpers import ApprovalGate, Saga, pool, wait_for_signal
     from sagaflow._engine.retry_policies import HAIKU_POLICY, OPUS_POLICY, SONNET_POLICY
     from sagaflow._engine.seeds import (
@@ -53,6 +82,15 @@ _WHERE = {
     "spawn_subagent": "sagaflow._engine.seeds",
     "write_artifact": "sagaflow._engine.seeds",
     "Decision": "sagaflow._engine.control_types",
+    "ask_model": "sagaflow._engine.flow",
+    "sleep": "sagaflow._engine.flow",
+    "child": "sagaflow._engine.flow_child",
+    "Branch": "sagaflow._engine.flow_control",
+    "LoopLimitError": "sagaflow._engine.flow_control",
+    "ParallelError": "sagaflow._engine.flow_control",
+    "loop_until": "sagaflow._engine.flow_control",
+    "parallel": "sagaflow._engine.flow_control",
+    "route": "sagaflow._engine.flow_control",
     "ApprovalGate": "sagaflow._engine.helpers",
     "Saga": "sagaflow._engine.helpers",
     "pool": "sagaflow._engine.helpers",
@@ -83,13 +121,22 @@ __all__ = [
     "OPUS_POLICY",
     "SONNET_POLICY",
     "ApprovalGate",
+    "Branch",
     "Decision",
     "EmitFindingInput",
+    "LoopLimitError",
+    "ParallelError",
     "Saga",
     "SpawnSubagentInput",
     "WriteArtifactInput",
+    "ask_model",
+    "child",
     "emit_finding",
+    "loop_until",
+    "parallel",
     "pool",
+    "route",
+    "sleep",
     "spawn_subagent",
     "wait_for_signal",
     "write_artifact",

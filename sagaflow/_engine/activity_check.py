@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from sagaflow._engine.meta import EMIT_FINDING, SPAWN_SUBAGENT, WRITE_ARTIFACT
 from sagaflow.errors import SkillLoadError
-from sagaflow.skills.activity_names import called_activities
+from sagaflow.skills.activity_names import called_activities, close_matches
 from sagaflow.skills.discovery import LoadedSkills
 from sagaflow.skills.registry import SkillSpec
 
@@ -40,13 +40,6 @@ def builtin_names() -> set[str]:
     from sagaflow._engine.scheduled import PREPARE_ACTIVITY
 
     return {*BUILTIN_ACTIVITIES, PREPARE_ACTIVITY}
-
-
-def close_matches(name: str, known: Iterable[str]) -> str:
-    import difflib  # only when a name is wrong: not on every launch
-
-    near = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.6)
-    return f"did you mean {', '.join(repr(n) for n in near)}?" if near else "no close match"
 
 
 def unregistered_message(skill: str, name: str, where: str, known: Iterable[str]) -> str:

@@ -2,7 +2,8 @@
 
 :func:`resolve` is the one place that decides where sagaflow connects (its
 docstring lists the precedence); :func:`connect` and :func:`ensure_temporal` (hence every
-command that talks to Temporal, the worker included) and ``sagaflow doctor`` go through it.
+command that talks to Temporal, the worker included) and ``sagaflow doctor`` go through it,
+and every client they make encodes payloads with :mod:`sagaflow._engine.converter`.
 """
 
 from __future__ import annotations
@@ -89,14 +90,22 @@ async def connect(settings: Settings) -> Client:
         ConfigError: The envconfig profile cannot be loaded.
         TemporalError: Nothing usable answers there (one line, with the cause).
     """
-    return await _connect(resolve(settings))
+    return await _connect(resolve(settings), settings)
 
 
-async def _connect(target: Target, *, check_namespace: bool = True) -> Client:
+async def _connect(target: Target, settings: Settings, *, check_namespace: bool = True) -> Client:
+    """``Client.connect`` with sagaflow's one data converter
+    (:func:`sagaflow._engine.converter.data_converter` for the current home)."""
     from temporalio.client import Client
 
+    from sagaflow._engine.converter import data_converter
+    from sagaflow.paths import Home
+
     try:
-        client = await Client.connect(target.address, namespace=target.namespace, **target.options)
+        client = await Client.connect(
+            target.address, namespace=target.namespace,
+            data_converter=data_converter(Home.current(), settings), **target.options,
+        )
     except Exception as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise TemporalError(
@@ -177,7 +186,7 @@ async def ensure_temporal(settings: Settings, *, check_namespace: bool = True) -
         from sagaflow._engine import server
 
         server.ensure_running(Home.current(), _with_target(settings, target))
-    return await _connect(target, check_namespace=check_namespace)
+    return await _connect(target, settings, check_namespace=check_namespace)
 
 
 def server_to_start(settings: Settings, target: Target) -> bool:
@@ -189,12 +198,13 @@ def server_to_start(settings: Settings, target: Target) -> bool:
             and not server.answers(target.address))
 
 
-async def connect_to(target: Target, *, check_namespace: bool = True) -> Client:
-    """Connect to a target :func:`resolve` gave (no server is started; see
+async def connect_to(target: Target, settings: Settings, *, check_namespace: bool = True
+                     ) -> Client:
+    """Connect to a target :func:`resolve` gave for ``settings`` (no server is started; see
     :func:`ensure_temporal`).
 
     Raises:
         TemporalError: Nothing usable answers there (one line, with the cause).
         ConfigError: ``check_namespace`` and the namespace does not exist.
     """
-    return await _connect(target, check_namespace=check_namespace)
+    return await _connect(target, settings, check_namespace=check_namespace)

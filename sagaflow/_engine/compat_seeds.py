@@ -54,9 +54,13 @@ class RunShellInput:
         command: Run by ``/bin/sh -c``.
         cwd: Working directory: the run directory when empty, else a directory inside it
             or inside the run's allowed roots (``artifacts: allowed_roots``).
-        timeout_seconds: Killed (with its process group) after this many seconds.
+        timeout_seconds: Killed (with its process group) after this many seconds (a
+            ``timedelta`` is accepted and stored as seconds, so the input stays JSON).
         env: Variables added to the worker's environment.
         label: Shown in the worker log and the activity's heartbeat.
+
+    Raises:
+        TypeError, ValueError: ``timeout_seconds`` is not a duration, or is negative.
     """
 
     command: str
@@ -64,6 +68,13 @@ class RunShellInput:
     timeout_seconds: float = 300.0
     env: dict[str, str] | None = None
     label: str = ""
+
+    def __post_init__(self) -> None:
+        from sagaflow.durations import to_seconds
+
+        # frozen: the one rule for durations, applied where the skill builds the input
+        seconds = to_seconds(self.timeout_seconds, "timeout_seconds", allow_zero=True)
+        object.__setattr__(self, "timeout_seconds", seconds)
 
 
 @dataclass(frozen=True)

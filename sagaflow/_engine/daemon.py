@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -43,6 +44,10 @@ if TYPE_CHECKING:
     from sagaflow.skills.discovery import SkillSource
 
 FINGERPRINT_ENV = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL")
+#: where OpenTelemetry exports (read by a worker with ``otel`` on, at its start)
+OTEL_ENV = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_HEADERS", "OTEL_TRACES_EXPORTER",
+            "OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES")
 
 
 def _code_stamp() -> str:
@@ -69,6 +74,9 @@ def expected_fingerprint(settings: Settings, build: str) -> str:
     parts = [
         sagaflow.__version__, _code_stamp(), build, settings.address, settings.namespace,
         settings.task_queue, settings.profile or "",
+        # what the worker loads once at start: a change here means a new worker
+        ",".join(settings.plugins), str(settings.otel), str(settings.plugin_seconds),
+        *(os.environ.get(name, "") for name in (OTEL_ENV if settings.otel else ())),
         *(os.environ.get(name, "") for name in FINGERPRINT_ENV),
     ]
     digest.update("\0".join(parts).encode())
@@ -80,14 +88,24 @@ def _spawn_lock(home: Home) -> contextlib.AbstractContextManager[None]:
     return exclusive(home.worker / "spawn.lock")
 
 
-def _log_tail(home: Home, build: str) -> str:
+def _log_tail(home: Home, build: str, offset: int = 0) -> str:
+    """The line that says why the worker of ``build`` exited: the last one written since
+    ``offset`` (the log's size when it was spawned) that is this build's own or untagged
+    (the CLI's one-line error, e.g. a configuration error at start); other builds'
+    workers write to the same log, with their own tag."""
     try:
-        lines = home.worker_log.read_text(encoding="utf-8", errors="replace").splitlines()
+        with open(home.worker_log, "rb") as fh:
+            fh.seek(offset)
+            lines = fh.read().decode("utf-8", errors="replace").splitlines()
     except OSError:
         return "no log"
     meaningful = [ln for ln in lines if ln.strip() and not ln.startswith(("Traceback", "  "))]
-    own = [ln for ln in meaningful if f"[{build}]" in ln] or meaningful
+    own = [ln for ln in meaningful if f"[{build}]" in ln or not _TAGGED.search(ln)] or meaningful
     return own[-1][:300] if own else "no log"
+
+
+#: a worker's log line tagged with its build (``... INFO sagaflow.worker [b1c2]: ...``)
+_TAGGED = re.compile(r" \[[0-9A-Za-z._-]+\]: ")
 
 
 def _worker_env(home: Home, settings: Settings) -> dict[str, str]:
@@ -120,6 +138,7 @@ def spawn(home: Home, settings: Settings, build: str, timeout: float = 60.0) -> 
     home.ensure(home.worker, home.logs)
     build_dir(home, build).mkdir(parents=True, exist_ok=True)
     with open(home.worker_log, "ab") as log:
+        offset = log.tell()
         proc = subprocess.Popen(
             [sys.executable, "-m", "sagaflow", "worker", "run", "--build", build],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
@@ -130,7 +149,7 @@ def spawn(home: Home, settings: Settings, build: str, timeout: float = 60.0) -> 
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise WorkerError(
-                f"The worker of build {build} exited at start ({_log_tail(home, build)}); "
+                f"The worker of build {build} exited at start ({_log_tail(home, build, offset)}); "
                 f"see {home.worker_log}."
             )
         state = read_state(home, build)

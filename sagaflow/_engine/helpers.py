@@ -6,13 +6,16 @@ Example::
 
     from sagaflow._engine.helpers import ApprovalGate, Saga, wait_for_signal
 
-    decision = await ApprovalGate(timeout_seconds=3600, default="reject").wait(
+    decision = await ApprovalGate(timeout=timedelta(hours=1), default="reject").wait(
         "publish", prompt="Publish the draft?"
     )
     if not decision.approved:
         raise ApplicationError(f"not published: {decision.reason}", non_retryable=True)
 
-    data = await wait_for_signal("manager_approval", timeout=48 * 3600)
+    data = await wait_for_signal("manager_approval", timeout=timedelta(hours=48))
+
+Every duration is seconds (``int | float``) or a ``datetime.timedelta``
+(:func:`sagaflow.durations.to_timedelta`); anything else raises ``TypeError`` at the call.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from temporalio import workflow
 from sagaflow._engine import meta
 from sagaflow._engine.control import current, run_options
 from sagaflow._engine.control_types import APPROVAL, Decision
+from sagaflow.durations import Duration, to_seconds
 
 _UNSET: Any = object()
 
@@ -37,14 +41,29 @@ class ApprovalGate:
     / ``reject`` answer it through a validated update. The decision (who, when,
     comment or reason, or that it timed out) is returned and kept in the run's
     status.
+
+    Args:
+        timeout_seconds: How long the gate waits (seconds or a ``timedelta``; None:
+            forever); the seed's name, kept.
+        default: ``"approve"`` or ``"reject"``: the decision a timeout takes.
+        timeout: The same as ``timeout_seconds`` under the name the other helpers use;
+            give one of the two.
+
+    Raises:
+        TypeError: a timeout that is neither seconds nor a ``timedelta``, or both given.
+        ValueError: a timeout that is not positive, or another ``default``.
     """
 
-    def __init__(self, timeout_seconds: float | None = None, default: str = "reject") -> None:
+    def __init__(self, timeout_seconds: Duration | None = None, default: str = "reject", *,
+                 timeout: Duration | None = None) -> None:
         if default not in ("approve", "reject"):
-            raise ValueError(f"default must be 'approve' or 'reject', not {default!r}")
-        if timeout_seconds is not None and timeout_seconds <= 0:
-            raise ValueError("timeout_seconds must be positive")
-        self.timeout_seconds = timeout_seconds
+            raise ValueError(f"default must be 'approve' or 'reject', not {default!r}.")
+        if timeout is not None and timeout_seconds is not None:
+            raise TypeError("ApprovalGate takes timeout or timeout_seconds, not both.")
+        param = "timeout" if timeout is not None else "timeout_seconds"
+        given = timeout if timeout is not None else timeout_seconds
+        #: seconds (float) or None: what the gate's timer and inbox entry use
+        self.timeout_seconds = None if given is None else to_seconds(given, param)
         self.default = default
 
     async def wait(self, *where: Any, prompt: str = "") -> Decision:
@@ -60,20 +79,25 @@ class ApprovalGate:
         )
 
 
-async def wait_for_signal(name: str, *, timeout: float | None = None, default: Any = _UNSET) -> Any:
+async def wait_for_signal(
+    name: str, *, timeout: Duration | None = None, default: Any = _UNSET
+) -> Any:
     """The oldest ``name`` signal's payload (``sagaflow signal RUN NAME JSON``).
 
     Signals that arrive before the wait are buffered, first in first out.
+    ``timeout`` is seconds or a ``timedelta`` (None: wait forever).
 
     Raises:
-        TimeoutError: when ``timeout`` seconds pass first and no ``default`` is given.
+        TypeError, ValueError: ``timeout`` is not a positive duration (at the call).
+        TimeoutError: when ``timeout`` passes first and no ``default`` is given.
     """
-    arrived, value = await current().wait_signal(name, timeout)
+    seconds = None if timeout is None else to_seconds(timeout, "timeout")
+    arrived, value = await current().wait_signal(name, seconds)
     if arrived:
         return value
     if default is not _UNSET:
         return default
-    raise TimeoutError(f"no {name!r} signal within {timeout:g}s")
+    raise TimeoutError(f"no {name!r} signal within {seconds or 0:g}s")
 
 
 class Saga:

@@ -6,7 +6,8 @@
 * Before each activity the run honours a pause; before each model call it
   checks its budget against the call's worst case and parks in a budget gate
   instead of overspending (the user prompt's size is known from the
-  ``write_artifact`` that wrote it, so no I/O happens in workflow code).
+  ``write_artifact`` that wrote it, or from the input when it is inline, so no I/O
+  happens in workflow code).
 * The run's :class:`~sagaflow._engine.meta.RunConfig` (from its memo) is appended
   as the last argument of ``spawn_subagent`` and ``emit_finding``: how the
   built-in activities learn the transport, models, prices and skill dir.
@@ -23,15 +24,19 @@
   call (the step's cancellation reaches the skill as an ``ActivityError``), or
   wrapped by the skill in an error of its own (the run then ends CANCELLED, not
   FAILED; patch :data:`CANCEL_WRAPPED_PATCH`).
+* On a worker with plugins (:mod:`sagaflow.plugins`) a run hands its start and end to
+  them and names itself to its steps (:mod:`sagaflow._engine.run_hooks`); no command
+  is added, and without plugins nothing of it runs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 from datetime import timedelta
-from typing import Any, ClassVar, NoReturn
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -47,7 +52,7 @@ from temporalio.worker import (
     WorkflowOutboundInterceptor,
 )
 
-from sagaflow._engine import agent_steps, meta
+from sagaflow._engine import agent_steps, meta, run_hooks
 from sagaflow._engine.activities import CONFIGURED_ACTIVITIES
 from sagaflow._engine.control import RunControl, run_options
 from sagaflow._engine.failures import cancelled_summary, caused_by_cancel, failure_reason
@@ -61,6 +66,9 @@ from sagaflow._engine.meta import (
 )
 from sagaflow._engine.model_call import ModelStepResult
 from sagaflow.durations import format_duration
+
+if TYPE_CHECKING:
+    from sagaflow._engine.hooks import Hooks
 
 SUMMARY_LIMIT = 4000
 #: patch marker of the deadline restart a retried run waits for (see ``_run_with_timeout``)
@@ -98,8 +106,20 @@ def _config_for(activity: str, config: RunConfig | None) -> RunConfig | None:
     return RunConfig(transport=config.transport)
 
 
+def _plain(value: Any) -> Any:
+    """JSON for what ``json`` cannot write: a pydantic model or a dataclass as its fields
+    (the data the run's result payload holds), anything else as ``str``."""
+    dump = getattr(value, "model_dump", None)
+    if callable(dump) and not isinstance(value, type):
+        return dump(mode="json")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return str(value)
+
+
 def _summarize(result: Any) -> str:
-    text = result if isinstance(result, str) else json.dumps(result, default=str)
+    """The DONE entry's summary: a string as is, anything else as JSON."""
+    text = result if isinstance(result, str) else json.dumps(result, default=_plain)
     return text if len(text) <= SUMMARY_LIMIT else text[:SUMMARY_LIMIT] + " …"
 
 
@@ -115,6 +135,8 @@ class _Outbound(WorkflowOutboundInterceptor):
         self.control: RunControl | None = None
         self.options: RunOptions | None = None
         self.written: dict[str, int] = {}  # path -> bytes, from write_artifact inputs
+        #: the run's skill, for its steps' plugin hooks (None: the worker has no plugins)
+        self.hooked_skill: str | None = None
 
     def start_activity(self, input: StartActivityInput) -> workflow.ActivityHandle[Any]:
         name = input.activity
@@ -135,6 +157,8 @@ class _Outbound(WorkflowOutboundInterceptor):
             # Always a second argument (None: the worker's defaults apply): the SDK
             # decodes arguments by the activity's type hints only when the counts match.
             input.args = [*input.args, _config_for(name, options.config if options else None)]
+        if self.hooked_skill is not None:
+            input.headers = run_hooks.with_run_header(input.headers, self.hooked_skill)
         control = self.control
         agent_steps.question_notice(name, input.args, control)
         if name == SPAWN_SUBAGENT:
@@ -190,7 +214,9 @@ class _Outbound(WorkflowOutboundInterceptor):
         input.ret_type = None  # decoded below: this shape or the envelope of earlier versions
         start = super().start_activity
         step = input.args[0] if input.args else None
-        user = self.written.get(str(_field(step, "user_prompt_path")))
+        inline = _field(step, "user_prompt")  # ask_model's prompt travels in the input
+        user = (len(inline.encode("utf-8")) if isinstance(inline, str) and inline
+                else self.written.get(str(_field(step, "user_prompt_path"))))
         system = _field(step, "system_prompt")
         prompt_bytes = None if user is None else user + len(str(system or "").encode("utf-8"))
         max_tokens = _field(step, "max_tokens")
@@ -222,6 +248,8 @@ class _Inbound(WorkflowInboundInterceptor):
     cap: ClassVar[timedelta] = timedelta(seconds=3)
     #: the activity names the worker registers (empty: unknown, e.g. in a Replayer)
     registered: ClassVar[set[str]] = set()
+    #: the worker has plugins (sagaflow.plugins): run events out, run headers on steps
+    hooks_on: ClassVar[bool] = False
 
     def init(self, outbound: WorkflowOutboundInterceptor) -> None:
         self._out = _Outbound(outbound, self.cap, self.registered)
@@ -251,7 +279,10 @@ class _Inbound(WorkflowInboundInterceptor):
     async def _cancelled(self, control: RunControl) -> None:
         control.gates.clear()
         control.refresh("cancelled")
-        await self._record("CANCELLED", cancelled_summary(workflow.cancellation_reason()))
+        summary = cancelled_summary(workflow.cancellation_reason())
+        await self._record("CANCELLED", summary)
+        if self.hooks_on:
+            run_hooks.emit_run("after_run", control.skill, "CANCELLED", control, summary)
 
     def _control(self, args: Any = ()) -> tuple[RunControl, RunOptions]:
         info = workflow.info()
@@ -328,7 +359,11 @@ class _Inbound(WorkflowInboundInterceptor):
         info = workflow.info()
         if info.workflow_type not in self.skills:  # sagaflow's own plumbing
             return await super().execute_workflow(input)
-        if agent_steps.is_agent(info.workflow_type) and info.parent is not None:
+        if self.hooks_on:
+            self._out.hooked_skill = self._skill()
+        if agent_steps.is_agent(info.workflow_type) and info.parent is not None and (
+            meta.MEMO_PARENT not in workflow.memo() or "--task-" in info.workflow_id
+        ):  # a SKILL.md skill started by the ``child`` helper is a run of its own
             self._out.options = run_options()  # a Task sub-agent: its parent's config, no
             return await super().execute_workflow(input)  # control plane or inbox of its own
         # before RunControl's dynamic handler, which would otherwise take a buffered
@@ -336,6 +371,8 @@ class _Inbound(WorkflowInboundInterceptor):
         self._restarts = [0]
         workflow.set_signal_handler(meta.SIGNAL_RESTART_DEADLINE, self._restart_deadline)
         control, options = self._control(input.args)
+        if self.hooks_on:
+            run_hooks.emit_run("before_run", control.skill, "RUNNING", control)
         timeout = options.timeout_seconds
         try:
             if timeout:
@@ -359,10 +396,14 @@ class _Inbound(WorkflowInboundInterceptor):
             reason = failure_reason(exc)
             control.refresh("timed_out" if "timed out after" in reason else "failed")
             await self._record("FAILED", reason)
+            if self.hooks_on:
+                run_hooks.emit_run("after_run", control.skill, "FAILED", control, reason)
             raise
         control.refresh("completed")
         if not self._out.emitted:
             await self._record("DONE", _summarize(result))
+        if self.hooks_on:
+            run_hooks.emit_run("after_run", control.skill, "DONE", control)
         return result
 
 
@@ -370,8 +411,10 @@ class SagaflowInterceptor(Interceptor):
     """Installs the inbound/outbound workflow interceptors described above."""
 
     def __init__(self, skills_by_workflow: dict[str, str], heartbeat_cap: float,
-                 registered: set[str] | None = None) -> None:
+                 registered: set[str] | None = None, hooks: Hooks | None = None) -> None:
         self.skills_by_workflow = dict(skills_by_workflow)
+        #: the worker's plugins (None: none loaded, and runs carry nothing for them)
+        self.hooks = hooks
         self.heartbeat_cap = timedelta(seconds=heartbeat_cap)
         #: filled by the plugin once the worker's activities are known
         self.registered: set[str] = registered if registered is not None else set()
@@ -387,4 +430,9 @@ class SagaflowInterceptor(Interceptor):
         _Bound.skills = skills
         _Bound.cap = cap
         _Bound.registered = self.registered
+        if self.hooks is not None:
+            from sagaflow._engine.hooks import EXTERN_RUN_EVENT
+
+            input.unsafe_extern_functions[EXTERN_RUN_EVENT] = self.hooks.run_event
+            _Bound.hooks_on = True
         return _Bound

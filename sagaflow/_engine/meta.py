@@ -58,6 +58,8 @@ MEMO_ARGS = "args"
 MEMO_OPTIONS = "sagaflow"
 #: memo key a paused run carries while paused: ``{"by", "reason", "at"}`` (``list`` shows it)
 MEMO_PAUSE = "sagaflow_pause"
+#: memo key of a run started by the ``child`` helper: the parent run's id
+MEMO_PARENT = "sagaflow_parent"
 
 #: updates, queries and signals every sagaflow run answers
 UPDATE_DECIDE = "sagaflow_decide"

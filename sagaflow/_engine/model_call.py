@@ -166,6 +166,13 @@ def reply_problem(reply: ModelReply, inp: SpawnSubagentInput, response: Path) ->
             "The model's reply stream ended without message_stop (cut off in transit); "
             "will retry.", retryable=True,
         )
+    if stop == "max_tokens" and inp.reply_as:  # a text or JSON reply cut short is unusable
+        again = "will retry" if inp.retry_truncated else "not retrying (retry_truncated is off)"
+        return ModelError(
+            f"The model reached max_tokens={inp.max_tokens} before finishing its reply; raise "
+            f"max_tokens for role {inp.role or '?'} or ask for a shorter reply ({again}; the "
+            f"partial reply is in {response}).", retryable=inp.retry_truncated,
+        )
     if stop == "max_tokens" and last_block(reply.text) is None:
         again = "will retry" if inp.retry_truncated else "not retrying (retry_truncated is off)"
         return ModelError(
@@ -217,6 +224,45 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:60] or "step"
 
 
+#: ``SpawnSubagentInput.reply_as`` values (see there)
+REPLY_AS = ("", "text", "json")
+
+
+def _check_shape(inp: SpawnSubagentInput) -> None:
+    """One prompt source and a known ``reply_as`` (PromptError, not retryable)."""
+    if bool(inp.user_prompt) == bool(inp.user_prompt_path):
+        raise PromptError(
+            f"Step {inp.role or '?'} gives {'both' if inp.user_prompt else 'neither'} "
+            "user_prompt and user_prompt_path; give exactly one."
+        )
+    if inp.reply_as not in REPLY_AS:
+        raise PromptError(f"Step {inp.role or '?'}: reply_as {inp.reply_as!r} is not one of "
+                          "'', 'text' or 'json'.")
+    if inp.reply_as == "json" and inp.output_schema is None:
+        raise PromptError(f"Step {inp.role or '?'}: reply_as 'json' needs an output_schema.")
+
+
+async def _read_prompt(inp: SpawnSubagentInput, run: RunConfig, run_dir: Path) -> str:
+    """The user prompt file's text, read from the run dir, allowed roots or skill dir."""
+    readable = [*run.allowed_roots, *([run.skill_dir] if run.skill_dir else [])]
+    prompt = confine(inp.user_prompt_path, run_dir, readable, what="user prompt path")
+    try:
+        return await asyncio.to_thread(prompt.read_text, encoding="utf-8")  # off the loop
+    except OSError as exc:
+        raise PromptError(
+            f"Cannot read the user prompt {prompt}: {exc.strerror}; "
+            "write it (write_artifact) before spawn_subagent."
+        ) from None
+
+
+def _reply_output(inp: SpawnSubagentInput, text: str) -> dict[str, str]:
+    """The output of a ``reply_as`` step: the reply text, or the schema-valid JSON value."""
+    if inp.reply_as == "text":
+        return {"text": text}
+    value, _ = schema_output.extract_json(text)  # already validated against the schema
+    return {"json": json.dumps(value)}
+
+
 async def run_model_step(
     inp: SpawnSubagentInput, run: RunConfig, *, home: Home, complete: CompleteFn,
     run_id: str, activity_id: str, attempt: int, worker: str = WORKER_ID,
@@ -243,17 +289,10 @@ async def run_model_step(
     """
     model = run.model_for(inp.tier_name)
     run_dir = home.run_dir(run_id)
-    readable = [*run.allowed_roots, *([run.skill_dir] if run.skill_dir else [])]
-    prompt = confine(inp.user_prompt_path, run_dir, readable, what="user prompt path")
+    _check_shape(inp)
     response = (confine(inp.output_path, run_dir, run.allowed_roots, what="output_path")
                 if inp.output_path else None)
-    try:
-        user = await asyncio.to_thread(prompt.read_text, encoding="utf-8")  # off the loop
-    except OSError as exc:
-        raise PromptError(
-            f"Cannot read the user prompt {prompt}: {exc.strerror}; "
-            "write it (write_artifact) before spawn_subagent."
-        ) from None
+    user = inp.user_prompt or await _read_prompt(inp, run, run_dir)
     activity.logger.info("model call: role %s, tier %s, model %s, transport %s",
                          inp.role, inp.tier_name, model, run.transport)
     schema = inp.output_schema
@@ -300,6 +339,8 @@ async def run_model_step(
         retried_cost_usd=0.0 if session else _earlier_cost(steps, base, attempt),
         **{key: int(reply.usage.get(key) or 0) for key in USAGE_KEYS},
     )
+    if problem is None and inp.reply_as:
+        output = _reply_output(inp, reply.text)
     if output is None:
         output = {} if problem else await asyncio.to_thread(
             parse_structured, reply.text)  # megabytes of reply: a thread

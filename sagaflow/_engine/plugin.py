@@ -30,6 +30,15 @@ What it adds:
 * a call to an activity name the worker does not register fails at once with
   the close matches (non-retryable ``UnregisteredActivity``) instead of being
   retried forever (:mod:`sagaflow._engine.activity_check`).
+* with ``plugins`` (:mod:`sagaflow.plugins`): their hooks, called outside workflow
+  code (:mod:`sagaflow._engine.hooks`, :mod:`sagaflow._engine.step_hooks`); with
+  ``otel``: OpenTelemetry spans (:mod:`sagaflow._engine.otel`). Without either, nothing
+  of them is added;
+* the data converter (:func:`sagaflow._engine.converter.data_converter`: pydantic
+  models, large payloads stored under ``<home>/payloads``) for the Replayer and a Client
+  given this plugin; a Worker whose client was connected with another converter is
+  given a copy of that client with this one, so worker, replayer, tests and the CLI
+  always encode and decode alike;
 * the agent loop that runs every SKILL.md skill (:mod:`sagaflow.agent.loop`), its
   activities (:class:`~sagaflow.agent.activities.AgentActivities`) and the tools'
   ``sagaflow_run_tool`` (:mod:`sagaflow.agent.tools.activity`).
@@ -37,17 +46,22 @@ What it adds:
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 from abc import ABCMeta
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+from temporalio.converter import DataConverter
 from temporalio.plugin import SimplePlugin
-from temporalio.worker import WorkflowRunner
+from temporalio.worker import WorkerConfig, WorkflowRunner
 from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError
 from temporalio.workflow import NondeterminismError
 
 from sagaflow._engine.activities import SagaflowActivities, worker_run_config
+from sagaflow._engine.converter import data_converter, rebind
+from sagaflow._engine.hooks import Hooks
 from sagaflow._engine.interceptors import SagaflowInterceptor
 from sagaflow._engine.seeds import SEED_ACTIVITIES
 from sagaflow.agent import AGENT_WORKFLOW
@@ -59,6 +73,9 @@ from sagaflow.paths import Home
 from sagaflow.skills import validation
 
 if TYPE_CHECKING:
+    from temporalio.worker import Interceptor, WorkerConfig
+
+    from sagaflow._engine.otel import Otel
     from sagaflow.skills.discovery import LoadedSkills
 
 PLUGIN_NAME = "sagaflow"
@@ -126,6 +143,10 @@ class SagaflowPlugin(SimplePlugin):
             one with a fake ``complete`` or ``notify``.
         agent: The agent loop's activities; default ``AgentActivities(home)`` with the
             same defaults. Tests pass one with a fake ``converse``.
+        plugins: ``(name, plugin)`` pairs whose hooks see every run and step
+            (:func:`sagaflow.plugins.load_plugins`; each hook bounded by
+            ``settings.plugin_seconds``).
+        otel: OpenTelemetry's pieces (:func:`sagaflow._engine.otel.setup`), or None.
     """
 
     def __init__(
@@ -138,6 +159,8 @@ class SagaflowPlugin(SimplePlugin):
         loaded: LoadedSkills | None = None,
         activities: SagaflowActivities | None = None,
         agent: AgentActivities | None = None,
+        plugins: Sequence[tuple[str, object]] = (),
+        otel: Otel | None = None,
     ) -> None:
         if skills_by_workflow is None:
             skills_by_workflow = (
@@ -164,14 +187,83 @@ class SagaflowPlugin(SimplePlugin):
         cap = settings.heartbeat_seconds if heartbeat_cap_seconds is None else heartbeat_cap_seconds
         #: the activity names of the worker this plugin configured (empty in a Replayer)
         self.registered: set[str] = set()
+        every = [*plugins, *([("opentelemetry", otel.runs)] if otel is not None else [])]
+        #: the hooks' caller (None: no plugin, and runs carry nothing for plugins)
+        self.hooks = Hooks(every, timeout=settings.plugin_seconds) if every else None
+        self.otel = otel
+        #: the converter of every client, worker and replayer this plugin configures
+        self.converter = data_converter(home, settings)
         super().__init__(
             PLUGIN_NAME,
+            data_converter=self._data_converter,
             activities=self._with_builtins,
             workflows=workflows,
-            interceptors=[SagaflowInterceptor(self.skills_by_workflow, cap, self.registered)],
-            workflow_runner=sandbox_runner(),
+            interceptors=self._interceptors(cap),
+            workflow_runner=self._runner(),
             workflow_failure_exception_types=list(FAILURE_EXCEPTION_TYPES),
+            run_context=self._running,
         )
+
+    def _interceptors(self, cap: float) -> list[Interceptor]:
+        """Temporal's tracing outermost (its spans are current inside the others)."""
+        from sagaflow._engine.step_hooks import StepHooksInterceptor
+
+        runs = self.skills_by_workflow
+        found: list[Interceptor] = [] if self.otel is None else [self.otel.tracing]
+        found.append(SagaflowInterceptor(runs, cap, self.registered, self.hooks))
+        if self.hooks is not None:
+            found.append(StepHooksInterceptor(self.hooks, runs))
+        if self.otel is not None:
+            found.append(self.otel.steps)
+        return found
+
+    def _runner(self) -> WorkflowRunner:
+        """The sandbox, with ``opentelemetry`` passed through when tracing is on."""
+        runner = sandbox_runner()
+        if self.otel is None:
+            return runner
+        from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
+
+        assert isinstance(runner, SandboxedWorkflowRunner)
+        return dataclasses.replace(
+            runner, restrictions=runner.restrictions.with_passthrough_modules("opentelemetry")
+        )
+
+    @contextlib.asynccontextmanager
+    async def _running(self) -> AsyncIterator[None]:
+        """Around the worker's run: the plugins' thread started first; queued plugin events
+        and spans delivered once it stops."""
+        if self.hooks is not None:
+            self.hooks.start()
+        try:
+            yield
+        finally:
+            if self.hooks is not None:
+                import asyncio
+
+                await asyncio.to_thread(self.hooks.drain)
+            if self.otel is not None:
+                self.otel.flush()
+
+    def _data_converter(self, _existing: DataConverter | None) -> DataConverter:
+        return self.converter
+
+    def configure_worker(self, config: WorkerConfig) -> WorkerConfig:
+        """SimplePlugin's worker configuration, on a client using :attr:`converter`; also
+        tells the hooks the worker's build id (its Worker Deployment version).
+
+        A Worker takes its data converter from its client; a client connected without
+        this plugin (a test environment's, a raw ``Client.connect``) is replaced by a copy
+        of it (same connection, namespace and interceptors) with sagaflow's converter.
+        """
+        deployment = config.get("deployment_config")
+        if self.hooks is not None and deployment is not None:
+            self.hooks.build = deployment.version.build_id
+        config = super().configure_worker(config)
+        client = config.get("client")
+        if client is not None:
+            config["client"] = rebind(client, self.converter)
+        return config
 
     def _with_builtins(
         self, existing: Sequence[Callable[..., Any]] | None

@@ -41,7 +41,8 @@ class SpawnSubagentInput:
     role: str
     tier_name: str
     system_prompt: str
-    user_prompt_path: str
+    #: the user prompt's file (written before, e.g. by write_artifact); or give ``user_prompt``
+    user_prompt_path: str = ""
     max_tokens: int = 4096
     tools_needed: bool = False
     output_path: str = ""
@@ -57,6 +58,13 @@ class SpawnSubagentInput:
     #: sagaflow 0.10 field: MCP servers are not supported; a set path is logged and
     #: noted in the step's record, never silently dropped
     mcp_config_path: str | None = None
+    #: the user prompt itself, instead of ``user_prompt_path`` (give exactly one); what
+    #: ``ask_model`` sends, so no write_artifact step is needed
+    user_prompt: str = ""
+    #: what the step's output holds: ``""`` the parsed structured block (``KEY -> value``),
+    #: ``"text"`` the whole reply as ``{"text": reply}``, ``"json"`` (with ``output_schema``)
+    #: the validated JSON value as ``{"json": "<JSON text>"}`` (types kept)
+    reply_as: str = ""
 
 
 @wire

@@ -26,6 +26,7 @@ from temporalio.worker import Worker
 from sagaflow._engine import buildstate, daemon, versioning
 from sagaflow._engine.activities import BUILTIN_ACTIVITIES
 from sagaflow._engine.client import connect
+from sagaflow._engine.hooks import worker_extensions
 from sagaflow._engine.meta import DEFAULT_POOL, SCHEDULED_WORKFLOW, pool_queue
 from sagaflow._engine.plugin import SagaflowPlugin
 from sagaflow._engine.poollocks import PoolLock
@@ -112,7 +113,8 @@ def build_worker(
             PINNED by default; see :mod:`sagaflow._engine.versioning`); None: unversioned.
     """
     workflows, activities, names = collect(loaded)
-    plugin = SagaflowPlugin(home, settings, names, loaded=loaded)
+    plugins, otel = worker_extensions(settings, {**names, AGENT_WORKFLOW: AGENT_WORKFLOW})
+    plugin = SagaflowPlugin(home, settings, names, loaded=loaded, plugins=plugins, otel=otel)
     return Worker(
         client,
         task_queue=pool_queue(settings.task_queue, pool),

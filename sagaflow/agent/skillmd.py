@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sagaflow.agent import SKILL_FILE
+from sagaflow.agent import SKILL_FILE as SKILL_FILE  # defined there (discovery needs it, not this module)
 from sagaflow.errors import SkillLoadError
 
 NAME_MAX = 64

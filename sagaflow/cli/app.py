@@ -80,6 +80,11 @@ def _register() -> None:
     replaycheck.register(app)
     from sagaflow.cli import upgrade
     upgrade.register(app)
+    from sagaflow.cli import new, testcmd
+    new.register(app)
+    testcmd.register(app)
+    from sagaflow.cli import lint
+    lint.register(app)
 
 
 _register()

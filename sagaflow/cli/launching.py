@@ -23,7 +23,8 @@ def run_launch(call: LaunchCall) -> int:
     from sagaflow.skills.args import parse_skill_args
 
     skill, wait, run_id = call.skill, call.wait, call.run_id
-    options = launch_options(call.pool, call.budget_usd, call.timeout, call.if_exists)
+    options = launch_options(call.pool, call.budget_usd, call.timeout, call.if_exists,
+                             lint=not call.no_lint)
     args = parse_skill_args(list(call.arg), list(call.extra))
     home = Home.current()
     settings = with_root(load_settings(home), call.root)

@@ -82,6 +82,8 @@ LAUNCH_OPTIONS: tuple[Opt, ...] = (
         "Fail the whole run after this long, e.g. 2h or 30m.", "DURATION"),
     Opt("if_exists", ("--if-exists",), "value",
         "With --id: attach, fail or replace an existing run.", "MODE"),
+    Opt("no_lint", ("--no-lint",), "flag",
+        "Launch even when lint finds errors in a new build's skill."),
     Opt("as_json", ("--json",), "flag", "Print JSON."),
 )
 
@@ -117,6 +119,7 @@ class LaunchCall:
     budget_usd: str | None = None
     timeout: str | None = None
     if_exists: str | None = None
+    no_lint: bool = False
     root: GlobalValues = field(default_factory=GlobalValues)
 
 

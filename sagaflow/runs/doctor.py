@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import os
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sagaflow.config import Settings, load_settings
 from sagaflow.errors import SagaflowError
 from sagaflow.paths import Home
+
+if TYPE_CHECKING:
+    from sagaflow.skills.discovery import LoadedSkills
 
 
 @dataclass
@@ -178,6 +181,28 @@ def _transport(settings: Settings) -> Check:
     return Check("transport", "OK", f"{name} ({why}{', base URL ' + base if base else ''})")
 
 
+def _plugins(settings: Settings) -> list[Check]:
+    """Each plugin that cannot be loaded (one line each), and OpenTelemetry's packages."""
+    from sagaflow.plugins import load_plugins
+
+    found = load_plugins(settings.plugins)
+    checks = [Check("plugins", "WARN", problem, "workers serve runs without it")
+              for problem in found.problems]
+    if found.plugins:
+        checks.append(Check("plugins", "OK", ", ".join(name for name, _ in found.plugins)))
+    if settings.otel:
+        from sagaflow._engine.otel import check_installed
+
+        try:
+            check_installed()
+        except SagaflowError as exc:
+            checks.append(Check("otel", "FAIL", exc.message, "pip install 'sagaflow[otel]'"))
+        else:
+            where = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or "the OTLP default endpoint"
+            checks.append(Check("otel", "OK", f"spans exported to {where}"))
+    return checks
+
+
 def _hook(home: Home) -> Check:
     from sagaflow import hook
 
@@ -189,6 +214,39 @@ def _hook(home: Home) -> Check:
     if not info.get("current"):
         return Check("hook", "WARN", "installed but outdated", "run 'sagaflow hook install'")
     return Check("hook", "OK", f"installed in {info['path']}")
+
+
+def _lint(loaded: LoadedSkills) -> list[Check]:
+    """``sagaflow lint``'s findings for every skill that loaded (the others are reported
+    above): one WARN per skill with findings, naming the first three."""
+    from sagaflow.runs.lint import registered_names, report_for
+
+    ok_dirs = {i.dir for i in loaded.infos if i.status == "ok"}
+    registered = registered_names(loaded)
+    checks, clean = [], 0
+    for source in loaded.sources:
+        if source.dir not in ok_dirs:
+            continue
+        try:
+            report = report_for(source, loaded, registered, set(loaded.registry.names()))
+        except Exception as exc:  # a check that crashes is a finding, never a doctor crash
+            checks.append(Check(f"lint {source.dir.name}", "WARN", f"lint failed: {exc}",
+                                f"run 'sagaflow lint {source.dir}' (SAGAFLOW_VERBOSE=1 shows the traceback)"))
+            continue
+        if not report.findings:
+            clean += 1
+            continue
+        lines = report.lines()
+        more = f"; and {len(lines) - 3} more" if len(lines) > 3 else ""
+        checks.append(Check(
+            f"lint {report.skill}", "WARN",
+            f"{report.errors} error(s), {report.warnings} warning(s): "
+            + "; ".join(lines[:3]) + more,
+            f"run 'sagaflow lint {report.skill}'"
+            + (" (errors refuse its launches)" if report.errors else "")))
+    if clean and not checks:
+        checks.append(Check("lint", "OK", f"no findings in {clean} skill(s)"))
+    return checks
 
 
 def run_checks(home: Home, settings: Settings | None = None) -> list[Check]:
@@ -217,5 +275,7 @@ def run_checks(home: Home, settings: Settings | None = None) -> list[Check]:
             checks.append(Check(f"skill {info.name}", "WARN", info.error or "failed to load",
                                 "fix the skill; the others still run"))
     checks.append(Check("skills", "OK" if ok else "WARN", f"{len(ok)} loaded: {', '.join(ok)}"))
+    checks.extend(_lint(loaded))
+    checks.extend(_plugins(settings))
     checks.append(_hook(home))
     return checks

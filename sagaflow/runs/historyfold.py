@@ -19,6 +19,7 @@ from sagaflow import timestamps
 from sagaflow._engine import meta
 from sagaflow._engine.model_call import ModelStepResult, StepUsage
 from sagaflow.agent import AGENT_TOOL_ACTIVITY, TURN_ACTIVITY
+from sagaflow.errors import PayloadStoreError
 from sagaflow.pricing import USAGE_KEYS
 
 if TYPE_CHECKING:
@@ -79,12 +80,20 @@ class HistoryFold:
         return [s for s in self.steps.values() if s["closed"] is None]
 
     async def _value(self, payloads: Any) -> Any:
+        """The first payload's value; None when it cannot be decoded, and a one-line note
+        (``"(stored outside history: N KiB; why)"``) when it is a payload stored outside
+        history that cannot be read back (:mod:`sagaflow._engine.payload_store`)."""
         if not payloads:
             return None
-        with contextlib.suppress(Exception):
+        try:
             values = await self.conv.decode(list(payloads))
             return values[0] if values else None
-        return None
+        except PayloadStoreError as exc:
+            from sagaflow._engine.converter import stored_note
+
+            return stored_note(payloads[0], exc)
+        except Exception:
+            return None
 
     async def _usage(self, payloads: Any) -> StepUsage | None:
         """The usage of a model step's result (None when it is not a ModelStepResult)."""

@@ -24,6 +24,7 @@ from sagaflow.errors import HookError
 from sagaflow.locks import exclusive
 from sagaflow.paths import Home
 from sagaflow.runrecord import check_run_id
+from sagaflow.runs import lintcache
 from sagaflow.runs import start as runs
 from sagaflow.skills import builds
 from sagaflow.skills.discovery import load_skills
@@ -34,17 +35,19 @@ HOOK_MARKER = "hook-offered"
 
 @dataclass(frozen=True)
 class LaunchOptions:
-    """How to run it: pool, budget, whole-run timeout, what an existing id means."""
+    """How to run it: pool, budget, whole-run timeout, what an existing id means, and
+    whether a new build's skill is linted first (:func:`sagaflow.runs.lint.launch_gate`)."""
 
     pool: str | None = None
     budget_usd: float | None = None
     timeout_seconds: float | None = None
     if_exists: str | None = None
+    lint: bool = True
 
 
 def launch_options(
     pool: str | None = None, budget_usd: str | None = None, timeout: str | None = None,
-    if_exists: str | None = None,
+    if_exists: str | None = None, *, lint: bool = True,
 ) -> LaunchOptions:
     """Validate the raw option values (before anything is started or written)."""
     import math
@@ -73,7 +76,7 @@ def launch_options(
         pool=None if pool in (None, DEFAULT_POOL) else pool,
         budget_usd=budget,
         timeout_seconds=parse_duration(timeout, option="--timeout") if timeout else None,
-        if_exists=if_exists,
+        if_exists=if_exists, lint=lint,
     )
 
 
@@ -221,7 +224,8 @@ async def launch(
     # only after them, so their errors still come first; a server to start waits for them.
     early: asyncio.Future[Any] | None = None
     if not server_to_start(settings, target):
-        early = asyncio.ensure_future(connect_to(target, check_namespace=check_namespace))
+        early = asyncio.ensure_future(
+            connect_to(target, settings, check_namespace=check_namespace))
         await asyncio.sleep(0)  # let it send its first request before the work below
     try:
         return await _launch(
@@ -265,6 +269,11 @@ async def _launch(
                             else ensure_temporal(settings, check_namespace=check_namespace))
             build = None if options.pool is not None or prepared.attach else \
                 builds.make(home, loaded.sources)
+            if build is not None and options.lint and not lintcache.linted(
+                    home, build.id, prepared.record.skill):  # once per build and skill
+                from sagaflow.runs.lint import launch_gate
+
+                launch_gate(home, build.id, loaded, prepared.record.skill, notice)
             memo_options = RunOptions(
                 base_queue=settings.task_queue, pool=options.pool or DEFAULT_POOL,
                 budget_usd=options.budget_usd, timeout_seconds=options.timeout_seconds,

@@ -3,8 +3,11 @@
 Temporal rejects a start request whose workflow input or memo is over its blob
 size limit (2 MB by default; "Blob data size exceeds limit"), and keeps every
 byte of the input in the run's history. The input and the memo (which repeats
-the launch arguments) are encoded here with the client's data converter and
-measured; the error names the largest argument and says to pass it by path.
+the launch arguments) are converted here with the client's payload converter and
+measured as they would reach history: a payload the converter's external storage
+keeps outside history (:mod:`sagaflow._engine.converter`) counts as its reference
+only, and nothing is stored by the check. The error names the largest argument and
+says to pass it by path.
 """
 
 from __future__ import annotations
@@ -21,8 +24,11 @@ BLOB_LIMIT_BYTES = 2 * 1024 * 1024
 
 
 def _largest(value: Any) -> tuple[str, int] | None:
-    """The biggest field of a dataclass or mapping and its JSON size, if any."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    """The biggest field of a dataclass, pydantic model or mapping and its JSON size, if any."""
+    dump = getattr(value, "model_dump", None)
+    if callable(dump) and not isinstance(value, type):
+        value = dump(mode="json")
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
     if not isinstance(value, Mapping) or not value:
         return None
@@ -50,9 +56,11 @@ async def check_start_size(
     Raises:
         UsageError: one line: what is too big and how to pass it by path instead.
     """
+    from sagaflow._engine.converter import inline_size
+
     for what, value in (("input", [workflow_input]), ("memo", list(memo.values()))):
-        payloads = await converter.encode(value)
-        size = sum(p.ByteSize() for p in payloads)
+        payloads = converter.payload_converter.to_payloads(value)
+        size = inline_size(converter, payloads)
         if size <= limit:
             continue
         biggest = _largest(args) if what == "memo" else (_largest(workflow_input) or _largest(args))

@@ -23,6 +23,7 @@ from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 
+from sagaflow._engine.payload_store import forget_run
 from sagaflow.config import Settings
 from sagaflow.errors import UsageError
 from sagaflow.paths import Home
@@ -131,7 +132,8 @@ async def _still_purgeable(client: Client, item: PurgeItem) -> bool:
 
 
 async def purge(client: Client, home: Home, plan: PurgePlan) -> dict[str, Any]:
-    """Delete each planned run from Temporal and remove its run dir.
+    """Delete each planned run from Temporal and remove its run dir and the payloads it
+    stored outside history (``<home>/payloads/<namespace>/<run>``).
 
     Returns:
         Counts (``runs``, ``temporal_runs``, ``run_dirs``), ``skipped`` run ids (they
@@ -166,6 +168,7 @@ async def purge(client: Client, home: Home, plan: PurgePlan) -> dict[str, Any]:
         counts["runs"] += 1
         try:
             counts["run_dirs"] += int(_remove_run_dir(home, item.run_id))
+            forget_run(home.payloads, client.namespace, item.run_id)  # stored outside history
         except OSError as exc:
             counts["errors"].append(f"{item.run_id}: cannot remove its run dir: {exc.strerror}")
     return counts

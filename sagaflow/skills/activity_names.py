@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 CALLS = frozenset({"execute_activity", "start_activity",
@@ -81,3 +82,12 @@ def called_activities(skill_dir: Path) -> dict[str, tuple[str, int]]:
             for activity, line in calls.items():
                 found.setdefault(activity, (str(path.relative_to(skill_dir)), line))
     return found
+
+
+def close_matches(name: str, known: Iterable[str]) -> str:
+    """``did you mean 'a', 'b'?`` naming up to three known names like ``name``, or
+    ``no close match`` (``spawn_subagnet`` -> ``did you mean 'spawn_subagent'?``)."""
+    import difflib  # only when a name is wrong: launch imports this module every time
+
+    near = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.6)
+    return f"did you mean {', '.join(repr(n) for n in near)}?" if near else "no close match"

@@ -101,12 +101,15 @@ def prepare(
     transport: str | None = None,
     replace_existing: bool = False,
     task_queue: str | None = None,
+    check_transport: bool = True,
 ) -> Prepared:
     """Validate a launch and write its ``run.json`` (nothing else is written).
 
     When ``run_id`` names a run this home launched before, the launch attaches
     to it instead and its arguments are not rebuilt — unless ``replace_existing``
     (``--if-exists replace``), which builds a fresh record in the same directory.
+    ``check_transport=False`` skips the transport's preflight (``sagaflow test``
+    supplies the scripted replies itself, possibly not from the skill's replies.yaml).
     """
     spec = find_skill(loaded, skill)
     skill_dir = loaded.dir_of(skill)
@@ -143,7 +146,7 @@ def prepare(
                 raise _no_free_text(skill, args, tracked.asked)
             if unknown:
                 raise SkillArgumentError(_unknown_message(skill, unknown, tracked.asked, args.get(EXTRA, "")))
-        chosen = _transport(spec, settings, transport, skill_dir)
+        chosen = _transport(spec, settings, transport, skill_dir, check=check_transport)
         record = RunRecord(
             run_id=run_id, skill=skill, skill_dir=str(skill_dir or ""), args=dict(args),
             transport=chosen, task_queue=task_queue or settings.task_queue,
@@ -163,7 +166,8 @@ def prepare(
 
 
 def _transport(
-    spec: SkillSpec, settings: Settings, requested: str | None, skill_dir: Path | None
+    spec: SkillSpec, settings: Settings, requested: str | None, skill_dir: Path | None,
+    *, check: bool = True,
 ) -> str:
     """The transport a run records: checked for skills that call a model (the default).
 
@@ -173,7 +177,8 @@ def _transport(
     """
     if spec.uses_model:
         chosen = choose_transport(settings, requested)
-        preflight(chosen, skill_dir)
+        if check:
+            preflight(chosen, skill_dir)
         return chosen
     try:
         return choose_transport(settings, requested)

@@ -32,6 +32,7 @@ from sagaflow.paths import Home
 
 if TYPE_CHECKING:
     from temporalio.worker import WorkflowRunner
+    from temporalio.worker.workflow_sandbox import SandboxRestrictions
 
 T = TypeVar("T")
 CACHE_NAME = "skill-validation.json"
@@ -39,13 +40,18 @@ CACHE_NAME = "skill-validation.json"
 PASSTHROUGH = ("sagaflow",)
 
 
-def sandbox_runner() -> WorkflowRunner:
-    """The sandboxed runner with ``sagaflow`` passed through; the worker uses this one too."""
-    from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+def restrictions() -> SandboxRestrictions:
+    """Temporal's default sandbox restrictions with ``sagaflow`` passed through."""
+    from temporalio.worker.workflow_sandbox import SandboxRestrictions
 
-    return SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
-    )
+    return SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
+
+
+def sandbox_runner() -> WorkflowRunner:
+    """The sandboxed runner with :func:`restrictions`; the worker uses this one too."""
+    from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
+
+    return SandboxedWorkflowRunner(restrictions=restrictions())
 
 
 def content_hash(directory: Path) -> str:

@@ -119,7 +119,8 @@ def test_an_input_over_the_limit_is_refused_and_leaves_nothing(sf: Sandbox) -> N
     big = sf.root / "big.txt"
     big.write_text("y" * (3 * 1024 * 1024), encoding="utf-8")
     proc = sf.run("launch", "inline-file", "--file", str(big), "--id", "too-big",
-                  SAGAFLOW_NO_HOOK="1")
+                  SAGAFLOW_NO_HOOK="1", SAGAFLOW_PAYLOAD_STORE_KIB="off")  # else stored
+    # outside history and accepted (tests/cli/test_payloads_cli.py)
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
     [line] = proc.stderr.strip().splitlines()  # no worker started, nothing else said
     assert "'content'" in line and "Temporal accepts" in line and "by path" in line

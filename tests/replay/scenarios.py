@@ -146,6 +146,14 @@ async def cancelled(e: Engine) -> Handle:
     return handle
 
 
+async def typed(e: Engine) -> Handle:
+    """Pydantic models as the run's input and result and its activity's input and result
+    (tests/skills/typed-review)."""
+    handle = await e.launch("typed-review", {"topic": "durable"}, run_id=run_id("typed"))
+    assert (await handle.result())["topic"] == "durable"
+    return handle
+
+
 SCENARIOS: dict[str, Callable[[Engine], Awaitable[Handle]]] = {
     "hello-world": hello_world,
     "gate-approved": gate_approved,
@@ -158,4 +166,5 @@ SCENARIOS: dict[str, Callable[[Engine], Awaitable[Handle]]] = {
     "signal": signal,
     "saga-compensation": saga_compensation,
     "cancelled": cancelled,
+    "typed": typed,
 }

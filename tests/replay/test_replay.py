@@ -43,6 +43,7 @@ SHOWS: dict[str, set[str]] = {
     "signal": {"signal:manager_approval", "completed"},
     "saga-compensation": {"signal:manager_approval", "failed"},
     "cancelled": {"cancel-requested", "canceled"},
+    "typed": {"activity:score_review", "completed"},
 }
 
 

@@ -3,7 +3,8 @@
 Rule (top to bottom; a unit imports only from units below it or beside it, never
 above, and units never import each other in a cycle)::
 
-    cli → runs → {workflow, durable, registry, prompts} → _engine → skills → agent
+    cli → testing → authoring → runs → {workflow, durable, registry, prompts} → _engine
+        → skills → agent
         → agent.tools → models → base
 
 A unit is a subpackage (``sagaflow/cli/``...) or a top-level module
@@ -34,6 +35,8 @@ PACKAGE = REPO / "sagaflow"
 #: unit -> layer (higher may import lower)
 LAYERS: dict[str, float] = {
     "cli": 6,
+    "testing": 5.8,  # the pytest plugin over authoring's offline runner
+    "authoring": 5.5,  # new/test: scaffolds, case files, the offline runner (uses runs)
     "runs": 5,
     "workflow": 4, "durable": 4, "registry": 4, "prompts": 4,
     "slack_progress": 4, "temporal_client": 4,  # sagaflow 0.10 paths skills import
@@ -46,6 +49,7 @@ LAYERS: dict[str, float] = {
         "inbox", "hook", "config", "paths", "pricing", "runrecord", "durations", "locks", "errors",
         "procs", "timestamps",  # coming from the platform branch
         "inbox_format", "safetext", "session_context", "wiretypes",
+        "plugins",  # the plugin interface users import (no temporalio)
     )},
 }
 ENTRY_POINTS = {"sagaflow", "sagaflow.__main__"}

@@ -16,9 +16,10 @@ import pytest
 PUBLIC: dict[str, list[str]] = {
     "sagaflow": ["SagaflowError", "SkillRegistry", "SkillSpec", "__version__", "load_prompt"],
     "sagaflow.workflow": [
-        "HAIKU_POLICY", "OPUS_POLICY", "SONNET_POLICY", "ApprovalGate", "Decision",
-        "EmitFindingInput", "Saga", "SpawnSubagentInput", "WriteArtifactInput", "emit_finding",
-        "pool", "spawn_subagent", "wait_for_signal", "write_artifact",
+        "HAIKU_POLICY", "OPUS_POLICY", "SONNET_POLICY", "ApprovalGate", "Branch", "Decision",
+        "EmitFindingInput", "LoopLimitError", "ParallelError", "Saga", "SpawnSubagentInput",
+        "WriteArtifactInput", "ask_model", "child", "emit_finding", "loop_until", "parallel",
+        "pool", "route", "sleep", "spawn_subagent", "wait_for_signal", "write_artifact",
     ],
     "sagaflow.registry": ["SkillRegistry", "SkillSpec"],
     "sagaflow.prompts": ["load_claude_skill_prompt", "load_prompt", "prompt_path", "render"],
@@ -36,6 +37,10 @@ PUBLIC: dict[str, list[str]] = {
     ],
     "sagaflow.temporal_client": ["TASK_QUEUE", "task_queue"],
     "sagaflow.durable.retry_policies": ["HAIKU_POLICY", "OPUS_POLICY", "POLICIES", "SONNET_POLICY"],
+    # the pytest plugin authors enable with pytest_plugins = ["sagaflow.testing"]
+    "sagaflow.testing": ["Observed", "Report", "SkillRunner", "skill_runner"],
+    "sagaflow.plugins": ["ENTRY_POINT_GROUP", "HOOKS", "LoadedPlugins", "Plugin", "RunEvent",
+                         "StepEvent", "load_plugins"],
 }
 #: seed paths that re-export sagaflow.workflow's objects
 SEED_PATHS = ("sagaflow.durable.activities", "sagaflow.durable.retry_policies",

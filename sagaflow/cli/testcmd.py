@@ -1,0 +1,52 @@
+"""``sagaflow test SKILL [--case NAME] [--json] [-v]``: a skill's offline tests."""
+
+from __future__ import annotations
+
+import typer
+
+from sagaflow.cli.render import emit_json, out, paint, status_style
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("test")
+    def test(
+        skill: str = typer.Argument(..., metavar="SKILL",
+                                    help="A skill's name, or the path of its directory."),
+        case: str = typer.Option(None, "--case", metavar="NAME",
+                                 help="Run only this case (its file name without .yaml)."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+        verbose: bool = typer.Option(False, "--verbose", "-v",
+                                     help="Show each run: id, status, result, steps, model calls."),
+    ) -> None:
+        """Run a skill's tests (SKILL/tests/*.yaml) offline: no server, worker or model key.
+
+        Each case launches the skill in an in-process Temporal (time skipped) with its
+        scripted replies, gives its answers, and checks its expectations. One line per
+        case, then a summary; exit 1 when a case fails, 2 when the skill has no tests.
+        """
+        import json
+        import logging
+
+        from sagaflow.authoring.suite import run_tests
+
+        if not verbose:  # a case that expects a failing step would print the SDK's
+            # "Completing activity as failed" warning with its traceback; the case's own
+            # line says what happened
+            logging.getLogger("temporalio").setLevel(logging.ERROR)
+        report = run_tests(skill, case=case)
+        if as_json:
+            emit_json(report.to_dict())
+        else:
+            for result in report.results:
+                word = "OK" if result.passed else "FAIL"
+                out(paint(result.line(), status_style(word)))
+                if verbose and result.observed is not None:
+                    seen = result.observed
+                    out(f"      run {seen.run_id}: {seen.status}, {seen.model_calls} model calls, "
+                        f"{seen.seconds:.2f} s")
+                    shown = json.dumps(seen.result, ensure_ascii=False)
+                    out(f"      result {shown}" + (f"  error {seen.error}" if seen.error else ""))
+                    out(f"      steps {', '.join(seen.steps) or 'none'}")
+            out(report.summary())
+        if report.failed:
+            raise typer.Exit(1)

@@ -1,0 +1,104 @@
+"""``sagaflow new``'s scaffolds on disk: names, refusals, atomic writes, what it prints next.
+
+That the scaffolds' own tests pass is checked in tests/engine/test_offline_runner.py (in
+process) and tests/cli/test_authoring.py (new → test → launch).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from sagaflow.authoring import scaffold
+from sagaflow.authoring.casefile import load_cases
+from sagaflow.errors import HomeError, UsageError
+from sagaflow.skills.discovery import load_skills
+
+
+@pytest.fixture
+def user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty user (HOME) and working directory; no CLAUDE_CONFIG_DIR, no skills path."""
+    for name in ("CLAUDE_CONFIG_DIR", "SAGAFLOW_SKILLS_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    monkeypatch.setenv("SAGAFLOW_HOME", str(tmp_path / "home"))
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    return tmp_path / "user"
+
+
+@pytest.mark.parametrize("kind", scaffold.KINDS)
+def test_each_kind_lands_where_discovery_finds_it_and_loads(user: Path, kind: str) -> None:
+    created = scaffold.create("tide-notes", kind=kind)
+    assert created.path == user / ".claude" / "skills" / "tide-notes"
+    assert created.next[0] == "sagaflow test tide-notes"
+    assert created.next[1].startswith("sagaflow launch tide-notes ")
+    assert created.next[1].endswith(" --await --transport scripted")
+    assert sorted(p.relative_to(created.path).as_posix() for p in created.path.rglob("*")
+                  if p.is_file()) == sorted(created.files)
+    texts = [p.read_text() for p in created.path.rglob("*") if p.is_file()]
+    assert not [t for t in texts if any(h in t for h in ("__SKILL__", "__MODULE__", "__CLASS__"))]
+    assert [c.name for c in load_cases(created.path)] == ["summarizes"]
+    info = next(i for i in load_skills().infos if i.name == "tide-notes")
+    assert (info.status, info.kind, info.dir) == ("ok", kind, created.path), info.error
+
+
+def test_python_scaffold_names_its_module_and_classes(user: Path) -> None:
+    created = scaffold.create("tide-notes")
+    init = (created.path / "__init__.py").read_text()
+    assert "from skills.tide_notes.workflow import TideNotesInput, TideNotesWorkflow" in init
+    assert '@workflow.defn(name="TideNotesWorkflow")' in (created.path / "workflow.py").read_text()
+
+
+@pytest.mark.parametrize("name", ["My Skill", "2fast", "a_b", "-x", "x-", "a--b", "import",
+                                  "x" * 65, "Upper"])
+def test_unusable_names_are_refused_with_a_suggestion(user: Path, name: str) -> None:
+    with pytest.raises(UsageError, match=r"is not usable.*e\.g\. '"):
+        scaffold.create(name)
+    assert not (user / ".claude").exists()
+
+
+def test_an_existing_directory_is_refused_and_left_alone(user: Path) -> None:
+    target = user / ".claude" / "skills" / "mine"
+    target.mkdir(parents=True)
+    (target / "keep.txt").write_text("mine")
+    with pytest.raises(UsageError, match="already exists; pick another name, pass --dir"):
+        scaffold.create("mine")
+    assert [p.name for p in target.iterdir()] == ["keep.txt"]
+
+
+def test_unknown_kind(user: Path) -> None:
+    with pytest.raises(UsageError, match="Unknown skill kind 'rust'; use python or skillmd"):
+        scaffold.create("x", kind="rust")
+
+
+def test_a_failed_write_leaves_nothing_behind(user: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "rename", broken)
+    with pytest.raises(HomeError, match="No space left on device"):
+        scaffold.create("full")
+    assert list((user / ".claude" / "skills").iterdir()) == []
+
+
+def test_a_directory_off_the_search_path_gets_runnable_commands(user: Path, tmp_path: Path) -> None:
+    created = scaffold.create("elsewhere", parent=Path("../lab"))
+    assert created.path == tmp_path / "lab" / "elsewhere"
+    assert created.next == [
+        f"sagaflow test {created.path}",
+        f"SAGAFLOW_SKILLS_PATH={created.path.parent} sagaflow launch elsewhere --topic "
+        "'tide pools' --await --transport scripted",
+    ]
+
+
+def test_a_higher_skill_of_the_same_name_is_refused(user: Path, tmp_path: Path) -> None:
+    project = tmp_path / "work" / ".claude" / "skills" / "dup"
+    project.mkdir(parents=True)
+    (project / "SKILL.md").write_text("---\nname: dup\ndescription: d\n---\nbody\n")
+    with pytest.raises(UsageError, match=f"already exists at {project} and would hide"):
+        scaffold.create("dup")
+    lower = scaffold.create("hello-world")  # hides the bundled one: said, not refused
+    assert lower.note.startswith("it hides the bundled skill hello-world")
