@@ -10,7 +10,10 @@ and compares what happened with what the case expects
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -144,8 +147,32 @@ async def run_cases(loaded: LoadedSkills, skill: str, cases: list[Case]) -> list
     return results
 
 
-def run_tests(target: str, *, case: str | None = None, cwd: Path | None = None) -> Report:
+@contextlib.contextmanager
+def _sdk_logs_silenced(silence: bool) -> Iterator[None]:
+    """Keep the Temporal SDK's own log records (``Completing activity as failed`` with a
+    traceback, for every failing step) off stderr: each case line already says why its
+    run failed. Python's last-resort handler would print them otherwise."""
+    logger = logging.getLogger("temporalio")
+    if not silence:
+        yield
+        return
+    handler, propagate = logging.NullHandler(), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
+def run_tests(target: str, *, case: str | None = None, cwd: Path | None = None,
+              sdk_logs: bool = False) -> Report:
     """Run a skill's cases offline (see the module docstring).
+
+    ``sdk_logs``: let the Temporal SDK's log records (activity failures with their
+    tracebacks) through to the root logger; off, they are dropped (``--verbose`` turns
+    them on).
 
     Raises:
         NoTestsError: The skill has no case file (the message says where to add one).
@@ -159,5 +186,6 @@ def run_tests(target: str, *, case: str | None = None, cwd: Path | None = None) 
     cases = load_cases(directory, case)
     if not cases:
         raise NoTestsError(no_tests_message(skill, directory))
-    results = asyncio.run(run_cases(loaded, skill, cases))
+    with _sdk_logs_silenced(not sdk_logs):
+        results = asyncio.run(run_cases(loaded, skill, cases))
     return Report(skill, directory, results, time.monotonic() - started)

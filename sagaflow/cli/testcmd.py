@@ -16,7 +16,8 @@ def register(app: typer.Typer) -> None:
                                  help="Run only this case (its file name without .yaml)."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
         verbose: bool = typer.Option(False, "--verbose", "-v",
-                                     help="Show each run: id, status, result, steps, model calls."),
+                                     help="Show each run (id, status, result, steps, model calls) and "
+                                          "the Temporal SDK's log of failed steps."),
     ) -> None:
         """Run a skill's tests (SKILL/tests/*.yaml) offline: no server, worker or model key.
 
@@ -27,8 +28,9 @@ def register(app: typer.Typer) -> None:
         import json
 
         from sagaflow.authoring.suite import run_tests
+        from sagaflow.cli import _state
 
-        report = run_tests(skill, case=case)
+        report = run_tests(skill, case=case, sdk_logs=verbose or _state.verbose())
         if as_json:
             emit_json(report.to_dict())
         else:
