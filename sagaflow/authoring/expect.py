@@ -84,7 +84,10 @@ def mismatch(where: str, expected: Any, got: Any) -> str:
     """How ``got`` differs from ``expected``, pointing at the first difference: the key
     path inside mappings and lists (``result.items[2].name``), the character where two
     long texts part. Values are shown cut to :data:`SHOWN` characters around that point,
-    so a difference past the first 80 characters is never hidden."""
+    so a difference past the first 80 characters is never hidden. Values short enough to
+    show whole are shown whole."""
+    if all(not _show(v).endswith("…") for v in (expected, got)):
+        return f"{where}: expected {_show(expected)}, got {_show(got)}"
     if isinstance(expected, dict) and isinstance(got, dict):
         missing = [k for k in expected if k not in got]
         if missing:
@@ -99,7 +102,7 @@ def mismatch(where: str, expected: Any, got: Any) -> str:
             if want != seen:
                 return mismatch(f"{where}[{i}]", want, seen)
         return f"{where}: expected {len(expected)} items, got {len(got)}"
-    if isinstance(expected, str) and isinstance(got, str) and max(len(expected), len(got)) > SHOWN:
+    if isinstance(expected, str) and isinstance(got, str):
         at = next((i for i, (a, b) in enumerate(zip(expected, got, strict=False)) if a != b),
                   min(len(expected), len(got)))
         if at == min(len(expected), len(got)):

@@ -144,6 +144,26 @@ class OfflineRunner:
         )
 
 
+def _read_yaml(path: Path) -> Any:
+    """A case's named replies file, parsed.
+
+    Raises:
+        UsageError: Unreadable, not UTF-8 or not YAML (one line naming the file and line).
+    """
+
+    from sagaflow.models.scripted import yaml_problem
+
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"Cannot read scripted replies {path}: {exc.strerror}.") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"Scripted replies {path} are not UTF-8 text; save the file as "
+                         "UTF-8.") from None
+    except yaml.YAMLError as exc:
+        raise UsageError(yaml_problem(path, exc)) from None
+
+
 def _replies_dir(replies: Replies, skill_dir: Path | None, scratch: Path) -> Path | None:
     """The directory whose replies.yaml answers the run (None: the skill's own).
 
@@ -159,7 +179,7 @@ def _replies_dir(replies: Replies, skill_dir: Path | None, scratch: Path) -> Pat
                              f"skill directory {skill_dir}, or give the rules inline.")
         if path.name == REPLIES_FILE:
             return path.parent
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data: Any = _read_yaml(path)
     else:
         data = {"replies": list(replies)} if isinstance(replies, Sequence) else dict(replies)
     scratch.mkdir(parents=True, exist_ok=True)

@@ -21,10 +21,13 @@ def test_a_mapping_names_the_key_path_of_the_first_difference() -> None:
     got = {"title": "t", "items": [{"name": "kelp"}, {"name": "crab" + "x" * 90 + "!"}]}
     assert mismatch("result", expected, got).startswith(
         "result.items[1].name: expected 94 characters, got 95, the same up to character 94")
-    assert mismatch("result", {"a": 1, "b": 2}, {"a": 1}) == (
-        "result: expected key 'b', missing (got keys [\"a\"])")
-    assert mismatch("result", {"a": 1}, {"a": 1, "c": 2}) == "result: unexpected key 'c' (2)"
-    assert mismatch("result", [1, 2], [1, 2, 3]) == "result: expected 2 items, got 3"
+    big = {"notes": "n" * 90}
+    assert mismatch("result", {**big, "b": 2}, big) == (
+        "result: expected key 'b', missing (got keys [\"notes\"])")
+    assert mismatch("result", big, {**big, "c": 2}) == "result: unexpected key 'c' (2)"
+    assert mismatch("result", ["x" * 90, 2], ["x" * 90, 2, 3]) == (
+        "result: expected 2 items, got 3")
+    assert mismatch("result", [1, 2], [1, 2, 3]) == "result: expected [1, 2], got [1, 2, 3]"
     assert mismatch("result", 5, "5") == 'result: expected 5, got "5"'
 
 
