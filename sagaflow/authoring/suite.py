@@ -29,6 +29,10 @@ class NoTestsError(UsageError):
     """The skill has no ``tests/*.yaml`` case."""
 
 
+#: the differences a failed run brings with it (see :meth:`CaseResult.line`)
+FOLLOWING = frozenset({"result", "inbox", "inbox.status", "inbox.summary", "model_calls"})
+
+
 @dataclass
 class CaseResult:
     """One case's outcome: what differed from its expectations (empty: it passed).
@@ -46,10 +50,27 @@ class CaseResult:
     def passed(self) -> bool:
         return not self.problems
 
-    def line(self) -> str:
-        """``PASS  greets-alice  0.41 s`` or ``FAIL  name  0.52 s  what differed; ...``."""
+    def line(self, *, full: bool = False) -> str:
+        """``PASS  greets-alice  0.41 s`` or ``FAIL  name  0.52 s  what differed; ...``.
+
+        A run that failed (or was cancelled) when it was expected to end otherwise
+        breaks its result, inbox and model-call expectations with it: unless ``full``,
+        those (:data:`FOLLOWING`) are counted after the status, not spelled out.
+        """
         head = f"{'PASS' if self.passed else 'FAIL'}  {self.case.name}  {self.seconds:.2f} s"
-        return head if self.passed else f"{head}  {'; '.join(self.problems)}"
+        if self.passed:
+            return head
+        shown = self.problems
+        ended = self.observed.status.upper() if self.observed else ""
+        if not full and ended in ("FAILED", "CANCELLED") and any(
+                p.startswith("status:") for p in shown):
+            rest = [p for p in shown if p.split(":", 1)[0] in FOLLOWING]
+            if len(rest) > 1:
+                what = ", ".join(dict.fromkeys(p.split(":", 1)[0] for p in rest))
+                shown = [p for p in shown if p not in rest]
+                shown.append(f"{len(rest)} more differences that follow from it ({what}; "
+                             "-v lists them)")
+        return f"{head}  {'; '.join(shown)}"
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -36,7 +36,7 @@ def register(app: typer.Typer) -> None:
         else:
             for result in report.results:
                 word = "OK" if result.passed else "FAIL"
-                out(paint(result.line(), status_style(word)))
+                out(paint(result.line(full=verbose), status_style(word)))
                 if verbose and result.observed is not None:
                     seen = result.observed
                     out(f"      run {seen.run_id}: {seen.status}, {seen.model_calls} model calls, "

@@ -38,3 +38,25 @@ def test_an_inbox_summary_differing_late_is_shown_where_it_differs() -> None:
                         Observed("r1", "DONE", inbox=entry))
     assert found[0].startswith("inbox.summary: differs at character 95: ")
     assert found[0].endswith('got "…ide pools along the coast, in short the end."')
+
+
+def test_a_failed_run_counts_the_differences_it_brings_instead_of_listing_them() -> None:
+    from pathlib import Path
+
+    from sagaflow.authoring.cases import Case
+    from sagaflow.authoring.suite import CaseResult
+
+    expect = Expect(status="DONE", result="x", has_result=True, model_calls=1,
+                    inbox={"status": "DONE"}, steps=["emit_finding"], error_contains="nope")
+    seen = Observed("r1", "FAILED", error="step spawn_subagent failed: boom",
+                    inbox=Entry(run_id="r1", status="FAILED", skill="s", summary="boom",
+                                timestamp="2026-01-01T00:00:00+00:00"))
+    result = CaseResult(Case(name="c", path=Path("c.yaml")), differences(expect, seen), 0.5, seen)
+    assert result.line() == (
+        "FAIL  c  0.50 s  status: expected DONE, got FAILED (step spawn_subagent failed: boom); "
+        'error: expected it to contain "nope", got "step spawn_subagent failed: boom"; '
+        "steps: expected emit_finding in this order; emit_finding is missing from no steps; "
+        "3 more differences that follow from it (result, inbox.status, model_calls; -v lists "
+        "them)")
+    assert "result: expected \"x\", got null" in result.line(full=True)
+    assert len(result.to_dict()["problems"]) == 6
