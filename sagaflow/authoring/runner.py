@@ -75,7 +75,12 @@ class OfflineRunner:
     async def __aenter__(self) -> OfflineRunner:
         if self._given_root is None:
             self.root = Path(tempfile.mkdtemp(prefix="sagaflow-test-"))
-        self.env = await testkit.start_environment()
+        try:
+            self.env = await testkit.start_environment()
+        except BaseException:  # no server, or Ctrl-C while it starts: __aexit__ never runs
+            if self._given_root is None:
+                shutil.rmtree(self.root, ignore_errors=True)
+            raise
         return self
 
     async def __aexit__(self, kind: type[BaseException] | None, exc: BaseException | None,
