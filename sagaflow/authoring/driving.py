@@ -12,6 +12,7 @@ reaches its gate without the gate's own timeout ever being skipped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -165,3 +166,22 @@ async def steps_of(client: Client, handle: WorkflowHandle[Any, Any]) -> list[str
             elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
                 run_id = event.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
     return names
+
+
+async def retrying(handle: WorkflowHandle[Any, Any]) -> str:
+    """What keeps a run that did not finish busy: ``activity NAME is retrying (attempt N:
+    last failure)`` for each pending activity that failed before ("" when none did).
+
+    A step that fails with a retryable error is retried by Temporal without end (the
+    default retry policy has no attempt limit), so a case would only say its time ran out.
+    """
+    with contextlib.suppress(Exception):  # best effort: the run may have ended meanwhile
+        raw = (await handle.describe()).raw_description
+        found = []
+        for act in raw.pending_activities:
+            if act.attempt > 1 or act.HasField("last_failure"):
+                why = " ".join(act.last_failure.message.split())[:200]
+                found.append(f"activity {act.activity_type.name} is retrying (attempt "
+                             f"{act.attempt}{': ' + why if why else ''})")
+        return "; ".join(found)
+    return ""

@@ -237,9 +237,11 @@ async def _result(handle: WorkflowHandle[Any, Any], live: WorkflowHandle[Any, An
         return None, failure_reason(exc.cause or exc)
     except TimeoutError:
         status = await driving.status_of(live)
+        busy = await driving.retrying(live)
         raise driving.Stuck(
             "the run did not finish in time"
-            + (f"; it waits on {status.waiting_on}" if status and status.waiting_on else ""),
+            + (f"; it waits on {status.waiting_on}" if status and status.waiting_on else "")
+            + (f"; {busy}" if busy else ""),
             status.waiting_on if status else "",
         ) from None
     return plain(value), ""

@@ -53,7 +53,7 @@ class CaseResult:
     def line(self, *, full: bool = False) -> str:
         """``PASS  greets-alice  0.41 s`` or ``FAIL  name  0.52 s  what differed; ...``.
 
-        A run that failed (or was cancelled) when it was expected to end otherwise
+        A run that failed, was cancelled or did not finish when it was expected to end otherwise
         breaks its result, inbox and model-call expectations with it: unless ``full``,
         those (:data:`FOLLOWING`) are counted after the status, not spelled out.
         """
@@ -62,7 +62,7 @@ class CaseResult:
             return head
         shown = self.problems
         ended = self.observed.status.upper() if self.observed else ""
-        if not full and ended in ("FAILED", "CANCELLED") and any(
+        if not full and ended in ("FAILED", "CANCELLED", "RUNNING") and any(
                 p.startswith("status:") for p in shown):
             rest = [p for p in shown if p.split(":", 1)[0] in FOLLOWING]
             if len(rest) > 1:

@@ -109,3 +109,29 @@ def test_good_calls_and_values_known_only_at_run_time_are_not_judged(
     tmp_path: Path, call: str
 ) -> None:
     assert lint(tmp_path, call) == []
+
+
+@pytest.mark.parametrize("call", ["os.path.join('a', 'b')", "os.getpid()", "os.cpu_count()"])
+def test_os_functions_the_sandbox_refuses_are_errors(tmp_path: Path, call: str) -> None:
+    skill = tmp_path / "seeded"
+    skill.mkdir()
+    body = f"_ = {call}"
+    (skill / "workflow.py").write_text("import os\n" + WORKFLOW.format(body=body), encoding="utf-8")
+    found = static_findings(skill, "python", "skills.seeded", registered=None,
+                            passthrough=frozenset(restrictions().passthrough_modules))
+    [finding] = [f for f in found if f.rule != "helper-call"]
+    assert (finding.line, finding.rule) == (16, "sandbox")
+    assert "refused by Temporal's workflow sandbox at run time" in finding.message
+    assert finding.message.endswith("use posixpath or pathlib.PurePosixPath for path text, or "
+                                    "an activity")
+
+
+def test_pure_path_text_is_not_judged(tmp_path: Path) -> None:
+    skill = tmp_path / "seeded"
+    skill.mkdir()
+    body = "_ = posixpath.join('a', 'b') + PurePosixPath('x/y').name + os.name"
+    (skill / "workflow.py").write_text(
+        "import os\nimport posixpath\nfrom pathlib import PurePosixPath\n"
+        + WORKFLOW.format(body=body), encoding="utf-8")
+    assert static_findings(skill, "python", "skills.seeded", registered=None,
+                           passthrough=frozenset(restrictions().passthrough_modules)) == []
