@@ -7,6 +7,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from plain_workflow import Plain
 
 from sagaflow.authoring.suite import run_tests
 
@@ -56,3 +57,53 @@ def test_a_step_retried_without_end_is_named_with_its_last_failure(flaky: Path) 
     assert ": no file at x.txt)" in line
     assert "status: expected DONE, got RUNNING" in line
     assert line.endswith('result: expected "ok", got null')
+
+
+def test_a_run_without_sagaflows_status_query_is_answered_for_good(flaky: Path) -> None:
+    """Only a query that may pass (an RPC timeout) is looked at again; a run that has no
+    status query (WorkflowQueryFailedError) is taken as waiting on nothing, as before."""
+    import asyncio
+    import uuid
+    from datetime import timedelta
+
+    from temporalio.worker import Worker
+
+    from sagaflow._engine import testkit
+    from sagaflow.authoring.driving import _status_now
+
+    async def main() -> tuple[bool, object]:
+        env = await testkit.start_environment()
+        async with env, Worker(env.client, task_queue="plain", workflows=[Plain]):
+            handle = await env.client.start_workflow(
+                Plain.run, id=str(uuid.uuid4()), task_queue="plain",
+                execution_timeout=timedelta(hours=2))
+            return await _status_now(handle)
+
+    assert asyncio.run(main()) == (True, None)
+
+
+def test_a_signal_answer_is_never_outrun_by_its_waits_timeout(
+    tmp_path: Path, home: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """saga-signal waits an hour for its signal; the driver moved the test server's clock
+    to that timeout whenever the status had not shown the wait yet (1 run in 8)."""
+    import asyncio
+    import shutil
+
+    from sagaflow.authoring.cases import parse_answer
+    from sagaflow.authoring.runner import OfflineRunner
+    from sagaflow.skills.discovery import load_skills
+
+    shutil.copytree(Path(__file__).resolve().parents[1] / "skills" / "saga-signal",
+                    tmp_path / "skills" / "saga-signal")
+    monkeypatch.setenv("SAGAFLOW_SKILLS_PATH", str(tmp_path / "skills"))
+    monkeypatch.chdir(tmp_path)
+    answer = parse_answer({"signal": "manager_approval",
+                           "payload": {"approved": True, "comments": "go"}})
+
+    async def main() -> list[str]:
+        async with OfflineRunner(load_skills()) as runner:
+            return [(await runner.run("saga-signal", answers=[answer])).status
+                    for _ in range(32)]
+
+    assert asyncio.run(main()) == ["DONE"] * 32
