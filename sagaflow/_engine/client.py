@@ -179,10 +179,32 @@ async def ensure_temporal(settings: Settings, *, check_namespace: bool = True) -
         ServerError: The embedded server could not be started.
         TemporalError: A remote target does not answer.
     """
-    from sagaflow._engine import server
     from sagaflow.paths import Home
 
     target = resolve(settings)
-    if settings.embedded and server.is_loopback(target.address) and not server.answers(target.address):
+    if server_to_start(settings, target):
+        from sagaflow._engine import server
+
         server.ensure_running(Home.current(), _with_target(settings, target))
+    return await _connect(target, settings, check_namespace=check_namespace)
+
+
+def server_to_start(settings: Settings, target: Target) -> bool:
+    """Whether :func:`ensure_temporal` would start the embedded server for ``target`` (local,
+    embedded allowed, nothing answering there now)."""
+    from sagaflow._engine import server
+
+    return (settings.embedded and server.is_loopback(target.address)
+            and not server.answers(target.address))
+
+
+async def connect_to(target: Target, settings: Settings, *, check_namespace: bool = True
+                     ) -> Client:
+    """Connect to a target :func:`resolve` gave for ``settings`` (no server is started; see
+    :func:`ensure_temporal`).
+
+    Raises:
+        TemporalError: Nothing usable answers there (one line, with the cause).
+        ConfigError: ``check_namespace`` and the namespace does not exist.
+    """
     return await _connect(target, settings, check_namespace=check_namespace)

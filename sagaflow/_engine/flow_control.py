@@ -18,6 +18,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
+from temporalio.exceptions import is_cancelled_exception
+
 T = TypeVar("T")
 
 
@@ -41,7 +43,10 @@ class Branch(Generic[T]):
     @property
     def cancelled(self) -> bool:
         """It was cancelled (by ``fail_fast``) rather than failing on its own."""
-        return isinstance(self.error, asyncio.CancelledError)
+        # a cancelled activity or child raises ActivityError/ChildWorkflowError caused by
+        # CancelledError (asyncio.CancelledError only if it never started): Temporal's
+        # own test says which, the same way on the first run and on replay
+        return self.error is not None and is_cancelled_exception(self.error)
 
 
 class ParallelError(Exception):

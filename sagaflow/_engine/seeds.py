@@ -18,11 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from temporalio import activity
 
-from sagaflow._engine.compat_seeds import COMPAT_SEEDS
 from sagaflow._engine.meta import EMIT_FINDING, SPAWN_SUBAGENT, WRITE_ARTIFACT
 from sagaflow.wiretypes import wire
 
@@ -109,7 +108,23 @@ async def emit_finding(inp: EmitFindingInput) -> bool:
     return await direct_activities().emit_finding(inp)
 
 
-SEED_ACTIVITIES: dict[str, Callable[..., Any]] = {
-    WRITE_ARTIFACT: write_artifact, SPAWN_SUBAGENT: spawn_subagent, EMIT_FINDING: emit_finding,
-    **COMPAT_SEEDS,  # the sagaflow 0.10 activities (finalize_manifest, run_shell, Slack)
-}
+if TYPE_CHECKING:
+    #: every seed activity by name: these three and the sagaflow 0.10 ones
+    #: (finalize_manifest, run_shell, Slack), for the worker and the plugin
+    SEED_ACTIVITIES: dict[str, Callable[..., Any]]
+
+
+def __getattr__(name: str) -> Any:
+    # SEED_ACTIVITIES is built on first use (PEP 562): the worker needs it, but a skill's
+    # registration, which every `sagaflow launch` imports, does not need the 0.10
+    # activities' module (about 3 ms)
+    if name != "SEED_ACTIVITIES":
+        raise AttributeError(f"module 'sagaflow._engine.seeds' has no attribute {name!r}")
+    from sagaflow._engine.compat_seeds import COMPAT_SEEDS
+
+    value: dict[str, Callable[..., Any]] = {
+        WRITE_ARTIFACT: write_artifact, SPAWN_SUBAGENT: spawn_subagent,
+        EMIT_FINDING: emit_finding, **COMPAT_SEEDS,
+    }
+    globals()[name] = value  # later lookups skip this function
+    return value

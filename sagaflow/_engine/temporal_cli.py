@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shlex
 import sys
-import sysconfig
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -39,6 +38,8 @@ def temporal_binary() -> Path:
                               "the temporal CLI or unset it.")
         found = procs.Located("temporal", path, os.access(path, os.X_OK))
     else:
+        import sysconfig  # only when the server is started, not on every launch
+
         found = procs.locate("temporal", (Path(sysconfig.get_path("scripts")),
                                           Path(sys.executable).parent))
     if found.path is None:

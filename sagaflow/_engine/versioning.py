@@ -106,8 +106,18 @@ async def current_build(client: Client, base_queue: str) -> str | None:
     return current.build_id or None
 
 
+def marker_scope(address: str, namespace: str, base_queue: str) -> str:
+    """What a "made current" marker is valid for: one deployment on one server and namespace."""
+    return f"{address} {namespace} {deployment_name(base_queue)}"
+
+
 async def make_current(client: Client, home: Home, base_queue: str, build: str) -> None:
-    """Make ``build`` the deployment's current version (skipped when this home did already).
+    """Make ``build`` the deployment's current version (skipped when this home did already,
+    for this server, namespace and deployment: :func:`marker_scope`).
+
+    The marker only saves the RPC on later launches; a stale one (another tool or home made
+    another build current since) never pins a run to the wrong build, because every launch
+    pins its run to its own build explicitly (:func:`pinned`).
 
     Its worker must have polled: :func:`sagaflow._engine.daemon.spawn` returns only then.
 
@@ -116,7 +126,8 @@ async def make_current(client: Client, home: Home, base_queue: str, build: str) 
     """
     from temporalio.api.workflowservice.v1 import SetWorkerDeploymentCurrentVersionRequest
 
-    if builds.current_marker(home) == build:
+    scope = marker_scope(client.service_client.config.target_host, client.namespace, base_queue)
+    if builds.current_marker(home, scope) == build:
         return
     request = SetWorkerDeploymentCurrentVersionRequest(
         namespace=client.namespace, deployment_name=deployment_name(base_queue),
@@ -133,7 +144,7 @@ async def make_current(client: Client, home: Home, base_queue: str, build: str) 
                     "see 'sagaflow worker status' and retry.", retryable=True,
                 ) from None
             await asyncio.sleep(0.1)
-    builds.set_current_marker(home, build)
+    builds.set_current_marker(home, build, scope)
 
 
 async def start_when_known(start: Callable[[], Awaitable[T]], timeout: float = 30.0) -> T:

@@ -34,6 +34,8 @@ UPDATE_ANSWER = "sagaflow_answer"
 QUERY_AGENT = "sagaflow_agent"
 #: the skill kind of a SKILL.md directory (Python skills are ``python``)
 KIND = "skillmd"
+#: the file that makes a directory a SKILL.md skill
+SKILL_FILE = "SKILL.md"
 #: default turn limit (``--max-turns``)
 DEFAULT_MAX_TURNS = 50
 #: turns per Temporal run before continue-as-new (earlier when Temporal suggests it)

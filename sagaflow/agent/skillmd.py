@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sagaflow.agent import SKILL_FILE as SKILL_FILE  # defined there (discovery needs it, not this module)
 from sagaflow.errors import SkillLoadError
 
-SKILL_FILE = "SKILL.md"
 NAME_MAX = 64
 DESCRIPTION_MAX = 1024
 _NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")

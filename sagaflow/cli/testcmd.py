@@ -30,6 +30,7 @@ def register(app: typer.Typer) -> None:
         from sagaflow.authoring.suite import run_tests
         from sagaflow.cli import _state
 
+        # the SDK's own log (a failed step's traceback) only with -v: the case line says why
         report = run_tests(skill, case=case, sdk_logs=verbose or _state.verbose())
         if as_json:
             emit_json(report.to_dict())

@@ -8,13 +8,8 @@ and ``run_shell_activity``) come from :mod:`sagaflow._engine.compat_seeds`; ever
 sagaflow worker registers those activities by name.
 """
 
-from sagaflow._engine.compat_seeds import (
-    FinalizeManifestInput,
-    RunShellInput,
-    RunShellResult,
-    finalize_manifest,
-    run_shell,
-)
+from typing import TYPE_CHECKING, Any
+
 from sagaflow.workflow import (
     EmitFindingInput,
     SpawnSubagentInput,
@@ -24,9 +19,47 @@ from sagaflow.workflow import (
     write_artifact,
 )
 
-#: the names sagaflow 0.10 gave the same activity functions
-finalize_manifest_activity = finalize_manifest
-run_shell_activity = run_shell
+if TYPE_CHECKING:
+    from sagaflow._engine.compat_seeds import (
+        FinalizeManifestInput,
+        RunShellInput,
+        RunShellResult,
+        finalize_manifest,
+        run_shell,
+    )
+
+    finalize_manifest_activity = finalize_manifest
+    run_shell_activity = run_shell
+
+#: the 0.10 names, loaded on first use (PEP 562): hello-world and every skill that
+#: imports only the seed names from here is imported by each ``sagaflow launch``, which
+#: then does not pay for them (about 3 ms). The ``_activity`` names are the ones
+#: sagaflow 0.10 gave the same activity functions.
+_COMPAT = {
+    "FinalizeManifestInput": "FinalizeManifestInput",
+    "RunShellInput": "RunShellInput",
+    "RunShellResult": "RunShellResult",
+    "finalize_manifest": "finalize_manifest",
+    "run_shell": "run_shell",
+    "finalize_manifest_activity": "finalize_manifest",
+    "run_shell_activity": "run_shell",
+}
+
+
+def __getattr__(name: str) -> Any:
+    source = _COMPAT.get(name)
+    if source is None:
+        raise AttributeError(f"module 'sagaflow.durable.activities' has no attribute {name!r}")
+    from sagaflow._engine import compat_seeds
+
+    value = getattr(compat_seeds, source)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "EmitFindingInput",

@@ -16,7 +16,14 @@ from sagaflow._engine import meta
 from sagaflow.agent import AGENT_WORKFLOW, UPDATE_ANSWER
 from sagaflow.agent.types import AnswerRequest
 from sagaflow.errors import UsageError
-from sagaflow.runs.reach import Local, default_user, ensure_worker, open_run, send_update
+from sagaflow.runs.reach import (
+    Local,
+    default_user,
+    ensure_worker,
+    open_run,
+    refuse_blocked,
+    send_update,
+)
 
 
 def check_answer(text: str, choice: int | None) -> None:
@@ -56,6 +63,7 @@ async def answer(
             "questions (a Python skill waits for 'sagaflow approve' or 'sagaflow signal')."
         )
     await ensure_worker(desc, local)
+    await refuse_blocked(client, run_id, desc)
     who = by or default_user()
     request = AnswerRequest(text=text, choice=choice or 0, by=who)
     given = await send_update(client.get_workflow_handle(run_id), UPDATE_ANSWER, request, desc,

@@ -5,14 +5,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import zlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sagaflow._engine import daemon, versioning
-from sagaflow._engine.client import ensure_temporal, explain_failure
+from sagaflow._engine.client import (
+    Target,
+    connect_to,
+    ensure_temporal,
+    explain_failure,
+    resolve,
+    server_to_start,
+)
 from sagaflow.config import Settings
 from sagaflow.errors import HookError
 from sagaflow.locks import exclusive
@@ -112,7 +118,7 @@ def _skill_dir(build: builds.Build | None, found: str) -> str:
     return str(build.skill_dir(Path(found).name))
 
 
-def _worker_serves(home: Home, settings: Settings) -> bool:
+def _worker_serves(home: Home, target: Target) -> bool:
     """Whether a live build worker of this home serves the address and namespace launch targets.
 
     Its start checked that namespace (it connects with the check and registers search
@@ -120,9 +126,7 @@ def _worker_serves(home: Home, settings: Settings) -> bool:
     other case (no live worker, another target) checks before a worker is started.
     """
     from sagaflow._engine import buildstate
-    from sagaflow._engine.client import resolve
 
-    target = resolve(settings)
     for build in buildstate.live_workers(home):
         state = buildstate.read_state(home, build) or {}
         if (state.get("address"), state.get("namespace")) == (target.address, target.namespace):
@@ -170,6 +174,8 @@ def launch_lock_path(home: Home, run_id: str) -> Path:
     two launches of different ids rarely wait on each other (only while the first
     starts its run). A run id never starts with a dot, so no run directory clashes.
     """
+    import zlib  # here: only a launch with an explicit id needs it
+
     stripe = zlib.crc32(run_id.encode("utf-8")) % LAUNCH_LOCK_STRIPES
     return home.runs / f".launch-{stripe:02d}.lock"
 
@@ -209,11 +215,42 @@ async def launch(
     options: LaunchOptions | None = None,
 ) -> LaunchOutcome:
     """Validate, make sure server and worker are up, start or attach, maybe await."""
+    options = options or LaunchOptions()
+    home.ensure(home.runs, home.logs)
+    target = resolve(settings)
+    check_namespace = options.pool is not None or not _worker_serves(home, target)
+    # Connect now when Temporal already answers: the connection's round trips then overlap
+    # loading the skill and preparing the run (about 5 ms of each launch). It is awaited
+    # only after them, so their errors still come first; a server to start waits for them.
+    early: asyncio.Future[Any] | None = None
+    if not server_to_start(settings, target):
+        early = asyncio.ensure_future(
+            connect_to(target, settings, check_namespace=check_namespace))
+        await asyncio.sleep(0)  # let it send its first request before the work below
+    try:
+        return await _launch(
+            home, settings, skill, args, run_id=run_id, transport=transport, wait=wait,
+            notice=notice, progress=progress, on_started=on_started, options=options,
+            connecting=early, check_namespace=check_namespace,
+        )
+    finally:
+        if early is not None and not early.done():
+            early.cancel()
+        if early is not None:
+            with contextlib.suppress(BaseException):  # consumed: no "never retrieved" warning
+                await early
+
+
+async def _launch(
+    home: Home, settings: Settings, skill: str, args: dict[str, str], *, run_id: str | None,
+    transport: str | None, wait: bool, notice: Callable[[str], None],
+    progress: Callable[[str], None] | None, on_started: Callable[[str], None],
+    options: LaunchOptions, connecting: asyncio.Future[Any] | None, check_namespace: bool,
+) -> LaunchOutcome:
+    """:func:`launch` once the connection is under way (``connecting``, or None: connect here)."""
     from sagaflow._engine.meta import DEFAULT_POOL, RunConfig, RunOptions, memo_for, pool_queue
     from sagaflow.runs.payload_size import check_start_size
 
-    options = options or LaunchOptions()
-    home.ensure(home.runs, home.logs)
     loaded = load_skills(only=skill)
     async with claimed(home, run_id):
         prepared = prepare(
@@ -228,9 +265,8 @@ async def launch(
         offer_hook(home, notice)
         client = None
         try:
-            client = await ensure_temporal(
-                settings, check_namespace=options.pool is not None or not _worker_serves(home, settings)
-            )
+            client = await (connecting if connecting is not None
+                            else ensure_temporal(settings, check_namespace=check_namespace))
             build = None if options.pool is not None or prepared.attach else \
                 builds.make(home, loaded.sources)
             if build is not None and options.lint and not lintcache.linted(

@@ -137,6 +137,25 @@ async def blocked_error(
     return WorkerError(f"Run {run_id} cannot answer: {why.reason(skill)}.", retryable=False)
 
 
+async def refuse_blocked(client: Client, run_id: str, desc: WorkflowExecutionDescription) -> None:
+    """Refuse at once to query or update a run a code change blocks: it would never answer,
+    and the caller would wait :data:`RPC_TIMEOUT` to say "no worker".
+
+    Free for a healthy run: ``desc`` (the describe already done) shows whether its workflow
+    task failed and is being retried (retries are not in history); only then is the block
+    read (:func:`blocked_error`).
+
+    Raises:
+        WorkerError: The run is blocked (the message says why and how to unblock it).
+    """
+    raw = desc.raw_description
+    if not raw.HasField("pending_workflow_task") or raw.pending_workflow_task.attempt < 2:
+        return
+    stuck = await blocked_error(client, run_id, desc)
+    if stuck is not None:
+        raise stuck
+
+
 async def query_status(
     client: Client, run_id: str, desc: WorkflowExecutionDescription, local: Local | None
 ) -> RunStatus:
@@ -147,6 +166,7 @@ async def query_status(
         WorkerError: No worker answered in time, or a code change blocks the run.
         TemporalError: The run does not answer sagaflow's status query.
     """
+    await refuse_blocked(client, run_id, desc)
     handle = client.get_workflow_handle(run_id)
     try:
         status: RunStatus = await handle.query(

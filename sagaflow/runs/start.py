@@ -30,7 +30,7 @@ from sagaflow._engine.meta import RunOptions
 from sagaflow.config import Settings
 from sagaflow.errors import SagaflowError, UsageError
 from sagaflow.paths import Home
-from sagaflow.runs import inboxsync, missing
+from sagaflow.runs import missing
 from sagaflow.skills.prepare import Prepared
 
 
@@ -191,6 +191,9 @@ async def start(
     started = getattr(handle, "_start_workflow_response", None)
     fresh = bool(getattr(started, "started", True))
     if replaced is not None and replaced != handle.result_run_id:
+        # imported here: the inbox modules cost about 3 ms, and only a replace needs them
+        from sagaflow.runs import inboxsync
+
         await asyncio.to_thread(
             inboxsync.record_stopped, home or Home.current(), prepared.run_id, skill, replaced,
             "TERMINATED", "replaced by a new launch (--if-exists replace)",

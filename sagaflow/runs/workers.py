@@ -79,10 +79,14 @@ def status(home: Home, settings: Settings) -> dict[str, Any]:
         ``open_runs`` is None when Temporal could not be asked.
     """
     from sagaflow._engine import daemon
+    from sagaflow._engine.client import resolve
+    from sagaflow._engine.versioning import marker_scope
     from sagaflow.skills import builds
 
     rows = daemon.workers(home)
-    current = builds.current_marker(home)
+    target = resolve(settings)
+    current = builds.current_marker(
+        home, marker_scope(target.address, target.namespace, settings.task_queue))
     counts: dict[str, int | None] = {row["build"]: None for row in rows}
     if rows:
         counts = asyncio.run(_open_counts(settings, list(counts)))

@@ -13,7 +13,6 @@ itself and skipped here, as are names computed at run time.
 from __future__ import annotations
 
 import ast
-import difflib
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -88,5 +87,7 @@ def called_activities(skill_dir: Path) -> dict[str, tuple[str, int]]:
 def close_matches(name: str, known: Iterable[str]) -> str:
     """``did you mean 'a', 'b'?`` naming up to three known names like ``name``, or
     ``no close match`` (``spawn_subagnet`` -> ``did you mean 'spawn_subagent'?``)."""
+    import difflib  # only when a name is wrong: launch imports this module every time
+
     near = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.6)
     return f"did you mean {', '.join(repr(n) for n in near)}?" if near else "no close match"

@@ -36,12 +36,10 @@ from types import ModuleType
 import sagaflow
 from sagaflow.errors import SkillLoadError
 from sagaflow.paths import claude_dir
-from sagaflow.agent import KIND
-from sagaflow.agent.skillmd import SKILL_FILE
+from sagaflow.agent import KIND, SKILL_FILE
 from sagaflow.skills import naming, validation
 from sagaflow.skills.unsupported import install_unsupported_finder
 from sagaflow.skills.registry import SkillRegistry
-from sagaflow.skills.skillmd_spec import skillmd_spec
 
 NAMESPACE = "skills"
 
@@ -296,6 +294,10 @@ def _import_skill(loaded: LoadedSkills, source: SkillSource,
 
 def _load_skillmd(loaded: LoadedSkills, source: SkillSource) -> None:
     """Validate a SKILL.md directory and register it to run on the agent loop."""
+    # imported here: the SKILL.md spec and the agent's input types cost about 5 ms,
+    # which a launch of a Python skill does not need
+    from sagaflow.skills.skillmd_spec import skillmd_spec
+
     try:
         spec = skillmd_spec(source.dir)
         loaded.registry.register(spec)

@@ -10,13 +10,18 @@ load) so every launch imports only this.
 
 from __future__ import annotations
 
-import importlib.abc
 import importlib.machinery
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from sagaflow.errors import SkillLoadError
+
+if TYPE_CHECKING:  # the type ModuleSpec asks for; at run time any object with the methods
+    from importlib.abc import Loader as _LoaderBase
+else:
+    _LoaderBase = object
 
 #: sagaflow 0.10 internals with a known purpose; other absent ``sagaflow.*`` get a generic line
 FEATURES = {
@@ -60,7 +65,9 @@ class UnsupportedImportError(SkillLoadError, ModuleNotFoundError):
 _STUB_PACKAGES = frozenset({"sagaflow.transport"})
 
 
-class _Refuse(importlib.abc.Loader):
+class _Refuse(_LoaderBase):
+    """The loader of a refused name (a loader by protocol, like :class:`UnsupportedFinder`)."""
+
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
         if spec.name not in _STUB_PACKAGES:
             raise UnsupportedImportError(spec.name)
@@ -78,8 +85,14 @@ class _Refuse(importlib.abc.Loader):
         pass
 
 
-class UnsupportedFinder(importlib.abc.MetaPathFinder):
-    """Answers for ``sagaflow.*`` names no other finder found (it is last on the path)."""
+class UnsupportedFinder:
+    """Answers for ``sagaflow.*`` names no other finder found (it is last on the path).
+
+    A meta path finder by protocol (``find_spec``), not a subclass of
+    ``importlib.abc.MetaPathFinder``: that module imports ``importlib.resources`` and
+    ``tempfile`` (about 1.5 ms of every launch), and the import system only calls
+    ``find_spec``.
+    """
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None,

@@ -20,6 +20,8 @@ from typing import Any
 from sandbox import Sandbox, one_line_failure
 from test_steer import outcome, wait_for, wait_pending
 
+from sagaflow.runs.reach import RPC_TIMEOUT
+
 EARLY_TIMER = (
     '        await _write(f"{inp.run_dir}/draft.txt"',
     '        await workflow.sleep(1)\n        await _write(f"{inp.run_dir}/draft.txt"',
@@ -80,9 +82,11 @@ def test_an_incompatible_edit_blocks_a_run_until_reverted(sf: Sandbox) -> None:
         "a BLOCKED inbox entry", timeout=30)
     assert entry["run_id"] == run_id and "code changed incompatibly" in entry["summary"]
     assert f"sagaflow upgrade {run_id}" in entry["summary"]
+    asked = time.monotonic()
     refused = sf.run("approve", run_id)  # not "a worker that may predate this sagaflow"
     assert refused.returncode != 0 and "Traceback" not in refused.stderr
     assert "cannot answer: code changed incompatibly" in refused.stderr, refused.stderr
+    assert time.monotonic() - asked < RPC_TIMEOUT / 2  # said at once, not after the timeout
 
     source.write_text(original)  # revert: the same content is the build it started on
     back = sf.run("upgrade", run_id)  # its history replays there: checked, then moved

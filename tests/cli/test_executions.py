@@ -117,7 +117,9 @@ def test_relaunch_suggestion_repeats_the_launch_options(sf: Sandbox) -> None:
 
 
 def test_launching_an_open_run_still_attaches(sf: Sandbox, fake_model: FakeAnthropic) -> None:
-    run_id = launch_flaky(sf, fake_model, latency=1.0)
+    # step one takes 3 s: the run is still open when the relaunch below (a fresh process,
+    # slower on a busy machine) looks for it
+    run_id = launch_flaky(sf, fake_model, latency=3.0)
     assert fake_model.wait_for_requests(1, timeout=60, pattern="Step one")
     fake_model.latency(0)
     proc = sf.run("launch", "flaky-steps", "--id", run_id, "--await", check=True)

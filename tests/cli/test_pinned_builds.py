@@ -173,3 +173,24 @@ def test_attaching_by_id_brings_back_the_runs_own_build(sf: Sandbox) -> None:
     assert f"build {build}" in attached.stderr  # the run's own build, not the directory's
     sf.run("approve", "attach-1", "--by", "ed", check=True)
     assert outcome(sf, "attach-1") == ("completed", "published: approved by ed")
+
+
+def test_a_home_moved_to_another_task_queue_makes_its_build_current_there(sf: Sandbox) -> None:
+    """The home remembers which build it made current, to save that RPC on every launch;
+    the memory is per server, namespace and deployment, so the same home on another task
+    queue still makes its build current there (an unpinned start, e.g. a schedule's firing,
+    would find no current build otherwise)."""
+    sf.run("launch", "hello-world", "--name", "a", "--await", check=True)
+    first_queue = sf.env["SAGAFLOW_TASK_QUEUE"]
+    sf.env["SAGAFLOW_TASK_QUEUE"] = f"{first_queue}-b"
+    sf.run("launch", "hello-world", "--name", "b", "--await", check=True)
+
+    async def current() -> tuple[str | None, str | None]:
+        client = await Client.connect(sf.env["TEMPORAL_ADDRESS"])
+        return (await versioning.current_build(client, first_queue),
+                await versioning.current_build(client, f"{first_queue}-b"))
+
+    first, second = asyncio.run(current())
+    assert first is not None and second == first  # the same skills: the same build id
+    status = json.loads(sf.run("worker", "status", "--json", check=True).stdout)
+    assert status["current_build"] == second

@@ -54,12 +54,12 @@ def test_failure_after_a_step_runs_its_compensation(sf: Sandbox, fake_model: Fak
 
 
 def test_signal_timeout_fails_cleanly_and_compensates(sf: Sandbox, fake_model: FakeAnthropic) -> None:
-    run_id = _launch(sf, "--wait", "1")
+    run_id = _launch(sf, "--wait", "3")  # long enough for the relaunch below to attach
     failed = sf.run("launch", "saga-signal", "--id", run_id, "--await")
-    assert failed.returncode != 0 and "no 'manager_approval' signal within 1s" in failed.stderr
+    assert failed.returncode != 0 and "no 'manager_approval' signal within 3s" in failed.stderr
     assert (sf.home / "runs" / run_id / "unbooked.txt").exists()
     # the inbox says what show says, not "TimeoutError: ..." in Python's words
     failure = json.loads(sf.run("show", run_id, "--json", check=True).stdout)["failure"]
     [entry] = [e for e in json.loads(sf.run("inbox", "--json", check=True).stdout)
                if e["run_id"] == run_id]
-    assert entry["summary"] == failure == "no 'manager_approval' signal within 1s"
+    assert entry["summary"] == failure == "no 'manager_approval' signal within 3s"

@@ -226,7 +226,7 @@ def test_steering_unknown_run(sf: Sandbox) -> None:
 def test_pause_stops_before_next_step_until_unpaused(
     sf: Sandbox, fake_model: FakeAnthropic
 ) -> None:
-    run_id = launch_flaky(sf, fake_model, latency=2.0)
+    run_id = launch_flaky(sf, fake_model, latency=4.0)  # the pause lands during step one
     assert fake_model.wait_for_requests(1, timeout=60, pattern="Step one")
     proc = sf.run("pause", run_id, "--reason", "lunch", "--json", check=True)
     assert json.loads(proc.stdout)["action"] == "paused"

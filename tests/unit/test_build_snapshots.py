@@ -151,3 +151,21 @@ def test_the_current_marker_round_trips(tmp_path: Path) -> None:
     assert builds.current_marker(home) is None
     builds.set_current_marker(home, "0123456789abcdef")
     assert builds.current_marker(home) == "0123456789abcdef"
+
+
+def test_the_current_marker_is_trusted_only_where_it_was_written(tmp_path: Path) -> None:
+    """A home that targets another server, namespace or task queue does not skip making its
+    build current there (the marker saves one RPC per launch, nothing else)."""
+    from sagaflow._engine.versioning import marker_scope
+
+    home = Home(tmp_path / "home")
+    here = marker_scope("127.0.0.1:7233", "default", "sagaflow")
+    builds.set_current_marker(home, "0123456789abcdef", here)
+    assert builds.current_marker(home, here) == "0123456789abcdef"
+    for elsewhere in (marker_scope("127.0.0.1:7234", "default", "sagaflow"),
+                      marker_scope("127.0.0.1:7233", "other", "sagaflow"),
+                      marker_scope("127.0.0.1:7233", "default", "sagaflow-b")):
+        assert builds.current_marker(home, elsewhere) is None
+    (builds.builds_dir(home) / "current").write_text("fedcba9876543210")  # an older sagaflow's
+    assert builds.current_marker(home, here) is None
+    assert builds.current_marker(home) == "fedcba9876543210"

@@ -59,8 +59,9 @@ def test_launch_checks_the_namespace_unless_the_live_worker_serves_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from sagaflow._engine import buildstate
+    from sagaflow._engine.client import resolve
     from sagaflow.config import Settings
-    from sagaflow.runs.launch import _worker_serves
+    from sagaflow.runs import launch
 
     for name in ("TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_PROFILE"):
         monkeypatch.delenv(name, raising=False)
@@ -69,12 +70,16 @@ def test_launch_checks_the_namespace_unless_the_live_worker_serves_it(
     here = Settings(address="127.0.0.1:7999", namespace="ns-a", address_from_user=True,
                     namespace_from_user=True)
     elsewhere = dataclasses.replace(here, namespace="ns-b")
-    assert not _worker_serves(home, here)  # no worker: check
+
+    def _worker_serves(settings: Settings) -> bool:
+        return launch._worker_serves(home, resolve(settings))
+
+    assert not _worker_serves(here)  # no worker: check
     fd = buildstate.acquire_lock(home, "0123456789abcdef")
     try:
         buildstate.write_state(home, "0123456789abcdef", "fp", here, [])
-        assert _worker_serves(home, here)  # its start checked this namespace: skip the RPC
-        assert not _worker_serves(home, elsewhere)  # another namespace: check first
+        assert _worker_serves(here)  # its start checked this namespace: skip the RPC
+        assert not _worker_serves(elsewhere)  # another namespace: check first
     finally:
         buildstate.release_lock(fd)
-    assert not _worker_serves(home, here)  # the worker is gone: check
+    assert not _worker_serves(here)  # the worker is gone: check
