@@ -29,6 +29,9 @@ def parse_duration(text: str, *, option: str = "duration", allow_zero: bool = Fa
     seconds = sum(float(n) * _UNITS[u] for n, u in parts)
     if seconds <= 0 and not allow_zero:
         raise UsageError(f"{option} {text!r} must be longer than zero.")
+    if seconds > MAX_SECONDS:
+        raise UsageError(f"{option} {text!r} is longer than Temporal can carry; give at most "
+                         "10,000 years (520000w).")
     return seconds
 
 
@@ -48,6 +51,10 @@ def format_duration(seconds: float) -> str:
 #: what a duration parameter of a workflow helper accepts (for type hints)
 Duration = int | float | timedelta
 
+#: the longest duration Temporal can carry: a protobuf ``Duration`` holds at most
+#: 315,576,000,000 seconds (10,000 years); a longer one fails deep in the SDK's converter
+MAX_SECONDS = 315_576_000_000
+
 
 def to_timedelta(value: object, param: str, *, allow_zero: bool = False) -> timedelta:
     """``value`` (seconds as ``int | float``, or a ``timedelta``) as a ``timedelta``.
@@ -59,13 +66,18 @@ def to_timedelta(value: object, param: str, *, allow_zero: bool = False) -> time
     Raises:
         TypeError: ``value`` is neither (``bool`` and numeric strings included),
             naming ``param`` and the accepted types.
-        ValueError: ``value`` is negative, zero (unless ``allow_zero``), NaN or infinite.
+        ValueError: ``value`` is negative, zero (unless ``allow_zero``), NaN, infinite, or
+            longer than :data:`MAX_SECONDS` (10,000 years).
     """
     if isinstance(value, timedelta):
         delta = value
     elif isinstance(value, int | float) and not isinstance(value, bool):
         if not math.isfinite(value):
             raise ValueError(f"{param} must be a finite number of seconds, not {value!r}.")
+        if value > MAX_SECONDS:  # before timedelta(), which overflows past ~2.7e6 years
+            raise ValueError(_too_long(param, f"{value:g}s"))
+        if value < 0 or (value == 0 and not allow_zero):  # -1e30 would overflow timedelta()
+            raise ValueError(f"{param} must be longer than zero, not {value:g}s.")
         delta = timedelta(seconds=value)
     else:
         raise TypeError(
@@ -74,7 +86,14 @@ def to_timedelta(value: object, param: str, *, allow_zero: bool = False) -> time
         )
     if delta < timedelta(0) or (delta == timedelta(0) and not allow_zero):
         raise ValueError(f"{param} must be longer than zero, not {delta.total_seconds():g}s.")
+    if delta.total_seconds() > MAX_SECONDS:
+        raise ValueError(_too_long(param, f"{delta.total_seconds():g}s"))
     return delta
+
+
+def _too_long(param: str, shown: str) -> str:
+    return (f"{param} must be at most {MAX_SECONDS:,} seconds (10,000 years, the longest "
+            f"duration Temporal carries), not {shown}.")
 
 
 def to_seconds(value: object, param: str, *, allow_zero: bool = False) -> float:

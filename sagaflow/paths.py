@@ -40,8 +40,13 @@ CLAUDE_CONFIG_ENV = "CLAUDE_CONFIG_DIR"
 PRIVATE_UMASK = 0o077
 
 
+#: the umask the process started with, before :func:`make_private` (see :func:`user_umask`)
+_STARTED_WITH: list[int] = []
+
+
 def make_private() -> int:
-    """Set this process's umask to :data:`PRIVATE_UMASK`; returns the previous one.
+    """Set this process's umask to :data:`PRIVATE_UMASK`; returns the previous one
+    (remembered for :func:`user_umask`).
 
     Called once at process start by sagaflow's entry points (the CLI, hence the
     worker daemon, and the SessionStart hook). Children inherit it; the embedded
@@ -49,7 +54,24 @@ def make_private() -> int:
     (``subprocess.Popen(umask=...)``), whoever starts them. SQLite and the
     ``temporal`` server create their files through the umask too.
     """
-    return os.umask(PRIVATE_UMASK)
+    previous = os.umask(PRIVATE_UMASK)
+    if not _STARTED_WITH:
+        _STARTED_WITH.append(previous)
+    return previous
+
+
+def user_umask() -> int:
+    """The user's own umask: the one the process started with, before :func:`make_private`.
+
+    What sagaflow writes for the user outside its home (a skill ``sagaflow new``
+    scaffolds into a project) follows it, as any editor's files would, rather than the
+    home's owner-only :data:`PRIVATE_UMASK`.
+    """
+    if _STARTED_WITH:
+        return _STARTED_WITH[0]
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 #: a name that becomes part of a path or a Temporal id: no separators, no newline, no

@@ -13,6 +13,7 @@ that names the parameter; the run fails with it (``sagaflow show``, the inbox).
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
@@ -73,11 +74,21 @@ class ParallelError(Exception):
         return [b for b in self.branches if not b.ok and not b.cancelled]
 
 
+def _discard(value: object) -> None:
+    """Close a coroutine given where a callable belongs (``parallel([ask_model(p)])``):
+    the run fails with the TypeError that says so, and Python does not add a
+    ``coroutine ... was never awaited`` warning on stderr."""
+    if inspect.iscoroutine(value):
+        value.close()
+
+
 def _check_calls(calls: object) -> list[Callable[[], Awaitable[Any]]]:
     if isinstance(calls, str | bytes) or not isinstance(calls, Sequence):
         raise TypeError(f"calls must be a list of callables, not {type(calls).__name__}.")
     for i, call in enumerate(calls):
         if not callable(call):
+            for value in calls:
+                _discard(value)
             raise TypeError(
                 f"calls[{i}] must be a callable returning an awaitable (for example "
                 f"lambda: ask_model(...)), not {type(call).__name__}; pass the function, "
@@ -239,9 +250,12 @@ async def route(
         raise TypeError(f"route's branch keys must be str, not {odd[0]!r}.")
     for name, branch in branches.items():
         if not callable(branch):
+            for value in (*branches.values(), default):
+                _discard(value)
             raise TypeError(f"route's branch {name!r} must be a callable returning an "
                             f"awaitable, not {type(branch).__name__}.")
     if default is not None and not callable(default):
+        _discard(default)
         raise TypeError(f"default must be a callable returning an awaitable, not "
                         f"{type(default).__name__}.")
     if not isinstance(key, str):

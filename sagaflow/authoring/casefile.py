@@ -85,6 +85,10 @@ def load_case(path: Path) -> Case:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise CaseError(f"{path}:1: cannot read it ({exc.strerror}).") from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise CaseError(f"{path}:{line}: not UTF-8 text (byte {exc.object[exc.start]:#04x}); "
+                        "save it as UTF-8.") from None
     reader = _Reader(path, text)
     try:
         root = reader.loader.get_single_node()
@@ -128,7 +132,8 @@ def _replies(reader: _Reader, node: Any) -> Path | dict[str, Any] | None:
     if isinstance(value, str):
         skill_dir = reader.path.parent.parent  # <skill>/tests/NAME.yaml
         if reader.path.parent.name == TESTS_DIR and not (skill_dir / value).is_file():
-            raise reader.fail(node, f"replies file {value!r} does not exist in {skill_dir}; "
+            what = "is not a file" if (skill_dir / value).exists() else "does not exist"
+            raise reader.fail(node, f"replies file {value!r} {what} in {skill_dir}; "
                                     "name a file relative to the skill directory.")
         return Path(value)
     if isinstance(value, list):

@@ -4,14 +4,16 @@ On Temporal's time-skipping test server, time stands still unless a client waits
 on a result (or calls ``env.sleep``). :func:`answer_all` polls the run at real speed
 and gives each answer once the run's status query shows it waiting on that gate or
 signal. While the run is *idle* (no step, workflow task or child run in flight) it
-can only be waiting on a timer or on an answer; if the status shows no gate or
-signal, the clock is moved to the run's next timer (a durable ``sleep``) so the run
-reaches its gate without the gate's own timeout ever being skipped.
+can only be waiting on a timer or on an answer; if the status shows no gate, the
+clock is moved to the run's next timer (a durable ``sleep``) so the run reaches its
+gate without the gate's own timeout ever being skipped. A signal is given instead of
+moving the clock (the run keeps it until it waits for it).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -51,6 +53,28 @@ async def status_of(handle: WorkflowHandle[Any, Any]) -> RunStatus | None:
     except Exception:  # a run that ended, or one that never installed the control plane
         return None
     return status
+
+
+async def _status_now(handle: WorkflowHandle[Any, Any]) -> tuple[bool, RunStatus | None]:
+    """``(answered, status)``: like :func:`status_of`, but ``answered`` is False when the
+    query failed for a reason that passes (an RPC timeout on a busy machine), so the
+    caller looks again instead of taking "no status" for "waits on nothing" and skipping
+    the clock past a gate's or signal's own timeout."""
+    from temporalio.client import WorkflowQueryFailedError
+    from temporalio.service import RPCError, RPCStatusCode
+
+    try:
+        return True, await handle.query(meta.QUERY_STATUS, result_type=RunStatus)
+    except WorkflowQueryFailedError:  # no control plane, or its handler failed: for good
+        return True, None
+    except RPCError as exc:
+        final = exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT,
+                               RPCStatusCode.FAILED_PRECONDITION)
+        return final, None
+    except TimeoutError:
+        return False, None
+    except Exception:  # as status_of: a run that cannot answer
+        return True, None
 
 
 def _wanted(answer: Answer, status: RunStatus) -> bool:
@@ -110,7 +134,10 @@ async def _answer_one(env: WorkflowEnvironment, handle: WorkflowHandle[Any, Any]
         raw = desc.raw_description
         idle = not (raw.pending_activities or raw.pending_children
                     or raw.HasField("pending_workflow_task"))
-        status = await status_of(handle)
+        answered, status = await _status_now(handle)
+        if not answered and time.monotonic() <= deadline:
+            await asyncio.sleep(POLL)
+            continue
         if status is not None and _wanted(answer, status):
             await give(handle, answer)
             return None
@@ -119,12 +146,16 @@ async def _answer_one(env: WorkflowEnvironment, handle: WorkflowHandle[Any, Any]
             raise Stuck(f"the run waits on {status.waiting_on}, but the next answer is "
                         f"{answer.describe()} (line {answer.line})", status.waiting_on)
         if idle:
+            if answer.kind == "signal":
+                # Temporal keeps a signal and the control plane buffers it until the run
+                # waits for it: give it rather than move the clock, which could fire the
+                # wait's own timeout first (the status can lag the wait: 1 run in 8 failed
+                # so under load)
+                await give(handle, answer)
+                return None
             wait = await _next_timer(env, handle)
             if wait is not None:
                 await env.sleep(wait)
-            elif answer.kind == "signal":  # waiting on a condition the status cannot show
-                await give(handle, answer)
-                return None
         if time.monotonic() > deadline:
             waiting = status.waiting_on if status else ""
             raise Stuck(f"the run never waited on {answer.describe()} (line {answer.line})"
@@ -165,3 +196,22 @@ async def steps_of(client: Client, handle: WorkflowHandle[Any, Any]) -> list[str
             elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
                 run_id = event.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
     return names
+
+
+async def retrying(handle: WorkflowHandle[Any, Any]) -> str:
+    """What keeps a run that did not finish busy: ``activity NAME is retrying (attempt N:
+    last failure)`` for each pending activity that failed before ("" when none did).
+
+    A step that fails with a retryable error is retried by Temporal without end (the
+    default retry policy has no attempt limit), so a case would only say its time ran out.
+    """
+    with contextlib.suppress(Exception):  # best effort: the run may have ended meanwhile
+        raw = (await handle.describe()).raw_description
+        found = []
+        for act in raw.pending_activities:
+            if act.attempt > 1 or act.HasField("last_failure"):
+                why = " ".join(act.last_failure.message.split())[:200]
+                found.append(f"activity {act.activity_type.name} is retrying (attempt "
+                             f"{act.attempt}{': ' + why if why else ''})")
+        return "; ".join(found)
+    return ""

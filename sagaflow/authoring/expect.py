@@ -68,9 +68,50 @@ def as_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
-def _show(value: Any) -> str:
+def _show(value: Any, *, cut: bool = True) -> str:
     text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= SHOWN else text[: SHOWN - 1] + "…"
+    return text if len(text) <= SHOWN or not cut else text[: SHOWN - 1] + "…"
+
+
+def _window(text: str, at: int) -> str:
+    """``text`` around character ``at``, at most :data:`SHOWN` characters, ``…`` where cut."""
+    start = max(0, at - SHOWN // 2)
+    piece = text[start:start + SHOWN]
+    return ("…" if start else "") + piece + ("…" if start + SHOWN < len(text) else "")
+
+
+def mismatch(where: str, expected: Any, got: Any) -> str:
+    """How ``got`` differs from ``expected``, pointing at the first difference: the key
+    path inside mappings and lists (``result.items[2].name``), the character where two
+    long texts part. Values are shown cut to :data:`SHOWN` characters around that point,
+    so a difference past the first 80 characters is never hidden. Values short enough to
+    show whole are shown whole."""
+    if all(not _show(v).endswith("…") for v in (expected, got)):
+        return f"{where}: expected {_show(expected)}, got {_show(got)}"
+    if isinstance(expected, dict) and isinstance(got, dict):
+        missing = [k for k in expected if k not in got]
+        if missing:
+            return f"{where}: expected key {missing[0]!r}, missing (got keys {_show(sorted(got))})"
+        extra = [k for k in got if k not in expected]
+        for key in expected:
+            if expected[key] != got[key]:
+                return mismatch(f"{where}.{key}", expected[key], got[key])
+        return f"{where}: unexpected key {extra[0]!r} ({_show(got[extra[0]])})"
+    if isinstance(expected, list) and isinstance(got, list):
+        for i, (want, seen) in enumerate(zip(expected, got, strict=False)):
+            if want != seen:
+                return mismatch(f"{where}[{i}]", want, seen)
+        return f"{where}: expected {len(expected)} items, got {len(got)}"
+    if isinstance(expected, str) and isinstance(got, str):
+        at = next((i for i, (a, b) in enumerate(zip(expected, got, strict=False)) if a != b),
+                  min(len(expected), len(got)))
+        if at == min(len(expected), len(got)):
+            longer = expected if len(expected) > len(got) else got
+            return (f"{where}: expected {len(expected)} characters, got {len(got)}, the same "
+                    f"up to character {at}; then {_show(_window(longer, at), cut=False)}")
+        return (f"{where}: differs at character {at + 1}: expected "
+                f"{_show(_window(expected, at), cut=False)}, got {_show(_window(got, at), cut=False)}")
+    return f"{where}: expected {_show(expected)}, got {_show(got)}"
 
 
 def _subsequence(wanted: list[str], seen: list[str]) -> str | None:
@@ -89,7 +130,7 @@ def differences(expect: Expect, seen: Observed) -> list[str]:
     if expect.status is not None and expect.status.upper() != seen.status.upper():
         found.append(f"status: expected {expect.status}, got {seen.status}{why}")
     if expect.has_result and plain(expect.result) != seen.result:
-        found.append(f"result: expected {_show(plain(expect.result))}, got {_show(seen.result)}")
+        found.append(mismatch("result", plain(expect.result), seen.result))
     if expect.result_contains is not None and expect.result_contains not in as_text(seen.result):
         found.append(f"result: expected it to contain {_show(expect.result_contains)}, "
                      f"got {_show(seen.result)}")
@@ -116,8 +157,7 @@ def _inbox(wanted: dict[str, str], entry: Entry | None) -> list[str]:
     if "status" in wanted and wanted["status"].upper() != entry.status.upper():
         found.append(f"inbox.status: expected {wanted['status']}, got {entry.status}")
     if "summary" in wanted and wanted["summary"] != entry.summary:
-        found.append(f"inbox.summary: expected {_show(wanted['summary'])}, "
-                     f"got {_show(entry.summary)}")
+        found.append(mismatch("inbox.summary", wanted["summary"], entry.summary))
     if "summary_contains" in wanted and wanted["summary_contains"] not in entry.summary:
         found.append(f"inbox.summary: expected it to contain {_show(wanted['summary_contains'])}, "
                      f"got {_show(entry.summary)}")

@@ -75,7 +75,12 @@ class OfflineRunner:
     async def __aenter__(self) -> OfflineRunner:
         if self._given_root is None:
             self.root = Path(tempfile.mkdtemp(prefix="sagaflow-test-"))
-        self.env = await testkit.start_environment()
+        try:
+            self.env = await testkit.start_environment()
+        except BaseException:  # no server, or Ctrl-C while it starts: __aexit__ never runs
+            if self._given_root is None:
+                shutil.rmtree(self.root, ignore_errors=True)
+            raise
         return self
 
     async def __aexit__(self, kind: type[BaseException] | None, exc: BaseException | None,
@@ -144,6 +149,26 @@ class OfflineRunner:
         )
 
 
+def _read_yaml(path: Path) -> Any:
+    """A case's named replies file, parsed.
+
+    Raises:
+        UsageError: Unreadable, not UTF-8 or not YAML (one line naming the file and line).
+    """
+
+    from sagaflow.models.scripted import yaml_problem
+
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"Cannot read scripted replies {path}: {exc.strerror}.") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"Scripted replies {path} are not UTF-8 text; save the file as "
+                         "UTF-8.") from None
+    except yaml.YAMLError as exc:
+        raise UsageError(yaml_problem(path, exc)) from None
+
+
 def _replies_dir(replies: Replies, skill_dir: Path | None, scratch: Path) -> Path | None:
     """The directory whose replies.yaml answers the run (None: the skill's own).
 
@@ -159,7 +184,7 @@ def _replies_dir(replies: Replies, skill_dir: Path | None, scratch: Path) -> Pat
                              f"skill directory {skill_dir}, or give the rules inline.")
         if path.name == REPLIES_FILE:
             return path.parent
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data: Any = _read_yaml(path)
     else:
         data = {"replies": list(replies)} if isinstance(replies, Sequence) else dict(replies)
     scratch.mkdir(parents=True, exist_ok=True)
@@ -212,9 +237,11 @@ async def _result(handle: WorkflowHandle[Any, Any], live: WorkflowHandle[Any, An
         return None, failure_reason(exc.cause or exc)
     except TimeoutError:
         status = await driving.status_of(live)
+        busy = await driving.retrying(live)
         raise driving.Stuck(
             "the run did not finish in time"
-            + (f"; it waits on {status.waiting_on}" if status and status.waiting_on else ""),
+            + (f"; it waits on {status.waiting_on}" if status and status.waiting_on else "")
+            + (f"; {busy}" if busy else ""),
             status.waiting_on if status else "",
         ) from None
     return plain(value), ""

@@ -100,6 +100,17 @@ def _render(kind: str, target: Path, names: dict[str, str]) -> list[str]:
     return written
 
 
+def _user_modes(top: Path) -> None:
+    """Give ``top`` and everything under it the modes the user's umask gives new files
+    (``mkdtemp`` makes ``0700`` and sagaflow's own umask ``0600``: a skill is source code
+    the user shares, not private run data)."""
+    from sagaflow.paths import user_umask
+
+    mask = user_umask()
+    for path in [top, *top.rglob("*")]:
+        path.chmod((0o777 if path.is_dir() else 0o666) & ~mask)
+
+
 def _visibility(name: str, path: Path, cwd: Path) -> tuple[bool, str]:
     """Whether skill discovery finds ``path`` as ``name`` from ``cwd``, and a note.
 
@@ -150,6 +161,10 @@ def create(name: str, *, kind: str = "python", parent: Path | None = None,
             f"remove that directory first (its skill would be replaced)."
         )
     found, note = _visibility(name, path, here)
+    if (parent.exists() or parent.is_symlink()) and not parent.is_dir():
+        what = "a dangling symbolic link" if parent.is_symlink() and not parent.exists() \
+            else "not a directory"
+        raise HomeError(f"Cannot create {path}: {parent} is {what}; pick a directory for --dir.")
     try:
         parent.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=parent))
@@ -157,11 +172,15 @@ def create(name: str, *, kind: str = "python", parent: Path | None = None,
         raise HomeError(f"Cannot create {path}: {exc.strerror}; pick a writable --dir.") from None
     try:
         files = _render(kind, scratch, _names(name))
+        _user_modes(scratch)
         os.rename(scratch, path)  # atomic; refuses if the name appeared meanwhile
     except OSError as exc:
         shutil.rmtree(scratch, ignore_errors=True)
         raise HomeError(f"Cannot create {path}: {exc.strerror}; pick a writable --dir or "
                         "another name.") from None
+    except BaseException:  # Ctrl-C mid-render: leave no hidden scratch directory behind
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
     return Created(name, kind, path, files, _next_commands(name, kind, path, found), note)
 
 

@@ -10,7 +10,10 @@ and compares what happened with what the case expects
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +27,10 @@ from sagaflow.skills.discovery import LoadedSkills
 
 class NoTestsError(UsageError):
     """The skill has no ``tests/*.yaml`` case."""
+
+
+#: the differences a failed run brings with it (see :meth:`CaseResult.line`)
+FOLLOWING = frozenset({"result", "inbox", "inbox.status", "inbox.summary", "model_calls"})
 
 
 @dataclass
@@ -43,10 +50,27 @@ class CaseResult:
     def passed(self) -> bool:
         return not self.problems
 
-    def line(self) -> str:
-        """``PASS  greets-alice  0.41 s`` or ``FAIL  name  0.52 s  what differed; ...``."""
+    def line(self, *, full: bool = False) -> str:
+        """``PASS  greets-alice  0.41 s`` or ``FAIL  name  0.52 s  what differed; ...``.
+
+        A run that failed, was cancelled or did not finish when it was expected to end otherwise
+        breaks its result, inbox and model-call expectations with it: unless ``full``,
+        those (:data:`FOLLOWING`) are counted after the status, not spelled out.
+        """
         head = f"{'PASS' if self.passed else 'FAIL'}  {self.case.name}  {self.seconds:.2f} s"
-        return head if self.passed else f"{head}  {'; '.join(self.problems)}"
+        if self.passed:
+            return head
+        shown = self.problems
+        ended = self.observed.status.upper() if self.observed else ""
+        if not full and ended in ("FAILED", "CANCELLED", "RUNNING") and any(
+                p.startswith("status:") for p in shown):
+            rest = [p for p in shown if p.split(":", 1)[0] in FOLLOWING]
+            if len(rest) > 1:
+                what = ", ".join(dict.fromkeys(p.split(":", 1)[0] for p in rest))
+                shown = [p for p in shown if p not in rest]
+                shown.append(f"{len(rest)} more differences that follow from it ({what}; "
+                             "-v lists them)")
+        return f"{head}  {'; '.join(shown)}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -144,8 +168,32 @@ async def run_cases(loaded: LoadedSkills, skill: str, cases: list[Case]) -> list
     return results
 
 
-def run_tests(target: str, *, case: str | None = None, cwd: Path | None = None) -> Report:
+@contextlib.contextmanager
+def _sdk_logs_silenced(silence: bool) -> Iterator[None]:
+    """Keep the Temporal SDK's own log records (``Completing activity as failed`` with a
+    traceback, for every failing step) off stderr: each case line already says why its
+    run failed. Python's last-resort handler would print them otherwise."""
+    logger = logging.getLogger("temporalio")
+    if not silence:
+        yield
+        return
+    handler, propagate = logging.NullHandler(), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
+def run_tests(target: str, *, case: str | None = None, cwd: Path | None = None,
+              sdk_logs: bool = False) -> Report:
     """Run a skill's cases offline (see the module docstring).
+
+    ``sdk_logs``: let the Temporal SDK's log records (activity failures with their
+    tracebacks) through to the root logger; off, they are dropped (``--verbose`` turns
+    them on).
 
     Raises:
         NoTestsError: The skill has no case file (the message says where to add one).
@@ -159,5 +207,6 @@ def run_tests(target: str, *, case: str | None = None, cwd: Path | None = None) 
     cases = load_cases(directory, case)
     if not cases:
         raise NoTestsError(no_tests_message(skill, directory))
-    results = asyncio.run(run_cases(loaded, skill, cases))
+    with _sdk_logs_silenced(not sdk_logs):
+        results = asyncio.run(run_cases(loaded, skill, cases))
     return Report(skill, directory, results, time.monotonic() - started)

@@ -16,7 +16,8 @@ def register(app: typer.Typer) -> None:
                                  help="Run only this case (its file name without .yaml)."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
         verbose: bool = typer.Option(False, "--verbose", "-v",
-                                     help="Show each run: id, status, result, steps, model calls."),
+                                     help="Show each run (id, status, result, steps, model calls) and "
+                                          "the Temporal SDK's log of failed steps."),
     ) -> None:
         """Run a skill's tests (SKILL/tests/*.yaml) offline: no server, worker or model key.
 
@@ -25,21 +26,18 @@ def register(app: typer.Typer) -> None:
         case, then a summary; exit 1 when a case fails, 2 when the skill has no tests.
         """
         import json
-        import logging
 
         from sagaflow.authoring.suite import run_tests
+        from sagaflow.cli import _state
 
-        if not verbose:  # a case that expects a failing step would print the SDK's
-            # "Completing activity as failed" warning with its traceback; the case's own
-            # line says what happened
-            logging.getLogger("temporalio").setLevel(logging.ERROR)
-        report = run_tests(skill, case=case)
+        # the SDK's own log (a failed step's traceback) only with -v: the case line says why
+        report = run_tests(skill, case=case, sdk_logs=verbose or _state.verbose())
         if as_json:
             emit_json(report.to_dict())
         else:
             for result in report.results:
                 word = "OK" if result.passed else "FAIL"
-                out(paint(result.line(), status_style(word)))
+                out(paint(result.line(full=verbose), status_style(word)))
                 if verbose and result.observed is not None:
                     seen = result.observed
                     out(f"      run {seen.run_id}: {seen.status}, {seen.model_calls} model calls, "

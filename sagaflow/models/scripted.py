@@ -52,8 +52,31 @@ def read_replies(skill_dir: Path | None) -> tuple[Path, Any]:
             cached = seen, yaml.safe_load(path.read_text(encoding="utf-8")) or {}
             _PARSED[path] = cached
         return path, copy.deepcopy(cached[1])
-    except (OSError, yaml.YAMLError) as exc:
-        raise ModelError(f"Cannot read scripted replies {path}: {exc}.", retryable=False) from None
+    except FileNotFoundError:
+        raise ModelError(
+            f"{path} does not exist; create it with a 'replies:' list of {{match, reply}} rules "
+            "(a skill made by 'sagaflow new' has one to copy).", retryable=False) from None
+    except OSError as exc:
+        raise ModelError(f"Cannot read scripted replies {path}: {exc.strerror}.",
+                         retryable=False) from None
+    except yaml.YAMLError as exc:
+        raise ModelError(yaml_problem(path, exc), retryable=False) from None
+
+
+def yaml_problem(path: Path, exc: Exception) -> str:
+    """One line for a YAML error in ``path``: ``path:line: not valid YAML (why); fix it.``
+    (PyYAML's own message spans several lines, with a caret drawing)."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = f":{mark.line + 1}" if mark is not None else ""
+    why = getattr(exc, "problem", None) or getattr(exc, "context", None) or "unreadable"
+    return f"{path}{line}: not valid YAML ({' '.join(str(why).split())}); fix it."
+
+
+def bad_regex(pattern: str, exc: re.error) -> ModelError:
+    """The error for a rule whose ``match`` is not a regex, naming the pattern."""
+    return ModelError(f"Bad regex {pattern!r:.80} in {REPLIES_FILE}: {exc}; fix that rule's "
+                      "match (escape ( ) [ ] ? * + with a backslash to match them literally).",
+                      retryable=False)
 
 
 def _rules(skill_dir: Path | None) -> list[dict[str, Any]]:
@@ -68,10 +91,11 @@ def call(*, skill_dir: Path | None, model: str, system: str, user: str) -> Model
     """Answer from the first rule whose ``match`` regex is found in the prompt."""
     for rule in _rules(skill_dir):
         haystack = system if rule.get("in") == "system" else user
+        pattern = str(rule.get("match", ""))
         try:
-            match = re.search(str(rule.get("match", "")), haystack)
+            match = re.search(pattern, haystack)
         except re.error as exc:
-            raise ModelError(f"Bad regex in {REPLIES_FILE}: {exc}.", retryable=False) from None
+            raise bad_regex(pattern, exc) from None
         if match:
             groups = {k: v.strip() for k, v in match.groupdict().items() if v is not None}
             text = string.Template(str(rule.get("reply", ""))).safe_substitute(groups)

@@ -26,7 +26,7 @@ from typing import Any
 
 from sagaflow.errors import ModelError
 from sagaflow.models import REPLIES_FILE
-from sagaflow.models.scripted import read_replies
+from sagaflow.models.scripted import bad_regex, read_replies
 from sagaflow.models.turns import TurnReply
 
 
@@ -110,10 +110,11 @@ def call(*, skill_dir: Path | None, messages: list[dict[str, Any]]) -> TurnReply
     for rule in data["replies"]:
         if not isinstance(rule, dict):
             continue
+        pattern = str(rule.get("match", ""))
         try:
-            match = re.search(str(rule.get("match", "")), last)
+            match = re.search(pattern, last)
         except re.error as exc:
-            raise ModelError(f"Bad regex in {REPLIES_FILE}: {exc}.", retryable=False) from None
+            raise bad_regex(pattern, exc) from None
         if match:
             groups = {k: v.strip() for k, v in match.groupdict().items() if v is not None}
             return _reply(rule, turn, {**values, **groups})

@@ -129,3 +129,16 @@ def test_a_malformed_case_is_one_line_with_file_and_line(sf: Sandbox) -> None:
     one_line_failure(offline(sf, "test", "gated"), 2,
                      f"{skill / 'tests' / 'typo.yaml'}:2: unknown key 'aprove' in an answer "
                      "(did you mean 'approve'?)")
+
+
+def test_a_failed_step_prints_no_sdk_traceback_unless_verbose(sf: Sandbox) -> None:
+    sf.run("new", "quiet-notes", check=True)
+    (sf.user_skills / "quiet-notes" / "tests" / "nomatch.yaml").write_text(
+        "args: {topic: kelp}\nreplies: [{match: zzz, reply: hi}]\nexpect: {status: DONE}\n")
+    proc = offline(sf, "test", "quiet-notes", "--case", "nomatch")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("FAIL  nomatch  ")
+    assert "step spawn_subagent failed: No scripted reply" in proc.stdout
+    assert proc.stderr == "", proc.stderr
+    shown = offline(sf, "test", "quiet-notes", "--case", "nomatch", "-v")
+    assert "Traceback" in shown.stderr and "Completing activity as failed" in shown.stderr

@@ -202,7 +202,7 @@ def test_scripted_no_match_is_non_retryable(skill_dir: Path) -> None:
     [
         ("replies: {}\n", "'replies:' list"),
         ("- just a list\n", "'replies:' list"),
-        ("replies: [unclosed\n", "Cannot read"),
+        ("replies: [unclosed\n", "not valid YAML"),
         ('replies:\n  - match: "(unclosed"\n    reply: x\n', "Bad regex"),
     ],
 )

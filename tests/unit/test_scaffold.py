@@ -102,3 +102,46 @@ def test_a_higher_skill_of_the_same_name_is_refused(user: Path, tmp_path: Path) 
         scaffold.create("dup")
     lower = scaffold.create("hello-world")  # hides the bundled one: said, not refused
     assert lower.note.startswith("it hides the bundled skill hello-world")
+
+
+def test_ctrl_c_mid_write_leaves_no_scratch_directory(
+    user: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(*_: object) -> list[str]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(scaffold, "_render", interrupted)
+    parent = user / ".claude" / "skills"
+    with pytest.raises(KeyboardInterrupt):
+        scaffold.create("half-done")
+    assert list(parent.iterdir()) == []
+
+
+@pytest.mark.parametrize(("make", "what"), [
+    (lambda p: p.write_text("x"), "is not a directory"),
+    (lambda p: p.symlink_to(p.parent / "nowhere"), "is a dangling symbolic link"),
+])
+def test_a_dir_that_is_no_directory_says_so(user: Path, tmp_path: Path, make: object,
+                                            what: str) -> None:
+    target = tmp_path / "target"
+    make(target)  # type: ignore[operator]
+    with pytest.raises(HomeError) as info:
+        scaffold.create("notes", parent=target)
+    assert str(info.value) == (f"Cannot create {target / 'notes'}: {target} {what}; "
+                               "pick a directory for --dir.")
+
+
+def test_the_skill_follows_the_users_umask_not_sagaflows_private_one(
+    user: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sagaflow import paths
+
+    monkeypatch.setattr(paths, "_STARTED_WITH", [0o022])
+    before = os.umask(paths.PRIVATE_UMASK)  # as the CLI runs
+    try:
+        created = scaffold.create("shared-notes")
+    finally:
+        os.umask(before)
+    assert created.path.stat().st_mode & 0o777 == 0o755
+    assert (created.path / "tests").stat().st_mode & 0o777 == 0o755
+    assert (created.path / "workflow.py").stat().st_mode & 0o777 == 0o644

@@ -79,3 +79,24 @@ def test_run_shell_input_takes_a_timedelta_and_stays_json() -> None:
     assert RunShellInput("ls").timeout_seconds == 300.0
     with pytest.raises(TypeError, match=r"^timeout_seconds must be seconds"):
         RunShellInput("ls", timeout_seconds="2m")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", [10**30, 1e12, timedelta(days=999_999_999)])
+def test_a_duration_past_what_temporal_carries_is_one_sentence(value: object) -> None:
+    with pytest.raises(ValueError) as info:
+        to_timedelta(value, "duration")
+    assert str(info.value).startswith("duration must be at most 315,576,000,000 seconds")
+
+
+def test_a_huge_negative_number_is_refused_as_negative_not_as_an_overflow() -> None:
+    with pytest.raises(ValueError, match=r"^duration must be longer than zero, not -1e\+30s\.$"):
+        to_timedelta(-10**30, "duration")
+
+
+def test_the_command_line_refuses_a_duration_temporal_cannot_carry() -> None:
+    from sagaflow.durations import parse_duration
+    from sagaflow.errors import UsageError
+
+    assert parse_duration("520000w") == 520000 * 604800
+    with pytest.raises(UsageError, match="longer than Temporal can carry"):
+        parse_duration("99999999999w")

@@ -6,6 +6,9 @@ One module per rule family, each reading files only (nothing is imported or run)
   imports the sandbox would reload, in workflow code;
 * :mod:`~sagaflow.skills.lint.activities` — activity names no worker registers;
 * :mod:`~sagaflow.skills.lint.children` — ``child("SKILL")`` runs of skills that do not exist;
+* :mod:`~sagaflow.skills.lint.helpers` — ``sagaflow.workflow`` helper calls that fail at
+  the call: unknown options, durations of the wrong type, ``parallel([])``, undeclared
+  ``route`` keys;
 * :mod:`~sagaflow.skills.lint.prompts` — prompt variables used vs provided, missing
   prompt files;
 * :mod:`~sagaflow.skills.lint.skillmd` — SKILL.md frontmatter and unsubstituted ``$name``.
@@ -38,7 +41,15 @@ def static_findings(skill_dir: Path, kind: str, package: str, *, registered: set
         skills: Every skill name on the search path, for ``child("SKILL")`` calls (None:
             not checked).
     """
-    from sagaflow.skills.lint import activities, children, determinism, prompts, pyscan, skillmd
+    from sagaflow.skills.lint import (
+        activities,
+        children,
+        determinism,
+        helpers,
+        prompts,
+        pyscan,
+        skillmd,
+    )
 
     if kind != "python":
         findings = skillmd.check(skill_dir)
@@ -46,6 +57,7 @@ def static_findings(skill_dir: Path, kind: str, package: str, *, registered: set
         modules, findings = pyscan.parse_skill(skill_dir, package)
         findings += determinism.check(modules, passthrough)
         findings += prompts.check(skill_dir, modules)
+        findings += helpers.check(modules)
         if registered is not None:
             findings += activities.check(skill_dir, registered)
         if skills is not None:

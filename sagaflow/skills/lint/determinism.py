@@ -69,7 +69,11 @@ WHY = {
           "differently",
     "threads": "runs code on another thread, outside the workflow's deterministic "
                "event loop",
+    "sandbox": "is refused by Temporal's workflow sandbox at run time (it refuses every "
+               "os function, os.path's included)",
 }
+#: pure path text without ``os``: what the sandbox lets workflow code use
+_PURE_PATHS = "posixpath or pathlib.PurePosixPath for path text, or an activity"
 
 
 #: calls whose reason differs from their rule's
@@ -103,6 +107,8 @@ def classify(call: ast.Call, aliases: dict[str, str]) -> tuple[str, str] | None:
     if (name in THREAD_CALLS or (name.startswith(THREAD_PREFIXES) and not chained)
             or method == "run_in_executor"):
         return "threads", _THREADS
+    if name.startswith("os.") and not chained:  # os.path.join(), os.getpid(), os.cpu_count()
+        return "sandbox", _PURE_PATHS
     return None
 
 

@@ -195,7 +195,10 @@ def _one_call(skill_dir: Path, module: Module, call: ast.Call, scope: ast.AST,
     rel = str(path.relative_to(skill_dir))
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+    except UnicodeDecodeError:
+        return [error(rel, 1, f"prompt file {rel} is not UTF-8 text, so {func} fails the "
+                      "launch; save it as UTF-8", "prompt-file")]
+    except OSError:
         have = sorted(p.stem for p in base.glob("*.md")) if base.is_dir() else []
         return [error(module.rel, call.lineno,
                       f"prompt file {rel} does not exist, so {func} fails the launch "
