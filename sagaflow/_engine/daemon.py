@@ -74,8 +74,12 @@ def expected_fingerprint(settings: Settings, build: str) -> str:
     parts = [
         sagaflow.__version__, _code_stamp(), build, settings.address, settings.namespace,
         settings.task_queue, settings.profile or "",
-        # what the worker loads once at start: a change here means a new worker
+        # what the worker reads once at start (plugin, converter, activities, idle and
+        # shutdown timers): a change here means a new worker, never a silently stale one
         ",".join(settings.plugins), str(settings.otel), str(settings.plugin_seconds),
+        str(settings.payload_store_bytes), str(settings.heartbeat_seconds),
+        str(settings.worker_idle_seconds), str(settings.worker_shutdown_seconds),
+        settings.slack_webhook_url or "",
         *(os.environ.get(name, "") for name in (OTEL_ENV if settings.otel else ())),
         *(os.environ.get(name, "") for name in FINGERPRINT_ENV),
     ]
