@@ -119,8 +119,9 @@ def _visibility(name: str, path: Path, cwd: Path) -> tuple[bool, str]:
     """
     from sagaflow.skills.discovery import discover_all, search_roots
 
-    roots = [root.resolve() for _, root in search_roots(cwd)]
     parent = path.parent.resolve()
+    # the parent may not exist yet (a project's first .claude/skills): rank it as it will be
+    roots = [root.resolve() for _, root in search_roots(cwd, planned=parent)]
     if parent not in roots:
         return False, ""
     mine = roots.index(parent)

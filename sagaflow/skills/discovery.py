@@ -64,13 +64,18 @@ def bundled_skills_dir() -> Path:
     return wheel if wheel.is_dir() else package.parent / "skills"
 
 
-def search_roots(cwd: Path | None = None) -> list[tuple[str, Path]]:
-    """The skill search path as ``(origin, directory)`` pairs, best first."""
+def search_roots(cwd: Path | None = None, *,
+                 planned: Path | None = None) -> list[tuple[str, Path]]:
+    """The skill search path as ``(origin, directory)`` pairs, best first.
+
+    ``planned`` is a directory about to be created (``sagaflow new --dir .claude/skills``
+    in a project that has none yet): it is placed as if it existed.
+    """
     roots: list[tuple[str, Path]] = []
     here = (cwd or Path.cwd()).resolve()
     for directory in (here, *here.parents):
         candidate = directory / ".claude" / "skills"
-        if candidate.is_dir():
+        if candidate.is_dir() or candidate == planned:
             roots.append(("project", candidate))
         if (directory / ".git").exists():
             break

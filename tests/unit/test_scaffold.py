@@ -94,6 +94,23 @@ def test_a_directory_off_the_search_path_gets_runnable_commands(user: Path, tmp_
     ]
 
 
+def test_a_projects_first_claude_skills_dir_is_on_the_search_path(user: Path,
+                                                                  tmp_path: Path) -> None:
+    """`new NAME --dir .claude/skills` in a project without that directory yet: the new skill
+    is found by name from there (not via SAGAFLOW_SKILLS_PATH), and the user skill it hides
+    is said."""
+    (tmp_path / "work" / ".git").mkdir()
+    scaffold.create("summarize")  # the user's own
+    created = scaffold.create("summarize", parent=Path(".claude/skills"))
+    assert created.path == tmp_path / "work" / ".claude" / "skills" / "summarize"
+    assert created.next[0] == "sagaflow test summarize"
+    assert created.next[1].startswith("sagaflow launch summarize ")
+    assert created.note == (f"it hides the user skill summarize at "
+                            f"{user / '.claude' / 'skills' / 'summarize'}")
+    info = next(i for i in load_skills().infos if i.name == "summarize")
+    assert info.dir == created.path
+
+
 def test_a_higher_skill_of_the_same_name_is_refused(user: Path, tmp_path: Path) -> None:
     project = tmp_path / "work" / ".claude" / "skills" / "dup"
     project.mkdir(parents=True)
