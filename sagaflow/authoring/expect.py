@@ -141,8 +141,9 @@ def differences(expect: Expect, seen: Observed) -> list[str]:
     if expect.steps is not None:
         missing = _subsequence(expect.steps, seen.steps)
         if missing is not None:
-            found.append(f"steps: expected {', '.join(expect.steps)} in this order; "
-                         f"{missing} is missing from {', '.join(seen.steps) or 'no steps'}")
+            got = (f"{missing} is missing from {', '.join(seen.steps)}" if seen.steps
+                   else "the run scheduled no step")
+            found.append(f"steps: expected {', '.join(expect.steps)} in this order; {got}")
     if expect.model_calls is not None and expect.model_calls != seen.model_calls:
         found.append(f"model_calls: expected {expect.model_calls}, got {seen.model_calls}")
     return found

@@ -55,7 +55,7 @@ def test_a_failed_run_counts_the_differences_it_brings_instead_of_listing_them()
     assert result.line() == (
         "FAIL  c  0.50 s  status: expected DONE, got FAILED (step spawn_subagent failed: boom); "
         'error: expected it to contain "nope", got "step spawn_subagent failed: boom"; '
-        "steps: expected emit_finding in this order; emit_finding is missing from no steps; "
+        "steps: expected emit_finding in this order; the run scheduled no step; "
         "3 more differences that follow from it (result, inbox.status, model_calls; -v lists "
         "them)")
     assert "result: expected \"x\", got null" in result.line(full=True)
