@@ -114,6 +114,10 @@ def _user_modes(top: Path) -> None:
 def _visibility(name: str, path: Path, cwd: Path) -> tuple[bool, str]:
     """Whether skill discovery finds ``path`` as ``name`` from ``cwd``, and a note.
 
+    A directory off the search path is reached through the printed
+    ``SAGAFLOW_SKILLS_PATH=DIR sagaflow launch ...``, so it ranks below the project's
+    and the user's skills there: a same-named one of those would still hide it.
+
     Raises:
         UsageError: A same-named skill of higher precedence would hide the new one.
     """
@@ -121,23 +125,25 @@ def _visibility(name: str, path: Path, cwd: Path) -> tuple[bool, str]:
 
     parent = path.parent.resolve()
     # the parent may not exist yet (a project's first .claude/skills): rank it as it will be
-    roots = [root.resolve() for _, root in search_roots(cwd, planned=parent)]
-    if parent not in roots:
-        return False, ""
-    mine = roots.index(parent)
+    searched = [(origin, root.resolve()) for origin, root in search_roots(cwd, planned=parent)]
+    found = parent in [root for _, root in searched]
+    ranked = [root for _, root in searched] if found else [
+        *(root for origin, root in searched if origin in ("project", "user")), parent,
+        *(root for origin, root in searched if origin == "bundled")]
+    mine = ranked.index(parent)
     module = name.replace("-", "_")
     for source in discover_all(cwd).active:
-        if source.module != f"skills.{module}":
+        theirs = source.dir.parent.resolve()
+        if source.module != f"skills.{module}" or theirs not in ranked:
             continue
-        theirs = roots.index(source.dir.parent.resolve()) if source.dir.parent.resolve() in roots \
-            else len(roots)
-        if theirs < mine:
+        if ranked.index(theirs) < mine:
+            via = "" if found else " (reached through SAGAFLOW_SKILLS_PATH, which ranks below it)"
             raise UsageError(
                 f"A skill named {name} already exists at {source.dir} and would hide the new one "
-                f"in {parent}; pick another name, or pass --dir {source.dir.parent}."
+                f"in {parent}{via}; pick another name, or change that skill instead."
             )
-        return True, f"it hides the {source.origin} skill {name} at {source.dir}"
-    return True, ""
+        return found, f"it hides the {source.origin} skill {name} at {source.dir}"
+    return found, ""
 
 
 def create(name: str, *, kind: str = "python", parent: Path | None = None,

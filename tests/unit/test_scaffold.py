@@ -111,6 +111,21 @@ def test_a_projects_first_claude_skills_dir_is_on_the_search_path(user: Path,
     assert info.dir == created.path
 
 
+def test_a_directory_off_the_path_is_refused_when_its_launch_would_reach_another(
+    user: Path, tmp_path: Path
+) -> None:
+    """The printed `SAGAFLOW_SKILLS_PATH=DIR sagaflow launch NAME` would run the user's
+    same-named skill, not the new one; a bundled one below it is only said."""
+    mine = scaffold.create("summarize")
+    with pytest.raises(UsageError, match=f"already exists at {mine.path} and would hide the "
+                       f"new one in {tmp_path / 'lab'} \\(reached through SAGAFLOW_SKILLS_PATH"):
+        scaffold.create("summarize", parent=Path("../lab"))
+    assert not (tmp_path / "lab" / "summarize").exists()
+    lab = scaffold.create("hello-world", parent=Path("../lab"))
+    assert lab.next[1].startswith(f"SAGAFLOW_SKILLS_PATH={tmp_path / 'lab'} sagaflow launch ")
+    assert lab.note.startswith("it hides the bundled skill hello-world")
+
+
 def test_a_higher_skill_of_the_same_name_is_refused(user: Path, tmp_path: Path) -> None:
     project = tmp_path / "work" / ".claude" / "skills" / "dup"
     project.mkdir(parents=True)
