@@ -30,6 +30,7 @@ import dataclasses
 import json
 import sys
 import typing
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from temporalio.api.common.v1 import Payload
@@ -41,6 +42,8 @@ from temporalio.converter import (
     DefaultPayloadConverter,
     ExternalStorage,
     JSONPlainPayloadConverter,
+    JSONTypeConverter,
+    value_to_type,
 )
 
 from sagaflow._engine.payload_store import LocalPayloadStore
@@ -93,17 +96,67 @@ class _ModelAwareEncoder(AdvancedJSONEncoder):
         return super().default(o)
 
 
+#: (field, resolved hint) per dataclass, for :class:`_DataclassFields`; weak keys: the
+#: workflow sandbox re-imports classes per run, and a dead class takes its entry with it
+_FIELDS: weakref.WeakKeyDictionary[type, tuple[tuple[dataclasses.Field[Any], Any], ...]] = (
+    weakref.WeakKeyDictionary())
+
+
+class _DataclassFields(JSONTypeConverter):
+    """Temporal's dataclass decoding (``value_to_type``, temporalio 1.35) with each
+    class's fields and resolved type hints computed once instead of per value.
+
+    Every activity input (``SpawnSubagentInput`` and its ``RunConfig`` with a ``Price``
+    per model) went through ``typing.get_type_hints`` per class per payload: about half
+    the decoding CPU of a model step. Same results and errors as the default; a class
+    whose hints cannot be resolved is left to the default (not cached).
+    """
+
+    def to_typed_value(self, hint: type, value: Any) -> Any:
+        if not isinstance(hint, type) or not dataclasses.is_dataclass(hint) \
+                or not isinstance(value, dict):
+            return JSONTypeConverter.Unhandled  # the default raises its own TypeError
+        try:
+            fields = _FIELDS[hint]
+        except KeyError:
+            try:
+                hints = typing.get_type_hints(hint)
+            except Exception:
+                return JSONTypeConverter.Unhandled
+            fields = _FIELDS[hint] = tuple((f, hints[f.name]) for f in dataclasses.fields(hint))
+        init: dict[str, Any] = {}
+        late: dict[str, Any] = {}
+        for field, field_hint in fields:
+            given = value.get(field.name, dataclasses.MISSING)
+            if given is dataclasses.MISSING:
+                continue  # a missing required field fails in the constructor, as by default
+            try:
+                converted = value_to_type(field_hint, given, _CUSTOM)
+            except Exception as err:
+                raise TypeError(
+                    f"Failed converting field {field.name} on dataclass {hint}") from err
+            (init if field.init else late)[field.name] = converted
+        made = hint(**init)
+        for name, converted in late.items():
+            object.__setattr__(made, name, converted)
+        return made
+
+
+_CUSTOM: tuple[JSONTypeConverter, ...] = (_DataclassFields(),)
+
+
 class ModelAwareJSONConverter(JSONPlainPayloadConverter):
     """``json/plain`` payloads: the default converter, with pydantic models in and out.
 
     Encoding is byte-for-byte the default's for every value without a model. Decoding
     with a type hint that mentions a model uses
     :class:`temporalio.contrib.pydantic.PydanticJSONPlainPayloadConverter` (imported on
-    first use, its type adapters cached per hint); any other hint uses the default.
+    first use, its type adapters cached per hint); any other hint uses the default, with
+    dataclass field hints resolved once per class (:class:`_DataclassFields`).
     """
 
     def __init__(self) -> None:
-        super().__init__(encoder=_ModelAwareEncoder)
+        super().__init__(encoder=_ModelAwareEncoder, custom_type_converters=_CUSTOM)
         self._pydantic: JSONPlainPayloadConverter | None = None
         self._verdicts: dict[Any, bool] = {}
 

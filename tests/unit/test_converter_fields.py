@@ -1,0 +1,114 @@
+"""The converter's cached dataclass decoding (sagaflow._engine.converter._DataclassFields):
+the same values and errors as Temporal's default ``value_to_type``, hints resolved once per
+class, and the cache entry gone with its class."""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import json
+from typing import Any
+
+import pytest
+from temporalio.api.common.v1 import Payload
+from temporalio.converter import value_to_type
+
+from sagaflow._engine import converter
+from sagaflow._engine.converter import ModelAwareJSONConverter
+from sagaflow._engine.meta import RunConfig
+from sagaflow._engine.model_call import ModelStepResult, StepUsage
+from sagaflow.pricing import Price
+
+
+@dataclasses.dataclass(frozen=True)
+class Inner:
+    n: int
+    tags: list[str] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class Outer:
+    name: str
+    inner: Inner
+    maybe: Inner | None = None
+    by_key: dict[str, Inner] = dataclasses.field(default_factory=dict)
+    derived: int = dataclasses.field(default=0, init=False)
+
+
+#: one instance, as a worker has (it also keeps its verdicts on pydantic per hint)
+_CONVERTER = ModelAwareJSONConverter()
+
+
+def _decode(value: Any, hint: Any) -> Any:
+    payload = Payload(metadata={"encoding": b"json/plain"}, data=json.dumps(value).encode())
+    return _CONVERTER.from_payload(payload, hint)
+
+
+def test_values_match_the_default_decoding() -> None:
+    raw = {"name": "a", "inner": {"n": 1, "tags": ["x"]}, "maybe": None,
+           "by_key": {"k": {"n": 2}}, "derived": 7, "unknown": "ignored"}
+    got = _decode(raw, Outer)
+    assert got == value_to_type(Outer, raw)
+    assert got.inner == Inner(1, ["x"]) and got.by_key == {"k": Inner(2)}
+    assert got.derived == 7  # an init=False field is restored, as by default
+    config = RunConfig(transport="scripted", models={"HAIKU": "m"},
+                       prices={"m": Price(1.0, 2.0, 1.25, 0.1)}, skill_dir="/s")
+    assert _decode(dataclasses.asdict(config), RunConfig) == config
+    result = ModelStepResult(output={"a": "b"}, usage=StepUsage(model="m", transport="scripted",
+                                                               input_tokens=3, cost_usd=0.5))
+    assert _decode(dataclasses.asdict(result), ModelStepResult) == result
+
+
+def test_errors_match_the_default() -> None:
+    with pytest.raises(TypeError, match="field inner on dataclass"):
+        _decode({"name": "a", "inner": {"n": "not a number"}}, Outer)
+    with pytest.raises(TypeError):  # a required field missing: the constructor says so
+        _decode({"name": "a"}, Outer)
+    with pytest.raises(TypeError, match="not dict"):
+        _decode(["a"], Outer)
+
+
+def test_hints_are_resolved_once_per_class(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[Any] = []
+    real = converter.typing.get_type_hints
+
+    def counting(obj: Any, *a: Any, **k: Any) -> Any:
+        calls.append(obj)
+        return real(obj, *a, **k)
+
+    @dataclasses.dataclass
+    class Fresh:
+        inner: Inner
+
+    monkeypatch.setattr(converter.typing, "get_type_hints", counting)
+    for n in range(5):
+        assert _decode({"inner": {"n": n}}, Fresh) == Fresh(Inner(n))
+    assert calls.count(Fresh) == 1
+
+
+def test_the_entry_goes_with_its_class() -> None:
+    """The workflow sandbox re-imports classes per run: the cache must not keep them."""
+    def make() -> type:
+        @dataclasses.dataclass
+        class Short:
+            n: int
+        return Short
+
+    short = make()
+    assert _decode({"n": 1}, short).n == 1
+    assert short in converter._FIELDS
+    del short
+    gc.collect()
+    assert not [c for c in converter._FIELDS if c.__name__ == "Short"]
+    again = make()  # the same source, a new class: its own entry, its own hints
+    assert isinstance(_decode({"n": 2}, again), again)
+
+
+def test_unresolvable_hints_are_left_to_the_default() -> None:
+    @dataclasses.dataclass
+    class Dangling:
+        ref: NoSuchName  # type: ignore[name-defined]  # noqa: F821
+
+    with pytest.raises(NameError):  # the default's own failure, nothing cached
+        _decode({"ref": 1}, Dangling)
+    assert Dangling not in converter._FIELDS
