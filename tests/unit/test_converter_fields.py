@@ -81,9 +81,12 @@ def test_hints_are_resolved_once_per_class(monkeypatch: pytest.MonkeyPatch) -> N
         inner: Inner
 
     monkeypatch.setattr(converter.typing, "get_type_hints", counting)
-    for n in range(5):
+    assert _decode({"inner": {"n": 0}}, Fresh) == Fresh(Inner(0))
+    assert Fresh in calls
+    calls.clear()
+    for n in range(1, 5):
         assert _decode({"inner": {"n": n}}, Fresh) == Fresh(Inner(n))
-    assert calls.count(Fresh) == 1
+    assert calls == []
 
 
 def test_the_entry_goes_with_its_class() -> None:
@@ -95,7 +98,9 @@ def test_the_entry_goes_with_its_class() -> None:
         return Short
 
     short = make()
-    assert _decode({"n": 1}, short).n == 1
+    # a converter of its own: the shared one's pydantic verdicts keep the hints they saw
+    payload = Payload(metadata={"encoding": b"json/plain"}, data=b'{"n": 1}')
+    assert ModelAwareJSONConverter().from_payload(payload, short).n == 1
     assert short in converter._FIELDS
     del short
     gc.collect()
