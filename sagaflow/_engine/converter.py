@@ -22,6 +22,9 @@ What it adds to Temporal's default converter:
   A payload of at least ``payloads.store_above_kib`` (config.yaml, default 64 KiB; see
   :mod:`sagaflow.config`) is written there and history holds a reference. Reading
   references is always on, whatever the threshold (``off`` only stops writing).
+* **cheaper decoding**, same values: each dataclass's field hints are resolved once
+  (:class:`_DataclassFields`), and a class marked :func:`sagaflow.wiretypes.shared`
+  (``RunConfig``, sent with every model step) is decoded once per distinct payload.
 """
 
 from __future__ import annotations
@@ -144,6 +147,20 @@ class _DataclassFields(JSONTypeConverter):
 
 _CUSTOM: tuple[JSONTypeConverter, ...] = (_DataclassFields(),)
 
+#: decoded values of :func:`sagaflow.wiretypes.shared` classes by (class, payload bytes);
+#: emptied when full (a worker serves few distinct run configurations at a time)
+_SHARED: dict[tuple[Any, bytes], Any] = {}
+SHARED_MAX = 64
+
+
+def _shared(hint: Any) -> bool:
+    """Whether ``hint`` is a shared class, or one or None (``RunConfig | None``)."""
+    if getattr(hint, "__wire_shared__", False):
+        return True
+    args = typing.get_args(hint)
+    return len(args) == 2 and type(None) in args and any(
+        getattr(a, "__wire_shared__", False) for a in args)
+
 
 class ModelAwareJSONConverter(JSONPlainPayloadConverter):
     """``json/plain`` payloads: the default converter, with pydantic models in and out.
@@ -182,6 +199,18 @@ class ModelAwareJSONConverter(JSONPlainPayloadConverter):
         )
 
     def from_payload(self, payload: Payload, type_hint: type | None = None) -> Any:
+        if type_hint is not None and _shared(type_hint):
+            key = (type_hint, payload.data)
+            try:
+                return _SHARED[key]
+            except KeyError:
+                if len(_SHARED) >= SHARED_MAX:
+                    _SHARED.clear()
+                value = _SHARED[key] = self._decode(payload, type_hint)
+                return value
+        return self._decode(payload, type_hint)
+
+    def _decode(self, payload: Payload, type_hint: type | None) -> Any:
         if not self._uses_pydantic(type_hint):
             return super().from_payload(payload, type_hint)
         if self._pydantic is None:

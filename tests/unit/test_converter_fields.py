@@ -117,3 +117,31 @@ def test_unresolvable_hints_are_left_to_the_default() -> None:
     with pytest.raises(NameError):  # the default's own failure, nothing cached
         _decode({"ref": 1}, Dangling)
     assert Dangling not in converter._FIELDS
+
+
+def _payload(value: Any) -> Payload:
+    return Payload(metadata={"encoding": b"json/plain"}, data=json.dumps(value).encode())
+
+
+def test_a_shared_class_is_decoded_once_per_distinct_payload() -> None:
+    """RunConfig goes with every step of a run: identical bytes give the same object,
+    other bytes their own, and ``RunConfig | None`` shares too."""
+    one = dataclasses.asdict(RunConfig(transport="scripted", skill_dir="/a"))
+    other = dataclasses.asdict(RunConfig(transport="scripted", skill_dir="/b"))
+    first = _CONVERTER.from_payload(_payload(one), RunConfig | None)
+    assert first == RunConfig(transport="scripted", skill_dir="/a")
+    assert _CONVERTER.from_payload(_payload(one), RunConfig | None) is first
+    assert _CONVERTER.from_payload(_payload(one), RunConfig) == first
+    second = _CONVERTER.from_payload(_payload(other), RunConfig | None)
+    assert second.skill_dir == "/b" and second is not first
+    assert _CONVERTER.from_payload(_payload(None), RunConfig | None) is None
+    plain = {"name": "a", "inner": {"n": 1}}  # an ordinary class: a new object each time
+    assert _decode(plain, Outer) is not _decode(plain, Outer)
+
+
+def test_the_shared_cache_is_bounded() -> None:
+    converter._SHARED.clear()
+    for n in range(converter.SHARED_MAX + 5):
+        payload = _payload(dataclasses.asdict(RunConfig(transport="scripted", workspace=str(n))))
+        assert _CONVERTER.from_payload(payload, RunConfig).workspace == str(n)
+    assert 0 < len(converter._SHARED) <= converter.SHARED_MAX
