@@ -93,6 +93,11 @@ class _ModelAwareEncoder(AdvancedJSONEncoder):
     """Temporal's JSON encoder, plus pydantic models (anywhere in the value) as their JSON."""
 
     def default(self, o: Any) -> Any:
+        if dataclasses.is_dataclass(o) and not isinstance(o, type):
+            # the default's ``dataclasses.asdict`` deep-copies every field first; the
+            # encoder walks the fields (and calls this for nested dataclasses) anyway:
+            # the same JSON, without a copy of each activity result
+            return {f.name: getattr(o, f.name) for f in dataclasses.fields(o)}
         base = _model_base()
         if base is not None and isinstance(o, base):
             return o.model_dump(mode="json")  # type: ignore[attr-defined]
