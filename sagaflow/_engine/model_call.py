@@ -225,10 +225,10 @@ def _safe(name: str) -> str:
 
 
 def _settle(
-    inp: SpawnSubagentInput, text: str, usage: StepUsage, response: Path, base: Path,
-    attempt: int, output: dict[str, str] | None, problem: ModelError | None,
+    inp: SpawnSubagentInput, text: str, usage: StepUsage, response: Path, steps: Path,
+    base: str, attempt: int, output: dict[str, str] | None, problem: ModelError | None,
 ) -> tuple[dict[str, str], ModelError | None]:
-    """Write the reply to ``response`` and the step's record beside ``base``
+    """Write the reply to ``response`` and the step's record in ``steps``
     (``<base>.json``, or ``<base>.attempt<N>.failed.json`` with the problem); parse the
     output unless given (megabytes of reply: callers run this in a thread).
 
@@ -251,8 +251,8 @@ def _settle(
     if problem is not None:
         record["error"] = problem.message
     # a failed attempt keeps its own file: each paid call stays costed when retries follow
-    name = f"{base.name}.json" if problem is None else f"{base.name}.attempt{attempt}.failed.json"
-    write_atomically(base.with_name(name), json.dumps(record, indent=2))
+    name = f"{base}.json" if problem is None else f"{base}.attempt{attempt}.failed.json"
+    write_atomically(steps / name, json.dumps(record, indent=2))
     return output, problem
 
 
@@ -374,7 +374,7 @@ async def run_model_step(
         output = _reply_output(inp, reply.text)
     # one thread hop for both files and the parse: each hop costs the loop a wake-up
     kept, problem = await asyncio.to_thread(
-        _settle, inp, reply.text, usage, response, steps / base, attempt, output, problem)
+        _settle, inp, reply.text, usage, response, steps, base, attempt, output, problem)
     activity.logger.info(
         "model reply: %s input / %s output tokens, cost_usd %s, stop %s, %ss",
         usage.input_tokens, usage.output_tokens, cost, usage.stop_reason, usage.seconds,
