@@ -34,3 +34,15 @@ def wire(obj: T) -> T:
     hints = typing.get_type_hints(obj)
     obj.__annotations__ = {name: hints[name] for name in own}
     return obj
+
+
+def shared(cls: T) -> T:
+    """Mark a frozen dataclass whose decoded values may be shared (put it above
+    ``@dataclass``): sagaflow's data converter decodes each distinct payload of it once and
+    gives every identical payload after it the same object. For a value that travels
+    unchanged with many payloads (a run's ``RunConfig`` goes with each of its steps: about
+    a third of a model step's decoding CPU). Its users must treat it, and the containers
+    it holds, as read-only.
+    """
+    cls.__wire_shared__ = True  # type: ignore[attr-defined]
+    return cls

@@ -22,6 +22,9 @@ What it adds to Temporal's default converter:
   A payload of at least ``payloads.store_above_kib`` (config.yaml, default 64 KiB; see
   :mod:`sagaflow.config`) is written there and history holds a reference. Reading
   references is always on, whatever the threshold (``off`` only stops writing).
+* **cheaper decoding**, same values: each dataclass's field hints are resolved once
+  (:class:`_DataclassFields`), and a class marked :func:`sagaflow.wiretypes.shared`
+  (``RunConfig``, sent with every model step) is decoded once per distinct payload.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import dataclasses
 import json
 import sys
 import typing
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from temporalio.api.common.v1 import Payload
@@ -41,6 +45,8 @@ from temporalio.converter import (
     DefaultPayloadConverter,
     ExternalStorage,
     JSONPlainPayloadConverter,
+    JSONTypeConverter,
+    value_to_type,
 )
 
 from sagaflow._engine.payload_store import LocalPayloadStore
@@ -87,10 +93,78 @@ class _ModelAwareEncoder(AdvancedJSONEncoder):
     """Temporal's JSON encoder, plus pydantic models (anywhere in the value) as their JSON."""
 
     def default(self, o: Any) -> Any:
+        if dataclasses.is_dataclass(o) and not isinstance(o, type):
+            # the default's ``dataclasses.asdict`` deep-copies every field first; the
+            # encoder walks the fields (and calls this for nested dataclasses) anyway:
+            # the same JSON, without a copy of each activity result
+            return {f.name: getattr(o, f.name) for f in dataclasses.fields(o)}
         base = _model_base()
         if base is not None and isinstance(o, base):
             return o.model_dump(mode="json")  # type: ignore[attr-defined]
         return super().default(o)
+
+
+#: (field, resolved hint) per dataclass, for :class:`_DataclassFields`; weak keys: the
+#: workflow sandbox re-imports classes per run, and a dead class takes its entry with it
+_FIELDS: weakref.WeakKeyDictionary[type, tuple[tuple[dataclasses.Field[Any], Any], ...]] = (
+    weakref.WeakKeyDictionary())
+
+
+class _DataclassFields(JSONTypeConverter):
+    """Temporal's dataclass decoding (``value_to_type``, temporalio 1.35) with each
+    class's fields and resolved type hints computed once instead of per value.
+
+    Every activity input (``SpawnSubagentInput`` and its ``RunConfig`` with a ``Price``
+    per model) went through ``typing.get_type_hints`` per class per payload: about half
+    the decoding CPU of a model step. Same results and errors as the default; a class
+    whose hints cannot be resolved is left to the default (not cached).
+    """
+
+    def to_typed_value(self, hint: type, value: Any) -> Any:
+        if not isinstance(hint, type) or not dataclasses.is_dataclass(hint) \
+                or not isinstance(value, dict):
+            return JSONTypeConverter.Unhandled  # the default raises its own TypeError
+        try:
+            fields = _FIELDS[hint]
+        except KeyError:
+            try:
+                hints = typing.get_type_hints(hint)
+            except Exception:
+                return JSONTypeConverter.Unhandled
+            fields = _FIELDS[hint] = tuple((f, hints[f.name]) for f in dataclasses.fields(hint))
+        init: dict[str, Any] = {}
+        late: dict[str, Any] = {}
+        for field, field_hint in fields:
+            given = value.get(field.name, dataclasses.MISSING)
+            if given is dataclasses.MISSING:
+                continue  # a missing required field fails in the constructor, as by default
+            try:
+                converted = value_to_type(field_hint, given, _CUSTOM)
+            except Exception as err:
+                raise TypeError(
+                    f"Failed converting field {field.name} on dataclass {hint}") from err
+            (init if field.init else late)[field.name] = converted
+        made = hint(**init)
+        for name, converted in late.items():
+            object.__setattr__(made, name, converted)
+        return made
+
+
+_CUSTOM: tuple[JSONTypeConverter, ...] = (_DataclassFields(),)
+
+#: decoded values of :func:`sagaflow.wiretypes.shared` classes by (class, payload bytes);
+#: emptied when full (a worker serves few distinct run configurations at a time)
+_SHARED: dict[tuple[Any, bytes], Any] = {}
+SHARED_MAX = 64
+
+
+def _shared(hint: Any) -> bool:
+    """Whether ``hint`` is a shared class, or one or None (``RunConfig | None``)."""
+    if getattr(hint, "__wire_shared__", False):
+        return True
+    args = typing.get_args(hint)
+    return len(args) == 2 and type(None) in args and any(
+        getattr(a, "__wire_shared__", False) for a in args)
 
 
 class ModelAwareJSONConverter(JSONPlainPayloadConverter):
@@ -99,11 +173,12 @@ class ModelAwareJSONConverter(JSONPlainPayloadConverter):
     Encoding is byte-for-byte the default's for every value without a model. Decoding
     with a type hint that mentions a model uses
     :class:`temporalio.contrib.pydantic.PydanticJSONPlainPayloadConverter` (imported on
-    first use, its type adapters cached per hint); any other hint uses the default.
+    first use, its type adapters cached per hint); any other hint uses the default, with
+    dataclass field hints resolved once per class (:class:`_DataclassFields`).
     """
 
     def __init__(self) -> None:
-        super().__init__(encoder=_ModelAwareEncoder)
+        super().__init__(encoder=_ModelAwareEncoder, custom_type_converters=_CUSTOM)
         self._pydantic: JSONPlainPayloadConverter | None = None
         self._verdicts: dict[Any, bool] = {}
 
@@ -129,6 +204,18 @@ class ModelAwareJSONConverter(JSONPlainPayloadConverter):
         )
 
     def from_payload(self, payload: Payload, type_hint: type | None = None) -> Any:
+        if type_hint is not None and _shared(type_hint):
+            key = (type_hint, payload.data)
+            try:
+                return _SHARED[key]
+            except KeyError:
+                if len(_SHARED) >= SHARED_MAX:
+                    _SHARED.clear()
+                value = _SHARED[key] = self._decode(payload, type_hint)
+                return value
+        return self._decode(payload, type_hint)
+
+    def _decode(self, payload: Payload, type_hint: type | None) -> Any:
         if not self._uses_pydantic(type_hint):
             return super().from_payload(payload, type_hint)
         if self._pydantic is None:

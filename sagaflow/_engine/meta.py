@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from sagaflow.pricing import Price, price_for
-from sagaflow.wiretypes import wire
+from sagaflow.wiretypes import shared, wire
 
 if TYPE_CHECKING:
     from sagaflow.config import Settings
@@ -117,9 +117,13 @@ def pool_of(task_queue: str, base_queue: str) -> str:
 
 
 @wire
+@shared
 @dataclass(frozen=True)
 class RunConfig:
     """What the built-in activities need to serve one run, fixed when it is launched.
+
+    Read-only, containers included: the data converter hands every step of a run the
+    same decoded object (:func:`sagaflow.wiretypes.shared`).
 
     It travels in the run's memo (:class:`RunOptions`) and the workflow interceptor
     hands it to ``spawn_subagent`` and ``emit_finding`` as their second argument, so

@@ -224,6 +224,38 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:60] or "step"
 
 
+def _settle(
+    inp: SpawnSubagentInput, text: str, usage: StepUsage, response: Path, steps: Path,
+    base: str, attempt: int, output: dict[str, str] | None, problem: ModelError | None,
+) -> tuple[dict[str, str], ModelError | None]:
+    """Write the reply to ``response`` and the step's record in ``steps``
+    (``<base>.json``, or ``<base>.attempt<N>.failed.json`` with the problem); parse the
+    output unless given (megabytes of reply: callers run this in a thread).
+
+    Returns:
+        The output (``{}`` when the step failed) and the problem, if any (an oversized
+        output is one).
+
+    Raises:
+        OSError: a file cannot be written.
+    """
+    write_atomically(response, text)
+    if output is None:
+        output = {} if problem else parse_structured(text)
+    problem = problem or _oversized(output, response)
+    tokens = usage.tokens()
+    record = {k: v for k, v in asdict(usage).items() if k not in tokens}
+    record |= {"usage": tokens, "response_path": str(response)}
+    if step_notes(inp):
+        record["notes"] = step_notes(inp)
+    if problem is not None:
+        record["error"] = problem.message
+    # a failed attempt keeps its own file: each paid call stays costed when retries follow
+    name = f"{base}.json" if problem is None else f"{base}.attempt{attempt}.failed.json"
+    write_atomically(steps / name, json.dumps(record, indent=2))
+    return output, problem
+
+
 #: ``SpawnSubagentInput.reply_as`` values (see there)
 REPLY_AS = ("", "text", "json")
 
@@ -327,7 +359,6 @@ async def run_model_step(
         problem = reply_problem(reply, inp, response)
         if problem is None and why is not None:
             problem = schema_output.final_error(inp.role, why, str(response.parent))
-    await asyncio.to_thread(write_atomically, response, reply.text)
     cost = 0.0 if reply.transport == "scripted" else cost_of(
         reply.model or model, reply.usage, run.prices
     )
@@ -341,20 +372,9 @@ async def run_model_step(
     )
     if problem is None and inp.reply_as:
         output = _reply_output(inp, reply.text)
-    if output is None:
-        output = {} if problem else await asyncio.to_thread(
-            parse_structured, reply.text)  # megabytes of reply: a thread
-    problem = problem or _oversized(output, response)
-    tokens = usage.tokens()
-    record = {k: v for k, v in asdict(usage).items() if k not in tokens}
-    record |= {"usage": tokens, "response_path": str(response)}
-    if step_notes(inp):
-        record["notes"] = step_notes(inp)
-    if problem is not None:
-        record["error"] = problem.message
-    # a failed attempt keeps its own file: each paid call stays costed when retries follow
-    name = f"{base}.json" if problem is None else f"{base}.attempt{attempt}.failed.json"
-    await asyncio.to_thread(write_atomically, steps / name, json.dumps(record, indent=2))
+    # one thread hop for both files and the parse: each hop costs the loop a wake-up
+    kept, problem = await asyncio.to_thread(
+        _settle, inp, reply.text, usage, response, steps, base, attempt, output, problem)
     activity.logger.info(
         "model reply: %s input / %s output tokens, cost_usd %s, stop %s, %ss",
         usage.input_tokens, usage.output_tokens, cost, usage.stop_reason, usage.seconds,
@@ -363,4 +383,4 @@ async def run_model_step(
         problem.paid_usd = (cost or 0.0) + usage.retried_cost_usd or None
         problem.stop_reason = reply.stop_reason
         raise problem
-    return ModelStepResult(output=output, usage=usage)
+    return ModelStepResult(output=kept, usage=usage)

@@ -39,6 +39,13 @@ def read_replies(skill_dir: Path | None) -> tuple[Path, Any]:
     """
     import copy
 
+    path, data = _parsed(skill_dir)
+    return path, copy.deepcopy(data)
+
+
+def _parsed(skill_dir: Path | None) -> tuple[Path, Any]:
+    """:func:`read_replies` without the copy: the cached object itself, for callers that
+    only read it (a copy per call was a fifth of a scripted call's CPU)."""
     import yaml
 
     if skill_dir is None:
@@ -51,7 +58,7 @@ def read_replies(skill_dir: Path | None) -> tuple[Path, Any]:
         if cached is None or cached[0] != seen:
             cached = seen, yaml.safe_load(path.read_text(encoding="utf-8")) or {}
             _PARSED[path] = cached
-        return path, copy.deepcopy(cached[1])
+        return path, cached[1]
     except FileNotFoundError:
         raise ModelError(
             f"{path} does not exist; create it with a 'replies:' list of {{match, reply}} rules "
@@ -80,7 +87,7 @@ def bad_regex(pattern: str, exc: re.error) -> ModelError:
 
 
 def _rules(skill_dir: Path | None) -> list[dict[str, Any]]:
-    path, data = read_replies(skill_dir)
+    path, data = _parsed(skill_dir)  # read only: call() never changes a rule
     rules = data.get("replies") if isinstance(data, dict) else None
     if not isinstance(rules, list):
         raise ModelError(f"{path} must hold a 'replies:' list.", retryable=False)

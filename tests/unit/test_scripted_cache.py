@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sagaflow.models.scripted import read_replies
+from sagaflow.models.scripted import call, read_replies
 
 
 def test_an_edited_file_is_read_again_and_copies_are_independent(tmp_path: Path) -> None:
@@ -19,3 +19,19 @@ def test_an_edited_file_is_read_again_and_copies_are_independent(tmp_path: Path)
     stat = replies.stat()
     os.utime(replies, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
     assert read_replies(tmp_path)[1] == {"replies": [{"match": "a", "reply": "two!"}]}
+
+
+def test_calls_share_the_parsed_rules_and_see_an_edit(tmp_path: Path) -> None:
+    """call() reads the cached rules without copying them: it must neither change them
+    nor miss an edited file."""
+    replies = tmp_path / "replies.yaml"
+    replies.write_text("replies:\n  - {match: 'Greet (?P<name>[A-Za-z]+)', reply: 'hi $name'}\n")
+    ask = {"skill_dir": tmp_path, "model": "m", "system": ""}
+    assert call(user="Greet Ann", **ask).text == "hi Ann"
+    assert call(user="Greet Bob", **ask).text == "hi Bob"
+    assert read_replies(tmp_path)[1] == {
+        "replies": [{"match": "Greet (?P<name>[A-Za-z]+)", "reply": "hi $name"}]}
+    replies.write_text("replies:\n  - {match: Greet, reply: changed}\n")
+    stat = replies.stat()
+    os.utime(replies, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert call(user="Greet Ann", **ask).text == "changed"
