@@ -21,9 +21,8 @@ names below are loaded on first use.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sagaflow.errors import SagaflowError
+from sagaflow.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -36,10 +35,4 @@ _LAZY = {
 __all__ = ["SagaflowError", "SkillRegistry", "SkillSpec", "__version__", "load_prompt"]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'sagaflow' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_exports(__name__, _LAZY)

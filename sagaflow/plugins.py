@@ -62,8 +62,23 @@ ENTRY_POINT_GROUP = "sagaflow.plugins"
 HOOKS = ("before_run", "before_step", "after_step", "after_run", "on_error")
 
 
+class _Tokens:
+    """``tokens``: the sum of an event's four token counts."""
+
+    input_tokens: int
+    output_tokens: int
+    cache_creation_input_tokens: int
+    cache_read_input_tokens: int
+
+    @property
+    def tokens(self) -> int:
+        """All tokens: input, output and cache reads and writes."""
+        return (self.input_tokens + self.output_tokens + self.cache_creation_input_tokens
+                + self.cache_read_input_tokens)
+
+
 @dataclass(frozen=True)
-class RunEvent:
+class RunEvent(_Tokens):
     """A run starting or ending (``before_run``, ``after_run``, ``on_error``).
 
     Attributes:
@@ -102,15 +117,9 @@ class RunEvent:
     cache_read_input_tokens: int = 0
     error: str = ""
 
-    @property
-    def tokens(self) -> int:
-        """All tokens: input, output and cache reads and writes."""
-        return (self.input_tokens + self.output_tokens + self.cache_creation_input_tokens
-                + self.cache_read_input_tokens)
-
 
 @dataclass(frozen=True)
-class StepEvent:
+class StepEvent(_Tokens):
     """One attempt of a step (an activity) starting or ending.
 
     Attributes:
@@ -152,12 +161,6 @@ class StepEvent:
     cache_read_input_tokens: int = 0
     error: str = ""
     will_retry: bool = False
-
-    @property
-    def tokens(self) -> int:
-        """All tokens: input, output and cache reads and writes."""
-        return (self.input_tokens + self.output_tokens + self.cache_creation_input_tokens
-                + self.cache_read_input_tokens)
 
 
 class Plugin:

@@ -8,8 +8,9 @@ and ``run_shell_activity``) come from :mod:`sagaflow._engine.compat_seeds`; ever
 sagaflow worker registers those activities by name.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from sagaflow.lazy import lazy_exports
 from sagaflow.workflow import (
     EmitFindingInput,
     SpawnSubagentInput,
@@ -36,25 +37,20 @@ if TYPE_CHECKING:
 #: then does not pay for them (about 3 ms). The ``_activity`` names are the ones
 #: sagaflow 0.10 gave the same activity functions.
 _COMPAT = {
-    "FinalizeManifestInput": "FinalizeManifestInput",
-    "RunShellInput": "RunShellInput",
-    "RunShellResult": "RunShellResult",
-    "finalize_manifest": "finalize_manifest",
-    "run_shell": "run_shell",
-    "finalize_manifest_activity": "finalize_manifest",
-    "run_shell_activity": "run_shell",
+    name: f"sagaflow._engine.compat_seeds:{source}"
+    for name, source in {
+        "FinalizeManifestInput": "FinalizeManifestInput",
+        "RunShellInput": "RunShellInput",
+        "RunShellResult": "RunShellResult",
+        "finalize_manifest": "finalize_manifest",
+        "run_shell": "run_shell",
+        "finalize_manifest_activity": "finalize_manifest",
+        "run_shell_activity": "run_shell",
+    }.items()
 }
 
 
-def __getattr__(name: str) -> Any:
-    source = _COMPAT.get(name)
-    if source is None:
-        raise AttributeError(f"module 'sagaflow.durable.activities' has no attribute {name!r}")
-    from sagaflow._engine import compat_seeds
-
-    value = getattr(compat_seeds, source)
-    globals()[name] = value  # later lookups skip this function
-    return value
+__getattr__ = lazy_exports(__name__, _COMPAT)
 
 
 def __dir__() -> list[str]:
