@@ -62,9 +62,9 @@ def log(message: str) -> None:
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    from sagaflow.ports import free_port as reserved  # light: socket only
+
+    return reserved()
 
 
 def wait_port(port: int, timeout: float = 30.0) -> None:

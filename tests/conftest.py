@@ -22,16 +22,15 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_anthropic import FakeAnthropic
-from sandbox import Sandbox, _stop_home_processes, free_port, start_dev_server
+from sandbox import Sandbox, _stop_home_processes, start_dev_server
 
 
 @pytest.fixture(scope="session")
 def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db = tmp_path_factory.mktemp("temporal") / "temporal.db"
-    port = free_port()
-    proc = start_dev_server(db, port)
+    proc, address = start_dev_server(db)
     try:
-        yield f"127.0.0.1:{port}"
+        yield address
     finally:
         proc.terminate()
         try:

@@ -10,13 +10,13 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sagaflow import ports
 from sagaflow._engine import meta
 from sagaflow._engine.server import VERSIONING_LIMITS, ready, temporal_binary
 
@@ -25,37 +25,50 @@ TEST_SKILLS = Path(__file__).parent / "skills"
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A loopback port nothing listens on, kept from other ``bind(0)`` calls (sagaflow.ports)."""
+    return ports.free_port()
 
 
-def start_dev_server(db: Path, port: int, timeout: float = 30.0) -> subprocess.Popen[bytes]:
-    """A temporal dev server we own (by pid), returned once its frontend serves requests."""
-    http_port = free_port()
-    log = open(db.with_suffix(".log"), "ab")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [
-            str(temporal_binary()), "server", "start-dev", "--headless",
-            "--ip", "127.0.0.1", "--port", str(port),
-            "--http-port", str(http_port), "--metrics-port", str(free_port()),
-            "--db-filename", str(db),
-            # deleting a closed run waits for the transfer queue's ack level, which the server
-            # saves every 30 s by default: purge tests would wait that long for Temporal
-            "--dynamic-config-value", 'history.transferProcessorUpdateAckInterval="1s"',
-            # every sandbox's task queue is a worker deployment; the server caps them at 100
-            *(arg for limit in VERSIONING_LIMITS for arg in ("--dynamic-config-value", limit)),
-            "--dynamic-config-value", meta.DEV_SERVER_CONFIG,  # blocked runs tagged at once
-        ],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    deadline = time.monotonic() + timeout
-    while not ready(f"127.0.0.1:{port}", "127.0.0.1", http_port):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"temporal dev server did not start; see {db.with_suffix('.log')}")
-        time.sleep(0.05)
-    return proc
+def start_dev_server(db: Path, timeout: float = 30.0) -> tuple[subprocess.Popen[bytes], str]:
+    """A temporal dev server we own (by pid) and its address, once its frontend serves requests.
+
+    A start that loses a port to another process ("address already in use": the other xdist
+    worker's servers pick ports too) is tried again on fresh ports, as sagaflow's own is.
+    """
+    log_path = db.with_suffix(".log")
+    for _attempt in range(3):
+        port, http_port, metrics_port = ports.free_ports("127.0.0.1", 3)
+        offset = log_path.stat().st_size if log_path.exists() else 0
+        with open(log_path, "ab") as log:
+            proc = subprocess.Popen(
+                [
+                    str(temporal_binary()), "server", "start-dev", "--headless",
+                    "--ip", "127.0.0.1", "--port", str(port),
+                    "--http-port", str(http_port), "--metrics-port", str(metrics_port),
+                    "--db-filename", str(db),
+                    # deleting a closed run waits for the transfer queue's ack level, which the
+                    # server saves every 30 s by default: purge tests would wait that long
+                    "--dynamic-config-value", 'history.transferProcessorUpdateAckInterval="1s"',
+                    # every sandbox's task queue is a worker deployment; the server caps them
+                    *(arg for limit in VERSIONING_LIMITS for arg in ("--dynamic-config-value", limit)),
+                    "--dynamic-config-value", meta.DEV_SERVER_CONFIG,  # blocked runs tagged at once
+                ],
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while not ready(f"127.0.0.1:{port}", "127.0.0.1", http_port):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                proc.wait()
+                break
+            time.sleep(0.05)
+        else:
+            return proc, f"127.0.0.1:{port}"
+        with open(log_path, "rb") as fh:
+            fh.seek(offset)
+            if b"address already in use" not in fh.read():
+                break
+    raise RuntimeError(f"temporal dev server did not start; see {log_path}")
 
 
 def kill_pid(pid: int, sig: int = signal.SIGKILL) -> None:

@@ -29,6 +29,7 @@ from sagaflow.config import Settings
 from sagaflow.errors import ConfigError, ServerError, TemporalError
 from sagaflow.locks import exclusive
 from sagaflow.paths import PRIVATE_UMASK, Home
+from sagaflow.ports import free_ports
 from sagaflow.timestamps import now_iso
 
 if TYPE_CHECKING:
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
 
 DEFAULT_PORT = 7233
 POLL_SECONDS = 0.05
+#: starts tried when the server loses a race for a port to another process
+PORT_RACE_ATTEMPTS = 3
 
 # Servers started by this process, kept so they are reaped (no zombies, no ResourceWarning).
 _children: dict[int, subprocess.Popen[bytes]] = {}
@@ -219,13 +222,29 @@ def _start_locked(home: Home, settings: Settings, ui: bool) -> ServerState:
         raise ServerError(f"This home's Temporal server (pid {state.pid}) runs at {state.address},"
                           f" not {settings.address}; run `sagaflow server stop` and start again.")
     bind = "127.0.0.1" if _is_localhost(host) else host
-    http_port, metrics_port, *rest = _free_ports(bind, 3 if ui else 2, exclude=port)
-    ui_port = rest[0] if rest else None
-    db, log = home.server / "temporal.db", home.server / "server.log"
+    for attempt in range(1, PORT_RACE_ATTEMPTS + 1):
+        try:
+            return _spawn(home, settings, ui, bind, port)
+        except _LostPortRace as race:
+            if attempt == PORT_RACE_ATTEMPTS:
+                raise race.error from None
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
+class _LostPortRace(Exception):
+    """The server exited because a port it was given was taken before it could bind it."""
+
+    def __init__(self, error: ServerError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _command(settings: Settings, bind: str, port: int, ports: list[int], db: Path) -> list[str]:
+    http_port, metrics_port, *rest = ports
     cmd = [str(temporal_binary()), "server", "start-dev", "--ip", bind, "--port", str(port),
            "--http-port", str(http_port), "--metrics-port", str(metrics_port),
            "--db-filename", str(db), "--color", "never"]
-    cmd += ["--ui-port", str(ui_port)] if ui_port else ["--headless"]
+    cmd += ["--ui-port", str(rest[0])] if rest else ["--headless"]
     for name, kind in meta.SEARCH_ATTRIBUTES.items():  # a fresh DB has them from the start
         cmd += ["--search-attribute", f"{name}={kind}"]
     if settings.namespace != "default":
@@ -237,6 +256,22 @@ def _start_locked(home: Home, settings: Settings, ui: bool) -> ServerState:
         cmd += ["--dynamic-config-value", limit]
     # a run blocked by a code change is tagged (TemporalReportedProblems) at its first retry
     cmd += ["--dynamic-config-value", meta.DEV_SERVER_CONFIG]
+    return cmd
+
+
+def _spawn(home: Home, settings: Settings, ui: bool, bind: str, port: int) -> ServerState:
+    """Start one server process and wait until it serves requests.
+
+    Raises:
+        _LostPortRace: It exited with "address already in use" (a port it was handed, or one
+            it chose itself for its history and matching services, was taken first).
+        ServerError: It exited for another reason or did not answer in time.
+    """
+    ports = free_ports(bind, 3 if ui else 2, exclude={port})
+    http_port, metrics_port = ports[0], ports[1]
+    ui_port = ports[2] if ui else None
+    db, log = home.server / "temporal.db", home.server / "server.log"
+    cmd = _command(settings, bind, port, ports, db)
     started_at = now_iso()
     with open(log, "ab") as out:
         out.write(f"\n--- {started_at} sagaflow: {' '.join(cmd)}\n".encode())
@@ -264,8 +299,12 @@ def _start_locked(home: Home, settings: Settings, ui: bool) -> ServerState:
             (home.server / "state.json").unlink(missing_ok=True)
             why = (f"exited with code {code}" if code is not None
                    else f"did not answer within {settings.server_start_seconds:g} s")
-            raise ServerError(f"The Temporal dev server {why} at {settings.address} "
-                              f"({_last_log_line(log, offset)}); see {log}, fix it and retry.")
+            text = _log_since(log, offset)
+            error = ServerError(f"The Temporal dev server {why} at {settings.address} "
+                                f"({_last_log_line(text)}); see {log}, fix it and retry.")
+            if code is not None and "address already in use" in text:
+                raise _LostPortRace(error)
+            raise error
         time.sleep(POLL_SECONDS)
     return state
 
@@ -294,28 +333,24 @@ def _is_localhost(host: str) -> bool:
     return host.lower().rstrip(".") == "localhost"
 
 
-def _free_ports(host: str, count: int, *, exclude: int) -> list[int]:
-    """Distinct ports the OS reports free now (all bound at once, then released)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with contextlib.ExitStack() as stack:
-        ports: list[int] = []
-        while len(ports) < count:
-            sock = stack.enter_context(socket.socket(family, socket.SOCK_STREAM))
-            sock.bind((host, 0))
-            if (found := int(sock.getsockname()[1])) != exclude:
-                ports.append(found)
-        return ports
-
-
-def _last_log_line(log: Path, offset: int) -> str:
+def _log_since(log: Path, offset: int) -> str:
     try:
         with open(log, "rb") as fh:
             fh.seek(offset)
-            text = fh.read().decode("utf-8", "replace")
+            return fh.read().decode("utf-8", "replace")
     except OSError:
-        return "no log was written"
+        return ""
+
+
+def _last_log_line(text: str) -> str:
+    """The log's last line, cut to 300 characters; a long one keeps its end, where Go's
+    wrapped errors (``could not build arguments for … : listen tcp …: bind: …``) name the
+    cause."""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    return f"last log line: {lines[-1][:300]}" if lines else "the log is empty"
+    if not lines:
+        return "the server wrote nothing to its log"
+    line = lines[-1]
+    return f"last log line: {line if len(line) <= 300 else line[:100] + ' … ' + line[-200:]}"
 
 
 def _read_state(home: Home) -> ServerState | None:

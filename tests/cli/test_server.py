@@ -22,12 +22,11 @@ from sagaflow._engine import server
 from sagaflow.config import Settings
 from sagaflow.errors import ConfigError, ServerError, TemporalError
 from sagaflow.paths import Home
+from sagaflow.ports import free_port, free_ports
 
 
 def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_port()
 
 
 def _servers_on(db: Path) -> list[int]:
@@ -269,3 +268,45 @@ def test_failed_start_reports_log_and_cleans_up(home: Home, settings: Settings) 
     assert not (home.server / "state.json").exists()
     assert _servers_on(home.server / "temporal.db") == []
     assert not server.answers(settings.address)
+
+
+def test_a_start_that_loses_a_port_race_is_tried_again_on_fresh_ports(
+        home: Home, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process can take a port between our pick and the server's bind (CI saw the
+    restarted server die with "address already in use"): the start is tried on fresh ports."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        picks: list[list[int]] = []
+
+        def racing_pick(host: str, count: int = 1, *, exclude: set[int]) -> list[int]:
+            found = free_ports(host, count, exclude=exclude)
+            if not picks:  # the first pick hands out a port another process already holds
+                found[0] = int(taken.getsockname()[1])
+            picks.append(found)
+            return found
+
+        monkeypatch.setattr(server, "free_ports", racing_pick)
+        state = server.start(home, settings)
+        assert len(picks) == 2 and state.http_port == picks[1][0] != picks[0][0]
+        assert server.answers(settings.address)
+        log = (home.server / "server.log").read_text("utf-8")
+        assert log.count("sagaflow: ") == 2 and "address already in use" in log
+    server.stop(home)
+
+
+def test_a_start_that_keeps_losing_port_races_says_why(
+        home: Home, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = int(taken.getsockname()[1])
+        monkeypatch.setattr(server, "free_ports",
+                            lambda host, count=1, *, exclude: [busy, *free_ports(host, count - 1)])
+        with pytest.raises(ServerError) as caught:
+            server.start(home, settings)
+    message = str(caught.value)
+    assert "address already in use" in message and message.count("\n") == 0
+    assert (home.server / "server.log").read_text("utf-8").count("sagaflow: ") == \
+        server.PORT_RACE_ATTEMPTS
+    assert not (home.server / "state.json").exists()
