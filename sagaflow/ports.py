@@ -7,7 +7,7 @@ server we start then dies with "address already in use". On Linux and the BSDs e
 found here is also parked in TIME_WAIT, by accepting one connection to it and closing that
 connection from the listening side: while it lingers (60 s on Linux) the kernel does not
 hand that number to a ``bind(0)``, yet a server that sets SO_REUSEADDR (Go always does)
-binds it at once (both ends set SO_REUSEADDR). This is the Temporal CLI's own technique (``devserver.GetFreePort``).
+binds it at once. This is the Temporal CLI's own technique (``devserver.GetFreePort``).
 Hand-written because no maintained library reserves ports this way (``portpicker`` picks
 a free port but does not keep it from being handed out again).
 """
