@@ -47,7 +47,7 @@ LAYERS: dict[str, float] = {
     "models": 1,
     **{base: 0 for base in (
         "inbox", "hook", "config", "paths", "pricing", "runrecord", "durations", "locks", "errors",
-        "procs", "timestamps",  # coming from the platform branch
+        "procs", "ports", "timestamps",  # coming from the platform branch
         "inbox_format", "safetext", "session_context", "wiretypes", "lazy",
         "plugins",  # the plugin interface users import (no temporalio)
     )},
