@@ -12,10 +12,8 @@ port accepting plus the HTTP API describing the namespace (see :func:`ready`).
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import json
 import os
-import socket
 import subprocess
 import time
 from dataclasses import asdict, dataclass
@@ -24,9 +22,15 @@ from typing import TYPE_CHECKING, Any
 
 from sagaflow import procs
 from sagaflow._engine import meta
+from sagaflow._engine.address import _is_localhost
+
+# re-exported (callers ask the server module): answers, is_loopback, parse_address
+from sagaflow._engine.address import answers as answers
+from sagaflow._engine.address import is_loopback as is_loopback
+from sagaflow._engine.address import parse_address as parse_address
 from sagaflow._engine.temporal_cli import BINARY_ENV, server_env, temporal_binary
 from sagaflow.config import Settings
-from sagaflow.errors import ConfigError, ServerError, TemporalError
+from sagaflow.errors import ServerError, TemporalError
 from sagaflow.locks import exclusive
 from sagaflow.paths import PRIVATE_UMASK, Home
 from sagaflow.ports import free_ports
@@ -35,7 +39,6 @@ from sagaflow.timestamps import now_iso
 if TYPE_CHECKING:
     import psutil
 
-DEFAULT_PORT = 7233
 POLL_SECONDS = 0.05
 #: starts tried when the server loses a race for a port to another process
 PORT_RACE_ATTEMPTS = 3
@@ -65,56 +68,6 @@ class ServerState:
 #: versions per deployment (and deployments per namespace) at 100 by default, and a capped
 #: worker's polls are refused and retried forever: the embedded server lifts both caps
 VERSIONING_LIMITS = ("matching.maxVersionsInDeployment=100000", "matching.maxDeployments=10000")
-
-
-def parse_address(address: str) -> tuple[str, int]:
-    """Split ``host[:port]`` (IPv6 as ``[::1]:7233`` or bare ``::1``); port defaults to 7233.
-
-    Raises:
-        ConfigError: The address is empty or its port is not a number from 1 to 65535.
-    """
-    host, port_text = address.strip(), ""
-    if host.startswith("["):
-        host, _, rest = host[1:].partition("]")
-        port_text = rest.removeprefix(":")
-    elif host.count(":") == 1:
-        host, _, port_text = host.partition(":")
-    port = int(port_text) if port_text.isdigit() else (-1 if port_text else DEFAULT_PORT)
-    if not host or not 0 < port < 65536:
-        raise ConfigError(f"Temporal address {address!r} is not host:port; set TEMPORAL_ADDRESS"
-                          " or temporal.address in config.yaml to e.g. localhost:7233.")
-    return host, port
-
-
-def is_loopback(address: str) -> bool:
-    """Whether ``address`` names this machine only (localhost, 127.0.0.0/8, ::1)."""
-    try:
-        host = parse_address(address)[0]
-        return _is_localhost(host) or ipaddress.ip_address(host).is_loopback
-    except (ConfigError, ValueError):
-        return False
-
-
-def answers(address: str, timeout: float = 0.3) -> bool:
-    """Whether something accepts TCP connections at ``address`` (no gRPC, no temporalio)."""
-    try:
-        host, port = parse_address(address)
-        # An ASCII host goes in as bytes: socket encodes a str host with the idna codec,
-        # whose import (encodings.idna, stringprep, unicodedata) costs about 1 ms of every
-        # launch; for ASCII names both spellings resolve alike.
-        found = socket.getaddrinfo(host.encode("ascii") if host.isascii() else host, port,
-                                   type=socket.SOCK_STREAM)
-    except (OSError, ConfigError):
-        return False
-    for family, kind, proto, _name, sockaddr in found:  # as socket.create_connection does
-        with socket.socket(family, kind, proto) as sock:
-            sock.settimeout(timeout)
-            try:
-                sock.connect(sockaddr)
-                return True
-            except OSError:
-                continue
-    return False
 
 
 def start(home: Home, settings: Settings, *, ui: bool = False) -> ServerState:
@@ -327,10 +280,6 @@ def ready(address: str, host: str, http_port: int, namespace: str = "default") -
             return int(response.status) == 200
     except (urllib.error.URLError, OSError, ValueError):
         return False
-
-
-def _is_localhost(host: str) -> bool:
-    return host.lower().rstrip(".") == "localhost"
 
 
 def _log_since(log: Path, offset: int) -> str:

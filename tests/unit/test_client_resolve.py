@@ -105,3 +105,44 @@ def test_the_worker_gets_only_explicit_choices_so_it_resolves_alike(
     assert "TEMPORAL_NAMESPACE" not in env
     monkeypatch.setattr("os.environ", env)
     assert resolve(load_settings(home)) == resolve(flagged)
+
+
+def test_the_default_config_file_is_read_where_temporal_looks_for_it(
+    home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Launch skips envconfig when there is nothing for it to read: the file it would find
+    by default must then be where sagaflow looks ($XDG_CONFIG_HOME, then ~/.config)."""
+    for xdg in (tmp_path / "xdg", None):
+        config_dir = xdg if xdg is not None else tmp_path / "userhome" / ".config"
+        if xdg is not None:
+            monkeypatch.setenv("XDG_CONFIG_HOME", str(xdg))
+        else:
+            monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+        (config_dir / "temporalio").mkdir(parents=True)
+        (config_dir / "temporalio" / "temporal.toml").write_text(PROFILES, encoding="utf-8")
+        assert resolve(load_settings(home)) == Target("profile.example:7233", "profile-ns", {})
+        (config_dir / "temporalio" / "temporal.toml").unlink()
+        assert resolve(load_settings(home)) == Target("localhost:7233", "default", {})
+
+
+def test_a_temporal_variable_alone_is_read_through_envconfig(
+    home: Home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEMPORAL_API_KEY", "k-env")
+    target = resolve(load_settings(home))
+    assert target.options.get("api_key") == "k-env"
+
+
+def test_nothing_to_read_means_envconfig_is_not_imported(home: Home, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "XDG_"))}
+    env.update(HOME=str(tmp_path / "userhome"), SAGAFLOW_HOME=str(home.root))
+    code = ("import sys; from sagaflow.config import load_settings; "
+            "from sagaflow._engine.client import resolve; t = resolve(load_settings()); "
+            "print(t.address, 'temporalio.envconfig' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["localhost:7233", "False"]
