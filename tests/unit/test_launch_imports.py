@@ -31,7 +31,9 @@ LAZY = {
     "tempfile": "the inbox",
     "difflib": "an unknown activity name (activity_check.close_matches)",
     "sysconfig": "starting the embedded server (temporal_cli)",
-    "encodings.idna": "non-ASCII hosts (server.answers)",
+    "encodings.idna": "non-ASCII hosts (address.answers)",
+    "sagaflow._engine.server": "starting the embedded server (client.ensure_temporal)",
+    "temporalio.envconfig": "a Temporal profile, config file or TEMPORAL_* variable (client.resolve)",
     "yaml": "a home with config.yaml",
     "psutil": "signalling a process (procs)",
     "temporalio.worker": "workers and the sandbox check (cached per content)",
@@ -49,7 +51,7 @@ assert call is not None
 import sagaflow.runs.launch as L
 from sagaflow._engine import activity_check, search_attributes
 from sagaflow._engine.client import resolve
-from sagaflow._engine.server import answers
+from sagaflow._engine.address import answers
 from sagaflow.cli._state import with_root
 from sagaflow.config import load_settings
 from sagaflow.paths import Home
@@ -73,7 +75,7 @@ for name in sorted(sys.modules):
 
 def test_launch_path_keeps_heavy_modules_lazy(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SAGAFLOW_", "TEMPORAL_", "ANTHROPIC_", "CLAUDE_"))}
+           if not k.startswith(("SAGAFLOW_", "TEMPORAL_", "ANTHROPIC_", "CLAUDE_", "XDG_"))}
     env.update(HOME=str(tmp_path / "user"), SAGAFLOW_HOME=str(tmp_path / "home"),
                SAGAFLOW_NO_HOOK="1")
     (tmp_path / "work").mkdir()
