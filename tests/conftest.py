@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+os.environ["SAGAFLOW_NO_PREFORK"] = "1"  # the same for CLI processes tests start themselves
 from fake_anthropic import FakeAnthropic
 from sandbox import Sandbox, _stop_home_processes, start_dev_server
 
@@ -77,6 +78,10 @@ def sf(
         "ANTHROPIC_API_KEY": "sk-test-not-a-real-key",
         "SAGAFLOW_NO_NOTIFY": "1",
         "PYTHONUNBUFFERED": "1",
+        # launches run in-process: each sandbox would otherwise keep a launcher (a warm
+        # process per home, sagaflow.cli.prefork) until its cleanup; tests/cli/test_prefork.py
+        # runs launches through one
+        "SAGAFLOW_NO_PREFORK": "1",
     })
     sandbox = Sandbox(work, env)
     try:

@@ -142,8 +142,9 @@ class Sandbox:
 
 
 def _stop_home_processes(sandbox: Sandbox) -> None:
-    """Stop the worker and any embedded server this home started, by recorded pid."""
-    states = [sandbox.home / "server" / "state.json",
+    """Stop the workers, the launcher and any embedded server this home started, by
+    recorded pid."""
+    states = [sandbox.home / "server" / "state.json", sandbox.home / "launcher.json",
               *(sandbox.home / "worker" / "builds").glob("*/state.json")]
     for path in states:
         try:

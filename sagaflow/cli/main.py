@@ -58,12 +58,41 @@ def run(argv: list[str]) -> int:
     return guarded(launch, verbose_requested(argv))
 
 
+def _through_launcher(argv: list[str]) -> int | None:
+    """A launch run by the home's launcher (:mod:`sagaflow.cli.prefork`); None when it is
+    not a launch, no launcher took it (one is then started for the next launch) or
+    launchers are off."""
+    from sagaflow.cli import prefork
+
+    if not prefork.supported():
+        return None
+    from sagaflow.cli.options import parse_launch
+
+    if parse_launch(argv) is None:
+        return None
+    from sagaflow.paths import home_dir
+
+    try:
+        root = str(home_dir())
+    except Exception:  # the in-process launch reports a bad home itself
+        return None
+    code = prefork.delegate(root, argv)
+    if code is None:
+        from sagaflow.cli.prefork_server import spawn
+
+        spawn(root)
+    return code
+
+
 def main() -> None:
     """Console-script entry point (also ``python -m sagaflow``, hence the worker daemon)."""
     from sagaflow.paths import make_private
 
     make_private()  # everything this process and its children create is owner-only
-    code = run(sys.argv[1:])
+    argv = sys.argv[1:]
+    code = _through_launcher(argv)
+    if code is None:
+        code = run(argv)
     sys.stdout.flush()
     sys.stderr.flush()
     if "temporalio" in sys.modules:

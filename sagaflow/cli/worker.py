@@ -46,13 +46,16 @@ def start(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
 
 @app.command()
 def stop(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """Stop every build worker of this home gracefully (in-flight steps drain first)."""
+    """Stop every build worker of this home gracefully (in-flight steps drain first), and
+    the home's launcher."""
     from sagaflow._engine import daemon
+    from sagaflow.cli import prefork_server
 
     home, settings = _state.home(), _state.settings()
     pids = daemon.stop(home, timeout=settings.worker_shutdown_seconds + 10)
+    launcher = prefork_server.stop(str(home.root))
     if as_json:
-        emit_json({"stopped": bool(pids), "pids": pids})
+        emit_json({"stopped": bool(pids), "pids": pids, "launcher_pid": launcher})
     elif not pids:
         err("no worker was running")
     else:
