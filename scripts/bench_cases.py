@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import statistics
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,38 +76,52 @@ def _raw_cmd(env: Env, name: str, plain_exit: bool = False) -> list[str]:
 
 
 def latency(env: Env, box: Sandbox, n: int) -> list[Row]:
-    """Fresh `launch --await` vs a fresh raw client process, alternated, both warm."""
-    log("latency: warm-up (starts the sagaflow worker daemon)")
+    """Fresh `launch --await` vs a fresh raw client process, alternated, both warm.
+
+    `launch` goes through the home's launcher (sagaflow.cli.prefork; the warm-up starts
+    it); the same launch in-process (``SAGAFLOW_NO_PREFORK=1``: every import paid by the
+    launching process, as a raw client pays its own) is timed too and reported beside it.
+    """
+    log("latency: warm-up (starts the sagaflow worker daemon and the launcher)")
     warm = timed(_launch_cmd("warm"), box.env, box.work)
     log(f"latency: warm-up sagaflow {warm.seconds:.2f}s exit {warm.code} "
         f"{warm.err.strip()[-200:]!r}")
+    time.sleep(2.0)  # the launcher imports in the background after the first launch
     raw_warm = timed(_raw_cmd(env, "warm"), env.raw_env(), env.root)
     log(f"latency: warm-up raw {raw_warm.seconds:.2f}s exit {raw_warm.code}")
-    sf, raw = Series("sagaflow", "hello, bench"), Series("raw", "hello, bench")
+    inproc_env = {**box.env, "SAGAFLOW_NO_PREFORK": "1"}
+    sf, inproc, raw = (Series("sagaflow", "hello, bench"), Series("in-process", "hello, bench"),
+                       Series("raw", "hello, bench"))
     for i in range(n):
-        order = ("sf", "raw") if i % 2 == 0 else ("raw", "sf")
+        order = ("sf", "in", "raw") if i % 2 == 0 else ("raw", "in", "sf")
         took: dict[str, float] = {}
         for which in order:
             if which == "sf":
                 result = timed(_launch_cmd("bench"), box.env, box.work)
                 sf.add(result)
+            elif which == "in":
+                result = timed(_launch_cmd("bench"), inproc_env, box.work)
+                inproc.add(result)
             else:
                 result = timed(_raw_cmd(env, "bench"), env.raw_env(), env.root)
                 raw.add(result)
             took[which] = result.seconds
-        log(f"latency {i + 1}/{n}: sagaflow {took['sf']:.3f}s raw {took['raw']:.3f}s")
-    for series in (sf, raw):
+        log(f"latency {i + 1}/{n}: sagaflow {took['sf']:.3f}s in-process {took['in']:.3f}s "
+            f"raw {took['raw']:.3f}s")
+    for series in (sf, inproc, raw):
         log(f"latency: {series.summary()}" + (f"; first: {series.failures[0]}"
                                               if series.failures else ""))
-    if not sf.ok or not raw.ok:
+    if not sf.ok or not raw.ok or not inproc.ok:
         return [row("latency", "median launch→result", None, None, target="ratio ≤ 1.1",
-                    note=f"{sf.summary()}; {raw.summary()}")]
+                    note=f"{sf.summary()}; {inproc.summary()}; {raw.summary()}")]
     med = statistics.median(sf.ok) / statistics.median(raw.ok)
     note = f"N={n} each, alternated; {sf.summary()}; {raw.summary()} (raw uses os._exit)"
     return [
         row("latency", "median launch→result", statistics.median(sf.ok),
             statistics.median(raw.ok), target="ratio ≤ 1.1", passed=med <= 1.1, note=note),
         row("latency", "p90 launch→result", p90(sf.ok), p90(raw.ok), note="informative"),
+        row("latency", "median launch→result, in-process", statistics.median(inproc.ok),
+            statistics.median(raw.ok), note="informative: SAGAFLOW_NO_PREFORK=1, no launcher"),
     ]
 
 
