@@ -42,7 +42,7 @@ DISABLE_ENV = "SAGAFLOW_NO_PREFORK"
 STARTUP_PREFIXES = ("PYTHON", "LC_")
 STARTUP_NAMES = ("LANG", "LANGUAGE", "TZ")
 #: the signals a terminal or a supervisor sends to the process it started; forwarded
-FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGWINCH)
 #: largest request accepted (argv and environment), bytes
 MAX_REQUEST = 1 << 20
 
@@ -55,6 +55,14 @@ def supported() -> bool:
 def startup_env(env: dict[str, str]) -> dict[str, str]:
     """The part of ``env`` Python reads at start-up (see :data:`STARTUP_PREFIXES`)."""
     return {k: v for k, v in env.items() if k.startswith(STARTUP_PREFIXES) or k in STARTUP_NAMES}
+
+
+def python_identity() -> dict[str, Any]:
+    """What makes this Python this Python for a launch: the interpreter, its import path,
+    its ``-X`` options and flags (``-O``, ``-I``...). A launcher serves only its own."""
+    return {"executable": sys.executable, "path": list(sys.path),
+            "xoptions": {str(k): str(v) for k, v in sys._xoptions.items()},
+            "flags": repr(sys.flags)}
 
 
 def socket_address(dirfd: int) -> str:
@@ -72,7 +80,7 @@ def _umask() -> int:
 def _request(argv: list[str]) -> bytes:
     body: dict[str, Any] = {
         "argv0": sys.argv[0], "argv": argv, "env": dict(os.environ), "cwd": os.getcwd(),
-        "umask": _umask(), "executable": sys.executable, "path": sys.path,
+        "umask": _umask(), **python_identity(),
     }
     data = json.dumps(body).encode("utf-8", "surrogateescape")
     return struct.pack("!I", len(data)) + data

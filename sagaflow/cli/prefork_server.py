@@ -37,6 +37,7 @@ from sagaflow.cli.prefork import (
     MAX_REQUEST,
     SOCKET_NAME,
     STATE_NAME,
+    python_identity,
     socket_address,
     startup_env,
 )
@@ -108,9 +109,8 @@ def serve(home_root: str) -> None:
         os._exit(0)  # no home yet, or another launcher holds it
     _warm()
     from sagaflow import procs
-    from sagaflow._engine.daemon import _code_stamp
 
-    stamp = _code_stamp()
+    stamp = _stamp()
     address = socket_address(dirfd)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(address)
@@ -126,7 +126,7 @@ def serve(home_root: str) -> None:
         _log_path.append(os.path.join(home_root, "logs", LOG_NAME))
     _log(f"launcher ready on {os.path.join(home_root, SOCKET_NAME)}")
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # relays are reaped by the kernel
-    mine = {"executable": sys.executable, "path": sys.path, "startup": startup_env(dict(os.environ))}
+    mine = {**python_identity(), "startup": startup_env(dict(os.environ))}
     last = time.monotonic()
     try:
         while True:
@@ -169,10 +169,20 @@ def _receive(conn: socket.socket) -> tuple[dict[str, Any], list[int]]:
     return request, fds
 
 
-def _serve_one(conn: socket.socket, listener: socket.socket, mine: dict[str, Any],
-               stamp: str) -> str:
+def _stamp() -> str:
+    """sagaflow's own modules (size, mtime) and each import-path directory's mtime (a package
+    installed, upgraded or removed there changes it): what this process imported may be stale."""
     from sagaflow._engine.daemon import _code_stamp
 
+    dirs = []
+    for entry in sys.path:
+        with contextlib.suppress(OSError):
+            dirs.append(f"{entry}:{os.stat(entry or '.').st_mtime_ns}")
+    return _code_stamp() + "|" + "|".join(dirs)
+
+
+def _serve_one(conn: socket.socket, listener: socket.socket, mine: dict[str, Any],
+               stamp: str) -> str:
     creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
     _pid, uid, _gid = struct.unpack("3i", creds)
     fds: list[int] = []
@@ -182,11 +192,12 @@ def _serve_one(conn: socket.socket, listener: socket.socket, mine: dict[str, Any
         request, fds = _receive(conn)
         if len(fds) != 3:
             reason = "streams"
-        elif request.get("executable") != mine["executable"] or request.get("path") != mine["path"]:
+        elif any(request.get(key) != mine[key] for key in ("executable", "path", "xoptions",
+                                                            "flags")):
             reason = "python"
         elif startup_env(request.get("env", {})) != mine["startup"]:
             reason = "startup-variables"
-        elif _code_stamp() != stamp:
+        elif _stamp() != stamp:
             reason = "stale"
         else:
             reason = ""
