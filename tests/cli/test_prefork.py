@@ -199,3 +199,34 @@ def test_no_launcher_answers_a_stale_socket(box: Sandbox) -> None:
     proc = _run(box, "launch", "hello-world", "--await", "--transport", "scripted", check=True)
     assert proc.stdout == "hello, world\n"
     _launcher_ready(box, not_pid=pid)
+
+
+def test_a_changed_import_path_makes_the_launcher_step_aside(box: Sandbox, tmp_path: Path) -> None:
+    """A package installed or upgraded after the launcher imported its modules: it declines
+    (the launch runs in-process, with the code on disk) and exits; a new one takes over."""
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    box.env["PYTHONPATH"] = str(extra)
+    _run(box, "launch", "hello-world", "--transport", "scripted", check=True)
+    pid = _launcher_ready(box)
+    (extra / "newpkg").mkdir()  # as pip would add a package here
+    proc = _run(box, "launch", "hello-world", "--await", "--transport", "scripted", check=True)
+    assert proc.stdout == "hello, world\n"
+    assert "declined (stale)" in _log(box) and _gone(pid)
+    _launcher_ready(box, not_pid=pid)
+
+
+def test_garbage_on_the_socket_is_dropped_and_the_next_launch_served(box: Sandbox) -> None:
+    import socket
+
+    _run(box, "launch", "hello-world", "--transport", "scripted", check=True)
+    pid = _launcher_ready(box)
+    for junk in (b"", b"\x00\x00\x00\x05{no", b"\xff\xff\xff\xff" + b"x" * 100, b"GET / HTTP/1.1\r\n"):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.connect(str(box.home / "launcher.sock"))
+            sock.sendall(junk)
+            sock.shutdown(socket.SHUT_WR)
+            assert sock.recv(100) == b""  # no answer, no launch
+    proc = _run(box, "launch", "hello-world", "--await", "--transport", "scripted", check=True)
+    assert proc.stdout == "hello, world\n" and len(_forked(box)) == 1
+    assert int(json.loads((box.home / "launcher.json").read_text())["pid"]) == pid
