@@ -23,7 +23,7 @@ What it adds to Temporal's default converter:
   :mod:`sagaflow.config`) is written there and history holds a reference. Reading
   references is always on, whatever the threshold (``off`` only stops writing).
 * **cheaper decoding**, same values: each dataclass's field hints are resolved once
-  (:class:`_DataclassFields`), and a class marked :func:`sagaflow.wiretypes.shared`
+  (:mod:`sagaflow._engine.typed_decode`), and a class marked :func:`sagaflow.wiretypes.shared`
   (``RunConfig``, sent with every model step) is decoded once per distinct payload.
 """
 
@@ -33,7 +33,6 @@ import dataclasses
 import json
 import sys
 import typing
-import weakref
 from typing import TYPE_CHECKING, Any
 
 from temporalio.api.common.v1 import Payload
@@ -45,11 +44,10 @@ from temporalio.converter import (
     DefaultPayloadConverter,
     ExternalStorage,
     JSONPlainPayloadConverter,
-    JSONTypeConverter,
-    value_to_type,
 )
 
 from sagaflow._engine.payload_store import LocalPayloadStore
+from sagaflow._engine.typed_decode import CUSTOM_DECODERS
 
 if TYPE_CHECKING:
     from temporalio.client import Client
@@ -104,54 +102,6 @@ class _ModelAwareEncoder(AdvancedJSONEncoder):
         return super().default(o)
 
 
-#: (field, resolved hint) per dataclass, for :class:`_DataclassFields`; weak keys: the
-#: workflow sandbox re-imports classes per run, and a dead class takes its entry with it
-_FIELDS: weakref.WeakKeyDictionary[type, tuple[tuple[dataclasses.Field[Any], Any], ...]] = (
-    weakref.WeakKeyDictionary())
-
-
-class _DataclassFields(JSONTypeConverter):
-    """Temporal's dataclass decoding (``value_to_type``, temporalio 1.35) with each
-    class's fields and resolved type hints computed once instead of per value.
-
-    Every activity input (``SpawnSubagentInput`` and its ``RunConfig`` with a ``Price``
-    per model) went through ``typing.get_type_hints`` per class per payload: about half
-    the decoding CPU of a model step. Same results and errors as the default; a class
-    whose hints cannot be resolved is left to the default (not cached).
-    """
-
-    def to_typed_value(self, hint: type, value: Any) -> Any:
-        if not isinstance(hint, type) or not dataclasses.is_dataclass(hint) \
-                or not isinstance(value, dict):
-            return JSONTypeConverter.Unhandled  # the default raises its own TypeError
-        try:
-            fields = _FIELDS[hint]
-        except KeyError:
-            try:
-                hints = typing.get_type_hints(hint)
-            except Exception:
-                return JSONTypeConverter.Unhandled
-            fields = _FIELDS[hint] = tuple((f, hints[f.name]) for f in dataclasses.fields(hint))
-        init: dict[str, Any] = {}
-        late: dict[str, Any] = {}
-        for field, field_hint in fields:
-            given = value.get(field.name, dataclasses.MISSING)
-            if given is dataclasses.MISSING:
-                continue  # a missing required field fails in the constructor, as by default
-            try:
-                converted = value_to_type(field_hint, given, _CUSTOM)
-            except Exception as err:
-                raise TypeError(
-                    f"Failed converting field {field.name} on dataclass {hint}") from err
-            (init if field.init else late)[field.name] = converted
-        made = hint(**init)
-        for name, converted in late.items():
-            object.__setattr__(made, name, converted)
-        return made
-
-
-_CUSTOM: tuple[JSONTypeConverter, ...] = (_DataclassFields(),)
-
 #: decoded values of :func:`sagaflow.wiretypes.shared` classes by (class, payload bytes);
 #: emptied when full (a worker serves few distinct run configurations at a time)
 _SHARED: dict[tuple[Any, bytes], Any] = {}
@@ -174,11 +124,11 @@ class ModelAwareJSONConverter(JSONPlainPayloadConverter):
     with a type hint that mentions a model uses
     :class:`temporalio.contrib.pydantic.PydanticJSONPlainPayloadConverter` (imported on
     first use, its type adapters cached per hint); any other hint uses the default, with
-    dataclass field hints resolved once per class (:class:`_DataclassFields`).
+    dataclass field hints resolved once per class (:mod:`~sagaflow._engine.typed_decode`).
     """
 
     def __init__(self) -> None:
-        super().__init__(encoder=_ModelAwareEncoder, custom_type_converters=_CUSTOM)
+        super().__init__(encoder=_ModelAwareEncoder, custom_type_converters=CUSTOM_DECODERS)
         self._pydantic: JSONPlainPayloadConverter | None = None
         self._verdicts: dict[Any, bool] = {}
 

@@ -122,7 +122,7 @@ class ModelStepResult:
             TypeError: ``raw`` is neither shape (the step fails loudly rather than
                 handing the skill an empty output).
         """
-        from temporalio.converter import value_to_type
+        from sagaflow._engine.typed_decode import to_type
 
         if isinstance(raw, dict) and LEGACY_ENVELOPE_KEY in raw:
             usage = raw.get(LEGACY_ENVELOPE_KEY) or {}
@@ -133,8 +133,8 @@ class ModelStepResult:
                     k: v for k, v in usage.items() if k in known and v is not None
                 }},
             }
-        result = value_to_type(cls, raw)
-        if not isinstance(result, cls):  # pragma: no cover - value_to_type raises first
+        result = to_type(cls, raw)
+        if not isinstance(result, cls):  # pragma: no cover - to_type raises first
             raise TypeError(f"not a model step result: {raw!r:.200}")
         return result
 
