@@ -15,7 +15,7 @@ import os
 import re
 import socket
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -24,6 +24,7 @@ from temporalio import activity
 from sagaflow._engine import schema_output, tool_step
 from sagaflow._engine.compat_seeds import step_notes
 from sagaflow._engine.confine import confine, write_atomically
+from sagaflow._engine.typed_decode import to_type
 from sagaflow.errors import ModelError, PromptError
 from sagaflow.models import INCOMPLETE, ModelReply
 from sagaflow.models.structured import last_block, parse_structured
@@ -122,8 +123,6 @@ class ModelStepResult:
             TypeError: ``raw`` is neither shape (the step fails loudly rather than
                 handing the skill an empty output).
         """
-        from sagaflow._engine.typed_decode import to_type
-
         if isinstance(raw, dict) and LEGACY_ENVELOPE_KEY in raw:
             usage = raw.get(LEGACY_ENVELOPE_KEY) or {}
             known = {f.name for f in fields(StepUsage)}
@@ -244,7 +243,8 @@ def _settle(
         output = {} if problem else parse_structured(text)
     problem = problem or _oversized(output, response)
     tokens = usage.tokens()
-    record = {k: v for k, v in asdict(usage).items() if k not in tokens}
+    # StepUsage's fields are plain values: asdict would deep-copy each one for nothing
+    record = {f.name: getattr(usage, f.name) for f in fields(usage) if f.name not in tokens}
     record |= {"usage": tokens, "response_path": str(response)}
     if step_notes(inp):
         record["notes"] = step_notes(inp)
