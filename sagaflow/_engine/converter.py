@@ -24,7 +24,8 @@ What it adds to Temporal's default converter:
   references is always on, whatever the threshold (``off`` only stops writing).
 * **cheaper decoding**, same values: each dataclass's field hints are resolved once
   (:mod:`sagaflow._engine.typed_decode`), and a class marked :func:`sagaflow.wiretypes.shared`
-  (``RunConfig``, sent with every model step) is decoded once per distinct payload.
+  (``RunConfig``, sent with every model step) is decoded once per distinct payload and
+  encoded once per object.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import dataclasses
 import json
 import sys
 import typing
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from temporalio.api.common.v1 import Payload
@@ -106,6 +108,9 @@ class _ModelAwareEncoder(AdvancedJSONEncoder):
 #: emptied when full (a worker serves few distinct run configurations at a time)
 _SHARED: dict[tuple[Any, bytes], Any] = {}
 SHARED_MAX = 64
+#: encoded bytes of :func:`sagaflow.wiretypes.shared` values by ``id``, with a weak
+#: reference that tells a live value from a later one at the same address
+_ENCODED: dict[int, tuple[weakref.ref[Any], bytes]] = {}
 
 
 def _shared(hint: Any) -> bool:
@@ -115,6 +120,27 @@ def _shared(hint: Any) -> bool:
     args = typing.get_args(hint)
     return len(args) == 2 and type(None) in args and any(
         getattr(a, "__wire_shared__", False) for a in args)
+
+
+def _encoded(value: Any) -> bytes | None:
+    """The bytes ``value`` (a shared, read-only value) was encoded to before, if it was.
+
+    A run hands the same ``RunConfig`` object to each of its model steps, and workflow
+    code encoded it for each one (dataclass walks and ``isinstance`` checks, wrapped
+    calls in the sandbox): the same object gives the same bytes.
+    """
+    seen = _ENCODED.get(id(value))
+    return seen[1] if seen is not None and seen[0]() is value else None
+
+
+def _remember(value: Any, data: bytes) -> None:
+    try:
+        ref = weakref.ref(value)
+    except TypeError:  # a class without weak references (__slots__): encoded each time
+        return
+    if len(_ENCODED) >= SHARED_MAX:
+        _ENCODED.clear()
+    _ENCODED[id(value)] = (ref, data)
 
 
 class ModelAwareJSONConverter(JSONPlainPayloadConverter):
@@ -147,11 +173,14 @@ class ModelAwareJSONConverter(JSONPlainPayloadConverter):
     def to_payload(self, value: Any) -> Payload | None:
         # the default's body (temporalio 1.35), without its warning about "Pydantic v1"
         # for any value with a ``parse_obj`` attribute: v2 models are handled here
-        return Payload(
-            metadata={"encoding": self.encoding.encode()},
-            data=json.dumps(value, cls=_ModelAwareEncoder, separators=(",", ":"),
-                            sort_keys=True).encode(),
-        )
+        shared = getattr(type(value), "__wire_shared__", False)
+        data = _encoded(value) if shared else None
+        if data is None:
+            data = json.dumps(value, cls=_ModelAwareEncoder, separators=(",", ":"),
+                              sort_keys=True).encode()
+            if shared:
+                _remember(value, data)
+        return Payload(metadata={"encoding": self.encoding.encode()}, data=data)
 
     def from_payload(self, payload: Payload, type_hint: type | None = None) -> Any:
         if type_hint is not None and _shared(type_hint):

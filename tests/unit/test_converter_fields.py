@@ -196,6 +196,28 @@ def test_the_shared_cache_is_bounded() -> None:
     assert 0 < len(converter._SHARED) <= converter.SHARED_MAX
 
 
+def test_a_shared_value_is_encoded_once_per_object() -> None:
+    """The same RunConfig object gives the bytes it gave before (without encoding it
+    again); an equal or a different object its own encoding; the bytes are the default's."""
+    from temporalio.converter import JSONPlainPayloadConverter
+
+    config = RunConfig(transport="scripted", models={"HAIKU": "m"},
+                       prices={"m": Price(1.0, 2.0, 1.25, 0.1)}, skill_dir="/s")
+    first = _CONVERTER.to_payload(config)
+    assert first == JSONPlainPayloadConverter().to_payload(config)
+    assert converter._ENCODED[id(config)][1] == first.data
+    assert _CONVERTER.to_payload(config) == first
+    other = RunConfig(transport="claude", skill_dir="/t")
+    assert _CONVERTER.to_payload(other) == JSONPlainPayloadConverter().to_payload(other)
+    converter._ENCODED[id(config)] = (converter._ENCODED[id(config)][0], b"stale")
+    assert _CONVERTER.to_payload(config).data == b"stale"  # taken as remembered, by identity
+    del converter._ENCODED[id(config)]
+    address = id(other)
+    del other
+    gc.collect()
+    assert converter._ENCODED[address][0]() is None  # a later object here is not taken for it
+
+
 def test_dataclasses_encode_to_the_default_bytes() -> None:
     """Encoding walks a dataclass's fields instead of ``asdict``: byte for byte the same."""
     import datetime
