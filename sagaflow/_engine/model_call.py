@@ -10,6 +10,7 @@ the skill ``output``; ``show`` and ``tail`` read the same shape back from histor
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import re
@@ -219,6 +220,18 @@ def _earlier_cost(steps: Path, base: str, attempt: int) -> float:
     return round(total, 9)
 
 
+@functools.lru_cache(maxsize=256)
+def _dirs(home: Home, run_id: str) -> tuple[Path, Path]:
+    """A run's directory and its ``steps/``, checked and built once per run, not per step
+    (``pathlib`` joins cost microseconds each, on the event loop)."""
+    run_dir = home.run_dir(run_id)
+    return run_dir, run_dir / "steps"
+
+
+#: the skill directory's Path per string (the scripted transport keys its cache by it)
+_path = functools.lru_cache(maxsize=64)(Path)
+
+
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:60] or "step"
 
@@ -320,7 +333,7 @@ async def run_model_step(
             reply that cannot be the result (see :func:`reply_problem`).
     """
     model = run.model_for(inp.tier_name)
-    run_dir = home.run_dir(run_id)
+    run_dir, steps = _dirs(home, run_id)
     _check_shape(inp)
     response = (confine(inp.output_path, run_dir, run.allowed_roots, what="output_path")
                 if inp.output_path else None)
@@ -333,17 +346,16 @@ async def run_model_step(
     for note in step_notes(inp):  # noted, never silently dropped (see SpawnSubagentInput)
         activity.logger.warning("role %s: %s", inp.role, note)
     system = inp.system_prompt + (schema_output.instruction(schema) if schema else "")
-    steps = run_dir / "steps"
     base = f"{_safe(activity_id)}-{_safe(inp.role)}"
     session = tool_step.for_step(inp, run, steps / f"{base}.tools.jsonl", model, run_id,
-                                 run_dir, converse)
+                                 run_dir, converse) if inp.tools_needed else None
 
     async def ask(text: str) -> ModelReply:
         if session is not None:  # tools_needed: a checkpointed tool loop (tool_step)
             return await session.ask(system, text)
         return await complete(
             run.transport, model=model, system=system, user=text, max_tokens=inp.max_tokens,
-            skill_dir=Path(run.skill_dir) if run.skill_dir else None,
+            skill_dir=_path(run.skill_dir) if run.skill_dir else None,
         )
 
     started = time.monotonic()
