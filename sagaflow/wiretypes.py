@@ -39,7 +39,8 @@ def wire(obj: T) -> T:
 def shared(cls: T) -> T:
     """Mark a frozen dataclass whose decoded values may be shared (put it above
     ``@dataclass``): sagaflow's data converter decodes each distinct payload of it once and
-    gives every identical payload after it the same object. For a value that travels
+    gives every identical payload after it the same object, and encodes each object once
+    (the same object gives the bytes it gave before). For a value that travels
     unchanged with many payloads (a run's ``RunConfig`` goes with each of its steps: about
     a third of a model step's decoding CPU). Its users must treat it, and the containers
     it holds, as read-only.

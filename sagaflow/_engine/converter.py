@@ -23,8 +23,9 @@ What it adds to Temporal's default converter:
   :mod:`sagaflow.config`) is written there and history holds a reference. Reading
   references is always on, whatever the threshold (``off`` only stops writing).
 * **cheaper decoding**, same values: each dataclass's field hints are resolved once
-  (:class:`_DataclassFields`), and a class marked :func:`sagaflow.wiretypes.shared`
-  (``RunConfig``, sent with every model step) is decoded once per distinct payload.
+  (:mod:`sagaflow._engine.typed_decode`), and a class marked :func:`sagaflow.wiretypes.shared`
+  (``RunConfig``, sent with every model step) is decoded once per distinct payload and
+  encoded once per object.
 """
 
 from __future__ import annotations
@@ -45,11 +46,10 @@ from temporalio.converter import (
     DefaultPayloadConverter,
     ExternalStorage,
     JSONPlainPayloadConverter,
-    JSONTypeConverter,
-    value_to_type,
 )
 
 from sagaflow._engine.payload_store import LocalPayloadStore
+from sagaflow._engine.typed_decode import CUSTOM_DECODERS
 
 if TYPE_CHECKING:
     from temporalio.client import Client
@@ -104,58 +104,13 @@ class _ModelAwareEncoder(AdvancedJSONEncoder):
         return super().default(o)
 
 
-#: (field, resolved hint) per dataclass, for :class:`_DataclassFields`; weak keys: the
-#: workflow sandbox re-imports classes per run, and a dead class takes its entry with it
-_FIELDS: weakref.WeakKeyDictionary[type, tuple[tuple[dataclasses.Field[Any], Any], ...]] = (
-    weakref.WeakKeyDictionary())
-
-
-class _DataclassFields(JSONTypeConverter):
-    """Temporal's dataclass decoding (``value_to_type``, temporalio 1.35) with each
-    class's fields and resolved type hints computed once instead of per value.
-
-    Every activity input (``SpawnSubagentInput`` and its ``RunConfig`` with a ``Price``
-    per model) went through ``typing.get_type_hints`` per class per payload: about half
-    the decoding CPU of a model step. Same results and errors as the default; a class
-    whose hints cannot be resolved is left to the default (not cached).
-    """
-
-    def to_typed_value(self, hint: type, value: Any) -> Any:
-        if not isinstance(hint, type) or not dataclasses.is_dataclass(hint) \
-                or not isinstance(value, dict):
-            return JSONTypeConverter.Unhandled  # the default raises its own TypeError
-        try:
-            fields = _FIELDS[hint]
-        except KeyError:
-            try:
-                hints = typing.get_type_hints(hint)
-            except Exception:
-                return JSONTypeConverter.Unhandled
-            fields = _FIELDS[hint] = tuple((f, hints[f.name]) for f in dataclasses.fields(hint))
-        init: dict[str, Any] = {}
-        late: dict[str, Any] = {}
-        for field, field_hint in fields:
-            given = value.get(field.name, dataclasses.MISSING)
-            if given is dataclasses.MISSING:
-                continue  # a missing required field fails in the constructor, as by default
-            try:
-                converted = value_to_type(field_hint, given, _CUSTOM)
-            except Exception as err:
-                raise TypeError(
-                    f"Failed converting field {field.name} on dataclass {hint}") from err
-            (init if field.init else late)[field.name] = converted
-        made = hint(**init)
-        for name, converted in late.items():
-            object.__setattr__(made, name, converted)
-        return made
-
-
-_CUSTOM: tuple[JSONTypeConverter, ...] = (_DataclassFields(),)
-
 #: decoded values of :func:`sagaflow.wiretypes.shared` classes by (class, payload bytes);
 #: emptied when full (a worker serves few distinct run configurations at a time)
 _SHARED: dict[tuple[Any, bytes], Any] = {}
 SHARED_MAX = 64
+#: encoded bytes of :func:`sagaflow.wiretypes.shared` values by ``id``, with a weak
+#: reference that tells a live value from a later one at the same address
+_ENCODED: dict[int, tuple[weakref.ref[Any], bytes]] = {}
 
 
 def _shared(hint: Any) -> bool:
@@ -167,6 +122,27 @@ def _shared(hint: Any) -> bool:
         getattr(a, "__wire_shared__", False) for a in args)
 
 
+def _encoded(value: Any) -> bytes | None:
+    """The bytes ``value`` (a shared, read-only value) was encoded to before, if it was.
+
+    A run hands the same ``RunConfig`` object to each of its model steps, and workflow
+    code encoded it for each one (dataclass walks and ``isinstance`` checks, wrapped
+    calls in the sandbox): the same object gives the same bytes.
+    """
+    seen = _ENCODED.get(id(value))
+    return seen[1] if seen is not None and seen[0]() is value else None
+
+
+def _remember(value: Any, data: bytes) -> None:
+    try:
+        ref = weakref.ref(value)
+    except TypeError:  # a class without weak references (__slots__): encoded each time
+        return
+    if len(_ENCODED) >= SHARED_MAX:
+        _ENCODED.clear()
+    _ENCODED[id(value)] = (ref, data)
+
+
 class ModelAwareJSONConverter(JSONPlainPayloadConverter):
     """``json/plain`` payloads: the default converter, with pydantic models in and out.
 
@@ -174,11 +150,11 @@ class ModelAwareJSONConverter(JSONPlainPayloadConverter):
     with a type hint that mentions a model uses
     :class:`temporalio.contrib.pydantic.PydanticJSONPlainPayloadConverter` (imported on
     first use, its type adapters cached per hint); any other hint uses the default, with
-    dataclass field hints resolved once per class (:class:`_DataclassFields`).
+    dataclass field hints resolved once per class (:mod:`~sagaflow._engine.typed_decode`).
     """
 
     def __init__(self) -> None:
-        super().__init__(encoder=_ModelAwareEncoder, custom_type_converters=_CUSTOM)
+        super().__init__(encoder=_ModelAwareEncoder, custom_type_converters=CUSTOM_DECODERS)
         self._pydantic: JSONPlainPayloadConverter | None = None
         self._verdicts: dict[Any, bool] = {}
 
@@ -197,11 +173,14 @@ class ModelAwareJSONConverter(JSONPlainPayloadConverter):
     def to_payload(self, value: Any) -> Payload | None:
         # the default's body (temporalio 1.35), without its warning about "Pydantic v1"
         # for any value with a ``parse_obj`` attribute: v2 models are handled here
-        return Payload(
-            metadata={"encoding": self.encoding.encode()},
-            data=json.dumps(value, cls=_ModelAwareEncoder, separators=(",", ":"),
-                            sort_keys=True).encode(),
-        )
+        shared = getattr(type(value), "__wire_shared__", False)
+        data = _encoded(value) if shared else None
+        if data is None:
+            data = json.dumps(value, cls=_ModelAwareEncoder, separators=(",", ":"),
+                              sort_keys=True).encode()
+            if shared:
+                _remember(value, data)
+        return Payload(metadata={"encoding": self.encoding.encode()}, data=data)
 
     def from_payload(self, payload: Payload, type_hint: type | None = None) -> Any:
         if type_hint is not None and _shared(type_hint):

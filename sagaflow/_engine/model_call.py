@@ -10,12 +10,13 @@ the skill ``output``; ``show`` and ``tail`` read the same shape back from histor
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import re
 import socket
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -24,6 +25,7 @@ from temporalio import activity
 from sagaflow._engine import schema_output, tool_step
 from sagaflow._engine.compat_seeds import step_notes
 from sagaflow._engine.confine import confine, write_atomically
+from sagaflow._engine.typed_decode import to_type
 from sagaflow.errors import ModelError, PromptError
 from sagaflow.models import INCOMPLETE, ModelReply
 from sagaflow.models.structured import last_block, parse_structured
@@ -122,8 +124,6 @@ class ModelStepResult:
             TypeError: ``raw`` is neither shape (the step fails loudly rather than
                 handing the skill an empty output).
         """
-        from temporalio.converter import value_to_type
-
         if isinstance(raw, dict) and LEGACY_ENVELOPE_KEY in raw:
             usage = raw.get(LEGACY_ENVELOPE_KEY) or {}
             known = {f.name for f in fields(StepUsage)}
@@ -133,8 +133,8 @@ class ModelStepResult:
                     k: v for k, v in usage.items() if k in known and v is not None
                 }},
             }
-        result = value_to_type(cls, raw)
-        if not isinstance(result, cls):  # pragma: no cover - value_to_type raises first
+        result = to_type(cls, raw)
+        if not isinstance(result, cls):  # pragma: no cover - to_type raises first
             raise TypeError(f"not a model step result: {raw!r:.200}")
         return result
 
@@ -220,6 +220,18 @@ def _earlier_cost(steps: Path, base: str, attempt: int) -> float:
     return round(total, 9)
 
 
+@functools.lru_cache(maxsize=256)
+def _dirs(home: Home, run_id: str) -> tuple[Path, Path]:
+    """A run's directory and its ``steps/``, checked and built once per run, not per step
+    (``pathlib`` joins cost microseconds each, on the event loop)."""
+    run_dir = home.run_dir(run_id)
+    return run_dir, run_dir / "steps"
+
+
+#: the skill directory's Path per string (the scripted transport keys its cache by it)
+_path = functools.lru_cache(maxsize=64)(Path)
+
+
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:60] or "step"
 
@@ -244,7 +256,8 @@ def _settle(
         output = {} if problem else parse_structured(text)
     problem = problem or _oversized(output, response)
     tokens = usage.tokens()
-    record = {k: v for k, v in asdict(usage).items() if k not in tokens}
+    # StepUsage's fields are plain values: asdict would deep-copy each one for nothing
+    record = {f.name: getattr(usage, f.name) for f in fields(usage) if f.name not in tokens}
     record |= {"usage": tokens, "response_path": str(response)}
     if step_notes(inp):
         record["notes"] = step_notes(inp)
@@ -320,7 +333,7 @@ async def run_model_step(
             reply that cannot be the result (see :func:`reply_problem`).
     """
     model = run.model_for(inp.tier_name)
-    run_dir = home.run_dir(run_id)
+    run_dir, steps = _dirs(home, run_id)
     _check_shape(inp)
     response = (confine(inp.output_path, run_dir, run.allowed_roots, what="output_path")
                 if inp.output_path else None)
@@ -333,17 +346,16 @@ async def run_model_step(
     for note in step_notes(inp):  # noted, never silently dropped (see SpawnSubagentInput)
         activity.logger.warning("role %s: %s", inp.role, note)
     system = inp.system_prompt + (schema_output.instruction(schema) if schema else "")
-    steps = run_dir / "steps"
     base = f"{_safe(activity_id)}-{_safe(inp.role)}"
     session = tool_step.for_step(inp, run, steps / f"{base}.tools.jsonl", model, run_id,
-                                 run_dir, converse)
+                                 run_dir, converse) if inp.tools_needed else None
 
     async def ask(text: str) -> ModelReply:
         if session is not None:  # tools_needed: a checkpointed tool loop (tool_step)
             return await session.ask(system, text)
         return await complete(
             run.transport, model=model, system=system, user=text, max_tokens=inp.max_tokens,
-            skill_dir=Path(run.skill_dir) if run.skill_dir else None,
+            skill_dir=_path(run.skill_dir) if run.skill_dir else None,
         )
 
     started = time.monotonic()

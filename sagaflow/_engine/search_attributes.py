@@ -14,6 +14,9 @@ Where they come from:
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from sagaflow._engine import meta
@@ -23,8 +26,13 @@ if TYPE_CHECKING:
     from temporalio.client import Client
 
 
-def keys() -> dict[str, Any]:
-    """Typed search attribute keys by name, typed as :data:`meta.SEARCH_ATTRIBUTES` says."""
+@functools.cache
+def keys() -> Mapping[str, Any]:
+    """Typed search attribute keys by name, typed as :data:`meta.SEARCH_ATTRIBUTES` says.
+
+    Built once per process (the keys are immutable): a run's control plane reads them
+    each time it records a model step's usage, in workflow code.
+    """
     from temporalio.common import SearchAttributeKey
 
     factories: dict[str, Any] = {
@@ -32,7 +40,8 @@ def keys() -> dict[str, Any]:
         "Int": SearchAttributeKey.for_int, "Bool": SearchAttributeKey.for_bool,
         "Text": SearchAttributeKey.for_text, "Datetime": SearchAttributeKey.for_datetime,
     }
-    return {name: factories[kind](name) for name, kind in meta.SEARCH_ATTRIBUTES.items()}
+    return MappingProxyType(
+        {name: factories[kind](name) for name, kind in meta.SEARCH_ATTRIBUTES.items()})
 
 
 def initial(skill: str) -> Any:

@@ -15,6 +15,7 @@ prompt's text instead (``in: system``).
 
 from __future__ import annotations
 
+import os
 import re
 import string
 from pathlib import Path
@@ -23,10 +24,10 @@ from typing import Any
 from sagaflow.errors import ModelError
 from sagaflow.models import REPLIES_FILE, ModelReply
 
-#: parsed replies by path, with the (mtime_ns, size) they were parsed at: a fan-out of a
-#: hundred scripted calls parsed the same YAML a hundred times (about 0.5 ms of worker CPU
-#: each); an edited file has a new stat and is parsed again
-_PARSED: dict[Path, tuple[tuple[int, int], Any]] = {}
+#: parsed replies by file name, with the (mtime_ns, size) they were parsed at (and the
+#: file's Path): a fan-out of a hundred scripted calls parsed the same YAML a hundred times
+#: (about 0.5 ms of worker CPU each); an edited file has a new stat and is parsed again
+_PARSED: dict[str, tuple[tuple[int, int], Path, Any]] = {}
 
 
 def read_replies(skill_dir: Path | None) -> tuple[Path, Any]:
@@ -50,24 +51,26 @@ def _parsed(skill_dir: Path | None) -> tuple[Path, Any]:
 
     if skill_dir is None:
         raise ModelError("Scripted replies need the skill's directory.", retryable=False)
-    path = skill_dir / REPLIES_FILE
+    # the cache is keyed by the file name as a string: hashing a new Path per call (and
+    # joining one) cost more than the stat
+    name = os.path.join(skill_dir, REPLIES_FILE)
     try:
-        stat = path.stat()
+        stat = os.stat(name)
         seen = (stat.st_mtime_ns, stat.st_size)
-        cached = _PARSED.get(path)
+        cached = _PARSED.get(name)
         if cached is None or cached[0] != seen:
-            cached = seen, yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            _PARSED[path] = cached
-        return path, cached[1]
+            text = Path(name).read_text(encoding="utf-8")
+            cached = _PARSED[name] = seen, Path(name), yaml.safe_load(text) or {}
+        return cached[1], cached[2]
     except FileNotFoundError:
         raise ModelError(
-            f"{path} does not exist; create it with a 'replies:' list of {{match, reply}} rules "
-            "(a skill made by 'sagaflow new' has one to copy).", retryable=False) from None
+            f"{Path(name)} does not exist; create it with a 'replies:' list of {{match, reply}} "
+            "rules (a skill made by 'sagaflow new' has one to copy).", retryable=False) from None
     except OSError as exc:
-        raise ModelError(f"Cannot read scripted replies {path}: {exc.strerror}.",
+        raise ModelError(f"Cannot read scripted replies {Path(name)}: {exc.strerror}.",
                          retryable=False) from None
     except yaml.YAMLError as exc:
-        raise ModelError(yaml_problem(path, exc), retryable=False) from None
+        raise ModelError(yaml_problem(Path(name), exc), retryable=False) from None
 
 
 def yaml_problem(path: Path, exc: Exception) -> str:

@@ -1,6 +1,6 @@
-"""The converter's cached dataclass decoding (sagaflow._engine.converter._DataclassFields):
+"""The converter's cached dataclass decoding (sagaflow._engine.typed_decode._DataclassFields):
 the same values and errors as Temporal's default ``value_to_type``, hints resolved once per
-class, and the cache entry gone with its class."""
+class, values of the exact type taken as they are, and the cache entry gone with its class."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import value_to_type
 
-from sagaflow._engine import converter
+from sagaflow._engine import converter, typed_decode
 from sagaflow._engine.converter import ModelAwareJSONConverter
 from sagaflow._engine.meta import RunConfig
 from sagaflow._engine.model_call import ModelStepResult, StepUsage
@@ -68,9 +68,58 @@ def test_errors_match_the_default() -> None:
         _decode(["a"], Outer)
 
 
+@dataclasses.dataclass
+class Plain:
+    text: str = ""
+    count: int = 0
+    ratio: float = 0.0
+    flag: bool = False
+    cost: float | None = None
+    label: str | None = None
+    either: int | float = 0
+    fields: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+@pytest.mark.parametrize("raw", [
+    {"text": "a", "count": 2, "ratio": 0.5, "flag": True, "cost": 1.5, "label": None,
+     "either": 2.5, "fields": {"k": "v"}},
+    {"count": 2.7, "ratio": 1, "cost": 3, "flag": False, "either": 1, "label": "x"},
+    {"count": True, "ratio": True, "fields": {}, "cost": None},
+])
+def test_plain_fields_match_the_default(raw: dict[str, Any]) -> None:
+    """Taken as they are when of the exact type; converted as by default otherwise (an int
+    for a float field becomes a float, 2.7 for an int field 2, ``int | float`` by its
+    first member)."""
+    got = typed_decode.to_type(Plain, raw)
+    want = value_to_type(Plain, raw)
+    assert got == want
+    assert [type(getattr(got, f.name)) for f in dataclasses.fields(Plain)] == [
+        type(getattr(want, f.name)) for f in dataclasses.fields(Plain)]
+    assert _decode(raw, Plain) == want
+
+
+@pytest.mark.parametrize("raw", [
+    {"text": 1}, {"count": "1"}, {"flag": 1}, {"cost": "1"}, {"label": 2},
+    {"fields": {"k": 1}}, {"fields": ["k"]}, {"ratio": None},
+])
+def test_plain_field_errors_match_the_default(raw: dict[str, Any]) -> None:
+    with pytest.raises(TypeError) as default:
+        value_to_type(Plain, raw)
+    with pytest.raises(TypeError) as ours:
+        typed_decode.to_type(Plain, raw)
+    assert str(ours.value) == str(default.value)
+    assert str(ours.value.__cause__) == str(default.value.__cause__)
+
+
+def test_a_string_map_is_copied() -> None:
+    """``dict[str, str]`` gives a new dict, as by default: the decoded value owns it."""
+    given = {"k": "v"}
+    assert typed_decode.to_type(Plain, {"fields": given}).fields is not given
+
+
 def test_hints_are_resolved_once_per_class(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[Any] = []
-    real = converter.typing.get_type_hints
+    real = typed_decode.typing.get_type_hints
 
     def counting(obj: Any, *a: Any, **k: Any) -> Any:
         calls.append(obj)
@@ -80,7 +129,7 @@ def test_hints_are_resolved_once_per_class(monkeypatch: pytest.MonkeyPatch) -> N
     class Fresh:
         inner: Inner
 
-    monkeypatch.setattr(converter.typing, "get_type_hints", counting)
+    monkeypatch.setattr(typed_decode.typing, "get_type_hints", counting)
     assert _decode({"inner": {"n": 0}}, Fresh) == Fresh(Inner(0))
     assert Fresh in calls
     calls.clear()
@@ -101,10 +150,10 @@ def test_the_entry_goes_with_its_class() -> None:
     # a converter of its own: the shared one's pydantic verdicts keep the hints they saw
     payload = Payload(metadata={"encoding": b"json/plain"}, data=b'{"n": 1}')
     assert ModelAwareJSONConverter().from_payload(payload, short).n == 1
-    assert short in converter._FIELDS
+    assert short in typed_decode._FIELDS
     del short
     gc.collect()
-    assert not [c for c in converter._FIELDS if c.__name__ == "Short"]
+    assert not [c for c in typed_decode._FIELDS if c.__name__ == "Short"]
     again = make()  # the same source, a new class: its own entry, its own hints
     assert isinstance(_decode({"n": 2}, again), again)
 
@@ -116,7 +165,7 @@ def test_unresolvable_hints_are_left_to_the_default() -> None:
 
     with pytest.raises(NameError):  # the default's own failure, nothing cached
         _decode({"ref": 1}, Dangling)
-    assert Dangling not in converter._FIELDS
+    assert Dangling not in typed_decode._FIELDS
 
 
 def _payload(value: Any) -> Payload:
@@ -145,6 +194,28 @@ def test_the_shared_cache_is_bounded() -> None:
         payload = _payload(dataclasses.asdict(RunConfig(transport="scripted", workspace=str(n))))
         assert _CONVERTER.from_payload(payload, RunConfig).workspace == str(n)
     assert 0 < len(converter._SHARED) <= converter.SHARED_MAX
+
+
+def test_a_shared_value_is_encoded_once_per_object() -> None:
+    """The same RunConfig object gives the bytes it gave before (without encoding it
+    again); an equal or a different object its own encoding; the bytes are the default's."""
+    from temporalio.converter import JSONPlainPayloadConverter
+
+    config = RunConfig(transport="scripted", models={"HAIKU": "m"},
+                       prices={"m": Price(1.0, 2.0, 1.25, 0.1)}, skill_dir="/s")
+    first = _CONVERTER.to_payload(config)
+    assert first == JSONPlainPayloadConverter().to_payload(config)
+    assert converter._ENCODED[id(config)][1] == first.data
+    assert _CONVERTER.to_payload(config) == first
+    other = RunConfig(transport="claude", skill_dir="/t")
+    assert _CONVERTER.to_payload(other) == JSONPlainPayloadConverter().to_payload(other)
+    converter._ENCODED[id(config)] = (converter._ENCODED[id(config)][0], b"stale")
+    assert _CONVERTER.to_payload(config).data == b"stale"  # taken as remembered, by identity
+    del converter._ENCODED[id(config)]
+    address = id(other)
+    del other
+    gc.collect()
+    assert converter._ENCODED[address][0]() is None  # a later object here is not taken for it
 
 
 def test_dataclasses_encode_to_the_default_bytes() -> None:
