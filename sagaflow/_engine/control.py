@@ -40,6 +40,7 @@ from sagaflow._engine.control_types import (
     RunStatus,
 )
 from sagaflow._engine.meta import RunOptions
+from sagaflow._engine.search_attributes import keys
 from sagaflow.pricing import USAGE_KEYS, format_usd
 from sagaflow.wiretypes import wire
 
@@ -365,8 +366,6 @@ class RunControl:
         and the cost rides along with the next change of state (waiting, paused,
         completed, failed...) anyway. The live figure is always in the status query.
         """
-        from sagaflow._engine.search_attributes import keys
-
         waiting = self.waiting_on()
         if state is None:
             state = "waiting" if self.gates or self.signal_waits or self.questions else (

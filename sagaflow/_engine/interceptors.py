@@ -66,6 +66,7 @@ from sagaflow._engine.meta import (
 )
 from sagaflow._engine.model_call import ModelStepResult
 from sagaflow.durations import format_duration
+from sagaflow.wiretypes import wire
 
 if TYPE_CHECKING:
     from sagaflow._engine.hooks import Hooks
@@ -305,6 +306,7 @@ class _Inbound(WorkflowInboundInterceptor):
         self._out.options = options
         return control, options
 
+    @wire  # a signal handler: its hints are read each time it is set, once per run
     def _restart_deadline(self, *_args: Any) -> None:
         """``retry``'s signal: the whole-run deadline starts over (see ``_run_with_timeout``)."""
         self._restarts[0] += 1

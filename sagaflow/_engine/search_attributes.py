@@ -23,8 +23,18 @@ if TYPE_CHECKING:
     from temporalio.client import Client
 
 
+_KEYS: dict[str, Any] = {}
+
+
 def keys() -> dict[str, Any]:
-    """Typed search attribute keys by name, typed as :data:`meta.SEARCH_ATTRIBUTES` says."""
+    """Typed search attribute keys by name, typed as :data:`meta.SEARCH_ATTRIBUTES` says.
+
+    Built once per process and shared (read-only): workflow code asks on every change
+    of a run's state, and inside the sandbox each call's import goes through its
+    importer. The keys are frozen dataclasses.
+    """
+    if _KEYS:
+        return _KEYS
     from temporalio.common import SearchAttributeKey
 
     factories: dict[str, Any] = {
@@ -32,7 +42,9 @@ def keys() -> dict[str, Any]:
         "Int": SearchAttributeKey.for_int, "Bool": SearchAttributeKey.for_bool,
         "Text": SearchAttributeKey.for_text, "Datetime": SearchAttributeKey.for_datetime,
     }
-    return {name: factories[kind](name) for name, kind in meta.SEARCH_ATTRIBUTES.items()}
+    built = {name: factories[kind](name) for name, kind in meta.SEARCH_ATTRIBUTES.items()}
+    _KEYS.update(built)  # whole, in one step: a concurrent caller sees all or nothing
+    return _KEYS
 
 
 def initial(skill: str) -> Any:
