@@ -212,6 +212,8 @@ class RunControl:
 
     @wire
     def _on_signal(self, name: str, args: Sequence[RawValue]) -> None:
+        if name == meta.SIGNAL_RESTART_DEADLINE:  # a run without --timeout: nothing restarts
+            return
         converter = workflow.payload_converter()
         value = converter.from_payload(args[0].payload) if args else None
         self.signals.setdefault(name, deque()).append(value)

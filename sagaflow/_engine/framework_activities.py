@@ -101,6 +101,8 @@ class FinalizeInput:
 
 def _reported(path: Path, run_id: str, execution: str) -> bool:
     """Whether the skill wrote an entry of its own in this execution."""
+    if not inbox.has_entry(path, run_id):  # the common case, found by a byte search: the
+        return False  # whole inbox (thousands of entries, in time) is parsed only when needed
     entries, _ = inbox.read(path)
     tail = execution_tail(execution)
     return any(
@@ -120,18 +122,23 @@ async def finalize_run(path: Path, inp: FinalizeInput, notify: Notify, execution
     Returns:
         False when the entry was already there (or the skill reported DONE itself).
     """
-    await asyncio.to_thread(inbox.retire_waiting, path, inp.run_id)
-    if inp.status == "DONE" and await asyncio.to_thread(_reported, path, inp.run_id, execution):
+    written = await asyncio.to_thread(_finalize, path, inp, execution)  # one thread hop
+    if written:
+        notify(f"sagaflow: {inp.skill} {inp.status}", inp.summary)
+    return written
+
+
+def _finalize(path: Path, inp: FinalizeInput, execution: str) -> bool:
+    """:func:`finalize_run`'s file work, in one thread (it runs in every run's last task)."""
+    inbox.retire_waiting(path, inp.run_id)
+    if inp.status == "DONE" and _reported(path, inp.run_id, execution):
         return False
     entry = inbox.Entry(
         run_id=inp.run_id, status=inp.status, skill=inp.skill,
         summary=inp.summary, timestamp=inp.timestamp_iso,
         key="" if execution else inp.attempt_key,
     )
-    written = await asyncio.to_thread(inbox.append, path, entry, execution=execution)
-    if written:
-        notify(f"sagaflow: {inp.skill} {inp.status}", inp.summary)
-    return written
+    return inbox.append(path, entry, execution=execution)
 
 
 def _answer_text(inp: GateInboxInput) -> str:

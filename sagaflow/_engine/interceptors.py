@@ -66,6 +66,7 @@ from sagaflow._engine.meta import (
 )
 from sagaflow._engine.model_call import ModelStepResult
 from sagaflow.durations import format_duration
+from sagaflow.wiretypes import wire
 
 if TYPE_CHECKING:
     from sagaflow._engine.hooks import Hooks
@@ -284,10 +285,9 @@ class _Inbound(WorkflowInboundInterceptor):
         if self.hooks_on:
             run_hooks.emit_run("after_run", control.skill, "CANCELLED", control, summary)
 
-    def _control(self, args: Any = ()) -> tuple[RunControl, RunOptions]:
+    def _control(self, options: RunOptions, args: Any = ()) -> RunControl:
         info = workflow.info()
         skill = self._skill()
-        options = run_options()
         control = RunControl(skill, options)
         control.install()
         if agent_steps.is_agent(info.workflow_type):
@@ -303,8 +303,9 @@ class _Inbound(WorkflowInboundInterceptor):
             control.refresh()
         self._out.control = control
         self._out.options = options
-        return control, options
+        return control
 
+    @wire  # a signal handler: its hints are read each time it is set, once per run
     def _restart_deadline(self, *_args: Any) -> None:
         """``retry``'s signal: the whole-run deadline starts over (see ``_run_with_timeout``)."""
         self._restarts[0] += 1
@@ -366,11 +367,15 @@ class _Inbound(WorkflowInboundInterceptor):
         ):  # a SKILL.md skill started by the ``child`` helper is a run of its own
             self._out.options = run_options()  # a Task sub-agent: its parent's config, no
             return await super().execute_workflow(input)  # control plane or inbox of its own
-        # before RunControl's dynamic handler, which would otherwise take a buffered
-        # restart signal as its own and hand this handler its (name, args) call shape
+        options = run_options()
         self._restarts = [0]
-        workflow.set_signal_handler(meta.SIGNAL_RESTART_DEADLINE, self._restart_deadline)
-        control, options = self._control(input.args)
+        if options.timeout_seconds:  # only a deadline can restart (``retry`` signals no other
+            # run); set before RunControl's dynamic handler, which would otherwise take a
+            # buffered restart signal as its own and hand this handler its (name, args) shape.
+            # Without one the handler's registration (about 0.2 ms a run) is skipped, and
+            # RunControl drops the signal (nothing to restart).
+            workflow.set_signal_handler(meta.SIGNAL_RESTART_DEADLINE, self._restart_deadline)
+        control = self._control(options, input.args)
         if self.hooks_on:
             run_hooks.emit_run("before_run", control.skill, "RUNNING", control)
         timeout = options.timeout_seconds

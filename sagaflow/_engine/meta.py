@@ -173,9 +173,12 @@ class RunConfig:
         Raises:
             ConfigError: an unknown tier (never silently upgraded).
         """
+        model = self.models.get(tier.upper())
+        if model is not None:  # workflow code asks before every model call: no Settings built
+            return model  # and no import run through the sandbox's importer for the usual case
         from sagaflow.config import Settings
 
-        return Settings(models=self.models).model_for(tier)
+        return Settings(models=self.models).model_for(tier)  # raises, worded in one place
 
 
 #: the workflow-side behaviour of runs started now, written into their memo by
@@ -187,6 +190,7 @@ RUN_REVISION = 1
 
 
 @wire
+@shared  # the same bytes in every run launched alike: decoded once per worker, not per run
 @dataclass(frozen=True)
 class RunOptions:
     """The ``sagaflow`` memo entry of a run, read by the workflow interceptor at start.

@@ -266,11 +266,13 @@ async def run_worker(
     from sagaflow._engine import idle
     from sagaflow.skills import builds
 
+    snapshot = None
     if pool is None:
         if build is None:
             build = builds.make(home, discover()[0]).id
         lock = buildstate.acquire_lock(home, build)
-        loaded = load_skills(found=(builds.open_build(home, build).sources(), []))
+        snapshot = builds.open_build(home, build)
+        loaded = load_skills(found=(snapshot.sources(), []))
     else:
         lock, loaded = None, load_skills()
     _report(loaded.infos)
@@ -298,6 +300,10 @@ async def run_worker(
 
         watching = asyncio.create_task(watch(client, home, settings.task_queue))
     warming = loop.run_in_executor(None, warm_up, has_api_key())
+    if snapshot is not None:  # the sandbox re-imports skills per run: no compiling each time
+        from sagaflow.skills.bytecode import compile_build
+
+        loop.run_in_executor(None, compile_build, snapshot.root)
     watcher = None
     if build is not None and pool is None:
         await idle.wait_until_known(client, settings.task_queue, build, running)

@@ -143,3 +143,17 @@ def test_signal_timeout_without_default_raises(engine: Engine) -> None:
             "items": [], "late": "TimeoutError: no 'late' signal within 90s"}
 
     engine.run(scenario)
+
+
+def test_a_restart_signal_to_a_run_without_a_deadline_is_dropped(engine: Engine) -> None:
+    """Only a run launched with --timeout registers the restart handler; any other run's
+    control plane drops the signal instead of buffering it for the skill."""
+    async def scenario(e: Engine) -> None:
+        handle = await e.start("t-signals", SignalsInput(count=1))
+        await e.until(handle, lambda s: s.signals_waiting == ["start"])
+        await handle.signal(meta.SIGNAL_RESTART_DEADLINE)
+        await handle.signal("item", {"n": 1})
+        await handle.signal("start")
+        assert await handle.result() == {"items": [{"n": 1}], "late": "none came"}
+
+    engine.run(scenario)
