@@ -36,4 +36,7 @@ def compile_build(root: Path) -> bool:
 
     with contextlib.suppress(OSError, ValueError):
         compileall.compile_dir(str(root / "skills"), quiet=2)
+    for cached in (root / "skills").rglob("__pycache__/*.pyc"):  # read-only, as a build's files
+        with contextlib.suppress(OSError):
+            cached.chmod(0o400)
     return True

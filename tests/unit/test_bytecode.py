@@ -25,6 +25,9 @@ def test_bytecode_written_when_python_does_not(tmp_path: Path, monkeypatch: pyte
     assert compile_build(root)
     cached = sorted(p.name.split(".")[0] for p in (root / "skills/hello-world/__pycache__").iterdir())
     assert cached == ["__init__", "workflow"]
+    modes = {p.stat().st_mode & 0o777 for p in (root / "skills/hello-world/__pycache__").iterdir()}
+    assert modes == {0o400}  # read-only, like every file of a build's snapshot
+    assert compile_build(root)  # again (a restarted worker): up to date, nothing breaks
 
 
 def test_nothing_written_when_python_writes_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
