@@ -51,6 +51,9 @@ HOME_WAIT_SECONDS = 30.0
 #: one line per request under ``<home>/logs``: the launch's pid, or why it was declined
 LOG_NAME = "launcher.log"
 _log_path: list[str] = []
+#: descriptors only the launcher itself may hold (the home, its lock): closed in every fork,
+#: or a long launch would keep the lock and no new launcher could start after this one
+_held: list[int] = []
 
 
 def _log(line: str) -> None:
@@ -107,6 +110,7 @@ def serve(home_root: str) -> None:
         fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         os._exit(0)  # no home yet, or another launcher holds it
+    _held.extend((dirfd, lock_fd))
     _warm()
     from sagaflow import procs
 
@@ -165,7 +169,9 @@ def _receive(conn: socket.socket) -> tuple[dict[str, Any], list[int]]:
         if not chunk:
             raise ValueError("truncated request")
         body += chunk
-    request: dict[str, Any] = json.loads(body.decode("utf-8", "surrogateescape"))
+    request = json.loads(body.decode("utf-8", "surrogateescape"))
+    if not isinstance(request, dict) or not isinstance(request.get("env"), dict):
+        raise ValueError("not a launch request")
     return request, fds
 
 
@@ -208,7 +214,7 @@ def _serve_one(conn: socket.socket, listener: socket.socket, mine: dict[str, Any
         if os.fork() == 0:
             _relay(conn, listener, fds, request)  # never returns
         return "forked"
-    except (OSError, ValueError, TypeError, KeyError):
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return "bad-request"
     finally:
         for fd in fds:
@@ -221,6 +227,8 @@ def _relay(conn: socket.socket, listener: socket.socket, fds: list[int],
     """The relay: fork the launch, report its pid and status; kill it if the client dies."""
     try:
         listener.close()
+        for fd in _held:
+            os.close(fd)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         pid = os.fork()
         if pid == 0:

@@ -221,7 +221,9 @@ def test_garbage_on_the_socket_is_dropped_and_the_next_launch_served(box: Sandbo
 
     _run(box, "launch", "hello-world", "--transport", "scripted", check=True)
     pid = _launcher_ready(box)
-    for junk in (b"", b"\x00\x00\x00\x05{no", b"\xff\xff\xff\xff" + b"x" * 100, b"GET / HTTP/1.1\r\n"):
+    junks = (b"", b"\x00\x00\x00\x05{no", b"\xff\xff\xff\xff" + b"x" * 100,
+             b"GET / HTTP/1.1\r\n", b"\x00\x00\x00\x02[]", b'\x00\x00\x00\x0b{"env": 1}')
+    for junk in junks:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.connect(str(box.home / "launcher.sock"))
             sock.sendall(junk)
@@ -230,3 +232,20 @@ def test_garbage_on_the_socket_is_dropped_and_the_next_launch_served(box: Sandbo
     proc = _run(box, "launch", "hello-world", "--await", "--transport", "scripted", check=True)
     assert proc.stdout == "hello, world\n" and len(_forked(box)) == 1
     assert int(json.loads((box.home / "launcher.json").read_text())["pid"]) == pid
+
+
+def test_a_long_launch_does_not_keep_a_new_launcher_out(box: Sandbox) -> None:
+    """A launch forked by a launcher that then died holds none of its descriptors (its lock):
+    the next launch starts a new launcher while the first still waits."""
+    _run(box, "launch", "hello-world", "--transport", "scripted", check=True)
+    pid = _launcher_ready(box)
+    waiting = _popen(box, "launch", "book-trip", "--destination", "Oslo", "--await",
+                     "--transport", "scripted")
+    _until(lambda: _asks_approval(box))
+    os.kill(pid, signal.SIGKILL)
+    assert _gone(pid)
+    _run(box, "launch", "hello-world", "--transport", "scripted", check=True)
+    _launcher_ready(box, not_pid=pid)
+    assert waiting.poll() is None  # still waiting on its gate, through its relay
+    waiting.send_signal(signal.SIGINT)
+    assert waiting.wait(30) == 130
