@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from sagaflow.skills.activity_names import close_matches
 from sagaflow.skills.lint.findings import Finding, error
-from sagaflow.skills.lint.pyscan import Module, qualname
+from sagaflow.skills.lint.pyscan import Module, calls
 
 RULE = "helper-call"
 
@@ -158,19 +158,14 @@ def _route(bound: dict[str, ast.expr]) -> list[str]:
 def check(modules: list[Module]) -> list[Finding]:
     """One error per problem in each call of a ``sagaflow.workflow`` helper (any file)."""
     findings = []
-    for module in modules:
-        for node in ast.walk(module.tree):
-            if not isinstance(node, ast.Call):
-                continue
-            name = qualname(node.func, module.aliases) or ""
-            helper = name.rpartition(".")[2]
-            if not name.startswith("sagaflow.") or helper not in SIGNATURES:
-                continue
-            sig = SIGNATURES[helper]
-            bound, problems = _bind(node, sig)
-            problems += _values(helper, sig, bound)
-            for problem in problems:
-                findings.append(error(module.rel, node.lineno,
-                                      f"{helper}(): {problem}, so the run fails at this call",
-                                      RULE))
+    for module, node, name in calls(modules):
+        helper = name.rpartition(".")[2]
+        if not name.startswith("sagaflow.") or helper not in SIGNATURES:
+            continue
+        sig = SIGNATURES[helper]
+        bound, problems = _bind(node, sig)
+        problems += _values(helper, sig, bound)
+        for problem in problems:
+            findings.append(error(module.rel, node.lineno,
+                                  f"{helper}(): {problem}, so the run fails at this call", RULE))
     return findings

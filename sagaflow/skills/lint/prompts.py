@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sagaflow.skills.activity_names import close_matches
 from sagaflow.skills.lint.findings import Finding, error, warning
-from sagaflow.skills.lint.pyscan import Module, qualname
+from sagaflow.skills.lint.pyscan import Module, calls, qualname
 
 
 @dataclass(frozen=True)
@@ -128,22 +128,21 @@ class Context:
 def _context(modules: list[Module]) -> Context:
     renders: dict[str, list[Render]] = {}
     later = False
-    for module in modules:
-        scopes = _scopes(module)
-        for node in ast.walk(module.tree):
-            if not isinstance(node, ast.Call):
-                continue
-            func = (qualname(node.func, module.aliases) or "").rpartition(".")[2]
-            if func in {"substitute", "safe_substitute"}:
+    scopes: dict[str, dict[int, ast.AST]] = {}
+    for module, node, name in calls(modules):
+        func = name.rpartition(".")[2]
+        if func in {"substitute", "safe_substitute"}:
+            later = True
+        elif func == "render":
+            target = _argument(node, 0, "template")
+            if not isinstance(target, ast.Attribute):
                 later = True
-            elif func == "render":
-                target = _argument(node, 0, "template")
-                if not isinstance(target, ast.Attribute):
-                    later = True
-                    continue
-                keys = _keys(_argument(node, 1, "substitutions"), scopes[id(node)])
-                renders.setdefault(target.attr, []).append(Render(
-                    module.rel, node.lineno, frozenset() if keys is False else keys))
+                continue
+            if module.rel not in scopes:
+                scopes[module.rel] = _scopes(module)
+            keys = _keys(_argument(node, 1, "substitutions"), scopes[module.rel][id(node)])
+            renders.setdefault(target.attr, []).append(Render(
+                module.rel, node.lineno, frozenset() if keys is False else keys))
     return Context(renders, later)
 
 

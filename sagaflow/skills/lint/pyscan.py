@@ -153,6 +153,15 @@ def qualname(node: ast.expr, aliases: dict[str, str]) -> str | None:
     return text
 
 
+def calls(modules: list[Module]) -> Iterator[tuple[Module, ast.Call, str]]:
+    """Every call in ``modules`` with the module it is in and the qualified name of what it
+    calls (:func:`qualname`; "" when it has none)."""
+    for module in modules:
+        for node in ast.walk(module.tree):
+            if isinstance(node, ast.Call):
+                yield module, node, qualname(node.func, module.aliases) or ""
+
+
 def _decorated(node: FunctionNode | ast.ClassDef, aliases: dict[str, str], suffix: str) -> bool:
     for deco in node.decorator_list:
         target = deco.func if isinstance(deco, ast.Call) else deco
