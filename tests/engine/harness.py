@@ -26,7 +26,7 @@ import pytest
 from fake_model import FAKE_CONFIG, FakeModel
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.plugin import SimplePlugin
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
@@ -36,6 +36,7 @@ from sagaflow._engine import meta, testkit
 from sagaflow._engine.activities import SagaflowActivities
 from sagaflow._engine.control_types import RunStatus
 from sagaflow._engine.converter import data_converter
+from sagaflow._engine.failures import failure_reason
 from sagaflow._engine.meta import RunConfig, RunOptions
 from sagaflow._engine.plugin import SagaflowPlugin
 from sagaflow._engine.search_attributes import initial
@@ -47,6 +48,14 @@ from sagaflow.skills.registry import SkillSpec
 
 TESTS = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
+
+
+async def failure(handle: WorkflowHandle[Any, Any]) -> str:
+    """The run's failure as ``show`` and the inbox word it (the run must fail)."""
+    with pytest.raises(WorkflowFailureError) as info:
+        await handle.result()
+    assert info.value.cause is not None
+    return failure_reason(info.value.cause)
 
 
 def inline_skills() -> list[SkillSpec]:

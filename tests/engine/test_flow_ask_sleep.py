@@ -13,11 +13,9 @@ from typing import Any
 import pytest
 from fake_model import FakeModel
 from flow_workflows import FlowInput
-from harness import Engine
-from temporalio.client import WorkflowFailureError, WorkflowHandle
+from harness import Engine, failure
 
 from sagaflow._engine import meta
-from sagaflow._engine.failures import failure_reason
 from sagaflow.models import ModelReply
 
 REPLIES = {
@@ -37,13 +35,6 @@ class JsonModel(FakeModel):
             return ModelReply(text=REPLIES[user], model=model, transport=transport,
                               usage=reply.usage)
         return reply
-
-
-async def failure(handle: WorkflowHandle[Any, Any]) -> str:
-    with pytest.raises(WorkflowFailureError) as info:
-        await handle.result()
-    assert info.value.cause is not None
-    return failure_reason(info.value.cause)
 
 
 def run_case(engine: Engine, case: str, **args: Any) -> Any:

@@ -6,23 +6,15 @@ from typing import Any
 
 import pytest
 from flow_workflows import FlowInput
-from harness import Engine
+from harness import Engine, failure
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
 
 from sagaflow._engine import meta
 from sagaflow._engine.control_types import Decision, DecisionRequest
-from sagaflow._engine.failures import failure_reason
 from sagaflow.runrecord import read_record
 
 APPROVE = {"timeout": 600, "default": "approve"}  # numbers travel as launch's text
 PUBLISHED = "published: approved by timeout default"
-
-
-async def failure(handle: WorkflowHandle[Any, Any]) -> str:
-    with pytest.raises(WorkflowFailureError) as info:
-        await handle.result()
-    assert info.value.cause is not None
-    return failure_reason(info.value.cause)
 
 
 async def child_id(e: Engine, parent: WorkflowHandle[Any, Any]) -> str:

@@ -7,19 +7,11 @@ from typing import Any
 
 import pytest
 from flow_workflows import FlowInput
-from harness import Engine
+from harness import Engine, failure
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowFailureError, WorkflowHandle
+from temporalio.client import WorkflowFailureError
 
 from sagaflow._engine import meta
-from sagaflow._engine.failures import failure_reason
-
-
-async def failure(handle: WorkflowHandle[Any, Any]) -> str:
-    with pytest.raises(WorkflowFailureError) as info:
-        await handle.result()
-    assert info.value.cause is not None
-    return failure_reason(info.value.cause)
 
 
 def run_case(engine: Engine, case: str, **args: Any) -> Any:
