@@ -62,6 +62,8 @@ def _through_launcher(argv: list[str]) -> int | None:
     """A launch run by the home's launcher (:mod:`sagaflow.cli.prefork`); None when it is
     not a launch, no launcher took it (one is then started for the next launch) or
     launchers are off."""
+    if "launch" not in argv:  # every other command: nothing imported, nothing checked
+        return None
     from sagaflow.cli import prefork
 
     if not prefork.supported():
@@ -70,13 +72,13 @@ def _through_launcher(argv: list[str]) -> int | None:
 
     if parse_launch(argv) is None:
         return None
-    from sagaflow.paths import home_dir
+    from sagaflow.paths import home_dir, user_umask
 
     try:
         root = str(home_dir())
     except Exception:  # the in-process launch reports a bad home itself
         return None
-    code = prefork.delegate(root, argv)
+    code = prefork.delegate(root, argv, user_umask())
     if code is None:
         from sagaflow.cli.prefork_server import spawn
 

@@ -71,23 +71,18 @@ def socket_address(dirfd: int) -> str:
     return f"/proc/self/fd/{dirfd}/{SOCKET_NAME}"
 
 
-def _umask() -> int:
-    mask = os.umask(0o077)
-    os.umask(mask)
-    return mask
-
-
-def _request(argv: list[str]) -> bytes:
+def _request(argv: list[str], umask: int) -> bytes:
     body: dict[str, Any] = {
         "argv0": sys.argv[0], "argv": argv, "env": dict(os.environ), "cwd": os.getcwd(),
-        "umask": _umask(), **python_identity(),
+        "umask": umask, **python_identity(),
     }
     data = json.dumps(body).encode("utf-8", "surrogateescape")
     return struct.pack("!I", len(data)) + data
 
 
-def delegate(home_root: str, argv: list[str]) -> int | None:
-    """Run ``sagaflow launch`` (``argv``) in a process forked by the home's launcher.
+def delegate(home_root: str, argv: list[str], umask: int) -> int | None:
+    """Run ``sagaflow launch`` (``argv``) in a process forked by the home's launcher, with
+    ``umask`` (the one this process started with: :func:`sagaflow.paths.user_umask`).
 
     Returns:
         The launch's exit code (128 + N when signal N ended it); None when no launcher
@@ -102,7 +97,7 @@ def delegate(home_root: str, argv: list[str]) -> int | None:
     try:
         try:
             sock.connect(socket_address(dirfd))
-            request = _request(argv)
+            request = _request(argv, umask)
             socket.send_fds(sock, [request], [0, 1, 2])
         except (OSError, ValueError, UnicodeError):  # no launcher, a closed std stream...
             return None

@@ -25,10 +25,6 @@ from sagaflow.paths import Home
 from sagaflow.ports import free_port, free_ports
 
 
-def _free_port() -> int:
-    return free_port()
-
-
 def _servers_on(db: Path) -> list[int]:
     """Pids of live processes whose command line names ``db`` (a unique temp path)."""
     pids = []
@@ -58,7 +54,7 @@ def home(tmp_path: Path) -> Iterator[Home]:
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(address=f"127.0.0.1:{_free_port()}", server_start_seconds=20)
+    return Settings(address=f"127.0.0.1:{free_port()}", server_start_seconds=20)
 
 
 def test_parse_address_and_loopback() -> None:
